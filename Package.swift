@@ -1,0 +1,73 @@
+// swift-tools-version:6.0
+// SWE-JEPA Store: one target per layer, one test target per source target.
+import PackageDescription
+
+let blasLinks: [LinkerSetting] = [.linkedLibrary("openblas")]
+
+let package = Package(
+    name: "swejepa",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "swejepa", targets: ["CLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/swhitty/FlyingFox.git", exact: "0.27.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // Native shims: one per library.
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .target(
+            name: "CFaiss",
+            path: "Sources/CFaiss",
+            cxxSettings: [.unsafeFlags(["-std=c++17", "-O2"])],
+            linkerSettings: [
+                .linkedLibrary("faiss"), .linkedLibrary("openblas"),
+                .linkedLibrary("gomp"), .linkedLibrary("stdc++"),
+            ]
+        ),
+
+        // Shared value types and codecs (npy, errors, space names).
+        .target(name: "Core", path: "Sources/Core"),
+        // BLAS/LAPACK views over flat Float buffers.
+        .target(name: "Tensor", dependencies: ["CBLAS"], path: "Sources/Tensor", linkerSettings: blasLinks),
+
+        // Storage (the source of truth) and search (rebuildable caches).
+        .target(name: "Store", dependencies: ["Core", "CSQLite"], path: "Sources/Store",
+                linkerSettings: [.linkedLibrary("sqlite3")]),
+        .target(name: "Search", dependencies: ["Core", "CFaiss"], path: "Sources/Search"),
+
+        // Pure compute modules: arrays and texts in, arrays and numbers out.
+        .target(name: "Corpus", dependencies: ["Core"], path: "Sources/Corpus"),
+        .target(name: "Teacher", dependencies: ["Core", "Tensor"], path: "Sources/Teacher"),
+        .target(name: "Analysis", dependencies: ["Core", "Tensor"], path: "Sources/Analysis"),
+        .target(name: "Training", dependencies: ["Core", "Tensor"], path: "Sources/Training"),
+
+        // Wiring: job runner, HTTP server, command line.
+        .target(name: "Jobs", dependencies: ["Core", "Store", "Search", "Corpus", "Teacher", "Analysis", "Training"],
+                path: "Sources/Jobs"),
+        .target(name: "Server", dependencies: [
+            "Core", "Store", "Search", "Jobs",
+            .product(name: "FlyingFox", package: "FlyingFox"),
+        ], path: "Sources/Server"),
+        .executableTarget(name: "CLI", dependencies: [
+            "Core", "Store", "Search", "Jobs", "Server", "Corpus", "Teacher",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Sources/CLI"),
+
+        .testTarget(name: "CoreTests", dependencies: ["Core"], path: "Tests/CoreTests"),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"], path: "Tests/TensorTests"),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Core"], path: "Tests/StoreTests"),
+        .testTarget(name: "SearchTests", dependencies: ["Search", "Core"], path: "Tests/SearchTests"),
+        .testTarget(name: "CorpusTests", dependencies: ["Corpus", "Core"], path: "Tests/CorpusTests"),
+        .testTarget(name: "TeacherTests", dependencies: ["Teacher", "Tensor", "Core"], path: "Tests/TeacherTests"),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Tensor", "Core"], path: "Tests/AnalysisTests"),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Tensor", "Core"], path: "Tests/TrainingTests"),
+        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Store", "Core"], path: "Tests/JobsTests"),
+        .testTarget(name: "ServerTests", dependencies: [
+            "Server", "Store", "Core", "Jobs",
+            .product(name: "FlyingFox", package: "FlyingFox"),
+        ], path: "Tests/ServerTests"),
+    ]
+)
