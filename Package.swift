@@ -56,6 +56,11 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/CLI"),
 
+        // `make bench`: one executable, one file per area (Bench+Area.swift).
+        .executableTarget(name: "Bench", dependencies: [
+            "Core", "Tensor", "Store", "Search", "Corpus", "Teacher", "Analysis", "Training",
+        ], path: "Sources/Bench"),
+
         .testTarget(name: "CoreTests", dependencies: ["Core"], path: "Tests/CoreTests"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], path: "Tests/TensorTests"),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Core"], path: "Tests/StoreTests"),
