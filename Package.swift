@@ -40,9 +40,9 @@ let package = Package(
 
         // Pure compute modules: arrays and texts in, arrays and numbers out.
         .target(name: "Corpus", dependencies: ["Core"], path: "Sources/Corpus"),
-        .target(name: "Teacher", dependencies: ["Core", "Tensor"], path: "Sources/Teacher"),
-        .target(name: "Analysis", dependencies: ["Core", "Tensor"], path: "Sources/Analysis"),
-        .target(name: "Training", dependencies: ["Core", "Tensor"], path: "Sources/Training"),
+        .target(name: "Teacher", dependencies: ["Core", "Tensor", "CBLAS"], path: "Sources/Teacher"),
+        .target(name: "Analysis", dependencies: ["Core", "Tensor", "CBLAS"], path: "Sources/Analysis"),
+        .target(name: "Training", dependencies: ["Core", "Tensor", "CBLAS"], path: "Sources/Training"),
 
         // Wiring: job runner, HTTP server, command line.
         .target(name: "Jobs", dependencies: ["Core", "Store", "Search", "Corpus", "Teacher", "Analysis", "Training"],
