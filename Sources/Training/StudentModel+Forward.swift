@@ -1,0 +1,132 @@
+import Core
+
+extension StudentModel {
+    /// Forward pass with the loss. `training` turns dropout on (masks drawn from `dropoutSeed`).
+    /// Keeps every activation the following `backward()` needs. Returns the loss.
+    @discardableResult
+    public func forward(_ batch: Batch<T>, training: Bool, dropoutSeed: UInt64 = 0) throws -> T {
+        try setInputs(tokens: batch.tokens, offsets: batch.offsets)
+        let dout = config.outputDim
+        guard batch.targets.count % dout == 0, batch.targets.count / dout >= bsz else {
+            throw APIError.badRequest("batch has \(batch.targets.count) target values; need at least \(bsz) rows of \(dout)", code: "wrong_dimension")
+        }
+        ncol = batch.targets.count / dout
+        if config.loss == .smoothL1 && ncol != bsz {
+            throw APIError.badRequest("SmoothL1 takes no extra negatives", code: "invalid_batch")
+        }
+        if let ex = batch.exclude {
+            guard ex.count == bsz * ncol else {
+                throw APIError.badRequest("exclude mask has \(ex.count) entries, expected \(bsz) × \(ncol)", code: "invalid_batch")
+            }
+            excludeMask = ex
+            hasExclude = true
+        } else {
+            hasExclude = false
+        }
+        targets.ensure(ncol * dout).update(from: batch.targets, count: ncol * dout)
+        runBody(training: training, dropoutSeed: dropoutSeed)
+        lastLoss = computeLoss()
+        lossReady = true
+        return lastLoss
+    }
+
+    /// Predictions `[count, outputDim]` (raw model outputs, eval mode: no dropout).
+    public func predict(tokens: [T], offsets: [Int]) throws -> [T] {
+        try setInputs(tokens: tokens, offsets: offsets)
+        runBody(training: false, dropoutSeed: 0)
+        lossReady = false
+        return outputs
+    }
+
+    // MARK: - Body
+
+    func runBody(training: Bool, dropoutSeed: UInt64) {
+        dropoutOn = training && config.dropout > 0
+        var rng = TrainingRNG(seed: dropoutSeed, stream: 7)
+        out.ensure(bsz * config.outputDim)
+        switch config.kind {
+        case .mlp: mlpForward(rng: &rng)
+        case .sigPredictor: sigForward(rng: &rng)
+        }
+    }
+
+    private func mlpForward(rng: inout TrainingRNG) {
+        let din = config.inputDim, h = config.mlpHidden
+        offsets.withUnsafeBufferPointer { o in
+            Ops.meanPoolForward(pooled.ensure(bsz * din), inp.p, offsets: o.baseAddress!, count: bsz, columns: din)
+        }
+        Ops.linearForward(hidPre.ensure(bsz * h), pooled.p, params + offFc1, params + offFc1 + h * din, n: bsz, inDim: din, outDim: h)
+        Ops.geluForward(hidAct.ensure(bsz * h), hidPre.p, count: bsz * h)
+        if dropoutOn {
+            Ops.dropoutForward(hidAct.p, mask: hidMask.ensure(bsz * h), hidAct.p, count: bsz * h, p: config.dropout, rng: &rng)
+        }
+        Ops.linearForward(out.p, hidAct.p, params + offFc2, params + offFc2 + config.outputDim * h,
+                          n: bsz, inDim: h, outDim: config.outputDim)
+    }
+
+    private func sigForward(rng: inout TrainingRNG) {
+        let din = config.inputDim, d = config.dModel, f = config.ffnDim, n = ntok
+        let eps = T(config.layerNormEps), heads = config.heads
+        Ops.linearForward(resid0.ensure(n * d), inp.p, params + offIn, params + offIn + d * din, n: n, inDim: din, outDim: d)
+        let tmp = dtmp.ensure(n * d)
+        var x = resid0.p
+        let probsCount = offsets.withUnsafeBufferPointer {
+            Ops.attentionProbsCount(offsets: $0.baseAddress!, count: bsz, heads: heads)
+        }
+        for (l, w) in blockOffsets.enumerated() {
+            let a = blockActs[l]
+            Ops.layerNormForward(a.ln1.ensure(n * d), mean: a.ln1Mean.ensure(n), rstd: a.ln1Rstd.ensure(n), x,
+                                 weight: params + w.ln1w, bias: params + w.ln1b, rows: n, columns: d, eps: eps)
+            Ops.linearForward(a.qkv.ensure(n * 3 * d), a.ln1.p, params + w.qkvw, params + w.qkvb, n: n, inDim: d, outDim: 3 * d)
+            offsets.withUnsafeBufferPointer { o in
+                Ops.attentionForward(a.atty.ensure(n * d), probs: a.probs.ensure(probsCount), qkv: a.qkv.p,
+                                     offsets: o.baseAddress!, count: bsz, heads: heads, dim: d)
+            }
+            Ops.linearForward(tmp, a.atty.p, params + w.attw, params + w.attb, n: n, inDim: d, outDim: d)
+            if dropoutOn { Ops.dropoutForward(tmp, mask: a.mask1.ensure(n * d), tmp, count: n * d, p: config.dropout, rng: &rng) }
+            Ops.residualForward(a.res1.ensure(n * d), x, tmp, count: n * d)
+            Ops.layerNormForward(a.ln2.ensure(n * d), mean: a.ln2Mean.ensure(n), rstd: a.ln2Rstd.ensure(n), a.res1.p,
+                                 weight: params + w.ln2w, bias: params + w.ln2b, rows: n, columns: d, eps: eps)
+            Ops.linearForward(a.fc1Pre.ensure(n * f), a.ln2.p, params + w.fc1w, params + w.fc1b, n: n, inDim: d, outDim: f)
+            Ops.geluForward(a.fc1Act.ensure(n * f), a.fc1Pre.p, count: n * f)
+            if dropoutOn { Ops.dropoutForward(a.fc1Act.p, mask: a.maskF.ensure(n * f), a.fc1Act.p, count: n * f, p: config.dropout, rng: &rng) }
+            Ops.linearForward(tmp, a.fc1Act.p, params + w.fc2w, params + w.fc2b, n: n, inDim: f, outDim: d)
+            if dropoutOn { Ops.dropoutForward(tmp, mask: a.mask2.ensure(n * d), tmp, count: n * d, p: config.dropout, rng: &rng) }
+            Ops.residualForward(a.out.ensure(n * d), a.res1.p, tmp, count: n * d)
+            x = a.out.p
+        }
+        if offLnf >= 0 {
+            Ops.layerNormForward(lnf.ensure(n * d), mean: lnfMean.ensure(n), rstd: lnfRstd.ensure(n), x,
+                                 weight: params + offLnf, bias: params + offLnf + d, rows: n, columns: d, eps: eps)
+            x = lnf.p
+        }
+        offsets.withUnsafeBufferPointer { o in
+            Ops.meanPoolForward(pooled.ensure(bsz * d), x, offsets: o.baseAddress!, count: bsz, columns: d)
+        }
+        Ops.linearForward(out.p, pooled.p, params + offOut, params + offOut + config.outputDim * d,
+                          n: bsz, inDim: d, outDim: config.outputDim)
+    }
+
+    /// The last block's output (or the input projection when there are no blocks).
+    var streamOutput: UnsafeMutablePointer<T> { blockActs.last?.out.p ?? resid0.p }
+
+    // MARK: - Loss
+
+    private func computeLoss() -> T {
+        let dout = config.outputDim
+        switch config.loss {
+        case .smoothL1:
+            return Ops.smoothL1Forward(pred: out.p, target: targets.p, count: bsz * dout)
+        case .infoNCE:
+            Ops.l2NormalizeForward(predN.ensure(bsz * dout), norms: norms.ensure(bsz), out.p, rows: bsz, columns: dout)
+            logits.ensure(bsz * ncol); rowProbs.ensure(bsz * ncol)
+            if config.symmetric { colProbs.ensure(bsz * bsz) }
+            return excludeMask.withUnsafeBufferPointer { ex in
+                Ops.infoNCEForward(logits: logits.p, rowProbs: rowProbs.p, colProbs: config.symmetric ? colProbs.p : nil,
+                                   pred: predN.p, targets: targets.p, exclude: hasExclude ? ex.baseAddress : nil,
+                                   logTemperature: params[offLogTemp], batch: bsz, columns: ncol, dim: dout,
+                                   symmetric: config.symmetric)
+            }
+        }
+    }
+}
