@@ -1,0 +1,101 @@
+import CBLAS
+import Dispatch
+import Foundation
+
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+/// Flat-buffer kernels of the BERT forward (llm.c style: raw pointers, no bounds checks in hot loops).
+enum Kernels {
+    static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// Runs `body` over `0..<n` split into contiguous chunks on all cores (serially when small).
+    static func parallelRows(_ n: Int, minRowsPerChunk: Int = 16, _ body: (Range<Int>) -> Void) {
+        let chunks = min(cores * 4, max(1, n / minRowsPerChunk))
+        if chunks <= 1 { body(0..<n); return }
+        concurrentPerform(chunks) { c in
+            let lo = n * c / chunks, hi = n * (c + 1) / chunks
+            if lo < hi { body(lo..<hi) }
+        }
+    }
+
+    /// `DispatchQueue.concurrentPerform` for a non-Sendable body over raw buffers: callers guarantee
+    /// iterations touch disjoint memory.
+    static func concurrentPerform(_ iterations: Int, _ body: (Int) -> Void) {
+        withoutActuallyEscaping(body) { escapable in
+            let box = UncheckedSendable(escapable)
+            DispatchQueue.concurrentPerform(iterations: iterations) { box.value($0) }
+        }
+    }
+
+    /// Row-major C[m×n] = alpha·op(A)·op(B) + beta·C with explicit leading dimensions.
+    @inline(__always)
+    static func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
+                      a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                      beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// y = LayerNorm(x) · g + b over one row of `d` values, in place.
+    @inline(__always)
+    static func layerNormRow(_ x: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                             d: Int, eps: Float) {
+        var sum: Float = 0
+        for j in 0..<d { sum += x[j] }
+        let mean = sum / Float(d)
+        var sq: Float = 0
+        for j in 0..<d { let t = x[j] - mean; sq += t * t }
+        let inv = 1 / (sq / Float(d) + eps).squareRoot()
+        for j in 0..<d { x[j] = (x[j] - mean) * inv * g[j] + b[j] }
+    }
+
+    /// x[r] = LayerNorm(y[r] + bias + x[r]) for `rows` rows (residual add, then norm), in place in x.
+    static func addBiasResidualLayerNorm(x: UnsafeMutablePointer<Float>, y: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                                         g: UnsafePointer<Float>, b: UnsafePointer<Float>, rows: Int, d: Int, eps: Float) {
+        parallelRows(rows) { range in
+            for r in range {
+                let xr = x + r * d, yr = y + r * d
+                for j in 0..<d { xr[j] += yr[j] + bias[j] }
+                layerNormRow(xr, g, b, d: d, eps: eps)
+            }
+        }
+    }
+
+    /// h = act(h + bias) over rows × n.
+    static func addBiasActivation(_ h: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, rows: Int, n: Int,
+                                  activation: BertConfig.Activation) {
+        parallelRows(rows, minRowsPerChunk: 4) { range in
+            for r in range {
+                let hr = h + r * n
+                switch activation {
+                case .gelu:
+                    for j in 0..<n { let v = hr[j] + bias[j]; hr[j] = 0.5 * v * (1 + erff(v * 0.70710678118654752)) }
+                case .geluTanh:
+                    for j in 0..<n {
+                        let v = hr[j] + bias[j]
+                        hr[j] = 0.5 * v * (1 + tanhf(0.7978845608028654 * (v + 0.044715 * v * v * v)))
+                    }
+                case .relu:
+                    for j in 0..<n { hr[j] = max(0, hr[j] + bias[j]) }
+                }
+            }
+        }
+    }
+
+    /// Softmax of each of `rows` rows of length n, in place.
+    @inline(__always)
+    static func softmaxRows(_ s: UnsafeMutablePointer<Float>, rows: Int, n: Int) {
+        for r in 0..<rows {
+            let row = s + r * n
+            var m = -Float.infinity
+            for j in 0..<n { m = max(m, row[j]) }
+            var sum: Float = 0
+            for j in 0..<n { let e = expf(row[j] - m); row[j] = e; sum += e }
+            let inv = 1 / sum
+            for j in 0..<n { row[j] *= inv }
+        }
+    }
+}
