@@ -1,1 +1,35 @@
-// Store module
+import Core
+import Foundation
+
+/// The source of truth. Every backend (SQLite now, PostgreSQL later) implements this protocol;
+/// batches are atomic: a batch that throws leaves the store exactly as it was.
+///
+/// ```swift
+/// let store = try SQLiteStore(directory: dataDir)
+/// let summary = try await store.upsertFunctions([input])
+/// ```
+public protocol Store: Sendable {
+    // Functions
+    func upsertFunctions(_ items: [FunctionInput]) async throws -> UpsertSummary
+    func function(id: Int64) async throws -> FunctionRecord?
+    func functions(_ query: FunctionQuery) async throws -> [FunctionRecord]
+    func functionSummaries(ids: [Int64]) async throws -> [Int64: FunctionSummary]
+    func deleteFunction(id: Int64) async throws -> Bool
+
+    // Spaces and vectors
+    func createSpace(_ input: SpaceInput) async throws -> SpaceRecord
+    func spaces() async throws -> [SpaceRecord]
+    func space(named name: String) async throws -> SpaceRecord?
+    func deleteSpace(named name: String) async throws -> Bool
+    func setIndexFactory(space: String, factory: String, metric: Metric) async throws
+    /// Upserts vectors; returns the space's new generation.
+    @discardableResult
+    func upsertVectors(space: String, _ batch: VectorBatch) async throws -> Int64
+    /// Vectors for `ids` (in that order; unknown ids throw), or every vector of the space when nil.
+    func vectors(space: String, ids: [Int64]?) async throws -> VectorBatch
+
+    // Introspection
+    func stats() async throws -> StoreStats
+    func tableCounts() async throws -> [String: Int]
+    var backendName: String { get }
+}

@@ -1,0 +1,72 @@
+import ArgumentParser
+import Core
+import Foundation
+import Server
+import Store
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the HTTP service (REST/JSON and .npy under /v1, /healthz, /metrics, the dashboard at /).",
+        discussion: """
+            Binds 127.0.0.1 unless told otherwise. With --token, every write (POST, PUT, PATCH, DELETE)
+            needs 'Authorization: Bearer <token>'. Stops gracefully on SIGINT or SIGTERM.
+
+            Example:
+              swejepa serve --data ./data --port 8080
+            """)
+
+    @OptionGroup var data: DataOptions
+    @Option(help: "Address to bind (use 0.0.0.0 to listen on every interface).") var host: String = "127.0.0.1"
+    @Option(help: "TCP port (0 picks a free one and prints it).") var port: UInt16 = 8080
+    @Option(help: "Bearer token required for writes.") var token: String?
+    @Option(name: .customLong("max-body-mb"), help: "Largest request body in MiB (413 past it).") var maxBodyMB: Int = 256
+    @Option(help: "Seconds a connection may take to send its next request head before it is closed.") var readTimeout: Double = 30
+    @Option(help: "Log level: error, warning, info (one line per request), debug.") var logLevel: String = "warning"
+
+    func run() async throws {
+        guard let level = LogLevel(name: logLevel) else {
+            throw ValidationError("--log-level must be one of error, warning, info, debug")
+        }
+        var config = ServerConfig()
+        config.host = host
+        config.port = port
+        config.token = token
+        config.maxBodyBytes = maxBodyMB << 20
+        config.readTimeout = readTimeout
+        config.logLevel = level
+        let store = try SQLiteStore(directory: data.url)
+        let context = ServiceContext(store: store, config: config, dataDirectory: data.url)
+        let server = try APIServer(context: context)
+        server.add(routes: APIServer.allRoutes(context))
+
+        let task = Task { try await server.run() }
+        try await server.waitUntilListening()
+        let bound = await server.port() ?? port
+        Console.line("swejepa \(swejepaVersion) listening on http://\(host):\(bound) (data: \(data.url.path), store: sqlite)")
+
+        let stop = { @Sendable in
+            Task {
+                Console.line("stopping…")
+                await server.stop(timeout: 10)
+            }
+        }
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        let sources = [SIGINT, SIGTERM].map { sig -> any DispatchSourceSignal in
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .main)
+            s.setEventHandler { _ = stop() }
+            s.resume()
+            return s
+        }
+        do { try await task.value } catch is CancellationError {}
+        catch {
+            // FlyingFox reports a closed listener as an error after stop(); anything else is real.
+            if !"\(error)".contains("disconnected") { throw error }
+        }
+        _ = sources
+        Console.line("stopped")
+    }
+}

@@ -1,0 +1,28 @@
+import ArgumentParser
+import Foundation
+import Server
+
+@main
+struct Swejepa: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "swejepa",
+        abstract: "SWE-JEPA Store: code corpora, teacher and student embeddings, nearest-function search, probes and training.",
+        discussion: """
+            The store is a directory (--data, default ./data) holding swejepa.sqlite, the FAISS index files
+            (caches, rebuilt from the database when missing or stale) and the teacher model under models/.
+
+            Start the service with `swejepa serve`; the other commands work against a running server
+            (--server, default http://127.0.0.1:8080) or, where they say so, directly on a data directory.
+            """,
+        version: swejepaVersion,
+        subcommands: [Serve.self]
+    )
+}
+
+/// Where the data lives (shared by commands that open the store directly).
+struct DataOptions: ParsableArguments {
+    @Option(name: .long, help: "Data directory (database, index files, models).")
+    var data: String = "./data"
+
+    var url: URL { URL(fileURLWithPath: data).standardizedFileURL }
+}

@@ -1,0 +1,164 @@
+import Core
+import FlyingFox
+import FlyingSocks
+import Foundation
+import Store
+
+/// What route handlers share: the store, the configuration, metrics and the log.
+public struct ServiceContext: Sendable {
+    public var store: any Store
+    public var config: ServerConfig
+    public var metrics: Metrics
+    public var logger: QuietLogger
+    public var dataDirectory: URL
+    public var version: String
+
+    public init(store: any Store, config: ServerConfig, dataDirectory: URL, version: String = swejepaVersion) {
+        self.store = store
+        self.config = config
+        self.metrics = Metrics()
+        self.logger = QuietLogger(level: config.logLevel)
+        self.dataDirectory = dataDirectory
+        self.version = version
+    }
+}
+
+public let swejepaVersion = "0.1.0"
+
+/// The HTTP service: FlyingFox with TCP_NODELAY, a quiet logger, a body limit, a read timeout,
+/// bearer-token auth for writes, JSON errors and Prometheus metrics.
+///
+/// ```swift
+/// let server = APIServer(context: ctx)
+/// server.add(routes: APIServer.coreRoutes(ctx))
+/// try await server.run()
+/// ```
+public final class APIServer: Sendable {
+    public let context: ServiceContext
+    let connections: ConnectionGuard
+    let http: HTTPServer
+    private let table: RouterBox
+
+    public init(context: ServiceContext) throws {
+        self.context = context
+        let cfg = context.config
+        connections = ConnectionGuard(readTimeout: cfg.readTimeout)
+        let pool = GuardedSocketPool(inner: HTTPServer.defaultPool(), connections: connections)
+        let address: any SocketAddress
+        if cfg.host.contains(":") {
+            address = try sockaddr_in6.inet6(ip6: cfg.host, port: cfg.port)
+        } else {
+            address = try sockaddr_in.inet(ip4: cfg.host == "localhost" ? "127.0.0.1" : cfg.host, port: cfg.port)
+        }
+        let config = HTTPServer.Configuration(address: address, timeout: cfg.requestTimeout,
+                                              sharedRequestBufferSize: 64 << 10, pool: pool, logger: context.logger)
+        table = RouterBox()
+        http = HTTPServer(config: config, handler: Dispatcher(context: context, table: table, connections: connections))
+    }
+
+    /// Adds routes (before `run`).
+    public func add(routes: [Route]) { table.add(routes) }
+
+    /// Every registered (method, template), for the OpenAPI check.
+    public var routes: [(method: String, template: String)] { table.router.routes.map { ($0.method, $0.template) } }
+
+    public func run() async throws { try await http.run() }
+
+    public func waitUntilListening(timeout: Double = 10) async throws { try await http.waitUntilListening(timeout: timeout) }
+
+    /// The bound port (useful with port 0).
+    public func port() async -> UInt16? {
+        switch await http.listeningAddress {
+        case .ip4(_, let port), .ip6(_, let port): port
+        default: nil
+        }
+    }
+
+    /// Stops accepting, lets running requests finish for up to `timeout` seconds.
+    public func stop(timeout: Double = 5) async { await http.stop(timeout: timeout) }
+}
+
+final class RouterBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _router = Router()
+    var router: Router { lock.lock(); defer { lock.unlock() }; return _router }
+    func add(_ routes: [Route]) {
+        lock.lock(); defer { lock.unlock() }
+        for r in routes { _router.add(r.method, r.template, r.handler) }
+    }
+}
+
+struct Dispatcher: HTTPHandler {
+    let context: ServiceContext
+    let table: RouterBox
+    let connections: ConnectionGuard
+
+    func handleRequest(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let method = request.method.rawValue
+        var routeName = "unmatched"
+        var response: HTTPResponse
+        do {
+            switch table.router.match(method: method, path: request.path) {
+            case .notFound:
+                throw APIError.notFound("no route for \(method) \(request.path)", code: "no_route")
+            case .methodNotAllowed(let allowed):
+                throw APIError(status: 405, code: "method_not_allowed",
+                               message: "\(method) is not allowed on \(request.path); allowed: \(allowed.joined(separator: ", "))")
+            case .found(let route, let params):
+                routeName = route.template
+                try authorize(request)
+                let body = try await readBody(request)
+                response = try await route.handler(RequestContext(request: request, route: route.template, params: params, body: body))
+            }
+        } catch let e as APIError {
+            response = .error(e)
+        } catch let e as DecodingError {
+            response = .error(.badRequest(JSONCodec.describe(e), code: "invalid_json"))
+        } catch is CancellationError {
+            response = .error(APIError(status: 503, code: "cancelled", message: "the request was cancelled (server stopping or timeout)"))
+        } catch {
+            context.logger.error("\(method) \(request.path): \(error)")
+            response = .error(.internalError("\(error)"))
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        context.metrics.record(route: routeName, method: method, status: response.statusCode.code, seconds: seconds)
+        context.logger.request("\(method) \(request.path) \(response.statusCode.code) \(String(format: "%.2f", seconds * 1000)) ms")
+        if let peer = request.remoteAddress.flatMap(Self.peerKey) { connections.touch(peer: peer) }
+        return response
+    }
+
+    static func peerKey(_ a: HTTPRequest.Address) -> String? {
+        switch a {
+        case .ip4(let ip, let port), .ip6(let ip, let port): "\(ip):\(port)"
+        case .unix: nil
+        }
+    }
+
+    func authorize(_ request: HTTPRequest) throws {
+        guard let token = context.config.token, !token.isEmpty else { return }
+        let m = request.method.rawValue
+        guard m == "POST" || m == "PUT" || m == "PATCH" || m == "DELETE" else { return }
+        guard let auth = request.headers[.authorization], auth == "Bearer \(token)" else {
+            throw APIError.unauthorized("this server needs 'Authorization: Bearer <token>' for \(m) requests")
+        }
+    }
+
+    /// Reads the body, enforcing the limit from Content-Length before reading and while reading chunks.
+    func readBody(_ request: HTTPRequest) async throws -> Data {
+        let limit = context.config.maxBodyBytes
+        if let length = request.headers[.contentLength] {
+            guard let n = Int(length), n >= 0 else { throw APIError.badRequest("invalid Content-Length", code: "bad_request") }
+            if n > limit { throw APIError.tooLarge("request body of \(n) bytes exceeds the limit of \(limit) bytes") }
+            if n == 0 { return Data() }
+            return try await request.bodyData
+        }
+        guard request.headers[.transferEncoding] != nil else { return Data() }
+        var data = Data()
+        for try await chunk in request.bodySequence {
+            data.append(chunk)
+            if data.count > limit { throw APIError.tooLarge("chunked request body exceeds the limit of \(limit) bytes") }
+        }
+        return data
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+
+/// Request counters and a latency histogram per route, in Prometheus text format.
+public final class Metrics: @unchecked Sendable {
+    static let buckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+
+    private struct Key: Hashable { var route: String; var method: String; var status: Int }
+    private struct Histogram { var counts = [Int](repeating: 0, count: Metrics.buckets.count); var sum = 0.0; var count = 0 }
+
+    private let lock = NSLock()
+    private var requests: [Key: Int] = [:]
+    private var latency: [String: Histogram] = [:]
+    public let started = Date()
+
+    public init() {}
+
+    public func record(route: String, method: String, status: Int, seconds: Double) {
+        lock.lock(); defer { lock.unlock() }
+        requests[Key(route: route, method: method, status: status), default: 0] += 1
+        var h = latency[route] ?? Histogram()
+        for (i, b) in Metrics.buckets.enumerated() where seconds <= b { h.counts[i] += 1 }
+        h.sum += seconds
+        h.count += 1
+        latency[route] = h
+    }
+
+    static func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+    }
+
+    /// The exposition text; `gauges` adds `name{labels} value` lines (rows per table etc.).
+    public func render(gauges: [(name: String, help: String, samples: [(labels: String, value: Double)])]) -> String {
+        lock.lock(); defer { lock.unlock() }
+        var out = "# HELP swejepa_http_requests_total HTTP requests by route, method and status.\n"
+        out += "# TYPE swejepa_http_requests_total counter\n"
+        for (k, v) in requests.sorted(by: { ($0.key.route, $0.key.method, $0.key.status) < ($1.key.route, $1.key.method, $1.key.status) }) {
+            out += "swejepa_http_requests_total{route=\"\(Self.escape(k.route))\",method=\"\(k.method)\",status=\"\(k.status)\"} \(v)\n"
+        }
+        out += "# HELP swejepa_http_request_duration_seconds Request latency by route.\n"
+        out += "# TYPE swejepa_http_request_duration_seconds histogram\n"
+        for (route, h) in latency.sorted(by: { $0.key < $1.key }) {
+            let r = Self.escape(route)
+            for (i, b) in Metrics.buckets.enumerated() {
+                out += "swejepa_http_request_duration_seconds_bucket{route=\"\(r)\",le=\"\(b)\"} \(h.counts[i])\n"
+            }
+            out += "swejepa_http_request_duration_seconds_bucket{route=\"\(r)\",le=\"+Inf\"} \(h.count)\n"
+            out += "swejepa_http_request_duration_seconds_sum{route=\"\(r)\"} \(h.sum)\n"
+            out += "swejepa_http_request_duration_seconds_count{route=\"\(r)\"} \(h.count)\n"
+        }
+        out += "# HELP swejepa_uptime_seconds Seconds since the server started.\n# TYPE swejepa_uptime_seconds gauge\n"
+        out += "swejepa_uptime_seconds \(Date().timeIntervalSince(started))\n"
+        for g in gauges {
+            out += "# HELP \(g.name) \(g.help)\n# TYPE \(g.name) gauge\n"
+            for s in g.samples { out += "\(g.name)\(s.labels.isEmpty ? "" : "{\(s.labels)}") \(s.value)\n" }
+        }
+        return out
+    }
+}

@@ -1,0 +1,115 @@
+import Core
+import FlyingFox
+import Foundation
+
+/// A request after routing: path parameters, query, headers and the (size-checked) body.
+public struct RequestContext: Sendable {
+    public var request: HTTPRequest
+    public var route: String
+    public var params: [String: String]
+    public var body: Data
+
+    public func query(_ name: String) -> String? {
+        request.query.first { $0.name == name }?.value
+    }
+
+    public func header(_ name: String) -> String? { request.headers[HTTPHeader(name)] }
+
+    /// A path parameter (percent-decoded).
+    public func param(_ name: String) -> String { params[name] ?? "" }
+
+    /// An integer query parameter within `range`, or a 400 naming it.
+    public func intQuery(_ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let text = query(name), !text.isEmpty else { return value }
+        guard let n = Int(text), range.contains(n) else {
+            throw APIError.badRequest("query parameter '\(name)' must be an integer in \(range.lowerBound)...\(range.upperBound), got '\(text)'", code: "invalid_parameter")
+        }
+        return n
+    }
+
+    /// An integer path parameter, or a 400.
+    public func int64Param(_ name: String) throws -> Int64 {
+        guard let n = Int64(param(name)), n > 0 else {
+            throw APIError.badRequest("'\(param(name))' is not a valid \(name)", code: "invalid_parameter")
+        }
+        return n
+    }
+
+    /// True when the client asked for numpy (`Accept: application/x-npy` or `?format=npy`).
+    public func wants(_ mediaType: String, format: String) -> Bool {
+        if query("format") == format { return true }
+        return (header("Accept") ?? "").contains(mediaType)
+    }
+
+    /// The media type of the body. curl's `-d` sends form encoding by default: a form-typed body that
+    /// is plainly JSON counts as JSON.
+    public var contentType: String {
+        let type = (header("Content-Type") ?? "application/json").split(separator: ";").first.map {
+            $0.trimmingCharacters(in: .whitespaces).lowercased()
+        } ?? "application/json"
+        if type == "application/x-www-form-urlencoded",
+           let first = body.first(where: { !$0.isWhitespace }), first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
+            return "application/json"
+        }
+        return type
+    }
+}
+
+public typealias RouteHandler = @Sendable (RequestContext) async throws -> HTTPResponse
+
+/// One route: a method and a template like `/v1/spaces/{name}/vectors`.
+public struct Route: Sendable {
+    public var method: String
+    public var template: String
+    let segments: [Substring]
+    let handler: RouteHandler
+
+    public init(_ method: String, _ template: String, _ handler: @escaping RouteHandler) {
+        self.method = method
+        self.template = template
+        self.segments = template.split(separator: "/")
+        self.handler = handler
+    }
+
+    func match(_ parts: [Substring]) -> [String: String]? {
+        guard parts.count == segments.count else { return nil }
+        var params = [String: String]()
+        for (s, p) in zip(segments, parts) {
+            if s.first == "{" && s.last == "}" {
+                params[String(s.dropFirst().dropLast())] = String(p).removingPercentEncoding ?? String(p)
+            } else if s != p {
+                return nil
+            }
+        }
+        return params
+    }
+}
+
+/// A route table; `match` returns the route and its parameters, or tells 404 from 405.
+public struct Router: Sendable {
+    public private(set) var routes: [Route] = []
+
+    public init() {}
+
+    public mutating func add(_ method: String, _ template: String, _ handler: @escaping RouteHandler) {
+        routes.append(Route(method, template, handler))
+    }
+
+    public enum Match {
+        case found(Route, [String: String])
+        case methodNotAllowed([String])
+        case notFound
+    }
+
+    public func match(method: String, path: String) -> Match {
+        let parts = path.split(separator: "/")
+        var allowed = [String]()
+        for r in routes {
+            if let params = r.match(parts) {
+                if r.method == method { return .found(r, params) }
+                allowed.append(r.method)
+            }
+        }
+        return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed)
+    }
+}

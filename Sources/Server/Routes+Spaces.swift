@@ -1,0 +1,37 @@
+import Core
+import FlyingFox
+import Foundation
+import Store
+
+extension APIServer {
+    /// Create, list, get and delete spaces.
+    public static func spaceRoutes(_ ctx: ServiceContext, onDelete: (@Sendable (String) async -> Void)? = nil) -> [Route] {
+        [
+            Route("POST", "/v1/spaces") { req in
+                let input = try JSONCodec.decode(SpaceInput.self, from: req.body)
+                return try .json(try await ctx.store.createSpace(input), status: .created)
+            },
+            Route("GET", "/v1/spaces") { _ in
+                try .json(["spaces": try await ctx.store.spaces()])
+            },
+            Route("GET", "/v1/spaces/{name}") { req in
+                try .json(try await requireSpace(ctx, req.param("name")))
+            },
+            Route("DELETE", "/v1/spaces/{name}") { req in
+                let name = req.param("name")
+                guard try await ctx.store.deleteSpace(named: name) else {
+                    throw APIError.notFound("space '\(name)' does not exist", code: "unknown_space")
+                }
+                await onDelete?(name)
+                return HTTPResponse(statusCode: .noContent)
+            },
+        ]
+    }
+
+    static func requireSpace(_ ctx: ServiceContext, _ name: String) async throws -> SpaceRecord {
+        guard let s = try await ctx.store.space(named: name) else {
+            throw APIError.notFound("space '\(name)' does not exist", code: "unknown_space")
+        }
+        return s
+    }
+}

@@ -1,0 +1,39 @@
+import Core
+import FlyingFox
+import Foundation
+import Store
+
+extension APIServer {
+    /// `/healthz`, `/metrics`, `/v1/stats`.
+    public static func systemRoutes(_ ctx: ServiceContext) -> [Route] {
+        [
+            Route("GET", "/healthz") { _ in
+                _ = try await ctx.store.tableCounts()["schema_migrations"]
+                return try .json(["status": "ok", "store": ctx.store.backendName, "version": ctx.version])
+            },
+            Route("GET", "/metrics") { _ in
+                let counts = try await ctx.store.tableCounts()
+                let stats = try await ctx.store.stats()
+                let text = ctx.metrics.render(gauges: [
+                    ("swejepa_table_rows", "Rows per table.",
+                     counts.sorted { $0.key < $1.key }.map { ("table=\"\($0.key)\"", Double($0.value)) }),
+                    ("swejepa_jobs", "Jobs by state.",
+                     stats.jobs.sorted { $0.key < $1.key }.map { ("state=\"\($0.key)\"", Double($0.value)) }),
+                    ("swejepa_database_bytes", "Size of the database files.", [("", Double(stats.databaseBytes))]),
+                ])
+                return HTTPResponse(statusCode: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: Data(text.utf8))
+            },
+            Route("GET", "/v1/stats") { _ in
+                struct Stats: Encodable {
+                    var store: StoreStats
+                    var backend: String
+                    var version: String
+                    var uptimeSeconds: Double
+                    enum CodingKeys: String, CodingKey { case store, backend, version, uptimeSeconds = "uptime_seconds" }
+                }
+                return try .json(Stats(store: try await ctx.store.stats(), backend: ctx.store.backendName, version: ctx.version,
+                                       uptimeSeconds: Date().timeIntervalSince(ctx.metrics.started)))
+            },
+        ]
+    }
+}

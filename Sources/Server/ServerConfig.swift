@@ -1,0 +1,35 @@
+import Foundation
+
+/// How `swejepa serve` listens and protects itself.
+public struct ServerConfig: Sendable {
+    public var host: String = "127.0.0.1"
+    /// 0 picks a free port (tests); read it back from `APIServer.port()`.
+    public var port: UInt16 = 8080
+    /// With a token, every POST/PUT/PATCH/DELETE needs `Authorization: Bearer <token>`.
+    public var token: String?
+    /// Largest accepted request body (413 past it, decided from Content-Length before reading).
+    public var maxBodyBytes: Int = 256 << 20
+    /// A connection must deliver a complete request head within this many seconds of opening or of
+    /// its previous response; idle keep-alive connections and trickling clients are closed after it.
+    public var readTimeout: Double = 30
+    /// Longest a handler may run, body upload included.
+    public var requestTimeout: Double = 600
+    /// `error`, `warning`, `info` (one line per request) or `debug`.
+    public var logLevel: LogLevel = .warning
+
+    public init() {}
+}
+
+public enum LogLevel: Int, Sendable, Comparable, CaseIterable {
+    case debug = 0, info, warning, error
+    public static func < (a: LogLevel, b: LogLevel) -> Bool { a.rawValue < b.rawValue }
+    public init?(name: String) {
+        switch name.lowercased() {
+        case "debug": self = .debug
+        case "info": self = .info
+        case "warning", "warn": self = .warning
+        case "error": self = .error
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import Core
+import Foundation
+import Store
+
+/// Decodes vector uploads in the three wire forms into a `VectorBatch` for one space.
+///
+/// - `application/json`: `{"ids":[…], "vectors":[[…],…]}` (token spaces: a matrix per id), or
+///   `{"ids":[…], "vectors_b64":["…"]}` with each entry base64 of little-endian float32 values.
+/// - `application/x-npy`: a 2-D float array (n × dim); ids in `?ids=1,2,3` or an `X-Ids` header
+///   (token spaces: one id and its T × dim matrix).
+/// - `application/x-npz` (`np.savez(f, ids=…, vectors=…, rows=…)`): ids, vectors and, for token
+///   spaces, the row count of each id.
+enum VectorBody {
+    static func decode(_ req: RequestContext, space: SpaceRecord) throws -> VectorBatch {
+        switch req.contentType {
+        case "application/x-npy", "application/octet-stream":
+            let array = try NPYArray(data: req.body)
+            let ids = try idList(req.query("ids") ?? req.header("X-Ids"), required: true)!
+            return try fromMatrix(array, ids: ids, rows: nil, space: space)
+        case "application/x-npz", "application/zip":
+            let members = try NPZ.decode(req.body)
+            guard let idsArray = members["ids"], let vectors = members["vectors"] else {
+                throw APIError.badRequest(".npz needs members 'ids' and 'vectors' (np.savez(f, ids=…, vectors=…))", code: "bad_npz")
+            }
+            let rows = try members["rows"].map { try $0.int64s().map(Int.init) }
+            return try fromMatrix(vectors, ids: try idsArray.int64s(), rows: rows, space: space)
+        case "application/json":
+            return try fromJSON(req.body, space: space)
+        default:
+            throw APIError.unsupportedMediaType(
+                "Content-Type '\(req.contentType)' is not accepted; use application/json, application/x-npy or application/x-npz")
+        }
+    }
+
+    /// Parses `1,2,3` (or a JSON array) into ids.
+    static func idList(_ text: String?, required: Bool) throws -> [Int64]? {
+        guard let text, !text.isEmpty else {
+            if required { throw APIError.badRequest("give the function ids as ?ids=1,2,3 or an X-Ids header", code: "missing_ids") }
+            return nil
+        }
+        let trimmed = text.trimmingCharacters(in: CharacterSet(charactersIn: "[] "))
+        var ids = [Int64]()
+        for part in trimmed.split(separator: ",") {
+            guard let id = Int64(part.trimmingCharacters(in: .whitespaces)) else {
+                throw APIError.badRequest("'\(part)' in ids is not an integer", code: "invalid_ids")
+            }
+            ids.append(id)
+        }
+        return ids
+    }
+
+    static func fromMatrix(_ array: NPYArray, ids: [Int64], rows: [Int]?, space: SpaceRecord) throws -> VectorBatch {
+        let values = try array.floats()
+        guard array.shape.count == 2 || (array.shape.count == 1 && ids.count == 1) else {
+            throw APIError.badRequest("vectors must be a 2-D array (n × \(space.dim)), got shape \(array.shape)", code: "wrong_dimension")
+        }
+        let width = array.shape.last ?? 0
+        guard width == space.dim else {
+            throw APIError.badRequest("vectors have \(width) columns, space '\(space.name)' has dim \(space.dim)", code: "wrong_dimension")
+        }
+        let height = array.shape.count == 2 ? array.shape[0] : 1
+        if space.kind.isTokens {
+            let r = rows ?? (ids.count == 1 ? [height] : [])
+            guard r.count == ids.count else {
+                throw APIError.badRequest("token spaces need 'rows' (token count per id) when several ids are sent", code: "missing_rows")
+            }
+            guard r.reduce(0, +) == height else {
+                throw APIError.badRequest("rows add up to \(r.reduce(0, +)) but vectors has \(height) rows", code: "wrong_dimension")
+            }
+            return VectorBatch(ids: ids, rows: r, values: values)
+        }
+        guard height == ids.count else {
+            throw APIError.badRequest("\(ids.count) ids for \(height) vectors", code: "wrong_dimension")
+        }
+        return VectorBatch(ids: ids, values: values)
+    }
+
+    static func fromJSON(_ body: Data, space: SpaceRecord) throws -> VectorBatch {
+        struct Plain: Decodable { var ids: [Int64]; var vectors: [[Float]]? ; var vectorsB64: [String]?
+            enum CodingKeys: String, CodingKey { case ids, vectors, vectorsB64 = "vectors_b64" } }
+        struct Tokens: Decodable { var ids: [Int64]; var vectors: [[[Float]]] }
+        if space.kind.isTokens, !(String(decoding: body.prefix(4096), as: UTF8.self).contains("vectors_b64")) {
+            let t = try JSONCodec.decode(Tokens.self, from: body)
+            guard t.ids.count == t.vectors.count else {
+                throw APIError.badRequest("\(t.ids.count) ids for \(t.vectors.count) matrices", code: "wrong_dimension")
+            }
+            var values = [Float]()
+            var rows = [Int]()
+            for (i, m) in t.vectors.enumerated() {
+                for (j, row) in m.enumerated() where row.count != space.dim {
+                    throw APIError.badRequest("vectors[\(i)][\(j)] has \(row.count) values, space '\(space.name)' has dim \(space.dim)", code: "wrong_dimension")
+                }
+                rows.append(m.count)
+                for row in m { values += row }
+            }
+            return VectorBatch(ids: t.ids, rows: rows, values: values)
+        }
+        let p = try JSONCodec.decode(Plain.self, from: body)
+        var values = [Float]()
+        var rows = [Int]()
+        if let vectors = p.vectors {
+            guard p.ids.count == vectors.count else {
+                throw APIError.badRequest("\(p.ids.count) ids for \(vectors.count) vectors", code: "wrong_dimension")
+            }
+            values.reserveCapacity(vectors.count * space.dim)
+            for (i, v) in vectors.enumerated() {
+                guard v.count == space.dim else {
+                    throw APIError.badRequest("vectors[\(i)] has \(v.count) values, space '\(space.name)' has dim \(space.dim)", code: "wrong_dimension")
+                }
+                values += v
+                rows.append(1)
+            }
+        } else if let encoded = p.vectorsB64 {
+            guard p.ids.count == encoded.count else {
+                throw APIError.badRequest("\(p.ids.count) ids for \(encoded.count) vectors", code: "wrong_dimension")
+            }
+            for (i, text) in encoded.enumerated() {
+                guard let data = Data(base64Encoded: text) else {
+                    throw APIError.badRequest("vectors_b64[\(i)] is not valid base64", code: "invalid_base64")
+                }
+                guard data.count % (4 * space.dim) == 0, !data.isEmpty else {
+                    throw APIError.badRequest("vectors_b64[\(i)] has \(data.count) bytes, not a multiple of 4 × dim (\(space.dim))", code: "wrong_dimension")
+                }
+                values += VectorCodec.decode(data, as: .float32)
+                rows.append(data.count / (4 * space.dim))
+            }
+        } else {
+            throw APIError.badRequest("missing field 'vectors' (or 'vectors_b64')", code: "invalid_json")
+        }
+        return VectorBatch(ids: p.ids, rows: rows, values: values)
+    }
+}

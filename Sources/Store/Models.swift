@@ -1,0 +1,172 @@
+import Core
+import Foundation
+
+/// A function as a client sends it for upsert. Keyed by (repo, path, qualified name).
+public struct FunctionInput: Codable, Sendable, Equatable {
+    public var repo: String
+    public var path: String
+    public var qualifiedName: String
+    public var language: String?
+    public var startLine: Int
+    public var endLine: Int
+    public var signature: String
+    public var body: String
+    public var properties: JSONValue?
+    /// Optional; computed from signature + body when absent.
+    public var contentHash: String?
+    /// Optional; computed from the normalised body when absent (the duplicate group key).
+    public var bodyHash: String?
+
+    enum CodingKeys: String, CodingKey {
+        case repo, path, language, signature, body, properties
+        case qualifiedName = "qualified_name", startLine = "start_line", endLine = "end_line"
+        case contentHash = "content_hash", bodyHash = "body_hash"
+    }
+
+    public init(repo: String, path: String, qualifiedName: String, language: String? = "python",
+                startLine: Int, endLine: Int, signature: String, body: String,
+                properties: JSONValue? = nil, contentHash: String? = nil, bodyHash: String? = nil) {
+        self.repo = repo; self.path = path; self.qualifiedName = qualifiedName; self.language = language
+        self.startLine = startLine; self.endLine = endLine; self.signature = signature; self.body = body
+        self.properties = properties; self.contentHash = contentHash; self.bodyHash = bodyHash
+    }
+}
+
+/// A stored function.
+public struct FunctionRecord: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var repo: String
+    public var path: String
+    public var qualifiedName: String
+    public var language: String
+    public var startLine: Int
+    public var endLine: Int
+    public var signature: String
+    public var body: String
+    public var contentHash: String
+    public var bodyHash: String
+    public var properties: JSONValue
+    public var createdAt: Double
+    public var updatedAt: Double
+
+    enum CodingKeys: String, CodingKey {
+        case id, repo, path, language, signature, body, properties
+        case qualifiedName = "qualified_name", startLine = "start_line", endLine = "end_line"
+        case contentHash = "content_hash", bodyHash = "body_hash", createdAt = "created_at", updatedAt = "updated_at"
+    }
+}
+
+/// Outcome of a batch upsert: the id of every input, in input order.
+public struct UpsertSummary: Codable, Sendable, Equatable {
+    public var ids: [Int64]
+    public var created: Int
+    public var updated: Int
+    public var unchanged: Int
+}
+
+/// Filters and cursor for listing functions.
+public struct FunctionQuery: Sendable {
+    public var repo: String?
+    public var path: String?
+    /// Substring of the qualified name or path.
+    public var text: String?
+    public var limit: Int
+    /// Return functions with id greater than this (the previous page's `next_cursor`).
+    public var after: Int64?
+
+    public init(repo: String? = nil, path: String? = nil, text: String? = nil, limit: Int = 100, after: Int64? = nil) {
+        self.repo = repo; self.path = path; self.text = text; self.limit = limit; self.after = after
+    }
+}
+
+/// A small summary of a function used by search hits.
+public struct FunctionSummary: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var repo: String
+    public var path: String
+    public var qualifiedName: String
+    public var signature: String
+    public var bodyHash: String
+    enum CodingKeys: String, CodingKey {
+        case id, repo, path, signature
+        case qualifiedName = "qualified_name", bodyHash = "body_hash"
+    }
+}
+
+/// A space as a client creates it.
+public struct SpaceInput: Codable, Sendable, Equatable {
+    public var name: String
+    public var model: String?
+    public var layer: Int?
+    public var kind: SpaceKind
+    public var dim: Int
+    public var dtype: VectorDType?
+    public var metric: Metric?
+    public var indexFactory: String?
+
+    enum CodingKeys: String, CodingKey {
+        case name, model, layer, kind, dim, dtype, metric
+        case indexFactory = "index_factory"
+    }
+
+    public init(name: String, model: String? = nil, layer: Int? = nil, kind: SpaceKind, dim: Int,
+                dtype: VectorDType? = nil, metric: Metric? = nil, indexFactory: String? = nil) {
+        self.name = name; self.model = model; self.layer = layer; self.kind = kind; self.dim = dim
+        self.dtype = dtype; self.metric = metric; self.indexFactory = indexFactory
+    }
+}
+
+/// A stored space and how many vectors it holds.
+public struct SpaceRecord: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var name: String
+    public var model: String
+    public var layer: Int?
+    public var kind: SpaceKind
+    public var dim: Int
+    public var dtype: VectorDType
+    public var metric: Metric
+    public var indexFactory: String
+    public var generation: Int64
+    public var count: Int
+    public var stale: Int
+    public var createdAt: Double
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, model, layer, kind, dim, dtype, metric, generation, count, stale
+        case indexFactory = "index_factory", createdAt = "created_at"
+    }
+}
+
+/// Vectors of one space for a list of functions: `values` holds the rows of all ids back to back;
+/// `rows[i]` is 1 for vector spaces and the token count for `*_tokens` spaces.
+public struct VectorBatch: Sendable, Equatable {
+    public var ids: [Int64]
+    public var rows: [Int]
+    public var values: [Float]
+    public var truncated: [Bool]?
+
+    public init(ids: [Int64], rows: [Int], values: [Float], truncated: [Bool]? = nil) {
+        self.ids = ids; self.rows = rows; self.values = values; self.truncated = truncated
+    }
+
+    /// One vector per id, `values.count == ids.count * dim`.
+    public init(ids: [Int64], values: [Float]) {
+        self.init(ids: ids, rows: [Int](repeating: 1, count: ids.count), values: values)
+    }
+}
+
+/// Store-wide numbers for `/v1/stats` and `/metrics`.
+public struct StoreStats: Codable, Sendable, Equatable {
+    public var repositories: Int
+    public var functions: Int
+    public var duplicateGroups: Int
+    public var spaces: Int
+    public var vectors: Int
+    public var jobs: [String: Int]
+    public var databaseBytes: Int64
+    enum CodingKeys: String, CodingKey {
+        case repositories, functions, spaces, vectors, jobs
+        case duplicateGroups = "duplicate_groups", databaseBytes = "database_bytes"
+    }
+}

@@ -1,0 +1,172 @@
+import CSQLite
+import Core
+import Foundation
+
+/// An error from SQLite, with the result code and the engine's message.
+public struct SQLiteError: Error, CustomStringConvertible, Sendable {
+    public var code: Int32
+    public var message: String
+    public var description: String { "SQLite error \(code): \(message)" }
+    public var isConstraint: Bool { code & 0xff == SQLITE_CONSTRAINT }
+    public var isBusy: Bool { code & 0xff == SQLITE_BUSY }
+}
+
+let SQLITE_TRANSIENT = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+/// A value bound to or read from a statement.
+public enum SQLValue: Sendable, Equatable {
+    case null, int(Int64), double(Double), text(String), blob(Data)
+}
+
+/// One SQLite connection. Not thread-safe: the store gives each connection to one caller at a time.
+///
+/// ```swift
+/// let db = try SQLiteConnection(path: "/tmp/x.sqlite")
+/// try db.execute("CREATE TABLE t(x)")
+/// try db.run("INSERT INTO t VALUES (?)", [.int(1)])
+/// ```
+public final class SQLiteConnection: @unchecked Sendable {
+    let handle: OpaquePointer
+    private var cache: [String: OpaquePointer] = [:]
+
+    public init(path: String, readOnly: Bool = false) throws {
+        var db: OpaquePointer?
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_NOMUTEX
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            if let db { sqlite3_close_v2(db) }
+            throw SQLiteError(code: rc, message: "\(message) (\(path))")
+        }
+        handle = db
+        sqlite3_busy_timeout(db, 10_000)
+        sqlite3_extended_result_codes(db, 1)
+    }
+
+    deinit {
+        for (_, stmt) in cache { sqlite3_finalize(stmt) }
+        sqlite3_close_v2(handle)
+    }
+
+    var lastError: SQLiteError {
+        SQLiteError(code: sqlite3_extended_errcode(handle), message: String(cString: sqlite3_errmsg(handle)))
+    }
+
+    /// Runs one or more statements with no parameters.
+    public func execute(_ sql: String) throws {
+        var err: UnsafeMutablePointer<CChar>?
+        if sqlite3_exec(handle, sql, nil, nil, &err) != SQLITE_OK {
+            let message = err.map { String(cString: $0) } ?? "unknown"
+            sqlite3_free(err)
+            throw SQLiteError(code: sqlite3_extended_errcode(handle), message: message)
+        }
+    }
+
+    func prepare(_ sql: String) throws -> OpaquePointer {
+        if let stmt = cache[sql] {
+            sqlite3_reset(stmt)
+            sqlite3_clear_bindings(stmt)
+            return stmt
+        }
+        var stmt: OpaquePointer?
+        guard sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil) == SQLITE_OK, let stmt else {
+            throw lastError
+        }
+        cache[sql] = stmt
+        return stmt
+    }
+
+    func bind(_ stmt: OpaquePointer, _ values: [SQLValue]) throws {
+        for (i, v) in values.enumerated() {
+            let idx = Int32(i + 1)
+            let rc: Int32
+            switch v {
+            case .null: rc = sqlite3_bind_null(stmt, idx)
+            case .int(let x): rc = sqlite3_bind_int64(stmt, idx, x)
+            case .double(let x): rc = sqlite3_bind_double(stmt, idx, x)
+            case .text(let s): rc = sqlite3_bind_text(stmt, idx, s, -1, SQLITE_TRANSIENT)
+            case .blob(let d):
+                rc = d.withUnsafeBytes { raw in
+                    sqlite3_bind_blob64(stmt, idx, raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1), sqlite3_uint64(raw.count), SQLITE_TRANSIENT)
+                }
+            }
+            if rc != SQLITE_OK { throw lastError }
+        }
+    }
+
+    /// Runs a statement that returns no rows; returns the number of rows changed.
+    @discardableResult
+    public func run(_ sql: String, _ values: [SQLValue] = []) throws -> Int {
+        let stmt = try prepare(sql)
+        defer { sqlite3_reset(stmt) }
+        try bind(stmt, values)
+        var rc = sqlite3_step(stmt)
+        while rc == SQLITE_ROW { rc = sqlite3_step(stmt) }
+        guard rc == SQLITE_DONE else { throw lastError }
+        return Int(sqlite3_changes(handle))
+    }
+
+    /// Runs a query and calls `row` for each result row.
+    public func query(_ sql: String, _ values: [SQLValue] = [], row: (SQLRow) throws -> Void) throws {
+        let stmt = try prepare(sql)
+        defer { sqlite3_reset(stmt) }
+        try bind(stmt, values)
+        while true {
+            let rc = sqlite3_step(stmt)
+            if rc == SQLITE_DONE { break }
+            guard rc == SQLITE_ROW else { throw lastError }
+            try row(SQLRow(stmt: stmt))
+        }
+    }
+
+    /// Runs a query and maps every row.
+    public func all<T>(_ sql: String, _ values: [SQLValue] = [], _ map: (SQLRow) throws -> T) throws -> [T] {
+        var out = [T]()
+        try query(sql, values) { out.append(try map($0)) }
+        return out
+    }
+
+    /// The first row mapped, or nil.
+    public func first<T>(_ sql: String, _ values: [SQLValue] = [], _ map: (SQLRow) throws -> T) throws -> T? {
+        var out: T?
+        let stmt = try prepare(sql)
+        defer { sqlite3_reset(stmt) }
+        try bind(stmt, values)
+        let rc = sqlite3_step(stmt)
+        if rc == SQLITE_ROW { out = try map(SQLRow(stmt: stmt)) } else if rc != SQLITE_DONE { throw lastError }
+        return out
+    }
+
+    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
+    /// Runs `body` in a transaction (`BEGIN IMMEDIATE` for writers); rolls back on any thrown error.
+    public func transaction<T>(immediate: Bool = true, _ body: () throws -> T) throws -> T {
+        try execute(immediate ? "BEGIN IMMEDIATE" : "BEGIN")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+}
+
+/// A row of a running query; valid only inside the row callback.
+public struct SQLRow {
+    let stmt: OpaquePointer
+    public func int(_ i: Int32) -> Int64 { sqlite3_column_int64(stmt, i) }
+    public func double(_ i: Int32) -> Double { sqlite3_column_double(stmt, i) }
+    public func isNull(_ i: Int32) -> Bool { sqlite3_column_type(stmt, i) == SQLITE_NULL }
+    public func text(_ i: Int32) -> String {
+        guard let p = sqlite3_column_text(stmt, i) else { return "" }
+        return String(cString: p)
+    }
+    public func optionalText(_ i: Int32) -> String? { isNull(i) ? nil : text(i) }
+    public func blob(_ i: Int32) -> Data {
+        let n = Int(sqlite3_column_bytes(stmt, i))
+        guard n > 0, let p = sqlite3_column_blob(stmt, i) else { return Data() }
+        return Data(bytes: p, count: n)
+    }
+}

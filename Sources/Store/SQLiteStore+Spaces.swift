@@ -1,0 +1,159 @@
+import Core
+import Foundation
+
+extension SQLiteStore {
+    static let spaceColumns = """
+        s.id, s.name, s.model, s.layer, s.kind, s.dim, s.dtype, s.metric, s.index_factory, s.generation, s.created_at,
+        (SELECT COUNT(*) FROM vectors v WHERE v.space_id = s.id),
+        (SELECT COUNT(*) FROM vectors v WHERE v.space_id = s.id AND v.stale = 1)
+        """
+
+    static func spaceRecord(_ row: SQLRow) -> SpaceRecord {
+        SpaceRecord(
+            id: row.int(0), name: row.text(1), model: row.text(2), layer: row.isNull(3) ? nil : Int(row.int(3)),
+            kind: SpaceKind(rawValue: row.text(4)) ?? .custom, dim: Int(row.int(5)),
+            dtype: VectorDType(rawValue: row.text(6)) ?? .float32, metric: Metric(rawValue: row.text(7)) ?? .cosine,
+            indexFactory: row.text(8), generation: row.int(9), count: Int(row.int(11)), stale: Int(row.int(12)),
+            createdAt: row.double(10))
+    }
+
+    static func validateSpaceName(_ name: String) throws {
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_.@:"))
+        guard !name.isEmpty, name.count <= 200, name.unicodeScalars.allSatisfy({ allowed.contains($0) && $0.isASCII }) else {
+            throw APIError.badRequest("space name must be 1–200 characters of A–Z a–z 0–9 - _ . @ :", code: "invalid_space")
+        }
+    }
+
+    public func createSpace(_ input: SpaceInput) async throws -> SpaceRecord {
+        try Self.validateSpaceName(input.name)
+        guard (1...65_536).contains(input.dim) else {
+            throw APIError.badRequest("dim must be between 1 and 65536, got \(input.dim)", code: "invalid_space")
+        }
+        return try await write { db in
+            if try db.first("SELECT 1 FROM spaces WHERE name = ?", [.text(input.name)], { $0.int(0) }) != nil {
+                throw APIError.conflict("space '\(input.name)' already exists", code: "space_exists")
+            }
+            try db.run("""
+                INSERT INTO spaces(name, model, layer, kind, dim, dtype, metric, index_factory, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, [.text(input.name), .text(input.model ?? ""), input.layer.map { .int(Int64($0)) } ?? .null,
+                      .text(input.kind.rawValue), .int(Int64(input.dim)), .text((input.dtype ?? .float32).rawValue),
+                      .text((input.metric ?? .cosine).rawValue), .text(input.indexFactory ?? "Flat"), .double(Self.now)])
+            return try db.first("SELECT \(Self.spaceColumns) FROM spaces s WHERE s.id = ?", [.int(db.lastInsertRowID)], Self.spaceRecord)!
+        }
+    }
+
+    public func spaces() async throws -> [SpaceRecord] {
+        try await read { db in try db.all("SELECT \(Self.spaceColumns) FROM spaces s ORDER BY s.name", [], Self.spaceRecord) }
+    }
+
+    public func space(named name: String) async throws -> SpaceRecord? {
+        try await read { db in try db.first("SELECT \(Self.spaceColumns) FROM spaces s WHERE s.name = ?", [.text(name)], Self.spaceRecord) }
+    }
+
+    public func deleteSpace(named name: String) async throws -> Bool {
+        try await write { db in
+            guard let id = try db.first("SELECT id FROM spaces WHERE name = ?", [.text(name)], { $0.int(0) }) else { return false }
+            // Drop vectors first without the per-row generation trigger's cost mattering: the space goes too.
+            try db.run("DELETE FROM vectors WHERE space_id = ?", [.int(id)])
+            try db.run("DELETE FROM spaces WHERE id = ?", [.int(id)])
+            return true
+        }
+    }
+
+    public func setIndexFactory(space: String, factory: String, metric: Metric) async throws {
+        try await write { db in
+            let n = try db.run("UPDATE spaces SET index_factory = ?, metric = ? WHERE name = ?",
+                               [.text(factory), .text(metric.rawValue), .text(space)])
+            if n == 0 { throw APIError.notFound("space '\(space)' does not exist", code: "unknown_space") }
+        }
+    }
+
+    @discardableResult
+    public func upsertVectors(space name: String, _ batch: VectorBatch) async throws -> Int64 {
+        guard let space = try await self.space(named: name) else {
+            throw APIError.notFound("space '\(name)' does not exist", code: "unknown_space")
+        }
+        try Self.validate(batch, for: space)
+        return try await write { db in
+            // Every function must exist; name the first that does not.
+            for (i, id) in batch.ids.enumerated() {
+                if try db.first("SELECT 1 FROM functions WHERE id = ?", [.int(id)], { $0.int(0) }) == nil {
+                    throw APIError.unprocessable("ids[\(i)] = \(id) is not a stored function", code: "unknown_function")
+                }
+            }
+            let now = Self.now
+            var offset = 0
+            try batch.values.withUnsafeBufferPointer { all in
+                for (i, id) in batch.ids.enumerated() {
+                    let n = batch.rows[i] * space.dim
+                    let blob = VectorCodec.encode(UnsafeBufferPointer(rebasing: all[offset..<(offset + n)]), as: space.dtype)
+                    offset += n
+                    try db.run("""
+                        INSERT INTO vectors(space_id, function_id, n_rows, data, stale, truncated, updated_at)
+                        VALUES (?, ?, ?, ?, 0, ?, ?)
+                        ON CONFLICT(space_id, function_id) DO UPDATE SET n_rows = excluded.n_rows, data = excluded.data,
+                            stale = 0, truncated = excluded.truncated, updated_at = excluded.updated_at
+                        """, [.int(space.id), .int(id), .int(Int64(batch.rows[i])), .blob(blob),
+                              .int(batch.truncated?[i] == true ? 1 : 0), .double(now)])
+                }
+            }
+            try db.run("UPDATE spaces SET generation = generation + 1 WHERE id = ?", [.int(space.id)])
+            return try db.first("SELECT generation FROM spaces WHERE id = ?", [.int(space.id)]) { $0.int(0) } ?? 0
+        }
+    }
+
+    /// Shape, duplicate and finiteness checks of a vector batch against its space.
+    static func validate(_ batch: VectorBatch, for space: SpaceRecord) throws {
+        guard batch.ids.count == batch.rows.count else {
+            throw APIError.badRequest("ids and rows differ in length", code: "bad_batch")
+        }
+        var seen = [Int64: Int]()
+        var total = 0
+        for (i, id) in batch.ids.enumerated() {
+            if let j = seen[id] {
+                throw APIError.badRequest("ids[\(i)] = \(id) repeats ids[\(j)]; a batch holds each id once", code: "duplicate_ids")
+            }
+            seen[id] = i
+            if batch.rows[i] < 1 { throw APIError.badRequest("vector \(i) is empty", code: "wrong_dimension") }
+            if !space.kind.isTokens && batch.rows[i] != 1 {
+                throw APIError.badRequest("space '\(space.name)' holds one vector per function, vector \(i) has \(batch.rows[i]) rows", code: "wrong_dimension")
+            }
+            total += batch.rows[i]
+        }
+        guard batch.values.count == total * space.dim else {
+            throw APIError.badRequest("expected \(total) × \(space.dim) values for space '\(space.name)' (dim \(space.dim)), got \(batch.values.count)", code: "wrong_dimension")
+        }
+        if let bad = batch.values.withUnsafeBufferPointer(VectorCodec.firstNonFinite) {
+            throw APIError.badRequest("value \(bad % space.dim) of vector row \(bad / space.dim) is NaN or infinite", code: "non_finite")
+        }
+    }
+
+    public func vectors(space name: String, ids: [Int64]?) async throws -> VectorBatch {
+        guard let space = try await self.space(named: name) else {
+            throw APIError.notFound("space '\(name)' does not exist", code: "unknown_space")
+        }
+        return try await read { db in
+            var out = VectorBatch(ids: [], rows: [], values: [], truncated: [])
+            func add(_ row: SQLRow) {
+                out.ids.append(row.int(0)); out.rows.append(Int(row.int(1)))
+                out.truncated!.append(row.int(3) != 0)
+                VectorCodec.decode(row.blob(2), as: space.dtype, into: &out.values)
+            }
+            if let ids {
+                for (i, id) in ids.enumerated() {
+                    var found = false
+                    try db.query("SELECT function_id, n_rows, data, truncated FROM vectors WHERE space_id = ? AND function_id = ?",
+                                 [.int(space.id), .int(id)]) { add($0); found = true }
+                    if !found {
+                        throw APIError.notFound("ids[\(i)] = \(id) has no vector in space '\(name)'", code: "unknown_vector")
+                    }
+                }
+            } else {
+                try db.query("SELECT function_id, n_rows, data, truncated FROM vectors WHERE space_id = ? ORDER BY function_id",
+                             [.int(space.id)], row: add)
+            }
+            return out
+        }
+    }
+}
