@@ -21,7 +21,7 @@ let package = Package(
         .target(
             name: "CFaiss",
             path: "Sources/CFaiss",
-            cxxSettings: [.unsafeFlags(["-std=c++17", "-O2"])],
+            cxxSettings: [.headerSearchPath("compat"), .unsafeFlags(["-std=c++17", "-O2"])],
             linkerSettings: [
                 .linkedLibrary("faiss"), .linkedLibrary("openblas"),
                 .linkedLibrary("gomp"), .linkedLibrary("stdc++"),
