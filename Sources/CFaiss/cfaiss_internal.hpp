@@ -1,0 +1,64 @@
+// Internal C++ state behind the `void *` handles of cfaiss.h (not visible to Swift).
+#pragma once
+#include <faiss/Index.h>
+#include <faiss/impl/IDSelector.h>
+
+#include <cstdint>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <omp.h>  // via compat/omp.h (GCC's header); the calls link through -lgomp
+
+namespace cfaiss {
+
+/// Thrown by the shim itself for bad arguments; mapped to CFAISS_EINVAL.
+struct InvalidArgument : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+/// Thrown while decoding serialised bytes; mapped to CFAISS_ECORRUPT.
+struct Corrupt : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+/// One index: FAISS stores vectors at positions; `labels` maps positions to the caller's ids.
+/// Flat compacts on removal, HNSW tombstones (`dead`), IVF removes physically and retires
+/// the position (also marked in `dead`, but not counted as a tombstone).
+struct Handle {
+    std::unique_ptr<faiss::Index> index;
+    int kind = 0;
+    int dim = 0;
+    int metric = 0;
+    std::string factory;
+    int defaultNprobe = 0;
+    int defaultEfSearch = 0;
+
+    std::vector<int64_t> labels;                 // position -> id
+    std::vector<uint8_t> dead;                   // position -> 1 if not searchable
+    std::unordered_map<int64_t, int64_t> pos;    // live id -> position
+    int64_t tombstones = 0;                      // HNSW positions marked dead
+    bool poisoned = false;                       // a FAISS write failed half-way
+
+    mutable std::shared_mutex mu;
+
+    void rebuildPositions();
+};
+
+/// Membership test FAISS calls on positions: a precomputed mask (tombstones, allow, exclude)
+/// plus an optional sorted list of positions excluded for one query.
+struct PositionFilter : faiss::IDSelector {
+    const uint8_t *mask = nullptr;   // nullptr = every position allowed
+    size_t maskSize = 0;
+    const int64_t *qex = nullptr;    // sorted positions
+    size_t nqex = 0;
+
+    bool is_member(idx_t p) const override;
+};
+
+std::unique_ptr<faiss::Index> makeIndex(const std::string &factory, int dim, int metric,
+                                        int &kind, int &nprobe, int &ef);
+void applyDefaults(Handle &h);
+
+} // namespace cfaiss

@@ -1,0 +1,184 @@
+// k-NN search with per-call knobs and id filters behind cfaiss.h.
+//
+// FAISS 1.7.3 honours SearchParameters::sel in IndexFlat, IndexHNSW (SearchParametersHNSW)
+// and IndexIVF (SearchParametersIVF); IndexIDMap does not translate selectors in 1.7.3, which is
+// why the shim keeps its own position → id table. Results are still re-checked against the filter
+// afterwards, so an index type that ignored the selector could only return fewer hits, never
+// wrong ones.
+#include "cfaiss.h"
+#include "cfaiss_guard.hpp"
+#include "cfaiss_internal.hpp"
+
+#include <faiss/IndexHNSW.h>
+#include <faiss/IndexIVF.h>
+
+#include <algorithm>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+using cfaiss::Handle;
+using cfaiss::PositionFilter;
+
+bool PositionFilter::is_member(idx_t p) const {
+    if (p < 0) return false;
+    if (mask) {
+        if ((size_t)p >= maskSize || !mask[p]) return false;
+    }
+    if (nqex) return !std::binary_search(qex, qex + nqex, (int64_t)p);
+    return true;
+}
+
+namespace {
+
+/// Runs one FAISS search call with the index type's own parameter struct.
+void searchOnce(const Handle &h, int64_t nq, const float *q, int64_t k, int nprobe, int ef,
+                const faiss::IDSelector *sel, float *D, faiss::Index::idx_t *I) {
+    switch (h.kind) {
+    case CFAISS_KIND_HNSW: {
+        faiss::SearchParametersHNSW p;
+        p.efSearch = std::max<int>(ef > 0 ? ef : h.defaultEfSearch, (int)k);
+        p.sel = const_cast<faiss::IDSelector *>(sel);
+        h.index->search(nq, q, k, D, I, &p);
+        break;
+    }
+    case CFAISS_KIND_IVF: {
+        faiss::SearchParametersIVF p;
+        p.nprobe = (size_t)(nprobe > 0 ? nprobe : h.defaultNprobe);
+        p.sel = const_cast<faiss::IDSelector *>(sel);
+        h.index->search(nq, q, k, D, I, &p);
+        break;
+    }
+    default: {
+        if (!sel) {
+            h.index->search(nq, q, k, D, I);
+        } else {
+            faiss::SearchParameters p;
+            p.sel = const_cast<faiss::IDSelector *>(sel);
+            h.index->search(nq, q, k, D, I, &p);
+        }
+    }
+    }
+}
+
+/// Maps positions to ids in one result row, dropping anything the filter rejects.
+void finishRow(const Handle &h, const PositionFilter *sel, int64_t k, float *D, int64_t *L) {
+    int64_t w = 0;
+    for (int64_t j = 0; j < k; j++) {
+        int64_t p = L[j];
+        if (p < 0 || (size_t)p >= h.labels.size()) continue;
+        if (h.dead[p]) continue;
+        if (sel && !sel->is_member(p)) continue;
+        D[w] = D[j];
+        L[w] = h.labels[p];
+        w++;
+    }
+    for (; w < k; w++) {
+        L[w] = -1;
+        D[w] = 0;
+    }
+}
+
+} // namespace
+
+extern "C" int cfaiss_search(void *index, int64_t nq, const float *queries, int64_t k,
+                             int nprobe, int ef_search,
+                             const int64_t *allow, int64_t nallow, int has_allow,
+                             const int64_t *exclude, int64_t nexclude,
+                             const int64_t *qexclude, const int64_t *qexclude_offsets,
+                             int threads, float *distances, int64_t *labels, char *err, size_t errlen) {
+    return cfaiss::guarded(err, errlen, [&] {
+        Handle &h = *static_cast<Handle *>(index);
+        std::shared_lock<std::shared_mutex> lock(h.mu);
+        if (h.poisoned)
+            throw cfaiss::InvalidArgument("index is inconsistent after a failed write; rebuild it from the store");
+        if (nq < 0 || k <= 0 || (nq > 0 && (!queries || !distances || !labels)))
+            throw cfaiss::InvalidArgument("bad search arguments");
+        if (nq == 0) return;
+        if (!h.index->is_trained)
+            throw cfaiss::InvalidArgument("index \"" + h.factory + "\" is not trained yet");
+        if (threads > 0) omp_set_num_threads(threads);
+
+        // Shared mask: tombstones, allow list, global exclusions.
+        std::vector<uint8_t> mask;
+        const bool needMask = has_allow || nexclude > 0 || h.tombstones > 0;
+        if (needMask) {
+            mask.assign(h.labels.size(), has_allow ? 0 : 1);
+            if (has_allow) {
+                for (int64_t i = 0; i < nallow; i++) {
+                    auto it = h.pos.find(allow[i]);
+                    if (it != h.pos.end()) mask[it->second] = 1;
+                }
+            }
+            for (int64_t i = 0; i < nexclude; i++) {
+                auto it = h.pos.find(exclude[i]);
+                if (it != h.pos.end()) mask[it->second] = 0;
+            }
+            if (h.tombstones > 0) {
+                for (size_t p = 0; p < mask.size(); p++) mask[p] &= (uint8_t)!h.dead[p];
+            }
+        }
+
+        static_assert(sizeof(faiss::Index::idx_t) == sizeof(int64_t), "idx_t is 64-bit");
+        auto *I = reinterpret_cast<faiss::Index::idx_t *>(labels);
+
+        if (!qexclude_offsets) {
+            PositionFilter sel;
+            sel.mask = needMask ? mask.data() : nullptr;
+            sel.maskSize = mask.size();
+            const PositionFilter *sp = needMask ? &sel : nullptr;
+            searchOnce(h, nq, queries, k, nprobe, ef_search, sp, distances, I);
+            for (int64_t i = 0; i < nq; i++) finishRow(h, sp, k, distances + i * k, labels + i * k);
+            return;
+        }
+
+        // Per-query exclusions: one FAISS call per query, spread over `threads` workers.
+        auto runRange = [&](int64_t q0, int64_t q1) {
+            std::vector<int64_t> qex;
+            for (int64_t i = q0; i < q1; i++) {
+                qex.clear();
+                for (int64_t j = qexclude_offsets[i]; j < qexclude_offsets[i + 1]; j++) {
+                    auto it = h.pos.find(qexclude[j]);
+                    if (it != h.pos.end()) qex.push_back(it->second);
+                }
+                std::sort(qex.begin(), qex.end());
+                PositionFilter sel;
+                sel.mask = needMask ? mask.data() : nullptr;
+                sel.maskSize = mask.size();
+                sel.qex = qex.data();
+                sel.nqex = qex.size();
+                const PositionFilter *sp = (needMask || !qex.empty()) ? &sel : nullptr;
+                searchOnce(h, 1, queries + i * (int64_t)h.dim, k, nprobe, ef_search, sp,
+                           distances + i * k, I + i * k);
+                finishRow(h, sp, k, distances + i * k, labels + i * k);
+            }
+        };
+        for (int64_t i = 0; i < nq; i++) {
+            if (qexclude_offsets[i + 1] < qexclude_offsets[i] || qexclude_offsets[0] < 0)
+                throw cfaiss::InvalidArgument("per-query exclusion offsets must be non-decreasing");
+        }
+        int workers = (int)std::min<int64_t>(nq, threads > 0 ? threads : omp_get_max_threads());
+        if (workers <= 1) {
+            omp_set_num_threads(1);
+            runRange(0, nq);
+            return;
+        }
+        std::vector<std::thread> pool;
+        std::vector<std::exception_ptr> errors((size_t)workers);
+        for (int w = 0; w < workers; w++) {
+            int64_t q0 = nq * w / workers, q1 = nq * (w + 1) / workers;
+            pool.emplace_back([&, w, q0, q1] {
+                try {
+                    omp_set_num_threads(1);
+                    runRange(q0, q1);
+                } catch (...) {
+                    errors[(size_t)w] = std::current_exception();
+                }
+            });
+        }
+        for (auto &t : pool) t.join();
+        for (auto &e : errors) {
+            if (e) std::rethrow_exception(e);
+        }
+    });
+}

@@ -1,0 +1,115 @@
+import CFaiss
+import Foundation
+
+/// How vectors are compared. `cosine` normalises stored and query vectors and ranks by inner
+/// product (scores in -1...1); `innerProduct` ranks by the raw dot product; `l2` by squared
+/// Euclidean distance (the score is that distance: lower is closer).
+///
+///     let m = try Metric(parsing: "cosine")   // .cosine
+public enum Metric: String, Sendable, Codable, CaseIterable {
+    case cosine
+    case innerProduct = "inner_product"
+    case l2
+
+    /// Accepts "cosine", "inner_product"/"ip"/"dot", "l2"/"euclidean" (case-insensitive).
+    public init(parsing name: String) throws {
+        switch name.lowercased() {
+        case "cosine", "cos": self = .cosine
+        case "inner_product", "innerproduct", "ip", "dot": self = .innerProduct
+        case "l2", "euclidean": self = .l2
+        default: throw SearchError.invalidMetric(name)
+        }
+    }
+
+    /// True when a larger score means closer (cosine, inner product).
+    public var higherIsCloser: Bool { self != .l2 }
+
+    var faissCode: Int32 {
+        self == .l2 ? Int32(CFAISS_METRIC_L2) : Int32(CFAISS_METRIC_INNER_PRODUCT)
+    }
+}
+
+/// A validated FAISS factory string: `Flat`, `HNSW{M}` (or `HNSW{M},Flat`), `IVF{n},Flat`,
+/// `IVF{n},PQ{m}` (also `PQ{m}x{bits}`). FAISS may still reject a well-formed string for a given
+/// dimension (e.g. PQ{m} needs m to divide it); that surfaces as `SearchError.faissRejected`.
+///
+///     let f = try IndexFactory("IVF256,PQ16")   // f.kind == .ivfPQ(nlist: 256, m: 16, bits: 8)
+///     let h = IndexFactory.hnsw32               // "HNSW32"
+public struct IndexFactory: Sendable, Hashable, Codable, CustomStringConvertible {
+    public enum Kind: Sendable, Hashable {
+        case flat
+        case hnsw(m: Int)
+        case ivfFlat(nlist: Int)
+        case ivfPQ(nlist: Int, m: Int, bits: Int)
+    }
+
+    /// The string handed to faiss::index_factory.
+    public let string: String
+    public let kind: Kind
+
+    public static let flat = try! IndexFactory("Flat")
+    public static let hnsw32 = try! IndexFactory("HNSW32")
+
+    public init(_ string: String) throws {
+        let s = string.trimmingCharacters(in: .whitespaces)
+        let parts = s.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        func number(_ text: Substring, _ what: String, _ range: ClosedRange<Int>) throws -> Int {
+            guard let v = Int(text), range.contains(v) else {
+                throw SearchError.invalidFactory(string, reason: "\(what) must be an integer in \(range)")
+            }
+            return v
+        }
+        let reason = "use Flat, HNSW{M}, IVF{n},Flat or IVF{n},PQ{m}"
+        if parts == ["Flat"] {
+            kind = .flat
+        } else if let first = parts.first, first.hasPrefix("HNSW"), parts.count == 1 || (parts.count == 2 && parts[1] == "Flat") {
+            kind = .hnsw(m: try number(first.dropFirst(4), "HNSW M", 4...128))
+        } else if parts.count == 2, parts[0].hasPrefix("IVF") {
+            let nlist = try number(parts[0].dropFirst(3), "IVF list count", 1...1_000_000)
+            if parts[1] == "Flat" {
+                kind = .ivfFlat(nlist: nlist)
+            } else if parts[1].hasPrefix("PQ") {
+                let pq = parts[1].dropFirst(2).split(separator: "x", omittingEmptySubsequences: false)
+                guard pq.count == 1 || pq.count == 2 else { throw SearchError.invalidFactory(string, reason: reason) }
+                let m = try number(pq[0], "PQ sub-quantizer count", 1...4096)
+                let bits = pq.count == 2 ? try number(pq[1], "PQ bits", 1...16) : 8
+                kind = .ivfPQ(nlist: nlist, m: m, bits: bits)
+            } else {
+                throw SearchError.invalidFactory(string, reason: reason)
+            }
+        } else {
+            throw SearchError.invalidFactory(string, reason: reason)
+        }
+        self.string = s
+    }
+
+    public var description: String { string }
+
+    /// Training vectors this index wants (0 when it needs no training).
+    public var trainingSampleSize: Int {
+        switch kind {
+        case .flat, .hnsw: return 0
+        case let .ivfFlat(nlist): return min(max(nlist * 64, 4096), 200_000)
+        case let .ivfPQ(nlist, _, bits): return min(max(nlist * 64, (1 << bits) * 64, 16_384), 200_000)
+        }
+    }
+
+    /// The fewest training vectors FAISS accepts.
+    public var minimumTrainingVectors: Int {
+        switch kind {
+        case .flat, .hnsw: return 0
+        case let .ivfFlat(nlist): return nlist
+        case let .ivfPQ(nlist, _, bits): return max(nlist, 1 << bits)
+        }
+    }
+
+    public init(from decoder: Decoder) throws {
+        try self.init(try decoder.singleValueContainer().decode(String.self))
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(string)
+    }
+}
+

@@ -1,0 +1,86 @@
+import Foundation
+@testable import Search
+
+/// Deterministic generator (SplitMix64) so every run sees the same vectors.
+struct SeededRandom: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func gaussian() -> Float {
+        let u1 = Double.random(in: Double.ulpOfOne..<1, using: &self)
+        let u2 = Double.random(in: 0..<1, using: &self)
+        return Float((-2 * log(u1)).squareRoot() * cos(2 * .pi * u2))
+    }
+}
+
+enum TestData {
+    /// `n` i.i.d. Gaussian rows of `dim` floats.
+    static func gaussian(_ n: Int, dim: Int, seed: UInt64) -> [Float] {
+        var rng = SeededRandom(seed: seed)
+        return (0..<(n * dim)).map { _ in rng.gaussian() }
+    }
+
+    /// Embedding-like data: a mixture of `clusters` Gaussians living in a random `intrinsic`-dim
+    /// subspace of `dim`, plus small isotropic noise (random Gaussians are a poor HNSW test).
+    static func clustered(_ n: Int, dim: Int, intrinsic: Int = 32, clusters: Int = 200, seed: UInt64) -> [Float] {
+        var rng = SeededRandom(seed: seed)
+        let basis = (0..<(intrinsic * dim)).map { _ in rng.gaussian() / Float(intrinsic).squareRoot() }
+        let centres = (0..<(clusters * intrinsic)).map { _ in rng.gaussian() * 2 }
+        var out = [Float](repeating: 0, count: n * dim)
+        var z = [Float](repeating: 0, count: intrinsic)
+        for i in 0..<n {
+            let c = Int.random(in: 0..<clusters, using: &rng)
+            for a in 0..<intrinsic { z[a] = centres[c * intrinsic + a] + rng.gaussian() }
+            for j in 0..<dim {
+                var s: Float = 0
+                for a in 0..<intrinsic { s += z[a] * basis[a * dim + j] }
+                out[i * dim + j] = s + 0.05 * rng.gaussian()
+            }
+        }
+        return out
+    }
+
+    /// Exact scores of every stored row against one query (Double accumulation).
+    static func scores(query: ArraySlice<Float>, base: [Float], dim: Int, metric: Metric) -> [Double] {
+        let q = Array(query)
+        let n = base.count / dim
+        func norm(_ v: ArraySlice<Float>) -> Double { v.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot() }
+        let qn = norm(query)
+        return (0..<n).map { i in
+            let row = base[(i * dim)..<((i + 1) * dim)]
+            switch metric {
+            case .l2:
+                return zip(q, row).reduce(0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
+            case .innerProduct:
+                return zip(q, row).reduce(0) { $0 + Double($1.0) * Double($1.1) }
+            case .cosine:
+                let dot = zip(q, row).reduce(0) { $0 + Double($1.0) * Double($1.1) }
+                return dot / max(qn * norm(row), 1e-30)
+            }
+        }
+    }
+
+    /// Brute-force top-k as (row, score), best first, among rows `allowed` says yes to.
+    static func bruteForce(query: ArraySlice<Float>, base: [Float], dim: Int, metric: Metric, k: Int,
+                           allowed: (Int) -> Bool = { _ in true }) -> [(row: Int, score: Double)] {
+        let s = scores(query: query, base: base, dim: dim, metric: metric)
+        let rows = s.indices.filter(allowed)
+        let sorted = rows.sorted { metric.higherIsCloser ? s[$0] > s[$1] : s[$0] < s[$1] }
+        return sorted.prefix(k).map { ($0, s[$0]) }
+    }
+
+    static func row(_ m: [Float], _ i: Int, dim: Int) -> ArraySlice<Float> { m[(i * dim)..<((i + 1) * dim)] }
+
+    static func tempDir(_ name: String = #function) -> URL {
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("searchtests-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
