@@ -1,0 +1,121 @@
+import Core
+import Foundation
+import Testing
+@testable import Server
+
+@Suite struct BadInputTests {
+    /// Every bad input gets a 4xx JSON error and leaves the store as it was.
+    @Test func badInputIsA4xxAndChangesNothing() async throws {
+        let s = try await LiveServer { $0.maxBodyBytes = 64 << 10 }
+        defer { Task { await s.stop() } }
+        let ids = (try await s.call("POST", "/v1/functions", json: sampleFunctions).json?["ids"]?.arrayValue ?? []).compactMap { $0.intValue }
+        try #require(ids.count == 3)
+        _ = try await s.call("POST", "/v1/spaces", json: ["name": "sp", "kind": "body_mean", "dim": 3])
+        _ = try await s.call("PUT", "/v1/spaces/sp/vectors", json: ["ids": [.number(Double(ids[0]))], "vectors": [[1, 2, 3]]])
+        let before = try await s.call("GET", "/metrics").body  // not compared; warms the route
+        _ = before
+        let snapshot = try await s.call("GET", "/v1/stats").json?["store"]
+
+        struct Case { var method: String; var path: String; var body: Data; var type: String?; var status: Int; var code: String }
+        func j(_ text: String) -> Data { Data(text.utf8) }
+        let i0 = ids[0], i1 = ids[1]
+        let nanNpy = NPYArray(floats: [1, .nan, 3], shape: [1, 3]).encoded()
+        let infNpy = NPYArray(floats: [1, 2, .infinity], shape: [1, 3]).encoded()
+        let wideNpy = NPYArray(floats: [1, 2, 3, 4], shape: [1, 4]).encoded()
+        let bigEndian = Data([0x93] + Array("NUMPY".utf8) + [1, 0, 118, 0]) + Data(("{'descr': '>f4', 'fortran_order': False, 'shape': (1, 3), }" + String(repeating: " ", count: 57) + "\n").utf8) + Data(count: 12)
+        let cases: [Case] = [
+            Case(method: "POST", path: "/v1/functions", body: j("{\"functions\": [ {"), type: nil, status: 400, code: "invalid_json"),
+            Case(method: "POST", path: "/v1/functions", body: j("{\"functions\": [{\"repo\": \"r\"}]}"), type: nil, status: 400, code: "invalid_json"),
+            Case(method: "POST", path: "/v1/functions", body: j("{\"functions\": [{\"repo\": \"r\", \"path\": \"p\", \"qualified_name\": \"f\", \"start_line\": \"one\", \"end_line\": 2, \"signature\": \"\", \"body\": \"\"}]}"), type: nil, status: 400, code: "invalid_json"),
+            Case(method: "POST", path: "/v1/functions", body: j("{\"functions\": [{\"repo\": \"r\", \"path\": \"p\", \"qualified_name\": \"f\", \"start_line\": 5, \"end_line\": 2, \"signature\": \"\", \"body\": \"\"}]}"), type: nil, status: 400, code: "invalid_function"),
+            Case(method: "POST", path: "/v1/functions", body: j("{\"functions\": [{\"repo\": \"r\", \"path\": \"p\", \"qualified_name\": \"f\", \"start_line\": 1, \"end_line\": 2, \"signature\": \"\", \"body\": \"\"}, {\"repo\": \"r\", \"path\": \"p\", \"qualified_name\": \"f\", \"start_line\": 1, \"end_line\": 2, \"signature\": \"\", \"body\": \"x\"}]}"), type: nil, status: 400, code: "duplicate_keys"),
+            Case(method: "POST", path: "/v1/functions", body: Data(), type: nil, status: 400, code: "invalid_json"),
+            Case(method: "POST", path: "/v1/spaces", body: j("{\"name\": \"x\", \"kind\": \"nonsense\", \"dim\": 3}"), type: nil, status: 400, code: "invalid_json"),
+            Case(method: "POST", path: "/v1/spaces", body: j("{\"name\": \"x\", \"kind\": \"body_mean\", \"dim\": 0}"), type: nil, status: 400, code: "invalid_space"),
+            Case(method: "POST", path: "/v1/spaces", body: j("{\"name\": \"sp\", \"kind\": \"body_mean\", \"dim\": 3}"), type: nil, status: 409, code: "space_exists"),
+            Case(method: "PUT", path: "/v1/spaces/sp/vectors", body: j("{\"ids\": [\(i1)], \"vectors\": [[1, 2]]}"), type: nil, status: 400, code: "wrong_dimension"),
+            Case(method: "PUT", path: "/v1/spaces/sp/vectors", body: j("{\"ids\": [\(i1)], \"vectors\": [[1, 2, NaN]]}"), type: nil, status: 400, code: "invalid_json"),
+            Case(method: "PUT", path: "/v1/spaces/sp/vectors", body: j("{\"ids\": [\(i1), \(i1)], \"vectors\": [[1, 2, 3], [1, 2, 3]]}"), type: nil, status: 400, code: "duplicate_ids"),
+            Case(method: "PUT", path: "/v1/spaces/sp/vectors", body: j("{\"ids\": [\(i1), 987654], \"vectors\": [[1, 2, 3], [1, 2, 3]]}"), type: nil, status: 422, code: "unknown_function"),
+            Case(method: "PUT", path: "/v1/spaces/nope/vectors", body: j("{\"ids\": [\(i1)], \"vectors\": [[1, 2, 3]]}"), type: nil, status: 404, code: "unknown_space"),
+            Case(method: "PUT", path: "/v1/spaces/sp/vectors", body: j("{\"ids\": [\(i1)], \"vectors_b64\": [\"@@@\"]}"), type: nil, status: 400, code: "invalid_base64"),
+            Case(method: "PUT", path: "/v1/spaces/sp/vectors?ids=\(i1)", body: nanNpy, type: "application/x-npy", status: 400, code: "non_finite"),
+            Case(method: "PUT", path: "/v1/spaces/sp/vectors?ids=\(i1)", body: infNpy, type: "application/x-npy", status: 400, code: "non_finite"),
+            Case(method: "PUT", path: "/v1/spaces/sp/vectors?ids=\(i1)", body: wideNpy, type: "application/x-npy", status: 400, code: "wrong_dimension"),
+            Case(method: "PUT", path: "/v1/spaces/sp/vectors", body: wideNpy, type: "application/x-npy", status: 400, code: "missing_ids"),
+            Case(method: "PUT", path: "/v1/spaces/sp/vectors?ids=\(i1)", body: j("garbage"), type: "application/x-npy", status: 400, code: "bad_npy"),
+            Case(method: "PUT", path: "/v1/spaces/sp/vectors?ids=\(i1)", body: bigEndian, type: "application/x-npy", status: 415, code: "unsupported_media_type"),
+            Case(method: "PUT", path: "/v1/spaces/sp/vectors", body: j("PK\u{5}\u{6}"), type: "application/x-npz", status: 400, code: "bad_npz"),
+            Case(method: "PUT", path: "/v1/spaces/sp/vectors", body: j("a,b"), type: "text/csv", status: 415, code: "unsupported_media_type"),
+            Case(method: "GET", path: "/v1/spaces/sp/vectors?ids=\(i0),x", body: Data(), type: nil, status: 400, code: "invalid_ids"),
+            Case(method: "GET", path: "/v1/spaces/sp/vectors?ids=\(i1)", body: Data(), type: nil, status: 404, code: "unknown_vector"),
+            Case(method: "GET", path: "/v1/functions/abc", body: Data(), type: nil, status: 400, code: "invalid_parameter"),
+            Case(method: "GET", path: "/v1/functions/999999", body: Data(), type: nil, status: 404, code: "unknown_function"),
+            Case(method: "GET", path: "/v1/functions?limit=0", body: Data(), type: nil, status: 400, code: "invalid_parameter"),
+            Case(method: "GET", path: "/v1/functions?cursor=zzz", body: Data(), type: nil, status: 400, code: "invalid_cursor"),
+            Case(method: "DELETE", path: "/v1/spaces/nope", body: Data(), type: nil, status: 404, code: "unknown_space"),
+            Case(method: "GET", path: "/v2/nothing", body: Data(), type: nil, status: 404, code: "no_route"),
+            Case(method: "PATCH", path: "/v1/functions", body: Data(), type: nil, status: 405, code: "method_not_allowed"),
+            Case(method: "PUT", path: "/v1/spaces/sp/vectors?ids=\(i1)", body: Data(count: 100 << 10), type: "application/x-npy", status: 413, code: "payload_too_large"),
+        ]
+        for c in cases {
+            let r = try await s.call(c.method, c.path, body: c.body.isEmpty && c.method == "GET" ? nil : c.body, contentType: c.type ?? (c.body.isEmpty ? nil : "application/json"))
+            #expect(r.status == c.status, "\(c.method) \(c.path): \(String(decoding: r.body, as: UTF8.self))")
+            #expect(r.errorCode == c.code, "\(c.method) \(c.path): \(String(decoding: r.body, as: UTF8.self))")
+            #expect(r.headers["content-type"] == "application/json")
+            #expect((r.json?["error"]?["message"]?.stringValue ?? "").isEmpty == false)
+        }
+        let after = try await s.call("GET", "/v1/stats").json?["store"]
+        #expect(after == snapshot)
+        // The one stored vector is untouched.
+        #expect(try await s.call("GET", "/v1/spaces/sp/vectors?ids=\(i0)").json?["vectors"] == [[1, 2, 3]])
+        // Too many functions in one batch.
+        let many = JSONValue.object(["functions": .array((0...APIServer.maxFunctionBatch).map { i in
+            ["repo": "r", "path": "p.py", "qualified_name": .string("f\(i)"), "start_line": 1, "end_line": 1, "signature": "", "body": ""]
+        })])
+        let big = try await LiveServer()
+        defer { Task { await big.stop() } }
+        let r = try await big.call("POST", "/v1/functions", json: many)
+        #expect(r.status == 413 && r.errorCode == "payload_too_large")
+        #expect(try await big.call("GET", "/v1/stats").json?["store"]?["functions"] == 0)
+    }
+
+    @Test func writesNeedTheTokenWhenOneIsSet() async throws {
+        let s = try await LiveServer { $0.token = "s3cret" }
+        defer { Task { await s.stop() } }
+        let denied = try await s.call("POST", "/v1/spaces", json: ["name": "a", "kind": "sig_mean", "dim": 2])
+        #expect(denied.status == 401 && denied.errorCode == "unauthorized")
+        let wrong = try await s.call("POST", "/v1/spaces", json: ["name": "a", "kind": "sig_mean", "dim": 2], headers: ["Authorization": "Bearer nope"])
+        #expect(wrong.status == 401)
+        let ok = try await s.call("POST", "/v1/spaces", json: ["name": "a", "kind": "sig_mean", "dim": 2], headers: ["Authorization": "Bearer s3cret"])
+        #expect(ok.status == 201)
+        #expect(try await s.call("GET", "/v1/spaces").status == 200)  // reads stay open
+        #expect(try await s.call("DELETE", "/v1/spaces/a").status == 401)
+    }
+
+    @Test func anOversizeBodyIsRefusedWith413() async throws {
+        let s = try await LiveServer { $0.maxBodyBytes = 1024 }
+        defer { Task { await s.stop() } }
+        // Over URLSession the client sees the JSON 413.
+        let r = try await s.call("POST", "/v1/functions", body: Data(count: 4096), contentType: "application/json")
+        #expect(r.status == 413 && r.errorCode == "payload_too_large")
+    }
+
+    @Test func aTricklingClientIsCutOff() async throws {
+        let s = try await LiveServer { $0.readTimeout = 1 }
+        defer { Task { await s.stop() } }
+        let c = try RawClient(port: s.port)
+        c.send("GET /healthz HTTP/1.1\r\n")
+        let started = Date()
+        var cut = false
+        for _ in 0..<40 {  // one header byte every 100 ms, for at most 4 s
+            try await Task.sleep(nanoseconds: 100_000_000)
+            if !c.send("X") { cut = true; break }
+        }
+        let (_, closed) = c.readAll()
+        #expect(cut || closed)
+        #expect(Date().timeIntervalSince(started) < 8)
+        // A well-behaved keep-alive client on the same server still works.
+        #expect(try await s.call("GET", "/healthz").status == 200)
+    }
+}
