@@ -1,0 +1,138 @@
+import Core
+
+/// Retrieval quality of predictions: Rank@1, Rank@10 and mean reciprocal rank.
+public struct RetrievalMetrics: Codable, Sendable, Equatable {
+    public var rank1: Double
+    public var rank10: Double
+    public var mrr: Double
+    public var count: Int
+    public init(rank1: Double, rank10: Double, mrr: Double, count: Int) {
+        self.rank1 = rank1; self.rank10 = rank10; self.mrr = mrr; self.count = count
+    }
+}
+
+/// A k-nearest-neighbour search over the normalised target matrix: queries `[count, dim]` in,
+/// for each query the database rows best first. Lets the caller swap in a FAISS index;
+/// `Retrieval.bruteForceSearch` is the exact default (what FAISS `IndexFlatIP` computes).
+public typealias SearchFunction = @Sendable (_ queries: [Float], _ count: Int, _ k: Int) throws -> [[Int]]
+
+/// Exact inner-product retrieval with sgemm, and the rank metrics.
+///
+/// The rank of a query is the position of the first database row in the true function's duplicate
+/// group (the true body itself or any duplicate counts as a hit): 1 + the number of rows outside the
+/// group scoring strictly higher than the group's best.
+///
+/// ```swift
+/// let r = Retrieval.ranks(queries: preds, database: targets, dim: 384, truth: ids, groups: groups)
+/// let m = Retrieval.metrics(ranks: r)      // m.rank10, m.mrr
+/// ```
+public enum Retrieval {
+    public static func metrics(ranks: [Int]) -> RetrievalMetrics {
+        guard !ranks.isEmpty else { return RetrievalMetrics(rank1: 0, rank10: 0, mrr: 0, count: 0) }
+        var r1 = 0, r10 = 0, rr = 0.0
+        for r in ranks {
+            if r <= 1 { r1 += 1 }
+            if r <= 10 { r10 += 1 }
+            if r < Int.max { rr += 1 / Double(r) }
+        }
+        let n = Double(ranks.count)
+        return RetrievalMetrics(rank1: Double(r1) / n, rank10: Double(r10) / n, mrr: rr / n, count: ranks.count)
+    }
+
+    /// Exact ranks by brute force over the whole database (queries processed in chunks).
+    public static func ranks(queries: [Float], database: [Float], dim: Int, truth: [Int], groups: [Int],
+                             chunk: Int = 256) throws -> [Int] {
+        let n = database.count / dim, q = truth.count
+        guard queries.count == q * dim, database.count == n * dim, groups.count == n else {
+            throw APIError.badRequest("retrieval: queries \(queries.count), database \(database.count), dim \(dim), groups \(groups.count) do not agree", code: "wrong_dimension")
+        }
+        guard truth.allSatisfy({ (0..<n).contains($0) }) else {
+            throw APIError.badRequest("retrieval: a true index is outside the database", code: "invalid")
+        }
+        var members: [Int: [Int]] = [:]
+        for (i, g) in groups.enumerated() { members[g, default: []].append(i) }
+        var out = [Int](repeating: 0, count: q)
+        var scores = [Float](repeating: 0, count: min(chunk, max(q, 1)) * n)
+        queries.withUnsafeBufferPointer { qp in
+            database.withUnsafeBufferPointer { dp in
+                scores.withUnsafeMutableBufferPointer { sp in
+                    var start = 0
+                    while start < q {
+                        let m = min(chunk, q - start)
+                        Float.gemm(transA: false, transB: true, m: m, n: n, k: dim, alpha: 1, a: qp.baseAddress! + start * dim,
+                                   lda: dim, b: dp.baseAddress!, ldb: dim, beta: 0, c: sp.baseAddress!, ldc: n)
+                        for r in 0..<m {
+                            let row = sp.baseAddress! + r * n
+                            let g = groups[truth[start + r]]
+                            var best = -Float.infinity
+                            for j in members[g]! where row[j] > best { best = row[j] }
+                            var above = 0
+                            for j in 0..<n where row[j] > best { above += 1 }  // group members never exceed best
+                            out[start + r] = above + 1
+                        }
+                        start += m
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Ranks from ranked result lists (e.g. a FAISS search): the first position in the true group,
+    /// or `Int.max` when the group is not among the returned rows (MRR is then truncated at k).
+    public static func ranks(fromResults lists: [[Int]], truth: [Int], groups: [Int]) -> [Int] {
+        zip(lists, truth).map { list, t in
+            let g = groups[t]
+            if let i = list.firstIndex(where: { $0 >= 0 && $0 < groups.count && groups[$0] == g }) { return i + 1 }
+            return Int.max
+        }
+    }
+
+    /// The exact top-k rows by inner product for each query, best first (ties by lower index).
+    public static func bruteForceSearch(database: [Float], dim: Int) -> SearchFunction {
+        { queries, count, k in
+            try topK(queries: queries, database: database, dim: dim, k: k, skip: { _, _ in false })
+        }
+    }
+
+    /// Top-k database rows per query, best first, leaving out rows for which `skip(query, row)`.
+    public static func topK(queries: [Float], database: [Float], dim: Int, k: Int, chunk: Int = 256,
+                            skip: (Int, Int) -> Bool) throws -> [[Int]] {
+        let n = database.count / dim, q = queries.count / dim
+        guard queries.count == q * dim, database.count == n * dim, k >= 0 else {
+            throw APIError.badRequest("topK: sizes do not agree with dim \(dim)", code: "wrong_dimension")
+        }
+        var out = [[Int]](repeating: [], count: q)
+        var scores = [Float](repeating: 0, count: min(chunk, max(q, 1)) * max(n, 1))
+        queries.withUnsafeBufferPointer { qp in
+            database.withUnsafeBufferPointer { dp in
+                scores.withUnsafeMutableBufferPointer { sp in
+                    var start = 0
+                    while start < q {
+                        let m = min(chunk, q - start)
+                        Float.gemm(transA: false, transB: true, m: m, n: n, k: dim, alpha: 1, a: qp.baseAddress! + start * dim,
+                                   lda: dim, b: dp.baseAddress!, ldb: dim, beta: 0, c: sp.baseAddress!, ldc: n)
+                        for r in 0..<m {
+                            let row = sp.baseAddress! + r * n
+                            // Keep a small sorted list (k is small): insertion into the top-k.
+                            var best: [(Float, Int)] = []
+                            best.reserveCapacity(k + 1)
+                            for j in 0..<n {
+                                let s = row[j]
+                                if best.count == k, let last = best.last, !(s > last.0) { continue }
+                                if skip(start + r, j) { continue }
+                                var pos = best.count
+                                while pos > 0 && s > best[pos - 1].0 { pos -= 1 }
+                                best.insert((s, j), at: pos)
+                                if best.count > k { best.removeLast() }
+                            }
+                            out[start + r] = best.map(\.1)
+                        }
+                        start += m
+                    }
+                }
+            }
+        }
+        return out
+    }
+}

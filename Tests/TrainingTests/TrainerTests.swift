@@ -1,0 +1,172 @@
+import Foundation
+import Testing
+import Tensor
+@testable import Training
+
+/// A synthetic corpus: inputs are random token matrices, each target a fixed random linear map of
+/// the function's mean token plus noise, so the task is learnable but nothing is hard-coded.
+func syntheticData(count n: Int = 480, dim: Int = 16, repos: Int = 24, noise: Float = 0.05, seed: UInt64 = 5) throws -> TrainingData {
+    var rng = TrainingRNG(seed: seed)
+    let map = (0..<(dim * dim)).map { _ in Float(rng.normal() / Double(dim).squareRoot()) }
+    var tokens: [Float] = [], offsets = [0], targets: [Float] = [], sigMean: [Float] = []
+    for _ in 0..<n {
+        let l = 1 + Int(rng.next() % 6)
+        var mean = [Float](repeating: 0, count: dim)
+        for _ in 0..<l {
+            for k in 0..<dim { let v = Float(rng.normal()); tokens.append(v); mean[k] += v / Float(l) }
+        }
+        offsets.append(offsets.last! + l)
+        for i in 0..<dim {
+            var s: Float = 0
+            for k in 0..<dim { s += map[i * dim + k] * mean[k] }
+            targets.append(s + noise * Float(rng.normal()))
+        }
+        sigMean += mean
+    }
+    let repositories = (0..<n).map { ($0 * 7) % repos }
+    let groups = (0..<n).map { $0 % 50 == 1 ? $0 - 1 : $0 }  // a few duplicate pairs
+    return try TrainingData(inputDim: dim, targetDim: dim, tokens: tokens, offsets: offsets, targets: targets,
+                            repositories: repositories, duplicateGroups: groups, signatureMeans: sigMean)
+}
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func next() -> Int { lock.lock(); defer { lock.unlock() }; value += 1; return value }
+}
+
+final class NameLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var names: Set<String> = []
+    func add(_ n: String) { lock.lock(); names.insert(n); lock.unlock() }
+    var all: Set<String> { lock.lock(); defer { lock.unlock() }; return names }
+}
+
+func temporaryDirectory(_ name: String) -> URL {
+    let u = FileManager.default.temporaryDirectory.appendingPathComponent("swejepa-training-\(name)-\(UUID().uuidString)")
+    try? FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
+    return u
+}
+
+@Suite struct TrainerTests {
+    func smallConfig(_ kind: ModelKind, _ loss: LossKind) -> TrainingConfig {
+        var m = ModelConfig(kind: kind, inputDim: 16, outputDim: 16)
+        m.dModel = 32; m.heads = 4; m.ffnDim = 64; m.layers = 1; m.mlpHidden = 64; m.loss = loss; m.dropout = 0
+        var c = TrainingConfig(model: m)
+        c.batchSize = 32; c.epochs = 12; c.seed = 3; c.patience = 0
+        c.optimizer.learningRate = 3e-3; c.optimizer.warmupSteps = 5
+        return c
+    }
+
+    @Test func splitIsByRepositoryAndDeterministic() throws {
+        let repos = (0..<1000).map { ($0 * 13) % 37 }
+        let a = try DataSplit.byRepository(repos, seed: 1), b = try DataSplit.byRepository(repos, seed: 1)
+        let c = try DataSplit.byRepository(repos, seed: 2)
+        #expect(a == b)
+        #expect(a != c)
+        #expect((a.train + a.validation + a.test).sorted() == Array(0..<1000))
+        let parts = [a.train, a.validation, a.test].map { Set($0.map { repos[$0] }) }
+        #expect(parts[0].isDisjoint(with: parts[1]) && parts[0].isDisjoint(with: parts[2]) && parts[1].isDisjoint(with: parts[2]))
+        #expect(abs(Double(a.train.count) / 1000 - 0.8) < 0.05)
+        #expect(!a.validation.isEmpty && !a.test.isEmpty)
+        #expect(throws: (any Error).self) { try DataSplit.byRepository([1, 1, 2], seed: 0) }
+    }
+
+    @Test func infoNCETrainingLearnsTheSyntheticTask() throws {
+        let data = try syntheticData()
+        let names = NameLog()
+        let hooks = TrainingHooks(onMetric: { _, name, _ in names.add(name) })
+        let t = try Trainer(config: smallConfig(.sigPredictor, .infoNCE), data: data, hooks: hooks)
+        let r = try t.run()
+        #expect(r.epochs.count == 12)
+        #expect(r.epochs.last!.trainLoss < 0.5 * r.epochs.first!.trainLoss, "\(r.epochs.map(\.trainLoss))")
+        #expect(r.test.rank10 > 0.6, "test \(r.test)")
+        #expect(r.test.rank10 > 5 * r.randomBaseline.rank10 + 0.1)
+        #expect(r.test.mrr > r.randomBaseline.mrr)
+        #expect(r.signatureMeanBaseline != nil)
+        #expect(names.all.isSuperset(of: ["train/loss", "train/lr", "train/temperature", "train/examples_per_second",
+                                           "val/rank10", "test/rank10", "baseline_random/rank10", "baseline_sig_mean/rank10"]))
+        #expect(r.trainCount + r.validationCount + r.testCount == data.count)
+    }
+
+    @Test func smoothL1TrainingLowersTheLoss() throws {
+        var c = smallConfig(.mlp, .smoothL1)
+        c.epochs = 6
+        let r = try Trainer(config: c, data: try syntheticData()).run()
+        #expect(r.epochs.last!.trainLoss < 0.7 * r.epochs.first!.trainLoss, "\(r.epochs.map(\.trainLoss))")
+        #expect(r.test.rank10 > r.randomBaseline.rank10)
+    }
+
+    @Test func resumeEqualsUninterruptedRun() throws {
+        let saved = BLAS.threads
+        BLAS.threads = 1
+        defer { BLAS.threads = saved }
+        let data = try syntheticData(count: 300)
+        var c = smallConfig(.sigPredictor, .infoNCE)
+        c.epochs = 2; c.model.dropout = 0.1; c.hardNegatives = 2; c.model.symmetric = true
+        let dirA = temporaryDirectory("a"), dirB = temporaryDirectory("b")
+        defer { try? FileManager.default.removeItem(at: dirA); try? FileManager.default.removeItem(at: dirB) }
+        let a = try Trainer(config: c, data: data, checkpointDirectory: dirA)
+        let reportA = try a.run()
+        // Crash (cancel) at the first step of epoch 2, then resume from the epoch-1 checkpoint.
+        let calls = Counter(), perEpoch = a.stepsPerEpoch
+        let b = try Trainer(config: c, data: data, checkpointDirectory: dirB,
+                            hooks: TrainingHooks(shouldCancel: { calls.next() > perEpoch }))
+        #expect(throws: CancellationError.self) { try b.run() }
+        #expect(b.epochsDone == 1)
+        let b2 = try Trainer.resume(from: dirB, data: data)
+        #expect(b2.epochsDone == 1 && b2.step == a.stepsPerEpoch)
+        let reportB = try b2.run()
+        #expect(reportA == reportB)
+        let pa = Array(UnsafeBufferPointer(start: a.model.params, count: a.model.parameterCount))
+        let pb = Array(UnsafeBufferPointer(start: b2.model.params, count: b2.model.parameterCount))
+        #expect(pa == pb)
+        #expect(Array(UnsafeBufferPointer(start: a.optimizer.m, count: a.model.parameterCount))
+                == Array(UnsafeBufferPointer(start: b2.optimizer.m, count: b2.model.parameterCount)))
+        // A finished checkpoint resumes to the same report without training.
+        #expect(try Trainer.resume(from: dirA, data: data).run() == reportA)
+        // Different data is refused.
+        #expect(throws: (any Error).self) { try Trainer.resume(from: dirA, data: try syntheticData(count: 301)) }
+    }
+
+    @Test func checkpointPredictorMatchesTrainer() throws {
+        let data = try syntheticData(count: 200)
+        var c = smallConfig(.sigPredictor, .infoNCE)
+        c.epochs = 2
+        let dir = temporaryDirectory("p")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let t = try Trainer(config: c, data: data, checkpointDirectory: dir)
+        _ = try t.run()
+        let p = try Predictor(checkpoint: dir)
+        let all = try t.predictAll()
+        #expect(try p.predict(tokens: data.tokens, offsets: data.offsets) == all)  // same batching: identical
+        let small = try p.predict(tokens: data.tokens, offsets: data.offsets, batchSize: 7)
+        #expect(zip(small, all).allSatisfy { abs($0 - $1) < 1e-5 })
+        // PyTorch-style names, F32, the temperature included.
+        let best = try SafeTensors.read(dir.appendingPathComponent(p.manifest.bestFile))
+        #expect(best.tensors["blocks.0.attn.in_proj_weight"]?.shape == [96, 32])
+        #expect(best.tensors["input_proj.weight"]?.shape == [32, 16])
+        #expect(best.tensors["output_proj.bias"]?.shape == [16])
+        #expect(best.tensors["log_temperature"]?.shape == [])
+        #expect(p.manifest.targetMean == t.targetMean)
+        // Only the referenced files remain.
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".safetensors") }
+        #expect(Set(files) == Set([p.manifest.modelFile, p.manifest.optimizerFile, p.manifest.bestFile]))
+    }
+
+    @Test func safetensorsRoundTripAndCorruptFilesThrow() throws {
+        let dir = temporaryDirectory("s")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("t.safetensors")
+        try SafeTensors.write([("a.weight", [2, 3], [1, 2, 3, 4, 5, 6]), ("b", [], [7.5])], metadata: ["k": "v"], to: url)
+        let f = try SafeTensors.read(url)
+        #expect(f.tensors["a.weight"] == SafeTensors.Tensor(shape: [2, 3], values: [1, 2, 3, 4, 5, 6]))
+        #expect(f.tensors["b"]?.values == [7.5])
+        #expect(f.metadata["k"] == "v")
+        let bytes = try Data(contentsOf: url)
+        #expect(bytes.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) } % 8 == 0)
+        try bytes.prefix(20).write(to: url)
+        #expect(throws: (any Error).self) { try SafeTensors.read(url) }
+        #expect(throws: (any Error).self) { try Predictor(checkpoint: dir) }
+    }
+}
