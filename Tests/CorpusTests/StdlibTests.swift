@@ -1,0 +1,71 @@
+import Corpus
+import Foundation
+import Testing
+
+/// The Python standard library on this machine (minus test directories and site-packages) against `ast`.
+@Suite struct StdlibTests {
+    static let excluded: Set<String> = ["test", "tests", "idle_test", "site-packages", "__pycache__"]
+
+    @Test func stdlibMatchesAst() throws {
+        let root = try stdlibPath()
+        var args = [Paths.referenceScript.path, root, "--no-text"]
+        for d in StdlibTests.excluded.sorted() { args += ["--exclude-dir", d] }
+        let reference = try JSONDecoder().decode(ReferenceOutput.self, from: try run("python3", args))
+
+        var options = CorpusScanner.Options()
+        options.skipDirectoryNames = StdlibTests.excluded
+        options.useGitIgnore = false
+        options.skipEggInfoAndVirtualenvs = false
+        let scan = try CorpusScanner.scan(root: URL(fileURLWithPath: root), options: options)
+
+        var mine: [String: PythonFunction] = [:]
+        for f in scan.functions { mine[f.path + "::" + f.key] = f }
+        var total = 0, sameSpan = 0, sameLOC = 0, sameCC = 0, allProps = 0
+        var mismatches: [String] = []
+        for file in reference.files where file.error == nil {
+            for r in file.functions {
+                total += 1
+                let key = file.path + "::" + (r.occurrence == 0 ? r.qualified_name : "\(r.qualified_name)#\(r.occurrence + 1)")
+                guard let f = mine[key] else {
+                    if mismatches.count < 30 { mismatches.append("missing \(key) line \(r.def_line)") }
+                    continue
+                }
+                guard f.startLine == r.start_line, f.defLine == r.def_line, f.endLine == r.end_line else {
+                    if mismatches.count < 30 { mismatches.append("span \(key): \(f.startLine)-\(f.defLine)-\(f.endLine) vs \(r.start_line)-\(r.def_line)-\(r.end_line)") }
+                    continue
+                }
+                sameSpan += 1
+                if f.properties.loc == r.loc { sameLOC += 1 } else if mismatches.count < 30 {
+                    mismatches.append("loc \(key):\(r.def_line): \(f.properties.loc) vs \(r.loc)")
+                }
+                if f.properties.cyclomaticComplexity == r.complexity { sameCC += 1 } else if mismatches.count < 30 {
+                    mismatches.append("cc \(key):\(r.def_line): \(f.properties.cyclomaticComplexity) vs \(r.complexity)")
+                }
+                let p = f.properties
+                if p.branches == r.branches && p.loops == r.loops && p.returns == r.returns && p.arguments == r.arguments
+                    && p.apiCalls == r.api_calls && p.returnAnnotation.rawValue == r.return_annotation
+                    && p.hasDocstring == r.has_docstring && p.hasDecorators == r.has_decorators
+                    && p.isMethod == r.is_method && p.isAsync == r.is_async
+                    && f.signatureEndByte == r.signature_end_byte && f.bodyStartByte == r.body_start_byte
+                    && f.endByte == r.end_byte && f.contentHash == r.content_hash && f.bodyHash == r.body_hash {
+                    allProps += 1
+                } else if mismatches.count < 30 {
+                    mismatches.append("props \(key):\(r.def_line): \(p) sig \(f.signatureEndByte)/\(r.signature_end_byte) body \(f.bodyStartByte)/\(r.body_start_byte) end \(f.endByte)/\(r.end_byte) hash \(f.contentHash == r.content_hash) \(f.bodyHash == r.body_hash) vs \(r)")
+                }
+            }
+        }
+        let refFailures = reference.files.filter { $0.error != nil }.map(\.path)
+        let pct = { (n: Int) in String(format: "%.3f%%", 100 * Double(n) / Double(max(total, 1))) }
+        print("stdlib \(root): \(reference.files.count) files, ast functions \(total), extracted \(scan.functions.count)")
+        print("  same name+span: \(sameSpan) (\(pct(sameSpan))); LOC agree: \(sameLOC) (\(pct(sameLOC))); complexity agree: \(sameCC) (\(pct(sameCC))); every property, offset and hash agree: \(allProps) (\(pct(allProps)))")
+        print("  files ast rejects: \(refFailures); files we reject: \(scan.failures.map { "\($0.path): \($0.reason)" })")
+        for m in mismatches { print("  " + m) }
+        #expect(total > 10_000)
+        #expect(Double(sameSpan) >= 0.995 * Double(total))
+        #expect(Double(sameLOC) >= 0.99 * Double(total))
+        #expect(Double(sameCC) >= 0.99 * Double(total))
+        // Every file ast parses, we parse too.
+        let ours = Set(scan.failures.map(\.path))
+        #expect(ours.isSubset(of: Set(refFailures)), "we reject files ast parses: \(ours.subtracting(refFailures))")
+    }
+}
