@@ -1,6 +1,7 @@
 import ArgumentParser
 import Core
 import Foundation
+import Jobs
 import Server
 import Store
 #if canImport(Glibc)
@@ -25,6 +26,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("max-body-mb"), help: "Largest request body in MiB (413 past it).") var maxBodyMB: Int = 256
     @Option(help: "Seconds a connection may take to send its next request head before it is closed.") var readTimeout: Double = 30
     @Option(help: "Log level: error, warning, info (one line per request), debug.") var logLevel: String = "warning"
+    @Option(help: "Job workers inside the server (0: only queue jobs, for separate `swejepa worker` processes).") var workers: Int = 1
 
     func run() async throws {
         guard let level = LogLevel(name: logLevel) else {
@@ -38,10 +40,13 @@ struct Serve: AsyncParsableCommand {
         config.readTimeout = readTimeout
         config.logLevel = level
         let store = try SQLiteStore(directory: data.url)
-        let context = ServiceContext(store: store, config: config, dataDirectory: data.url)
+        let runner = JobRunner(store: store, dataDirectory: data.url, workers: workers)
+        JobTypes.registerAll(on: runner)
+        let context = ServiceContext(store: store, config: config, dataDirectory: data.url, jobs: runner)
         let server = try APIServer(context: context)
         server.add(routes: APIServer.allRoutes(context))
 
+        runner.start()
         let task = Task { try await server.run() }
         try await server.waitUntilListening()
         let bound = await server.port() ?? port
@@ -51,6 +56,7 @@ struct Serve: AsyncParsableCommand {
             Task {
                 Console.line("stopping…")
                 await server.stop(timeout: 10)
+                await runner.stop()
             }
         }
         signal(SIGINT, SIG_IGN)

@@ -78,7 +78,7 @@ public enum JSONValue: Sendable, Equatable, Codable, ExpressibleByDictionaryLite
     /// Compact JSON text.
     public func jsonString() -> String {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return (try? String(decoding: encoder.encode(self), as: UTF8.self)) ?? "null"
     }
 

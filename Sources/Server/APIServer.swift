@@ -2,6 +2,7 @@ import Core
 import FlyingFox
 import FlyingSocks
 import Foundation
+import Jobs
 import Store
 
 /// What route handlers share: the store, the configuration, metrics and the log.
@@ -12,9 +13,12 @@ public struct ServiceContext: Sendable {
     public var logger: QuietLogger
     public var dataDirectory: URL
     public var version: String
+    /// The job runner whose types `/v1/jobs` accepts (nil: no job routes).
+    public var jobs: JobRunner?
 
-    public init(store: any Store, config: ServerConfig, dataDirectory: URL, version: String = swejepaVersion) {
+    public init(store: any Store, config: ServerConfig, dataDirectory: URL, jobs: JobRunner? = nil, version: String = swejepaVersion) {
         self.store = store
+        self.jobs = jobs
         self.config = config
         self.metrics = Metrics()
         self.logger = QuietLogger(level: config.logLevel)

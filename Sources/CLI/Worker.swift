@@ -1,0 +1,53 @@
+import ArgumentParser
+import Core
+import Foundation
+import Jobs
+import Store
+
+struct Worker: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run jobs from a store's job table in this process (next to, or instead of, `serve`).",
+        discussion: """
+            Claims jobs atomically from the same database as the server, holds a lease renewed by a heartbeat,
+            and leaves a dead worker's jobs to be re-queued once its lease runs out.
+
+            Example:
+              swejepa worker --data ./data --workers 2
+            """)
+
+    @OptionGroup var data: DataOptions
+    @Option(help: "Concurrent jobs in this process.") var workers: Int = 1
+    @Option(help: "Seconds a job's lease lasts without a heartbeat.") var lease: Double = 30
+    @Option(help: "Only these job types (comma-separated); default: all.") var types: String?
+
+    func run() async throws {
+        let store = try SQLiteStore(directory: data.url)
+        let runner = JobRunner(store: store, dataDirectory: data.url, workers: workers, leaseSeconds: lease)
+        JobTypes.registerAll(on: runner)
+        if let types {
+            let keep = Set(types.split(separator: ",").map(String.init))
+            runner.restrict(to: keep)
+        }
+        runner.start()
+        Console.line("swejepa worker \(runner.name): \(workers) worker(s) on \(data.url.path), types: \(runner.types.joined(separator: ", "))")
+        let stop = AsyncStream<Void> { cont in
+            signal(SIGINT, SIG_IGN)
+            signal(SIGTERM, SIG_IGN)
+            for sig in [SIGINT, SIGTERM] {
+                let s = DispatchSource.makeSignalSource(signal: sig, queue: .main)
+                s.setEventHandler { cont.yield() }
+                s.resume()
+                SignalSources.keep(s)
+            }
+        }
+        for await _ in stop { break }
+        Console.line("stopping…")
+        await runner.stop()
+    }
+}
+
+/// Keeps dispatch signal sources alive for the life of the process.
+enum SignalSources {
+    nonisolated(unsafe) static var all: [any DispatchSourceSignal] = []
+    static func keep(_ s: any DispatchSourceSignal) { all.append(s) }
+}

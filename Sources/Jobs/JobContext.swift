@@ -1,0 +1,91 @@
+import Core
+import Foundation
+import Store
+
+/// Thrown by `JobContext.checkCancelled()` once cancel was requested (or the lease was lost).
+public struct JobCancelled: Error, CustomStringConvertible {
+    public var description: String { "cancelled" }
+    public init() {}
+}
+
+/// What a running job sees: its parameters, the store, and ways to report progress, metrics and logs.
+///
+/// ```swift
+/// for (i, batch) in batches.enumerated() {
+///     try ctx.checkCancelled()
+///     ...
+///     await ctx.progress(Double(i + 1) / Double(batches.count), "batch \(i + 1)")
+///     await ctx.metric(step: i, "loss", loss)
+/// }
+/// ```
+public final class JobContext: @unchecked Sendable {
+    public let job: JobRecord
+    public let store: any Store
+    public let worker: String
+    public let dataDirectory: URL
+    let flags = Flags()
+
+    final class Flags: @unchecked Sendable {
+        private let lock = NSLock()
+        private var _cancelled = false
+        private var _lost = false
+        var cancelled: Bool { lock.lock(); defer { lock.unlock() }; return _cancelled || _lost }
+        var lost: Bool { lock.lock(); defer { lock.unlock() }; return _lost }
+        func set(cancelled: Bool? = nil, lost: Bool? = nil) {
+            lock.lock(); defer { lock.unlock() }
+            if let cancelled { _cancelled = _cancelled || cancelled }
+            if let lost { _lost = _lost || lost }
+        }
+    }
+
+    init(job: JobRecord, store: any Store, worker: String, dataDirectory: URL) {
+        self.job = job
+        self.store = store
+        self.worker = worker
+        self.dataDirectory = dataDirectory
+    }
+
+    public var params: JSONValue { job.params }
+    public var isCancelled: Bool { flags.cancelled }
+
+    /// Throws `JobCancelled` when cancel was requested; call it between batches or steps.
+    public func checkCancelled() throws {
+        if flags.cancelled { throw JobCancelled() }
+    }
+
+    public func progress(_ fraction: Double, _ message: String) async {
+        try? await store.updateProgress(job: job.id, worker: worker, progress: fraction, message: message)
+    }
+
+    public func metric(step: Int, _ name: String, _ value: Double) async {
+        try? await store.addMetrics(job: job.id, [JobMetric(step: step, name: name, value: value)])
+    }
+
+    public func metrics(_ points: [JobMetric]) async {
+        try? await store.addMetrics(job: job.id, points)
+    }
+
+    public func log(_ message: String, level: String = "info") async {
+        try? await store.addLog(job: job.id, level: level, message: message)
+    }
+
+    /// Runs CPU-heavy work on a compute thread, off the cooperative pool that serves HTTP.
+    public func compute<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await Compute.run(body)
+    }
+}
+
+/// A dedicated queue for CPU-bound work (teacher forward passes, training steps, probes), so long
+/// computations never occupy Swift's cooperative threads.
+public enum Compute {
+    static let queue = DispatchQueue(label: "swejepa.compute", qos: .userInitiated, attributes: .concurrent)
+
+    public static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { cont in
+            queue.async { cont.resume(with: Result { try body() }) }
+        }
+    }
+}
+
+/// A job type: decode params, do the work, return a JSON result.
+public typealias JobHandler = @Sendable (JobContext) async throws -> JSONValue

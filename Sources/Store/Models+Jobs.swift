@@ -1,0 +1,80 @@
+import Core
+import Foundation
+
+/// Job states: queued → running → succeeded / failed / cancelled.
+public enum JobState: String, Codable, Sendable, CaseIterable {
+    case queued, running, succeeded, failed, cancelled
+    public var isFinal: Bool { self == .succeeded || self == .failed || self == .cancelled }
+}
+
+/// A job row.
+public struct JobRecord: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var type: String
+    public var state: JobState
+    public var params: JSONValue
+    public var result: JSONValue?
+    public var error: String?
+    public var progress: Double
+    public var message: String
+    public var attempt: Int
+    public var maxAttempts: Int
+    public var worker: String?
+    public var leaseExpiresAt: Double?
+    public var cancelRequested: Bool
+    public var createdAt: Double
+    public var startedAt: Double?
+    public var finishedAt: Double?
+    public var updatedAt: Double
+
+    enum CodingKeys: String, CodingKey {
+        case id, type, state, params, result, error, progress, message, attempt, worker
+        case maxAttempts = "max_attempts", leaseExpiresAt = "lease_expires_at", cancelRequested = "cancel_requested"
+        case createdAt = "created_at", startedAt = "started_at", finishedAt = "finished_at", updatedAt = "updated_at"
+    }
+}
+
+/// One point of a job's metric time series.
+public struct JobMetric: Codable, Sendable, Equatable {
+    public var step: Int
+    public var name: String
+    public var value: Double
+    public var at: Double
+    public init(step: Int, name: String, value: Double, at: Double = Date().timeIntervalSince1970) {
+        self.step = step; self.name = name; self.value = value; self.at = at
+    }
+}
+
+/// One log line of a job.
+public struct JobLog: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var at: Double
+    public var level: String
+    public var message: String
+}
+
+/// What a heartbeat learns: whether this worker still holds the job and whether cancel was asked.
+public struct LeaseStatus: Sendable, Equatable {
+    public var held: Bool
+    public var cancelRequested: Bool
+}
+
+/// Job table operations every store backend provides (claiming is atomic across processes).
+public protocol JobStore: Sendable {
+    func createJob(type: String, params: JSONValue, maxAttempts: Int) async throws -> JobRecord
+    func job(id: Int64) async throws -> JobRecord?
+    func jobs(state: JobState?, type: String?, limit: Int) async throws -> [JobRecord]
+    /// Re-queues (or fails, past max_attempts) jobs whose lease expired, then claims the oldest queued job.
+    func claimJob(worker: String, types: [String], leaseSeconds: Double) async throws -> JobRecord?
+    func heartbeat(job: Int64, worker: String, leaseSeconds: Double) async throws -> LeaseStatus
+    func updateProgress(job: Int64, worker: String, progress: Double, message: String) async throws
+    func addMetrics(job: Int64, _ metrics: [JobMetric]) async throws
+    func addLog(job: Int64, level: String, message: String) async throws
+    /// Records the outcome if `worker` still holds the job; returns false otherwise.
+    @discardableResult
+    func finishJob(job: Int64, worker: String, state: JobState, result: JSONValue?, error: String?) async throws -> Bool
+    /// Cancels a queued job at once; asks a running one to stop. Nil when the job does not exist.
+    func requestCancel(job: Int64) async throws -> JobRecord?
+    func jobMetrics(job: Int64, name: String?, afterStep: Int?) async throws -> [JobMetric]
+    func jobLogs(job: Int64, afterID: Int64?, limit: Int) async throws -> [JobLog]
+}

@@ -1,0 +1,135 @@
+import Core
+import Foundation
+import Testing
+@testable import Jobs
+@testable import Store
+
+func tempDir() -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("swejepa-jobs-\(UUID().uuidString)")
+    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+/// Polls until `condition` holds or `seconds` pass.
+func eventually(_ seconds: Double = 20, _ condition: () async throws -> Bool) async throws -> Bool {
+    let end = Date().addingTimeInterval(seconds)
+    while Date() < end {
+        if try await condition() { return true }
+        try await Task.sleep(nanoseconds: 50_000_000)
+    }
+    return try await condition()
+}
+
+func makeRunner(_ dir: URL, workers: Int = 1, lease: Double = 30, name: String? = nil) throws -> JobRunner {
+    let runner = JobRunner(store: try SQLiteStore(directory: dir), dataDirectory: dir, workers: workers,
+                           leaseSeconds: lease, heartbeatSeconds: min(0.2, lease / 3), name: name)
+    JobTypes.registerAll(on: runner)
+    return runner
+}
+
+/// The built `swejepa` executable (tests run after `swift build --build-tests`).
+func swejepaBinary() -> URL? {
+    if let env = ProcessInfo.processInfo.environment["SWEJEPA_BIN"] { return URL(fileURLWithPath: env) }
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    for config in ["debug", "release"] {
+        let url = root.appendingPathComponent(".build/\(config)/swejepa")
+        if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+    }
+    return nil
+}
+
+@Suite struct JobRunnerTests {
+    @Test func racingWorkersClaimEachJobOnce() async throws {
+        let dir = tempDir()
+        // Two runners with their own connections, as two processes would have.
+        let a = try makeRunner(dir, workers: 2, name: "a"), b = try makeRunner(dir, workers: 2, name: "b")
+        var ids = [Int64]()
+        for _ in 0..<30 { ids.append(try await a.submit(type: "sleep", params: ["seconds": 0.01, "steps": 1]).id) }
+        a.start(); b.start()
+        let store = a.store
+        #expect(try await eventually { try await store.jobs(state: .succeeded, type: nil, limit: 100).count == 30 })
+        await a.stop(); await b.stop()
+        for id in ids {
+            let job = try #require(try await store.job(id: id))
+            #expect(job.attempt == 1)
+            let attempts = try await store.jobLogs(job: id, afterID: nil, limit: 100).filter { $0.message.hasPrefix("attempt") }
+            #expect(attempts.count == 1)
+        }
+    }
+
+    @Test func cancelStopsARunningJobAndAQueuedOneAtOnce() async throws {
+        let dir = tempDir()
+        let runner = try makeRunner(dir)
+        let running = try await runner.submit(type: "sleep", params: ["seconds": 30, "steps": 300])
+        let queued = try await runner.submit(type: "sleep", params: ["seconds": 1])
+        runner.start()
+        let store = runner.store
+        #expect(try await eventually { try await store.job(id: running.id)?.state == .running })
+        #expect(try await store.requestCancel(job: queued.id)?.state == .cancelled)
+        let asked = Date()
+        _ = try await store.requestCancel(job: running.id)
+        #expect(try await eventually(5) { try await store.job(id: running.id)?.state == .cancelled })
+        #expect(Date().timeIntervalSince(asked) < 3)
+        await runner.stop()
+        #expect(try await store.job(id: queued.id)?.attempt == 0)  // never ran
+    }
+
+    @Test func aThrowingJobFailsWithItsErrorAndTheRunnerGoesOn() async throws {
+        let runner = try makeRunner(tempDir())
+        let bad = try await runner.submit(type: "sleep", params: ["seconds": 0, "fail": true])
+        let good = try await runner.submit(type: "sleep", params: ["seconds": 0])
+        runner.start()
+        let store = runner.store
+        #expect(try await eventually { try await store.job(id: good.id)?.state == .succeeded })
+        let failed = try #require(try await store.job(id: bad.id))
+        #expect(failed.state == .failed && failed.error == "asked to fail")
+        await runner.stop()
+        #expect(throws: APIError.self) { try runner.validate(type: "sleep", params: ["seconds": -1]) }
+        #expect(throws: APIError.self) { try runner.validate(type: "no_such_type", params: [:]) }
+    }
+
+    @Test func anExpiredLeaseRequeuesUntilMaxAttemptsThenFails() async throws {
+        let store = try SQLiteStore(directory: tempDir())
+        let job = try await store.createJob(type: "sleep", params: ["seconds": 1], maxAttempts: 2)
+        // Claim with a lease that runs out at once, twice: a worker dying each time.
+        let first = try #require(try await store.claimJob(worker: "dead-1", types: [], leaseSeconds: -1))
+        #expect(first.id == job.id && first.attempt == 1)
+        let second = try #require(try await store.claimJob(worker: "dead-2", types: [], leaseSeconds: -1))
+        #expect(second.id == job.id && second.attempt == 2)
+        #expect(try await store.claimJob(worker: "w", types: [], leaseSeconds: 30) == nil)
+        let final = try #require(try await store.job(id: job.id))
+        #expect(final.state == .failed && final.error!.contains("lease expired"))
+        // A dead worker cannot record an outcome any more.
+        #expect(try await store.finishJob(job: job.id, worker: "dead-2", state: .succeeded, result: nil, error: nil) == false)
+    }
+
+    /// A real worker process is killed with SIGKILL mid-job; its lease runs out and another worker
+    /// resumes the job (skipping finished steps) on attempt 2.
+    @Test(.enabled(if: swejepaBinary() != nil, "needs the built swejepa executable"))
+    func aKilledWorkerProcessLosesItsJobToAnotherWorker() async throws {
+        let dir = tempDir()
+        let store = try SQLiteStore(directory: dir)
+        let job = try await store.createJob(type: "sleep", params: ["seconds": 6, "steps": 12], maxAttempts: 3)
+        let process = Process()
+        process.executableURL = swejepaBinary()!
+        process.arguments = ["worker", "--data", dir.path, "--lease", "1.5", "--types", "sleep"]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        #expect(try await eventually(30) { try await store.jobMetrics(job: job.id, name: "step", afterStep: nil).count >= 2 })
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let stepsBefore = try await store.jobMetrics(job: job.id, name: "step", afterStep: nil).count
+        #expect(try await store.job(id: job.id)?.state == .running)  // still marked: nobody knows yet
+
+        let rescuer = try makeRunner(dir, lease: 1.5, name: "rescuer")
+        rescuer.start()
+        #expect(try await eventually(30) { try await store.job(id: job.id)?.state == .succeeded })
+        await rescuer.stop()
+        let done = try #require(try await store.job(id: job.id))
+        #expect(done.attempt == 2 && done.worker!.hasPrefix("rescuer"))
+        #expect(done.result?["resumed_after"]?.intValue == stepsBefore - 1)
+        // Every step ran exactly once across both workers.
+        #expect(try await store.jobMetrics(job: job.id, name: "step", afterStep: nil).map(\.step) == Array(0..<12))
+    }
+}

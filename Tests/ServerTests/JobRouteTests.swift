@@ -1,0 +1,83 @@
+import Core
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+@testable import Jobs
+@testable import Server
+import Store
+
+@Suite struct JobRouteTests {
+    @Test func jobsOverHTTPWithEventsMetricsLogsAndCancel() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("swejepa-jobroutes-\(UUID().uuidString)")
+        let store = try SQLiteStore(directory: dir)
+        let runner = JobRunner(store: store, dataDirectory: dir, workers: 1, leaseSeconds: 5, heartbeatSeconds: 0.2)
+        JobTypes.registerAll(on: runner)
+        var config = ServerConfig()
+        config.port = 0
+        let ctx = ServiceContext(store: store, config: config, dataDirectory: dir, jobs: runner)
+        let server = try APIServer(context: ctx)
+        server.add(routes: APIServer.allRoutes(ctx))
+        let task = Task { try await server.run() }
+        try await server.waitUntilListening()
+        let port = await server.port()!
+        runner.start()
+        defer { Task { await runner.stop(); await server.stop(); task.cancel() } }
+        let base = "http://127.0.0.1:\(port)"
+
+        func call(_ method: String, _ path: String, _ body: String? = nil) async throws -> (Int, JSONValue?) {
+            var req = URLRequest(url: URL(string: base + path)!)
+            req.httpMethod = method
+            req.httpBody = body.map { Data($0.utf8) }
+            let (data, resp) = try await URLSession.shared.data(for: req)
+            return ((resp as! HTTPURLResponse).statusCode, JSONValue.parse(String(decoding: data, as: UTF8.self)))
+        }
+
+        let (status, job) = try await call("POST", "/v1/jobs", #"{"type": "sleep", "seconds": 0.4, "steps": 4}"#)
+        #expect(status == 202 && job?["state"] == "queued")
+        let id = try #require(job?["id"]?.intValue)
+
+        // Follow the events until the stream ends by itself.
+        let (data, resp) = try await URLSession.shared.data(from: URL(string: "\(base)/v1/jobs/\(id)/events")!)
+        #expect((resp as! HTTPURLResponse).value(forHTTPHeaderField: "Content-Type") == "text/event-stream")
+        let text = String(decoding: data, as: UTF8.self)
+        let events = text.components(separatedBy: "\n").filter { $0.hasPrefix("event: ") }.map { String($0.dropFirst(7)) }
+        #expect(events.first == "state" && events.last == "end")
+        #expect(events.filter { $0 == "metric" }.count == 4)
+        #expect(text.contains(#"data: {"state":"succeeded"}"#))
+
+        let (_, metrics) = try await call("GET", "/v1/jobs/\(id)/metrics")
+        #expect(metrics?["series"]?["step"]?["steps"] == [0, 1, 2, 3])
+        let (_, logs) = try await call("GET", "/v1/jobs/\(id)/logs")
+        #expect(logs?["logs"]?.arrayValue?.first?["message"]?.stringValue?.hasPrefix("attempt 1 of 3") == true)
+        let (_, list) = try await call("GET", "/v1/jobs?state=succeeded&type=sleep")
+        #expect(list?["jobs"]?.arrayValue?.map { $0["id"]!.intValue! } == [id])
+
+        let (_, long) = try await call("POST", "/v1/jobs", #"{"type": "sleep", "seconds": 60, "steps": 600}"#)
+        let longID = try #require(long?["id"]?.intValue)
+        #expect(try await eventually { try await call("GET", "/v1/jobs/\(longID)").1?["state"] == "running" })
+        #expect(try await call("POST", "/v1/jobs/\(longID)/cancel").0 == 202)
+        #expect(try await eventually(5) { try await call("GET", "/v1/jobs/\(longID)").1?["state"] == "cancelled" })
+
+        // Bad submissions and unknown jobs.
+        for (body, code) in [(#"{"seconds": 1}"#, "invalid_json"), (#"{"type": "warp"}"#, "unknown_job_type"),
+                             (#"{"type": "sleep"}"#, "invalid_parameter"), (#"{"type": "sleep", "seconds": 1, "max_attempts": 0}"#, "invalid_parameter"),
+                             ("[1]", "invalid_json")] {
+            let (s, e) = try await call("POST", "/v1/jobs", body)
+            #expect(s == 400 && e?["error"]?["code"]?.stringValue == code, "\(body)")
+        }
+        #expect(try await call("GET", "/v1/jobs/999").0 == 404)
+        #expect(try await call("POST", "/v1/jobs/999/cancel").0 == 404)
+        #expect(try await call("GET", "/v1/jobs?state=sleeping").0 == 400)
+    }
+}
+
+func eventually(_ seconds: Double = 20, _ condition: () async throws -> Bool) async throws -> Bool {
+    let end = Date().addingTimeInterval(seconds)
+    while Date() < end {
+        if try await condition() { return true }
+        try await Task.sleep(nanoseconds: 50_000_000)
+    }
+    return try await condition()
+}
