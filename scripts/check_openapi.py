@@ -6,7 +6,7 @@ Usage:
   python3 scripts/check_openapi.py [SPEC]                      # static checks
   python3 scripts/check_openapi.py --serve .build/release/swejepa [SPEC]
       # also starts `swejepa serve` on a free loopback port (temp data dir, --token, 1 MiB body
-      # limit), sends good and bad requests to every foundation route, and checks that each status is
+      # limit), sends good and bad requests to every route (extend exercise() as routes are added), and checks that each status is
       # documented for its operation and each JSON body validates against the documented schema.
 
 Needs: pip install openapi-spec-validator (brings jsonschema); numpy for --serve. Not needed by
@@ -269,6 +269,36 @@ def exercise(live: Live):
     c("GET", T + "?format=npy", expect=400)
     c("GET", T + f"?ids={ids[0]}&format=npy", expect=200)
     c("GET", "/v1/spaces/none/vectors", expect=404)
+
+    # jobs (the diagnostic `sleep` type)
+    _, _, d = c("POST", "/v1/jobs", {"type": "sleep", "seconds": 0.3, "steps": 3}, expect=202)
+    job = json.loads(d)["id"]
+    c("POST", "/v1/jobs", {"type": "sleep", "seconds": 1}, auth=False, expect=401)
+    c("POST", "/v1/jobs", {"seconds": 1}, expect=400)
+    c("POST", "/v1/jobs", {"type": "no_such_type"}, expect=400)
+    c("POST", "/v1/jobs", {"type": "sleep", "seconds": -1}, expect=400)
+    c("POST", "/v1/jobs", {"type": "sleep", "seconds": 1, "max_attempts": 0}, expect=400)
+    _, rtype, d = c("GET", f"/v1/jobs/{job}/events", expect=200)  # ends after the final state
+    if b"event: end" not in d:
+        live.problems.append(f"GET /v1/jobs/{job}/events: no end event in {d[-200:]!r}")
+    c("GET", f"/v1/jobs/{job}", expect=200)
+    c("GET", "/v1/jobs?state=succeeded&type=sleep&limit=5", expect=200)
+    c("GET", "/v1/jobs?state=bogus", expect=400)
+    c("GET", f"/v1/jobs/{job}/metrics", expect=200)
+    c("GET", f"/v1/jobs/{job}/metrics?name=step&after_step=0", expect=200)
+    c("GET", f"/v1/jobs/{job}/logs?after=0&limit=10", expect=200)
+    c("GET", f"/v1/jobs/{job}/logs?limit=0", expect=400)
+    c("GET", "/v1/jobs/999999", expect=404)
+    c("GET", "/v1/jobs/999999/metrics", expect=404)
+    c("GET", "/v1/jobs/999999/logs", expect=404)
+    c("GET", "/v1/jobs/999999/events", expect=404)
+    c("GET", "/v1/jobs/x/events", expect=400)
+    _, _, d = c("POST", "/v1/jobs", {"type": "sleep", "seconds": 30, "steps": 30}, expect=202)
+    long_job = json.loads(d)["id"]
+    c("POST", f"/v1/jobs/{long_job}/cancel", auth=False, expect=401)
+    c("POST", f"/v1/jobs/{long_job}/cancel", expect=202)
+    c("POST", f"/v1/jobs/{job}/cancel", expect=202)
+    c("POST", "/v1/jobs/999999/cancel", expect=404)
 
     c("DELETE", f"/v1/functions/{ids[2]}", auth=False, expect=401)
     c("DELETE", f"/v1/functions/{ids[2]}", expect=204)

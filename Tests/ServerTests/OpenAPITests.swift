@@ -1,13 +1,14 @@
 import Core
 import Foundation
+import Jobs
 import Server
 import Store
 import Testing
 
 /// openapi/openapi.yaml against the routes the real server registers.
 ///
-/// The route list comes from `APIServer.allRoutes` on a real `SQLiteStore` in a temp directory
-/// (nothing listens); the spec is read with a small line-based parser of its `paths:` section:
+/// The route list comes from `APIServer.allRoutes` on a real `SQLiteStore` in a temp directory,
+/// with a `JobRunner` as `swejepa serve` has (nothing listens, no worker runs); the spec is read with a small line-based parser of its `paths:` section:
 /// path keys at 2-space indent, methods at 4-space indent, `operationId`/`responses` at 6, status
 /// codes at 8 (no YAML dependency).
 @Suite struct OpenAPITests {
@@ -22,7 +23,10 @@ import Testing
         let store = try SQLiteStore(directory: dir, migrations: repoRoot.appendingPathComponent("migrations/sqlite"))
         var config = ServerConfig()
         config.port = 0
-        let ctx = ServiceContext(store: store, config: config, dataDirectory: dir)
+        // As `swejepa serve` builds it: with a job runner, so the job routes are registered too
+        // (the runner starts no workers until `start`).
+        let runner = JobRunner(store: store, dataDirectory: dir, workers: 0)
+        let ctx = ServiceContext(store: store, config: config, dataDirectory: dir, jobs: runner)
         let server = try APIServer(context: ctx)
         server.add(routes: APIServer.allRoutes(ctx))
         return server.routes.map { "\($0.method.uppercased()) \($0.template)" }
