@@ -1,4 +1,98 @@
-// Owned by the Training work; replaced by its benchmark.
+import Foundation
+import Tensor
+import Training
+
+/// Peak resident memory of this process (VmHWM), in MiB.
+func peakResidentMiB() -> Double {
+    guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return .nan }
+    for line in s.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? .nan
+        return kb / 1024
+    }
+    return .nan
+}
+
+/// `Bench training [--steps N] [--batch B] [--tokens T] [--layers N]`: one sig_predictor training
+/// step (forward, backward, clipping, AdamW) at the default size — D = 384 in/out (MiniLM), d_model 512,
+/// 8 heads, FFN 2048, 2 blocks, InfoNCE over the batch, dropout 0.1 — timed over a few steps.
+/// GFLOP/s counts the matrix products of forward + backward (Linear: 2·n·in·out forward, twice that
+/// backward; attention: 4·L²·d forward, 8·L²·d backward per sequence; InfoNCE logits); elementwise
+/// ops are not counted. The sgemm column is measured on the same (m×n×k) shapes, FLOP-weighted.
 func benchTraining(_ args: [String]) async throws {
-    print("_training benchmark not written yet_")
+    func arg(_ name: String, _ def: Int) -> Int {
+        if let i = args.firstIndex(of: name), i + 1 < args.count, let v = Int(args[i + 1]) { return v }
+        return def
+    }
+    let steps = arg("--steps", 5), bsz = arg("--batch", 64), tlen = arg("--tokens", 32), layers = arg("--layers", 2)
+    let din = 384, dout = 384, d = 512, ffn = 2048
+    var cfg = ModelConfig(kind: .sigPredictor, inputDim: din, outputDim: dout)
+    cfg.dModel = d; cfg.heads = 8; cfg.ffnDim = ffn; cfg.layers = layers; cfg.dropout = 0.1; cfg.loss = .infoNCE
+    let model = try StudentModel<Float>(config: cfg, seed: 1)
+    let opt = AdamW<Float>(layout: model.layout)
+    var rng = TrainingRNG(seed: 2)
+    let ntok = bsz * tlen
+    let tokens = (0..<(ntok * din)).map { _ in Float(rng.normal()) }
+    var targets = (0..<(bsz * dout)).map { _ in Float(rng.normal()) }
+    for r in 0..<bsz {
+        let s = (0..<dout).map { targets[r * dout + $0] * targets[r * dout + $0] }.reduce(0, +).squareRoot()
+        for j in 0..<dout { targets[r * dout + j] /= s }
+    }
+    let batch = Batch<Float>(tokens: tokens, offsets: (0...bsz).map { $0 * tlen }, targets: targets)
+    var step = 0
+    func trainStep() throws {
+        _ = try model.forward(batch, training: true, dropoutSeed: UInt64(step))
+        model.backward()
+        Ops.clipGradientNorm(model.grads, count: model.parameterCount, maxNorm: 1)
+        opt.step(params: model.params, grads: model.grads, learningRate: 1e-4, config: OptimizerConfig())
+        step += 1
+    }
+    try trainStep()  // warm-up (allocations)
+    var times: [Double] = []
+    for _ in 0..<steps {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        try trainStep()
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+    }
+    let best = times.min()!, median = times.sorted()[times.count / 2]
+
+    // FLOPs of one step, per GEMM shape (m, n, k, count).
+    var shapes: [(m: Int, n: Int, k: Int, times: Int)] = []
+    func linear(_ n: Int, _ i: Int, _ o: Int, dinp: Bool = true) {
+        shapes.append((n, o, i, 1))            // forward y = x·Wᵀ
+        if dinp { shapes.append((n, i, o, 1)) } // dX = dY·W
+        shapes.append((o, i, n, 1))            // dW = dYᵀ·X
+    }
+    linear(ntok, din, d, dinp: false)
+    for _ in 0..<layers {
+        linear(ntok, d, 3 * d); linear(ntok, d, d); linear(ntok, d, ffn); linear(ntok, ffn, d)
+    }
+    linear(bsz, d, dout)
+    let gemmFlops = shapes.reduce(0.0) { $0 + 2.0 * Double($1.m * $1.n * $1.k * $1.times) }
+    let attnFlops = Double(layers) * Double(bsz) * 12 * Double(tlen * tlen * d)
+    let lossFlops = 2 * 2 * Double(bsz * bsz * dout)
+    let flops = gemmFlops + attnFlops + lossFlops
+    // sgemm on the big shapes of this step (FLOP-weighted harmonic mean = the time sgemm alone needs).
+    var sgemmTime = 0.0, sgemmFlops = 0.0
+    var measured: [String: Double] = [:]
+    for s in shapes where s.m * s.n * s.k >= 1 << 24 {
+        let key = "\(s.m)x\(s.n)x\(s.k)"
+        let g = measured[key] ?? measureSgemmGFLOPS(m: s.m, n: s.n, k: s.k)
+        measured[key] = g
+        let f = 2.0 * Double(s.m * s.n * s.k)
+        sgemmFlops += f
+        sgemmTime += f / (g * 1e9)
+    }
+    let sgemmRate = sgemmFlops / sgemmTime / 1e9
+    let achieved = flops / best / 1e9
+    print("| sig_predictor training step (D 384, d_model \(d), 8 heads, FFN \(ffn), \(layers) blocks, batch \(bsz) × \(tlen) tokens, BLAS threads \(BLAS.threads)) | value |")
+    print("|---|---|")
+    print("| parameters | \(model.parameterCount) |")
+    print("| step time, best / median of \(steps) | \(String(format: "%.3f / %.3f s", best, median)) |")
+    print("| training examples/s (best step) | \(String(format: "%.1f", Double(bsz) / best)) |")
+    print("| tokens/s | \(String(format: "%.0f", Double(ntok) / best)) |")
+    print("| FLOP per step (fwd+bwd matmuls) | \(String(format: "%.1f G", flops / 1e9)) |")
+    print("| achieved GFLOP/s | \(String(format: "%.1f", achieved)) |")
+    print("| sgemm GFLOP/s on the same shapes | \(String(format: "%.1f", sgemmRate)) |")
+    print("| achieved / sgemm | \(String(format: "%.0f %%", 100 * achieved / sgemmRate)) |")
+    print("| peak memory (VmHWM) | \(String(format: "%.0f MiB", peakResidentMiB())) |")
 }

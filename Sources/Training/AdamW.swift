@@ -39,6 +39,8 @@ public final class AdamW<T: TrainScalar> {
     }
     deinit { m.deallocate(); v.deallocate() }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func step(params: UnsafeMutablePointer<T>, grads: UnsafePointer<T>, learningRate: Double, config: OptimizerConfig) {
         step += 1
         let b1 = T(config.beta1), b2 = T(config.beta2), eps = T(config.eps), lr = T(learningRate)
@@ -63,6 +65,8 @@ extension Ops {
     /// Scales the gradients so their global L2 norm is at most `maxNorm` (PyTorch's
     /// `clip_grad_norm_`: coefficient maxNorm / (norm + 1e-6), applied when below 1). Returns the
     /// norm before clipping.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     @discardableResult
     public static func clipGradientNorm<T: TrainScalar>(_ grads: UnsafeMutablePointer<T>, count: Int, maxNorm: Double) -> Double {
         var s = 0.0

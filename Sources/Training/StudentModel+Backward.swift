@@ -1,5 +1,7 @@
 extension StudentModel {
     /// Backward pass of the last `forward` (with targets): zeroes and fills `grads`.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func backward() {
         precondition(lossReady, "backward() needs a preceding forward() with targets")
         grads.update(repeating: 0, count: layout.count)
@@ -23,6 +25,8 @@ extension StudentModel {
         }
     }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     private func mlpBackward() {
         let din = config.inputDim, h = config.mlpHidden, dout = config.outputDim
         let dh = dbig.ensure(bsz * h)
@@ -34,6 +38,8 @@ extension StudentModel {
                            inp: pooled.p, w: params + offFc1, n: bsz, inDim: din, outDim: h)
     }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     private func sigBackward() {
         let din = config.inputDim, d = config.dModel, f = config.ffnDim, n = ntok, dout = config.outputDim
         let heads = config.heads

@@ -40,6 +40,8 @@ extension StudentModel {
 
     // MARK: - Body
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func runBody(training: Bool, dropoutSeed: UInt64) {
         dropoutOn = training && config.dropout > 0
         var rng = TrainingRNG(seed: dropoutSeed, stream: 7)
@@ -50,6 +52,8 @@ extension StudentModel {
         }
     }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     private func mlpForward(rng: inout TrainingRNG) {
         let din = config.inputDim, h = config.mlpHidden
         offsets.withUnsafeBufferPointer { o in
@@ -64,6 +68,8 @@ extension StudentModel {
                           n: bsz, inDim: h, outDim: config.outputDim)
     }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     private func sigForward(rng: inout TrainingRNG) {
         let din = config.inputDim, d = config.dModel, f = config.ffnDim, n = ntok
         let eps = T(config.layerNormEps), heads = config.heads
@@ -112,6 +118,8 @@ extension StudentModel {
 
     // MARK: - Loss
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     private func computeLoss() -> T {
         let dout = config.outputDim
         switch config.loss {

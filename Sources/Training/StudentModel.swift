@@ -156,6 +156,8 @@ public final class StudentModel<T: TrainScalar> {
 
     // MARK: - Input checks
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func setInputs(tokens: [T], offsets o: [Int]) throws {
         let din = config.inputDim
         guard o.count >= 2, o[0] == 0 else {
