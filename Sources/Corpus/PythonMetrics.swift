@@ -177,13 +177,106 @@ struct PythonMetrics {
                 default: break
                 }
                 prevOK = !kw.isHard || kw == .None || kw == .True || kw == .False
-            case .number, .string:
+            case .string:
+                if t.code == 1 { scanFString(Int(t.start), Int(t.end), &c) }
+                prevOK = true
+            case .number:
                 prevOK = true
             default:
                 break
             }
             k += 1
         }
+    }
+
+    /// Counts inside an f-string's replacement fields (the AST holds them as expressions).
+    func scanFString(_ start: Int, _ end: Int, _ c: inout Counts) {
+        for expr in PythonMetrics.fStringExpressions(p.src, start, end) {
+            var text: [UInt8] = [40]
+            text.append(contentsOf: expr)
+            text.append(contentsOf: [41, 10])
+            guard let toks = try? PythonTokenizer.tokenize(text) else { continue }
+            text.withUnsafeBufferPointer { buf in
+                let sub = PythonParser(tokens: toks, source: buf)
+                let m = PythonMetrics(parser: sub)
+                let n = toks.count
+                m.scan(1, max(1, n - 3), &c, prevCallable: false)
+            }
+        }
+    }
+
+    /// The expression texts of an f-string token's replacement fields, nested ones (in format specs
+    /// and in nested f-strings) included; a trailing self-documenting `=` is dropped.
+    static func fStringExpressions(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> [[UInt8]] {
+        var out: [[UInt8]] = []
+        var k = start
+        // Skip the prefix and the opening quote(s).
+        while k < end, b[k] != 34, b[k] != 39 { k += 1 }
+        guard k < end else { return out }
+        let q = b[k]
+        let triple = k + 2 < end && b[k + 1] == q && b[k + 2] == q
+        k += triple ? 3 : 1
+        let stop = end - (triple ? 3 : 1)
+        func field(_ k: inout Int) {
+            // k is just after '{'
+            let exprStart = k
+            var depth = 0
+            var exprEnd = -1
+            while k < stop {
+                let ch = b[k]
+                if ch == 34 || ch == 39 {
+                    let triple2 = k + 2 < stop && b[k + 1] == ch && b[k + 2] == ch
+                    k += triple2 ? 3 : 1
+                    while k < stop {
+                        if b[k] == 92 { k += 2; continue }
+                        if b[k] == ch && (!triple2 || (k + 2 < stop + 3 && b[k + 1] == ch && b[k + 2] == ch)) {
+                            k += triple2 ? 3 : 1; break
+                        }
+                        k += 1
+                    }
+                    continue
+                }
+                if ch == 40 || ch == 91 || ch == 123 { depth += 1; k += 1; continue }
+                if (ch == 41 || ch == 93) { depth -= 1; k += 1; continue }
+                if ch == 125 {
+                    if depth == 0 { if exprEnd < 0 { exprEnd = k }; k += 1; break }
+                    depth -= 1; k += 1; continue
+                }
+                if depth == 0 && ch == 33 && k + 1 < stop && b[k + 1] != 61 {
+                    if exprEnd < 0 { exprEnd = k }
+                    k += 1; continue
+                }
+                if depth == 0 && ch == 58 && exprEnd < 0 {
+                    exprEnd = k
+                    k += 1
+                    // format spec: nested fields until the closing '}'
+                    while k < stop {
+                        if b[k] == 123 { k += 1; field(&k); continue }
+                        if b[k] == 125 { k += 1; break }
+                        k += 1
+                    }
+                    break
+                }
+                k += 1
+            }
+            if exprEnd < 0 { exprEnd = k }
+            var e = exprEnd
+            while e > exprStart, b[e - 1] == 32 || b[e - 1] == 9 || b[e - 1] == 10 || b[e - 1] == 13 { e -= 1 }
+            if e > exprStart, b[e - 1] == 61, !(e - 2 >= exprStart && [61, 33, 60, 62].contains(b[e - 2])) { e -= 1 }
+            if e > exprStart { out.append(Array(UnsafeBufferPointer(rebasing: b[exprStart..<e]))) }
+        }
+        while k < stop {
+            let ch = b[k]
+            if ch == 92 { k += 2; continue }
+            if ch == 123 {
+                if k + 1 < stop && b[k + 1] == 123 { k += 2; continue }
+                k += 1
+                field(&k)
+                continue
+            }
+            k += 1
+        }
+        return out
     }
 
     func loc(_ st: PythonStatement, docstring: Int?) -> Int {
@@ -218,9 +311,10 @@ struct PythonMetrics {
         var itemStart = open + 1
         var k = open
         func closeItem(_ end: Int) {
-            let n = end - itemStart
-            if n <= 0 { return }
-            if n == 1, p.t[itemStart].kind == .op, p.t[itemStart].code == 42 || p.t[itemStart].code == 47 { return }
+            var sig: [Int] = []
+            for j in itemStart..<end where p.t[j].kind != .nl && p.t[j].kind != .comment { sig.append(j) }
+            if sig.isEmpty { return }
+            if sig.count == 1, p.t[sig[0]].kind == .op, p.t[sig[0]].code == 42 || p.t[sig[0]].code == 47 { return }
             count += 1
         }
         while k < st.headerEnd {

@@ -207,10 +207,11 @@ struct PythonParser {
         var j = k
         while j < t.count {
             let tok = t[j]
-            if tok.kind == .newline || tok.kind == .endMarker || tok.kind == .comment { break }
+            if tok.kind == .newline || tok.kind == .endMarker { break }
             if tok.kind == .op && tok.code == 59 { break }
             j += 1
         }
+        while j > k, t[j - 1].kind == .comment || t[j - 1].kind == .nl { j -= 1 }
         return j
     }
 

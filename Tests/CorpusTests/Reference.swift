@@ -76,3 +76,37 @@ func stdlibPath() throws -> String {
     let out = try run("python3", ["-c", "import sysconfig; print(sysconfig.get_paths()['stdlib'])"])
     return String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
 }
+
+/// Names (and values) of the fields where `f` and the reference disagree.
+func differences(_ f: PythonFunction, _ r: ReferenceOutput.Function) -> [String] {
+    var d: [String] = []
+    func cmp<T: Equatable>(_ name: String, _ a: T, _ b: T) { if a != b { d.append("\(name) \(a) vs \(b)") } }
+    let p = f.properties
+    cmp("qualifiedName", f.qualifiedName, r.qualified_name)
+    cmp("occurrence", f.occurrence, r.occurrence)
+    cmp("startLine", f.startLine, r.start_line)
+    cmp("defLine", f.defLine, r.def_line)
+    cmp("endLine", f.endLine, r.end_line)
+    cmp("startByte", f.startByte, r.start_byte)
+    cmp("defByte", f.defByte, r.def_byte)
+    cmp("signatureEndByte", f.signatureEndByte, r.signature_end_byte)
+    cmp("bodyStartByte", f.bodyStartByte, r.body_start_byte)
+    cmp("endByte", f.endByte, r.end_byte)
+    cmp("contentHash", f.contentHash, r.content_hash)
+    cmp("bodyHash", f.bodyHash, r.body_hash)
+    cmp("loc", p.loc, r.loc)
+    cmp("complexity", p.cyclomaticComplexity, r.complexity)
+    cmp("branches", p.branches, r.branches)
+    cmp("loops", p.loops, r.loops)
+    cmp("returns", p.returns, r.returns)
+    cmp("arguments", p.arguments, r.arguments)
+    cmp("apiCalls", p.apiCalls, r.api_calls)
+    cmp("returnAnnotation", p.returnAnnotation.rawValue, r.return_annotation)
+    cmp("hasDocstring", p.hasDocstring, r.has_docstring)
+    cmp("hasDecorators", p.hasDecorators, r.has_decorators)
+    cmp("isMethod", p.isMethod, r.is_method)
+    cmp("isAsync", p.isAsync, r.is_async)
+    if let s = r.signature { cmp("signature", f.signature, s) }
+    if let b = r.body { cmp("body", f.body, b) }
+    return d
+}

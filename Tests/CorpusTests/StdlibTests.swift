@@ -41,16 +41,9 @@ import Testing
                 if f.properties.cyclomaticComplexity == r.complexity { sameCC += 1 } else if mismatches.count < 30 {
                     mismatches.append("cc \(key):\(r.def_line): \(f.properties.cyclomaticComplexity) vs \(r.complexity)")
                 }
-                let p = f.properties
-                if p.branches == r.branches && p.loops == r.loops && p.returns == r.returns && p.arguments == r.arguments
-                    && p.apiCalls == r.api_calls && p.returnAnnotation.rawValue == r.return_annotation
-                    && p.hasDocstring == r.has_docstring && p.hasDecorators == r.has_decorators
-                    && p.isMethod == r.is_method && p.isAsync == r.is_async
-                    && f.signatureEndByte == r.signature_end_byte && f.bodyStartByte == r.body_start_byte
-                    && f.endByte == r.end_byte && f.contentHash == r.content_hash && f.bodyHash == r.body_hash {
-                    allProps += 1
-                } else if mismatches.count < 30 {
-                    mismatches.append("props \(key):\(r.def_line): \(p) sig \(f.signatureEndByte)/\(r.signature_end_byte) body \(f.bodyStartByte)/\(r.body_start_byte) end \(f.endByte)/\(r.end_byte) hash \(f.contentHash == r.content_hash) \(f.bodyHash == r.body_hash) vs \(r)")
+                let diffs = differences(f, r)
+                if diffs.isEmpty { allProps += 1 } else if mismatches.count < 30 {
+                    mismatches.append("\(key):\(r.def_line): " + diffs.joined(separator: ", "))
                 }
             }
         }

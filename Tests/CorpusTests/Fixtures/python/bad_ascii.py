@@ -1,0 +1,3 @@
+# coding: ascii
+def f():
+    return "é"

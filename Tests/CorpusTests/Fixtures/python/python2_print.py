@@ -1,0 +1,2 @@
+def py2():
+    print "hello"
