@@ -3,7 +3,7 @@ import Tensor
 import Training
 
 /// Peak resident memory of this process (VmHWM), in MiB.
-func peakResidentMiB() -> Double {
+private func peakResidentMiB() -> Double {
     guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return .nan }
     for line in s.split(separator: "\n") where line.hasPrefix("VmHWM:") {
         let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? .nan

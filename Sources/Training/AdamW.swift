@@ -49,13 +49,15 @@ public final class AdamW<T: TrainScalar> {
         for e in layout.entries {
             let p = params + e.offset, g = grads + e.offset, m = self.m + e.offset, v = self.v + e.offset
             let decay = e.decay && config.weightDecay != 0
-            for i in 0..<e.count {
-                if decay { p[i] *= decayFactor }
-                let gi = g[i]
-                m[i] = b1 * m[i] + (1 - b1) * gi
-                v[i] = b2 * v[i] + (1 - b2) * gi * gi
-                let mhat = m[i] / c1, vhat = v[i] / c2
-                p[i] -= lr * mhat / (vhat.squareRoot() + eps)
+            Parallel.ranges(e.count, minChunk: 1 << 16) { r in
+                for i in r {
+                    if decay { p[i] *= decayFactor }
+                    let gi = g[i]
+                    m[i] = b1 * m[i] + (1 - b1) * gi
+                    v[i] = b2 * v[i] + (1 - b2) * gi * gi
+                    let mhat = m[i] / c1, vhat = v[i] / c2
+                    p[i] -= lr * mhat / (vhat.squareRoot() + eps)
+                }
             }
         }
     }
@@ -69,14 +71,25 @@ extension Ops {
     @_specialize(where T == Double)
     @discardableResult
     public static func clipGradientNorm<T: TrainScalar>(_ grads: UnsafeMutablePointer<T>, count: Int, maxNorm: Double) -> Double {
+        // Partial sums over fixed blocks, added in block order: the same for any thread count.
+        let block = 1 << 16, blocks = (count + block - 1) / block
+        let partial = UnsafeMutablePointer<Double>.allocate(capacity: max(blocks, 1))
+        defer { partial.deallocate() }
+        Parallel.ranges(blocks, minChunk: 4) { br in
+            for b in br {
+                var s = 0.0
+                for i in (b * block)..<min(count, (b + 1) * block) { let g = Double(grads[i]); s += g * g }
+                partial[b] = s
+            }
+        }
         var s = 0.0
-        for i in 0..<count { let g = Double(grads[i]); s += g * g }
+        for b in 0..<blocks { s += partial[b] }
         let norm = s.squareRoot()
         if maxNorm > 0 {
             let coef = maxNorm / (norm + 1e-6)
             if coef < 1 {
                 let c = T(coef)
-                for i in 0..<count { grads[i] *= c }
+                Parallel.ranges(count, minChunk: 1 << 16) { r in for i in r { grads[i] *= c } }
             }
         }
         return norm

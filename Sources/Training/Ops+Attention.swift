@@ -44,9 +44,12 @@ extension Ops {
     ) {
         let dh = d / heads, ld = 3 * d
         let scale = 1 / T(dh).squareRoot()
-        var pOff = 0
-        for b in 0..<count {
+        let pStart = probOffsets(offsets, count: count, heads: heads)
+        defer { pStart.deallocate() }
+        Parallel.ranges(count, minChunk: 4) { br in
+          for b in br {
             let start = offsets[b], l = offsets[b + 1] - start
+            var pOff = pStart[b]
             for h in 0..<heads {
                 let q = qkv + start * ld + h * dh, k = q + d, v = q + 2 * d
                 let p = probs + pOff
@@ -57,7 +60,16 @@ extension Ops {
                 T.gemm(transA: false, transB: false, m: l, n: dh, k: l, alpha: 1,
                        a: p, lda: l, b: v, ldb: ld, beta: 0, c: out + start * d + h * dh, ldc: d)
             }
+          }
         }
+    }
+
+    /// Start of each sequence's probabilities: heads · Σ_{b' < b} L_b'².
+    static func probOffsets(_ offsets: UnsafePointer<Int>, count: Int, heads: Int) -> UnsafeMutablePointer<Int> {
+        let p = UnsafeMutablePointer<Int>.allocate(capacity: count + 1)
+        p[0] = 0
+        for b in 0..<count { let l = offsets[b + 1] - offsets[b]; p[b + 1] = p[b] + heads * l * l }
+        return p
     }
 
     /// Backward of `attentionForward`: writes dqkv `[ntok, 3d]` (overwritten). `scratch` needs
@@ -69,9 +81,19 @@ extension Ops {
     ) {
         let dh = d / heads, ld = 3 * d
         let scale = 1 / T(dh).squareRoot()
-        var pOff = 0
-        for b in 0..<count {
+        let pStart = probOffsets(offsets, count: count, heads: heads)
+        defer { pStart.deallocate() }
+        var maxL = 0
+        for b in 0..<count { maxL = max(maxL, offsets[b + 1] - offsets[b]) }
+        let parts = Parallel.parts(count, minChunk: 4)
+        // Part 0 uses the caller's scratch, the others their own.
+        let extra = UnsafeMutablePointer<T>.allocate(capacity: max(1, (parts - 1) * maxL * maxL))
+        defer { extra.deallocate() }
+        Parallel.each(parts, count) { part, br in
+          let scratch = part == 0 ? scratch : extra + (part - 1) * maxL * maxL
+          for b in br {
             let start = offsets[b], l = offsets[b + 1] - start
+            var pOff = pStart[b]
             for h in 0..<heads {
                 let q = qkv + start * ld + h * dh, k = q + d, v = q + 2 * d
                 let dq = dqkv + start * ld + h * dh, dk = dq + d, dv = dq + 2 * d
@@ -90,6 +112,7 @@ extension Ops {
                 T.gemm(transA: true, transB: false, m: l, n: dh, k: l, alpha: scale,
                        a: scratch, lda: l, b: q, ldb: ld, beta: 0, c: dk, ldc: ld)
             }
+          }
         }
     }
 }

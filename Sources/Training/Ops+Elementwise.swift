@@ -2,9 +2,11 @@ extension Ops {
     /// GELU, exact (erf) form as PyTorch's default: 0.5·x·(1 + erf(x/√2)).
     public static func geluForward<T: TrainScalar>(_ out: UnsafeMutablePointer<T>, _ inp: UnsafePointer<T>, count: Int) {
         let invSqrt2 = T(0.70710678118654752440)
-        for i in 0..<count {
-            let x = inp[i]
-            out[i] = T(0.5) * x * (1 + T.errorFunction(x * invSqrt2))
+        Parallel.ranges(count, minChunk: 1 << 15) { r in
+            for i in r {
+                let x = inp[i]
+                out[i] = T(0.5) * x * (1 + T.errorFunction(x * invSqrt2))
+            }
         }
     }
 
@@ -14,26 +16,37 @@ extension Ops {
     ) {
         let invSqrt2 = T(0.70710678118654752440)
         let invSqrt2Pi = T(0.39894228040143267794)
-        for i in 0..<count {
-            let x = inp[i]
-            let cdf = T(0.5) * (1 + T.errorFunction(x * invSqrt2))
-            let pdf = T.exponential(-T(0.5) * x * x) * invSqrt2Pi
-            dinp[i] = dout[i] * (cdf + x * pdf)
+        Parallel.ranges(count, minChunk: 1 << 15) { r in
+            for i in r {
+                let x = inp[i]
+                let cdf = T(0.5) * (1 + T.errorFunction(x * invSqrt2))
+                let pdf = T.exponential(-T(0.5) * x * x) * invSqrt2Pi
+                dinp[i] = dout[i] * (cdf + x * pdf)
+            }
         }
     }
 
     /// Inverted dropout: keeps each element with probability 1 − p and scales it by 1/(1 − p).
     /// Writes the per-element scale (0 or 1/(1−p)) to `mask` for the backward pass. `out` may alias `inp`.
+    /// Draws one seed from `rng`; each block of 64 Ki elements has its own stream of it, so masks do
+    /// not depend on the thread count.
     public static func dropoutForward<T: TrainScalar>(
         _ out: UnsafeMutablePointer<T>, mask: UnsafeMutablePointer<T>, _ inp: UnsafePointer<T>,
         count: Int, p: Double, rng: inout TrainingRNG
     ) {
         let keep = T(1 / (1 - p))
         let threshold = UInt64(p * 0x1.0p53)
-        for i in 0..<count {
-            let m: T = (rng.next() >> 11) < threshold ? 0 : keep
-            mask[i] = m
-            out[i] = inp[i] * m
+        let seed = rng.next(), block = 1 << 16
+        let blocks = (count + block - 1) / block
+        Parallel.ranges(blocks, minChunk: 1) { br in
+            for b in br {
+                var g = TrainingRNG(seed: seed, stream: UInt64(b))
+                for i in (b * block)..<min(count, (b + 1) * block) {
+                    let m: T = (g.next() >> 11) < threshold ? 0 : keep
+                    mask[i] = m
+                    out[i] = inp[i] * m
+                }
+            }
         }
     }
 
@@ -41,6 +54,8 @@ extension Ops {
     public static func dropoutBackward<T: TrainScalar>(
         dinp: UnsafeMutablePointer<T>, dout: UnsafePointer<T>, mask: UnsafePointer<T>, count: Int
     ) {
-        for i in 0..<count { dinp[i] = dout[i] * mask[i] }
+        Parallel.ranges(count, minChunk: 1 << 16) { r in
+            for i in r { dinp[i] = dout[i] * mask[i] }
+        }
     }
 }

@@ -18,7 +18,9 @@ extension Ops {
         n: Int, inDim: Int, outDim: Int
     ) {
         if let b {
-            for i in 0..<n { (out + i * outDim).update(from: b, count: outDim) }
+            Parallel.ranges(n, minChunk: max(1, (1 << 16) / max(outDim, 1))) { r in
+                for i in r { (out + i * outDim).update(from: b, count: outDim) }
+            }
         }
         T.gemm(transA: false, transB: true, m: n, n: outDim, k: inDim, alpha: 1,
                a: inp, lda: inDim, b: w, ldb: inDim, beta: b == nil ? 0 : 1, c: out, ldc: outDim)
@@ -42,9 +44,12 @@ extension Ops {
     /// acc[c] += Σ_r x[r, c] (fixed summation order: deterministic).
     @inline(__always)
     static func columnSums<T: TrainScalar>(_ acc: UnsafeMutablePointer<T>, _ x: UnsafePointer<T>, rows: Int, columns: Int) {
-        for r in 0..<rows {
-            let row = x + r * columns
-            for c in 0..<columns { acc[c] += row[c] }
+        // Parallel over column ranges: each column is summed by one thread in row order.
+        Parallel.ranges(columns, minChunk: rows * columns >= 1 << 16 ? 64 : columns + 1) { cr in
+            for r in 0..<rows {
+                let row = x + r * columns
+                for c in cr { acc[c] += row[c] }
+            }
         }
     }
 
@@ -52,7 +57,9 @@ extension Ops {
     public static func residualForward<T: TrainScalar>(
         _ out: UnsafeMutablePointer<T>, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, count: Int
     ) {
-        for i in 0..<count { out[i] = a[i] + b[i] }
+        Parallel.ranges(count, minChunk: 1 << 16) { r in
+            for i in r { out[i] = a[i] + b[i] }
+        }
     }
 
     /// da += dout, db += dout.

@@ -48,7 +48,8 @@ func temporaryDirectory(_ name: String) -> URL {
     return u
 }
 
-@Suite struct TrainerTests {
+/// Serialized: two tests change the OpenBLAS thread count, which partitions the parallel loops.
+@Suite(.serialized) struct TrainerTests {
     func smallConfig(_ kind: ModelKind, _ loss: LossKind) -> TrainingConfig {
         var m = ModelConfig(kind: kind, inputDim: 16, outputDim: 16)
         m.dModel = 32; m.heads = 4; m.ffnDim = 64; m.layers = 1; m.mlpHidden = 64; m.loss = loss; m.dropout = 0
@@ -168,5 +169,36 @@ func temporaryDirectory(_ name: String) -> URL {
         try bytes.prefix(20).write(to: url)
         #expect(throws: (any Error).self) { try SafeTensors.read(url) }
         #expect(throws: (any Error).self) { try Predictor(checkpoint: dir) }
+    }
+
+    /// The multi-threaded partitions of the element-wise, LayerNorm, attention and optimiser loops
+    /// agree with the single-threaded run (sizes large enough to be split).
+    @Test func parallelLoopsAgreeWithSerial() throws {
+        let saved = BLAS.threads
+        defer { BLAS.threads = saved }
+        var cfg = ModelConfig(kind: .sigPredictor, inputDim: 64, outputDim: 32)
+        cfg.dModel = 64; cfg.heads = 4; cfg.ffnDim = 256; cfg.layers = 1; cfg.dropout = 0.1
+        var rng = TrainingRNG(seed: 31)
+        let lengths = (0..<64).map { _ in 1 + Int(rng.next() % 40) }
+        let offsets = lengths.reduce(into: [0]) { $0.append($0.last! + $1) }
+        let tokens = (0..<(offsets.last! * 64)).map { _ in Float(rng.normal()) }
+        let targets = normalizeRows((0..<(64 * 32)).map { _ in Float(rng.normal()) }, dim: 32)
+        let batch = Batch<Float>(tokens: tokens, offsets: offsets, targets: targets)
+        var results: [([Float], [Float], Float)] = []
+        for threads in [1, 2] {
+            BLAS.threads = threads
+            #expect(Parallel.threads == threads)
+            let model = try StudentModel<Float>(config: cfg, seed: 4)
+            let loss = try model.forward(batch, training: true, dropoutSeed: 8)
+            model.backward()
+            Ops.clipGradientNorm(model.grads, count: model.parameterCount, maxNorm: 0.1)
+            let g = Array(UnsafeBufferPointer(start: model.grads, count: model.parameterCount))
+            AdamW<Float>(layout: model.layout).step(params: model.params, grads: model.grads, learningRate: 1e-3, config: OptimizerConfig())
+            results.append((g, Array(UnsafeBufferPointer(start: model.params, count: model.parameterCount)), loss))
+        }
+        #expect(abs(results[0].2 - results[1].2) <= 1e-5 * abs(results[0].2))
+        let scale = results[0].0.map(abs).max()!
+        #expect(zip(results[0].0, results[1].0).allSatisfy { abs($0 - $1) <= 1e-4 * max(abs($0), 1e-2 * scale) })
+        #expect(zip(results[0].1, results[1].1).allSatisfy { abs($0 - $1) <= 1e-5 })
     }
 }
