@@ -42,6 +42,7 @@ public final class APIServer: Sendable {
     let connections: ConnectionGuard
     let http: HTTPServer
     private let table: RouterBox
+    let inFlight = InFlight()
 
     public init(context: ServiceContext) throws {
         self.context = context
@@ -57,7 +58,7 @@ public final class APIServer: Sendable {
         let config = HTTPServer.Configuration(address: address, timeout: cfg.requestTimeout,
                                               sharedRequestBufferSize: 64 << 10, pool: pool, logger: context.logger)
         table = RouterBox()
-        http = HTTPServer(config: config, handler: Dispatcher(context: context, table: table, connections: connections))
+        http = HTTPServer(config: config, handler: Dispatcher(context: context, table: table, connections: connections, inFlight: inFlight))
     }
 
     /// Adds routes (before `run`).
@@ -78,8 +79,16 @@ public final class APIServer: Sendable {
         }
     }
 
-    /// Stops accepting, lets running requests finish for up to `timeout` seconds.
-    public func stop(timeout: Double = 5) async { await http.stop(timeout: timeout) }
+    /// Stops accepting, lets running requests finish for up to `timeout` seconds, then ends.
+    public func stop(timeout: Double = 5) async {
+        let end = Date().addingTimeInterval(timeout)
+        while inFlight.count > 0 && Date() < end {
+            try? await Task.sleep(nanoseconds: 20_000_000)
+        }
+        // FlyingFox's stop(timeout:) waits the whole timeout for its socket pool to finish on its own;
+        // in-flight requests are done (or out of time) by now, so end at once.
+        await http.stop(timeout: 0)
+    }
 }
 
 final class RouterBox: @unchecked Sendable {
@@ -92,12 +101,24 @@ final class RouterBox: @unchecked Sendable {
     }
 }
 
+/// Counts requests being handled, so a graceful stop can wait for them.
+final class InFlight: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    var count: Int { lock.lock(); defer { lock.unlock() }; return n }
+    func enter() { lock.lock(); n += 1; lock.unlock() }
+    func leave() { lock.lock(); n -= 1; lock.unlock() }
+}
+
 struct Dispatcher: HTTPHandler {
     let context: ServiceContext
     let table: RouterBox
     let connections: ConnectionGuard
+    let inFlight: InFlight
 
     func handleRequest(_ request: HTTPRequest) async throws -> HTTPResponse {
+        inFlight.enter()
+        defer { inFlight.leave() }
         let start = DispatchTime.now().uptimeNanoseconds
         let method = request.method.rawValue
         var routeName = "unmatched"

@@ -18,7 +18,11 @@ public struct QuietLogger: Logging {
     public func logInfo(_ info: @autoclosure () -> String) { write(.debug, info()) }
     public func logWarning(_ warning: @autoclosure () -> String) { write(.warning, warning()) }
     public func logError(_ error: @autoclosure () -> String) { write(.debug, error()) }  // client disconnects etc.
-    public func logCritical(_ critical: @autoclosure () -> String) { write(.error, critical()) }
+    public func logCritical(_ critical: @autoclosure () -> String) {
+        let text = critical()
+        // FlyingFox reports its own shutdown as "server error: … CancellationError": not an error for us.
+        write(text.contains("CancellationError") ? .debug : .error, text)
+    }
 
     /// Our own request log line (info).
     public func request(_ line: @autoclosure () -> String) { write(.info, line()) }

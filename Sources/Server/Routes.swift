@@ -3,7 +3,7 @@ import Foundation
 extension APIServer {
     /// Every route of the service, as `swejepa serve` registers them.
     public static func allRoutes(_ ctx: ServiceContext) -> [Route] {
-        var routes = systemRoutes(ctx) + functionRoutes(ctx) + spaceRoutes(ctx) + vectorRoutes(ctx)
+        var routes = dashboardRoutes() + systemRoutes(ctx) + functionRoutes(ctx) + spaceRoutes(ctx) + vectorRoutes(ctx)
         if let runner = ctx.jobs { routes += jobRoutes(ctx, runner: runner) }
         return routes
     }
