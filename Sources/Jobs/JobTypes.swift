@@ -4,5 +4,6 @@ import Foundation
 public enum JobTypes {
     public static func registerAll(on runner: JobRunner) {
         DiagnosticJobs.register(on: runner)
+        IngestJob.register(on: runner)
     }
 }

@@ -8,7 +8,7 @@ import Foundation
 /// let store = try SQLiteStore(directory: dataDir)
 /// let summary = try await store.upsertFunctions([input])
 /// ```
-public protocol Store: JobStore, Sendable {
+public protocol Store: JobStore, CorpusStore, Sendable {
     // Functions
     func upsertFunctions(_ items: [FunctionInput]) async throws -> UpsertSummary
     func function(id: Int64) async throws -> FunctionRecord?
@@ -32,4 +32,27 @@ public protocol Store: JobStore, Sendable {
     func stats() async throws -> StoreStats
     func tableCounts() async throws -> [String: Int]
     var backendName: String { get }
+}
+
+/// A repository and how many functions it holds.
+public struct RepositoryRecord: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var name: String
+    public var path: String?
+    public var functions: Int
+    public var createdAt: Double
+    public var updatedAt: Double
+    enum CodingKeys: String, CodingKey {
+        case id, name, path, functions
+        case createdAt = "created_at", updatedAt = "updated_at"
+    }
+}
+
+/// Corpus-level operations (ingest): repositories and pruning of functions that vanished.
+public protocol CorpusStore: Sendable {
+    func repositories() async throws -> [RepositoryRecord]
+    /// Records where a repository was ingested from (creating it if needed).
+    func setRepositoryPath(name: String, path: String) async throws
+    /// Deletes the repository's functions whose ids are not in `keep`; returns how many went.
+    func pruneFunctions(repo: String, keep: [Int64]) async throws -> Int
 }
