@@ -43,6 +43,14 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
 }
 
 /// Callbacks a training run reports through (all optional).
+///
+/// ```swift
+/// let hooks = TrainingHooks(
+///     onMetric: { step, name, value in series.append(step, name, value) },
+///     onProgress: { fraction, message in job.progress(fraction, message) },
+///     shouldCancel: { job.cancelRequested },
+///     onCheckpoint: { dir, epoch in log("checkpoint \(epoch) at \(dir.path)") })
+/// ```
 public struct TrainingHooks: Sendable {
     /// A metric at a global step: "train/loss", "train/temperature", "train/lr",
     /// "train/examples_per_second", "train/epoch_loss", "val/rank1", "val/rank10", "val/mrr",

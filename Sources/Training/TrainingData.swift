@@ -82,6 +82,10 @@ public struct TrainingData: Sendable {
 }
 
 /// Function indices of the train / validation / test parts.
+///
+/// ```swift
+/// let split = try DataSplit.byRepository(data.repositories, seed: 0)   // split.train, .validation, .test
+/// ```
 public struct DataSplit: Codable, Sendable, Equatable {
     public var train: [Int]
     public var validation: [Int]
