@@ -1,4 +1,3 @@
-import Core
 import Foundation
 
 /// Extracts every `def`/`async def` of a Python file with its texts, spans, hashes and properties.
@@ -51,8 +50,10 @@ public enum PythonExtractor {
                 let bodyStart = min(bodyStartOffset(after: sigEnd, in: buf), endByte)
                 let occurrence = seen[f.qualifiedName, default: 0]
                 seen[f.qualifiedName] = occurrence + 1
-                let signature = String(decoding: UnsafeBufferPointer(rebasing: buf[startByte..<sigEnd]), as: UTF8.self)
-                let body = String(decoding: UnsafeBufferPointer(rebasing: buf[bodyStart..<endByte]), as: UTF8.self)
+                let sigBytes = UnsafeBufferPointer(rebasing: buf[startByte..<sigEnd])
+                let bodyBytes = UnsafeBufferPointer(rebasing: buf[bodyStart..<endByte])
+                let signature = String(decoding: sigBytes, as: UTF8.self)
+                let body = String(decoding: bodyBytes, as: UTF8.self)
                 out.append(PythonFunction(
                     path: path, qualifiedName: f.qualifiedName, occurrence: occurrence,
                     startLine: Int(decoTok.line), defLine: Int(defTok.line), endLine: Int(lastTok.endLine),
@@ -60,8 +61,8 @@ public enum PythonExtractor {
                     bodyStartByte: bodyStart, endByte: endByte,
                     signature: signature,
                     body: body,
-                    contentHash: FunctionHash.content(signature: signature, body: body),
-                    bodyHash: FunctionHash.body(body),
+                    contentHash: FunctionHashing.content(signature: sigBytes, body: bodyBytes),
+                    bodyHash: FunctionHashing.body(bodyBytes),
                     properties: metrics.properties(of: f, docstring: doc)))
             }
             return out

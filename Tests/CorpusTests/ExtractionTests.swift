@@ -1,3 +1,4 @@
+import Core
 import Corpus
 import Foundation
 import Testing
@@ -62,5 +63,26 @@ import Testing
         let fns = try PythonExtractor.extract(source: Data("def f(): return 1".utf8), path: "x.py")
         #expect(fns.map(\.qualifiedName) == ["f"])
         #expect(fns[0].signature == "def f():" && fns[0].body == "return 1")
+    }
+}
+
+/// Corpus hashes with its own byte-level code; Core.FunctionHash is the reference the Store uses.
+@Suite struct HashingTests {
+    @Test func hashesEqualCoreFunctionHash() throws {
+        let scan = try ExtractionTests.scan()
+        var functions = scan.functions
+        let sources = [
+            "def g():\n\t\tx =  1\t\n\t\ty\n",
+            "def g():\r\n    a  =   1   \r\n\r\n    if a:\r\n\t    b\r\n",
+            "def g(): return  1\n",
+            "class C:\n    def m(self):\n        s = 'x  y'\n\n\n        return  s\n",
+            "def g():\n    \"\"\"doc\"\"\"\n    x = '\u{e9}\t\u{e9}'  \n",
+        ]
+        for src in sources { functions += try PythonExtractor.extract(source: Data(src.utf8), path: "odd.py") }
+        for f in functions {
+            #expect(f.contentHash == FunctionHash.content(signature: f.signature, body: f.body), "\(f.path) \(f.qualifiedName)")
+            #expect(f.bodyHash == FunctionHash.body(f.body), "\(f.path) \(f.qualifiedName)")
+        }
+        #expect(scan.functions.count > 40)
     }
 }
