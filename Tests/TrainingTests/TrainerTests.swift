@@ -202,3 +202,20 @@ func temporaryDirectory(_ name: String) -> URL {
         #expect(zip(results[0].1, results[1].1).allSatisfy { abs($0 - $1) <= 1e-5 })
     }
 }
+
+/// The reader against a file written by the reference `safetensors` library
+/// (scripts/reference/training_safetensors.py), and the writer read back by our reader.
+@Test func safetensorsReadsReferenceLibraryFile() throws {
+    let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    struct Expected: Decodable {
+        struct T: Decodable { var shape: [Int]; var values: [Float] }
+        var metadata: [String: String]; var tensors: [String: T]
+    }
+    let exp = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: dir.appendingPathComponent("reference_safetensors.json")))
+    let f = try SafeTensors.read(dir.appendingPathComponent("reference.safetensors"))
+    #expect(f.metadata == exp.metadata)
+    #expect(Set(f.tensors.keys) == Set(exp.tensors.keys))
+    for (name, t) in exp.tensors {
+        #expect(f.tensors[name] == SafeTensors.Tensor(shape: t.shape, values: t.values), "\(name)")
+    }
+}
