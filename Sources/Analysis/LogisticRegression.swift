@@ -1,3 +1,4 @@
+import CBLAS
 import Foundation
 
 /// L2-penalised logistic regression with an unpenalised intercept, scikit-learn's
@@ -9,8 +10,10 @@ import Foundation
 ///
 /// Solver: Newton–CG in whitened coordinates. The features are rotated onto the eigenvectors of
 /// XᵀX and scaled to unit variance (directions with no variance are dropped: the optimum has no
-/// component there); the penalty becomes diagonal and a Jacobi-preconditioned conjugate gradient
-/// solves each Newton step. Converged when ‖∇‖∞ ≤ tolerance·max(1, ‖∇₀‖∞).
+/// component there), so the penalty becomes diagonal. Each Newton step is solved by conjugate
+/// gradient, preconditioned for two classes by the Cholesky factor (LAPACK dpotrf) of the exact
+/// Hessian (so CG finishes in a step or two) and for more classes by the Hessian diagonal.
+/// Converged when ‖∇‖∞ ≤ tolerance·max(1, ‖∇₀‖∞).
 ///
 /// ```swift
 /// let model = try LogisticRegression.fit(x: xTrain, count: n, dims: d, y: labels, c: 1)
@@ -226,10 +229,13 @@ struct LogisticObjective {
 
     /// Preconditioned CG for H p = rhs, stopped at residual ≤ forcing.
     func conjugateGradient(rhs: [Double], prob: [Double], forcing: Double) -> [Double] {
-        let m = hessianDiagonal(prob: prob)
+        // Measured (n = 3200, d = 384): for two classes the block preconditioner (exact Newton) is
+        // fastest; for four classes the cross-class coupling leaves ~60% of the CG iterations and
+        // the per-class blocks cost more than they save, so the multinomial case uses the diagonal.
+        let precondition = (rows == 1 ? blockPreconditioner(prob: prob) : nil) ?? jacobiPreconditioner(prob: prob)
         var p = [Double](repeating: 0, count: size)
         var r = rhs
-        var zr = zip(r, m).map { $0 / $1 }
+        var zr = precondition(r)
         var dir = zr
         var rz = dot(r, zr)
         for _ in 0..<(2 * size + 10) {
@@ -239,13 +245,61 @@ struct LogisticObjective {
             guard curvature > 0 else { break }
             let a = rz / curvature
             for i in 0..<size { p[i] += a * dir[i]; r[i] -= a * hd[i] }
-            zr = zip(r, m).map { $0 / $1 }
+            zr = precondition(r)
             let rzNew = dot(r, zr)
             let beta = rzNew / rz
             rz = rzNew
             for i in 0..<size { dir[i] = zr[i] + beta * dir[i] }
         }
         return p
+    }
+
+    func jacobiPreconditioner(prob: [Double]) -> ([Double]) -> [Double] {
+        let m = hessianDiagonal(prob: prob)
+        return { r in zip(r, m).map { $0 / $1 } }
+    }
+
+    /// Inverse of the block-diagonal part of the Hessian: per class k, the (d+1)×(d+1) block
+    /// [Uᵀ diag(aₖ) U + diag(penalty), Uᵀaₖ; aₖᵀU, Σaₖ] with aₖ = s·pₖ(1−pₖ). Nil if a block is
+    /// not positive definite.
+    func blockPreconditioner(prob: [Double]) -> (([Double]) -> [Double])? {
+        let m = d + 1
+        var factors: [[Double]] = []
+        var scaled = [Double](repeating: 0, count: n * m)
+        for k in 0..<rows {
+            for i in 0..<n {
+                let p = prob[i * rows + k]
+                let root = (weights[i] * p * (1 - p)).squareRoot()
+                for j in 0..<d { scaled[i * m + j] = root * x[i * d + j] }
+                scaled[i * m + d] = root
+            }
+            var block = [Double](repeating: 0, count: m * m)
+            scaled.withUnsafeBufferPointer { ps in
+                block.withUnsafeMutableBufferPointer { pb in
+                    cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, Int32(m), Int32(n), 1,
+                                ps.baseAddress, Int32(m), 0, pb.baseAddress, Int32(m))
+                }
+            }
+            for j in 0..<d { block[j * m + j] += penalty[j] }
+            block[d * m + d] += 1e-12 * max(block[d * m + d], 1)
+            let info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "L")), Int32(m), &block, Int32(m))
+            guard info == 0 else { return nil }
+            factors.append(block)
+        }
+        let (rows, d) = (self.rows, self.d)
+        return { r in
+            var out = r
+            var v = [Double](repeating: 0, count: m)
+            for k in 0..<rows {
+                for j in 0..<d { v[j] = r[k * d + j] }
+                v[d] = r[rows * d + k]
+                _ = LAPACKE_dpotrs(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "L")), Int32(m), 1, factors[k], Int32(m),
+                                   &v, 1)
+                for j in 0..<d { out[k * d + j] = v[j] }
+                out[rows * d + k] = v[d]
+            }
+            return out
+        }
     }
 }
 
