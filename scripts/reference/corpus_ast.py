@@ -197,7 +197,10 @@ def analyse(raw, with_text):
     starts = line_starts(data)
     text_lines = {}
     by_row = {}
-    for tok in tokenize.tokenize(io.BytesIO(raw).readline):
+    # CPython's parser reads \r\n and a lone \r as line ends; the tokenize module does not split on a
+    # lone \r, so give it the same lines.
+    lines_raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    for tok in tokenize.tokenize(io.BytesIO(lines_raw).readline):
         by_row.setdefault(tok.start[0], []).append(tok)
 
     def tokens_in(first_row, last_row):
