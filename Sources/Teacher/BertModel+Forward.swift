@@ -126,22 +126,15 @@ extension BertModel {
                            offsets: [Int], lengths: [Int], d: Int, heads: Int, dh: Int, scale: Float) {
         let items = lengths.count * heads
         let maxLen = lengths.max() ?? 0
-        let work = { (item: Int, scores: UnsafeMutablePointer<Float>) in
+        let t16 = (maxLen + 15) / 16 * 16
+        // One item per (sequence, head); Dispatch balances them over the cores.
+        Kernels.concurrentPerform(items) { item in
             let b = item / heads, h = item % heads
-            let t = lengths[b], o = offsets[b]
-            let q = qkv + o * 3 * d + h * dh
-            let k = q + d, v = q + 2 * d
-            Kernels.sgemm(transB: true, m: t, n: t, k: dh, alpha: scale, a: q, lda: 3 * d, b: k, ldb: 3 * d,
-                          c: scores, ldc: t)
-            Kernels.softmaxRows(scores, rows: t, n: t)
-            Kernels.sgemm(m: t, n: dh, k: t, a: scores, lda: t, b: v, ldb: 3 * d, c: ctx + o * d + h * dh, ldc: d)
-        }
-        let workers = min(Kernels.cores, items)
-        Kernels.concurrentPerform(workers) { wkr in
-            let scores = UnsafeMutablePointer<Float>.allocate(capacity: maxLen * maxLen)
-            defer { scores.deallocate() }
-            var item = wkr
-            while item < items { work(item, scores); item += workers }
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: (dh + 4) * t16)
+            defer { scratch.deallocate() }
+            let q = qkv + offsets[b] * 3 * d + h * dh
+            Kernels.attentionHead(q: q, k: q + d, v: q + 2 * d, ld: 3 * d, out: ctx + offsets[b] * d + h * dh, ldo: d,
+                                  t: lengths[b], dh: dh, scale: scale, scratch: scratch)
         }
     }
 }

@@ -72,7 +72,7 @@ enum Kernels {
                 let hr = h + r * n
                 switch activation {
                 case .gelu:
-                    for j in 0..<n { let v = hr[j] + bias[j]; hr[j] = 0.5 * v * (1 + erff(v * 0.70710678118654752)) }
+                    geluRow(hr, bias, n: n)
                 case .geluTanh:
                     for j in 0..<n {
                         let v = hr[j] + bias[j]
@@ -82,20 +82,6 @@ enum Kernels {
                     for j in 0..<n { hr[j] = max(0, hr[j] + bias[j]) }
                 }
             }
-        }
-    }
-
-    /// Softmax of each of `rows` rows of length n, in place.
-    @inline(__always)
-    static func softmaxRows(_ s: UnsafeMutablePointer<Float>, rows: Int, n: Int) {
-        for r in 0..<rows {
-            let row = s + r * n
-            var m = -Float.infinity
-            for j in 0..<n { m = max(m, row[j]) }
-            var sum: Float = 0
-            for j in 0..<n { let e = expf(row[j] - m); row[j] = e; sum += e }
-            let inv = 1 / sum
-            for j in 0..<n { row[j] *= inv }
         }
     }
 }
