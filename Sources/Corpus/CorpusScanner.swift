@@ -15,6 +15,11 @@ public struct ScannedFile: Sendable, Codable, Equatable {
 public struct ScanFailure: Sendable, Codable, Equatable, Error {
     public var path: String
     public var reason: String
+
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
 }
 
 /// The result of scanning a directory.

@@ -21,6 +21,11 @@ public struct FunctionSpan: Sendable, Codable, Hashable {
 public struct FunctionHistory: Sendable, Codable, Equatable {
     public var commits: Int
     public var authors: Int
+
+    public init(commits: Int, authors: Int) {
+        self.commits = commits
+        self.authors = authors
+    }
 }
 
 /// History of a repository for a set of function spans.
@@ -98,26 +103,23 @@ public enum GitHistory {
         var diffs: [Int: [String: FileDiff]] = [:]
         for (id, files) in parsePatches(logText) { if let c = index[id] { diffs[c] = files } }
 
-        // 3. Diffs of merges against each parent, in one diff-tree process.
-        var mergeDiffs: [Int: [[String: FileDiff]]] = [:]
-        let merges = parents.indices.filter { parents[$0].count > 1 }
-        if !merges.isEmpty {
-            var input = ""
-            for m in merges { for p in parents[m] { input += "\(ids[m]) \(ids[p])\n" } }
-            let out = try git(root, ["diff-tree", "--stdin", "--always", "-r", "--format=%x01%H", "-p", "-U0", "-M",
-                                     "--no-indent-heuristic", "--no-color", "--no-ext-diff", "--no-textconv",
-                                     "--src-prefix=a/", "--dst-prefix=b/", "--", pathspec], stdin: Data(input.utf8))
-            let sections = parsePatches(out)
-            var k = 0
-            for m in merges {
-                var perParent: [[String: FileDiff]] = []
-                for _ in parents[m] {
-                    guard k < sections.count else { break }
-                    perParent.append(sections[k].files)
-                    k += 1
-                }
-                mergeDiffs[m] = perParent
+        // 3. Diffs of merges against a parent, asked lazily of one long-lived `git diff-tree --stdin`
+        //    (a merge's second parent is only diffed when the first parent's diff touches the ranges).
+        var session: DiffTreeSession? = nil
+        defer { session?.close() }
+        var mergeDiffs: [Int: [Int: [String: FileDiff]]] = [:]
+        func mergeDiff(_ m: Int, _ i: Int) throws -> [String: FileDiff] {
+            if let d = mergeDiffs[m]?[i] { return d }
+            if session == nil {
+                session = try DiffTreeSession(root: root, arguments: [
+                    "diff-tree", "--stdin", "--always", "-r", "--format=%x01%H", "-p", "-U0", "-M",
+                    "--no-indent-heuristic", "--no-color", "--no-ext-diff", "--no-textconv",
+                    "--src-prefix=a/", "--dst-prefix=b/", "--", pathspec])
             }
+            let out = try session!.diff(ids[m], ids[parents[m][i]])
+            let d = parsePatches(out).first?.files ?? [:]
+            mergeDiffs[m, default: [:]][i] = d
+            return d
         }
 
         // 4. The line-log walk per function, and the per-file walk.
@@ -126,14 +128,32 @@ public enum GitHistory {
         // pending[commit][function] = ranges per path
         var pending: [Int: [Int: [String: LineRangeSet]]] = [:]
         var start: [Int: [String: LineRangeSet]] = [:]
+        // Spans describe the work tree: map them to HEAD's lines through `git diff HEAD` (uncommitted
+        // edits are not commits); files absent from HEAD have no history.
+        let headFiles = Set(String(decoding: try git(root, ["ls-tree", "-r", "-z", "--name-only", "--full-tree", "HEAD"]), as: UTF8.self)
+            .split(separator: "\0").map(String.init))
+        let worktreeText = try git(root, ["diff", "-U0", "-M", "--no-indent-heuristic", "--no-color", "--no-ext-diff",
+                                          "--no-textconv", "--src-prefix=a/", "--dst-prefix=b/", "HEAD", "--", pathspec])
+        let worktree = parsePatches(Data("\u{1}WORKTREE\n".utf8) + worktreeText).first?.files ?? [:]
+        var headPaths = gitPaths
         for (f, s) in spans.enumerated() where s.endLine >= s.startLine && s.startLine >= 1 {
-            start[f] = [gitPaths[f]: LineRangeSet(ranges: [LineRange(start: s.startLine - 1, end: s.endLine)])]
+            var rs = LineRangeSet(ranges: [LineRange(start: s.startLine - 1, end: s.endLine)])
+            var path = gitPaths[f]
+            if let d = worktree[path] {
+                rs = rs.mapAcross(d.hunks).0
+                guard let old = d.oldPath else { continue }
+                path = old
+            }
+            headPaths[f] = path
+            guard headFiles.contains(path), !rs.isEmpty else { continue }
+            start[f] = [path: rs]
         }
         pending[0] = start
         var authorSets = [Set<Int>](repeating: [], count: spans.count)
         var fileCounts: [String: Int] = [:]
         // For the per-file walk, remember which HEAD path each historical path stands for.
-        var fileOrigin: [Int: [String: Set<String>]] = [0: Dictionary(uniqueKeysWithValues: Set(gitPaths).map { ($0, [$0]) })]
+        var fileOrigin: [Int: [String: Set<String>]] = [0: [:]]
+        for (f, p) in headPaths.enumerated() where headFiles.contains(p) { fileOrigin[0]![p, default: []].insert(gitPaths[f]) }
 
         func mapThrough(_ byPath: [String: LineRangeSet], _ d: [String: FileDiff]) -> ([String: LineRangeSet], Bool) {
             var out: [String: LineRangeSet] = [:]
@@ -192,12 +212,11 @@ public enum GitHistory {
                     if let p = ps.first { give(p, f, out) }
                 }
             } else {
-                let per = mergeDiffs[c] ?? []
                 for (f, byPath) in entries {
                     var candidates: [[String: LineRangeSet]] = []
                     var blamed = -1
                     for (i, _) in ps.enumerated() {
-                        let d = i < per.count ? per[i] : [:]
+                        let d = try mergeDiff(c, i)
                         let (cand, changed) = mapThrough(byPath, d)
                         candidates.append(cand)
                         if !changed { blamed = i; break }
@@ -413,5 +432,65 @@ public enum GitHistory {
             set { lock.lock(); _data = newValue; _done = true; lock.unlock() }
         }
         var done: Bool { lock.lock(); defer { lock.unlock() }; return _done }
+    }
+}
+
+/// A long-lived `git diff-tree --stdin`: each request is answered up to an echoed marker line.
+final class DiffTreeSession {
+    let process = Process()
+    let input = Pipe()
+    let output = Pipe()
+    var buffer = Data()
+    static let marker = Data("\u{1}END-OF-DIFF\n".utf8)
+
+    init(root: URL, arguments: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "-c", "core.quotePath=false", "-C", root.path] + arguments
+        var env = ProcessInfo.processInfo.environment
+        env["LC_ALL"] = "C"
+        process.environment = env
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch {
+            throw CorpusError.git(command: "diff-tree", status: -1, stderr: "cannot run git: \(error)")
+        }
+    }
+
+    /// The patch of `commit` against `parent` (with its `\u{1}<id>` header line).
+    func diff(_ commit: String, _ parent: String) throws -> Data {
+        let request = Data("\(commit) \(parent)\n".utf8) + DiffTreeSession.marker
+        do { try input.fileHandleForWriting.write(contentsOf: request) } catch {
+            throw CorpusError.git(command: "diff-tree", status: -1, stderr: "write failed: \(error)")
+        }
+        // Read until the echoed marker (it starts a line).
+        while true {
+            if let r = markerRange() {
+                let answer = buffer.subdata(in: buffer.startIndex..<r.lowerBound)
+                buffer = buffer.subdata(in: r.upperBound..<buffer.endIndex)
+                return answer
+            }
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty {
+                throw CorpusError.git(command: "diff-tree", status: process.isRunning ? 0 : process.terminationStatus,
+                                      stderr: "diff-tree ended before answering \(commit) \(parent)")
+            }
+            buffer.append(chunk)
+        }
+    }
+
+    private func markerRange() -> Range<Data.Index>? {
+        var from = buffer.startIndex
+        while let r = buffer.range(of: DiffTreeSession.marker, in: from..<buffer.endIndex) {
+            if r.lowerBound == buffer.startIndex || buffer[r.lowerBound - 1] == 10 { return r }
+            from = r.upperBound
+        }
+        return nil
+    }
+
+    func close() {
+        try? input.fileHandleForWriting.close()
+        _ = try? output.fileHandleForReading.readToEnd()
+        process.waitUntilExit()
     }
 }

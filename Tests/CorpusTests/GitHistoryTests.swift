@@ -167,6 +167,31 @@ func pyFunction(_ name: String, _ body: [String], decorator: String? = nil, inde
         #expect(history.commitCount == Int(try r.git(["rev-list", "--count", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)))
     }
 
+    /// Uncommitted edits: spans of the work tree are mapped to HEAD's lines; untracked files have no history.
+    @Test func dirtyWorkTree() throws {
+        let r = try Self.buildRepository()
+        let before = try CorpusScanner.scan(root: r.root).functions.filter { $0.path == "pkg/mod.py" }
+        let url = r.root.appendingPathComponent("pkg/mod.py")
+        let text = try String(contentsOf: url, encoding: .utf8)
+        try Data(("# uncommitted 1\n# uncommitted 2\n# uncommitted 3\n" + text).utf8).write(to: url)
+        try r.write("scratch.py", pyFunction("draft", ["return 1"]))
+        let scan = try CorpusScanner.scan(root: r.root)
+        let history = try GitHistory.compute(root: r.root, spans: scan.functions.map(FunctionSpan.init))
+        var checked = 0
+        for (f, h) in zip(scan.functions, history.functions) {
+            if f.path == "scratch.py" {
+                #expect(h == FunctionHistory(commits: 0, authors: 0))
+                #expect(history.fileCommits["scratch.py"] == 0)
+            }
+            guard f.path == "pkg/mod.py", let old = before.first(where: { $0.qualifiedName == f.qualifiedName }) else { continue }
+            #expect(f.startLine == old.startLine + 3)
+            let expected = try Self.gitLogL(r, old)
+            #expect(h.commits == expected.commits && h.authors == expected.authors, "\(f.qualifiedName): \(h) vs \(expected)")
+            checked += 1
+        }
+        #expect(checked == 4)
+    }
+
     @Test func gitIgnoreAndSkippedDirectories() throws {
         let r = try TestRepo()
         try r.write(".gitignore", ["*.gen.py", "/generated/", "docs/**/conf.py", "!keep.gen.py", "build_out/"])
