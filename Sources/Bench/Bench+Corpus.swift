@@ -37,8 +37,9 @@ private func corpusRun(_ args: [String], cwd: URL? = nil, stdin: Data? = nil) th
 }
 
 /// A deterministic synthetic repository: `commits` commits by 7 authors editing, inserting, deleting
-/// and moving functions in 5 Python files (40 functions each at the start), built with `git fast-import`.
-private func synthesiseRepository(at root: URL, commits: Int) throws {
+/// and moving functions in 5 Python files (40 functions each at the start), with a merged side branch
+/// every 50 commits, built with `git fast-import`.
+func synthesiseCorpusRepository(at root: URL, commits: Int) throws {
     try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
     _ = try corpusRun(["git", "-C", root.path, "init", "-q", "-b", "main"])
     var state: UInt64 = 0x9E3779B97F4A7C15
@@ -61,36 +62,50 @@ private func synthesiseRepository(at root: URL, commits: Int) throws {
     }
     var stream = Data()
     func append(_ s: String) { stream.append(Data(s.utf8)) }
-    for c in 0..<commits {
-        var touched: Set<Int> = []
-        if c == 0 { touched = Set(0..<5) } else {
-            let f = next(5)
-            touched.insert(f)
-            for _ in 0..<(1 + next(3)) {
-                let i = next(files[f].count)
-                switch next(10) {
-                case 0..<5: files[f][i].body[0] = "y = x + \(next(1000))"
-                case 5, 6: files[f][i].body.insert("x = x * \(next(9) + 1)", at: 0)
-                case 7: if files[f][i].body.count > 2 { files[f][i].body.removeFirst() }
-                case 8:
-                    let fn = files[f].remove(at: i)
-                    files[f].insert(fn, at: next(files[f].count + 1))
-                default:
-                    serial += 1
-                    files[f].insert(Fn(name: "g\(serial)", body: ["return x - \(serial)"]), at: next(files[f].count + 1))
-                }
+    func edit(_ f: Int) {
+        for _ in 0..<(1 + next(3)) {
+            let i = next(files[f].count)
+            switch next(10) {
+            case 0..<5: files[f][i].body[0] = "y = x + \(next(1000))"
+            case 5, 6: files[f][i].body.insert("x = x * \(next(9) + 1)", at: 0)
+            case 7: if files[f][i].body.count > 2 { files[f][i].body.removeFirst() }
+            case 8:
+                let fn = files[f].remove(at: i)
+                files[f].insert(fn, at: next(files[f].count + 1))
+            default:
+                serial += 1
+                files[f].insert(Fn(name: "g\(serial)", body: ["return x - \(serial)"]), at: next(files[f].count + 1))
             }
+        }
+    }
+    // Every 50 commits, a side branch: commits 40..45 of each 50 alternate between a side branch
+    // (editing mod0.py) and main (editing the others); commit 46 merges the side branch.
+    var lastMain = 0, lastSide = 0
+    for c in 0..<commits {
+        let phase = c % 50
+        let inBranch = c > 0 && phase >= 40 && phase <= 45
+        let onSide = inBranch && phase % 2 == 1
+        let isMerge = c > 0 && phase == 46
+        var touched: Set<Int> = []
+        if c == 0 { touched = Set(0..<5) } else if isMerge { touched = [0] } else {
+            let f = inBranch ? (onSide ? 0 : 1 + next(4)) : next(5)
+            touched.insert(f)
+            edit(f)
         }
         let who = authors[next(authors.count)]
         let when = 1_600_000_000 + c * 3600
         let msg = "commit \(c)\n"
-        append("commit refs/heads/main\nauthor \(who) <\(who.lowercased())@example.com> \(when) +0000\n")
+        append("commit refs/heads/\(onSide ? "side" : "main")\nmark :\(c + 1)\n")
+        append("author \(who) <\(who.lowercased())@example.com> \(when) +0000\n")
         append("committer \(who) <\(who.lowercased())@example.com> \(when) +0000\ndata \(msg.utf8.count)\n\(msg)")
+        if onSide && phase == 41 { append("from :\(lastMain)\n") }
+        if isMerge { append("merge :\(lastSide)\n") }
         for f in touched.sorted() {
             let text = render(files[f])
             append("M 100644 inline pkg/mod\(f).py\ndata \(text.utf8.count)\n\(text)\n")
         }
         append("\n")
+        if onSide { lastSide = c + 1 } else { lastMain = c + 1 }
     }
     _ = try corpusRun(["git", "-C", root.path, "fast-import", "--quiet"], stdin: stream)
     _ = try corpusRun(["git", "-C", root.path, "reset", "-q", "--hard", "main"])
@@ -161,7 +176,7 @@ func benchCorpus(_ args: [String]) async throws {
     let commits = Int(args.first ?? "") ?? 1000
     let repo = FileManager.default.temporaryDirectory.appendingPathComponent("bench-corpus-repo-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: repo) }
-    let tBuild = try corpusSeconds { try synthesiseRepository(at: repo, commits: commits) }
+    let tBuild = try corpusSeconds { try synthesiseCorpusRepository(at: repo, commits: commits) }
     let repoScan = try CorpusScanner.scan(root: repo)
     let spans = repoScan.functions.map(FunctionSpan.init)
     var history: RepositoryHistory? = nil
@@ -176,7 +191,7 @@ func benchCorpus(_ args: [String]) async throws {
     let h = history!
     let meanCommits = Double(h.functions.reduce(0) { $0 + $1.commits }) / Double(max(h.functions.count, 1))
     print("\n### Corpus: git history\n")
-    print(String(format: "Synthetic repository: %d commits by 7 authors over 5 files (built with `git fast-import` in %.1f s), %d functions at HEAD, %.1f commits per function on average.\n",
+    print(String(format: "Synthetic repository: %d commits (a merged side branch every 50) by 7 authors over 5 files (built with `git fast-import` in %.1f s), %d functions at HEAD, %.1f commits per function on average.\n",
                  h.commitCount, tBuild, spans.count, meanCommits))
     print("| method | seconds |")
     print("|---|---|")
