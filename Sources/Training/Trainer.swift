@@ -89,6 +89,10 @@ public final class Trainer {
                 lr = Ops.learningRate(step: step, total: totalSteps, warmup: warmupSteps,
                                       base: config.optimizer.learningRate, minRatio: config.optimizer.minLearningRateRatio)
                 let loss = try model.forward(batch, training: true, dropoutSeed: config.seed &* 0x9E37_79B9 &+ UInt64(step))
+                guard loss.isFinite else {
+                    throw APIError.unprocessable("training diverged at step \(step + 1): the loss is \(loss); lower the learning rate",
+                                                 code: "training_diverged")
+                }
                 model.backward()
                 Ops.clipGradientNorm(model.grads, count: model.parameterCount, maxNorm: config.optimizer.gradClip)
                 optimizer.step(params: model.params, grads: model.grads, learningRate: lr, config: config.optimizer)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Training
+import Core
 
 @Suite struct ScheduleAndBatchTests {
     @Test func warmupThenCosine() {
@@ -70,4 +71,29 @@ import Testing
         let pairs = [(0, 1), (4, 5)].filter { train.contains($0.0) && train.contains($0.1) }
         #expect(pairs.isEmpty == (t.makeBatch(train).exclude == nil))
     }
+}
+
+@Test func configsDecodeWithDefaultsAndRoundTrip() throws {
+    let dec = JSONDecoder()
+    dec.keyDecodingStrategy = .convertFromSnakeCase
+    let json = #"{"model":{"kind":"mlp","loss":"smooth_l1","mlp_hidden":99},"batch_size":32,"optimizer":{"learning_rate":0.001}}"#
+    let c = try dec.decode(TrainingConfig.self, from: Data(json.utf8))
+    #expect(c.model.kind == .mlp && c.model.loss == .smoothL1 && c.model.mlpHidden == 99)
+    #expect(c.batchSize == 32 && c.optimizer.learningRate == 0.001)
+    #expect(c.epochs == TrainingConfig(model: c.model).epochs && c.optimizer.beta2 == 0.999 && c.model.dModel == 512)
+    #expect(throws: (any Error).self) { try c.validate() }    // dims come from the spaces
+    var full = c
+    full.model.inputDim = 384; full.model.outputDim = 384; full.optimizer.warmupSteps = 7
+    try full.validate()
+    #expect(try JSONDecoder().decode(TrainingConfig.self, from: JSONEncoder().encode(full)) == full)
+    #expect(throws: (any Error).self) { try dec.decode(TrainingConfig.self, from: Data(#"{"model":{"kind":"rnn"}}"#.utf8)) }
+}
+
+@Test func divergenceThrowsAClearError() throws {
+    var m = ModelConfig(kind: .mlp, inputDim: 16, outputDim: 16)
+    m.loss = .smoothL1; m.mlpHidden = 16
+    var c = TrainingConfig(model: m)
+    c.optimizer.learningRate = 1e30; c.optimizer.gradClip = 0; c.optimizer.warmupSteps = 0; c.epochs = 3; c.batchSize = 8
+    let t = try Trainer(config: c, data: try syntheticData(count: 120))
+    #expect(throws: APIError.self) { try t.run() }
 }
