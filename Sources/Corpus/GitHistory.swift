@@ -72,6 +72,13 @@ public enum GitHistory {
         var hunks: [DiffHunk]
     }
 
+    /// History for extracted functions (their `startLine...endLine` spans), in the same order.
+    public static func compute(root: URL, functions: [PythonFunction]) throws -> RepositoryHistory {
+        try compute(root: root, spans: functions.map(FunctionSpan.init))
+    }
+
+    /// History for `spans` (paths relative to `root`, lines of the work tree), in the same order.
+    /// Throws `CorpusError.git` when `root` is not in a git work tree with a commit or git fails.
     public static func compute(root: URL, spans: [FunctionSpan]) throws -> RepositoryHistory {
         let prefix = try String(decoding: git(root, ["rev-parse", "--show-prefix"]), as: UTF8.self)
             .trimmingCharacters(in: .newlines)

@@ -306,6 +306,8 @@ struct PythonParser {
         if kind == .def || kind == .classDef {
             let nameTok = kind == .def ? (st.isAsync ? first + 2 : first + 1) : first + 1
             guard t[nameTok].kind == .name, !kw(nameTok).isHard else { throw fail("invalid syntax", nameTok) }
+            if kind == .def && !isOp(nameTok + 1, 40) { throw fail("expected '('", nameTok + 1) }
+            if kind == .classDef && !isOp(nameTok + 1, 40) && nameTok + 1 != colon { throw fail("invalid syntax", nameTok + 1) }
             let name = text(nameTok)
             let qual = prefix + name
             if kind == .def {
