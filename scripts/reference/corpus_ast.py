@@ -9,6 +9,10 @@ Usage:
 
 Output: {"files": [{"path", "error", "functions": [...]}]} with paths relative to ROOT, sorted.
 
+The checked-in fixture is regenerated with:
+    python3 scripts/reference/corpus_ast.py Tests/CorpusTests/Fixtures/python > Tests/CorpusTests/Fixtures/reference.json
+The standard-library and mutation tests run this script at test time (python3, standard library only).
+
 Rules (kept in step with the README and Sources/Corpus/PythonMetrics.swift):
 - LOC: lines from the first decorator line to end_lineno covered by a token other than COMMENT, NL,
   NEWLINE, INDENT, DEDENT (multi-line tokens cover all their lines), not counting the docstring's
