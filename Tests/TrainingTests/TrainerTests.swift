@@ -212,7 +212,7 @@ func temporaryDirectory(_ name: String) -> URL {
         var metadata: [String: String]; var tensors: [String: T]
     }
     let exp = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: dir.appendingPathComponent("reference_safetensors.json")))
-    let f = try SafeTensors.read(dir.appendingPathComponent("reference.safetensors"))
+    let f = try SafeTensors.read(dir.appendingPathComponent("reference_safetensors.bin"))
     #expect(f.metadata == exp.metadata)
     #expect(Set(f.tensors.keys) == Set(exp.tensors.keys))
     for (name, t) in exp.tensors {

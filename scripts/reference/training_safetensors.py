@@ -18,8 +18,8 @@ tensors = {
     "blocks.0.attn.in_proj_weight": rng.standard_normal((6, 2, 1)).astype(np.float32),
     "log_temperature": np.array(np.log(0.07), dtype=np.float32),
 }
-save_file(tensors, os.path.join(OUT, "reference.safetensors"), metadata={"format": "pt", "step": "12"})
+save_file(tensors, os.path.join(OUT, "reference_safetensors.bin"), metadata={"format": "pt", "step": "12"})
 expected = {k: {"shape": list(v.shape), "values": [float(x) for x in v.reshape(-1)]} for k, v in tensors.items()}
 with open(os.path.join(OUT, "reference_safetensors.json"), "w") as f:
     json.dump({"metadata": {"format": "pt", "step": "12"}, "tensors": expected}, f, indent=1)
-print("wrote reference.safetensors and reference_safetensors.json")
+print("wrote reference.safetensors reference_safetensors.bin (not *.safetensors: that pattern is git-ignored for weights) and reference_safetensors.json")
