@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes a small safetensors file with the reference `safetensors` library (F32 tensors of several
 shapes, a scalar, metadata), and the expected values as JSON, for the Swift reader's test.
+The file is named .bin because *.safetensors is git-ignored (model weights).
 Needs: numpy, safetensors (pip install safetensors).
 Usage: python3 scripts/reference/training_safetensors.py
 """
@@ -22,4 +23,4 @@ save_file(tensors, os.path.join(OUT, "reference_safetensors.bin"), metadata={"fo
 expected = {k: {"shape": list(v.shape), "values": [float(x) for x in v.reshape(-1)]} for k, v in tensors.items()}
 with open(os.path.join(OUT, "reference_safetensors.json"), "w") as f:
     json.dump({"metadata": {"format": "pt", "step": "12"}, "tensors": expected}, f, indent=1)
-print("wrote reference.safetensors reference_safetensors.bin (not *.safetensors: that pattern is git-ignored for weights) and reference_safetensors.json")
+print("wrote reference_safetensors.bin and reference_safetensors.json")
