@@ -6,6 +6,7 @@
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIVF.h>
+#include <faiss/IndexIVFPQ.h>
 #include <faiss/index_factory.h>
 
 #include <algorithm>
@@ -44,6 +45,10 @@ std::unique_ptr<faiss::Index> makeIndex(const std::string &factory, int dim, int
         kind = CFAISS_KIND_IVF;
         nprobe = (int)std::min<size_t>(ivf->nlist, 16);
         ivf->nprobe = nprobe;
+        // index_factory turns on polysemous training for IVF-PQ: a simulated annealing that took
+        // minutes here (Debian's build has no hardware popcount) and only serves polysemous_ht
+        // search, which this service does not use.
+        if (auto *ivfpq = dynamic_cast<faiss::IndexIVFPQ *>(ivf)) ivfpq->do_polysemous_training = false;
     } else {
         throw InvalidArgument("factory \"" + factory +
                               "\" builds an index type this service does not support "

@@ -189,6 +189,12 @@ public final class VectorIndex: @unchecked Sendable {
 
     /// Checks shape and finiteness; returns the row count.
     func checkMatrix(_ v: [Float], rows: Int?) throws -> Int {
+        try Self.validate(v, rows: rows, dim: dim)
+    }
+
+    /// Checks that `v` holds `rows` (or any whole number of) finite `dim`-vectors; returns the rows.
+    @discardableResult
+    public static func validate(_ v: [Float], rows: Int?, dim: Int) throws -> Int {
         if let rows {
             guard v.count == rows * dim else {
                 if rows > 0, v.count % rows == 0 { throw SearchError.dimensionMismatch(expected: dim, got: v.count / rows) }
@@ -228,7 +234,10 @@ enum Shim {
     static let errorCapacity = 1024
 
     /// OpenMP threads for writes (train / add / compact): every core, since writes are exclusive.
-    static var writerThreads: Int32 { Int32(max(1, ProcessInfo.processInfo.activeProcessorCount)) }
+    static var writerThreads: Int32 {
+        if let v = ProcessInfo.processInfo.environment["SEARCH_WRITER_THREADS"], let n = Int32(v) { return n }
+        return Int32(max(1, ProcessInfo.processInfo.activeProcessorCount))
+    }
 
     static func call(_ body: (UnsafeMutablePointer<CChar>, Int) -> Int32) throws {
         var buffer = [CChar](repeating: 0, count: errorCapacity)

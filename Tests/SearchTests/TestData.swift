@@ -34,13 +34,19 @@ enum TestData {
         let centres = (0..<(clusters * intrinsic)).map { _ in rng.gaussian() * 2 }
         var out = [Float](repeating: 0, count: n * dim)
         var z = [Float](repeating: 0, count: intrinsic)
-        for i in 0..<n {
-            let c = Int.random(in: 0..<clusters, using: &rng)
-            for a in 0..<intrinsic { z[a] = centres[c * intrinsic + a] + rng.gaussian() }
-            for j in 0..<dim {
-                var s: Float = 0
-                for a in 0..<intrinsic { s += z[a] * basis[a * dim + j] }
-                out[i * dim + j] = s + 0.05 * rng.gaussian()
+        basis.withUnsafeBufferPointer { b in
+            out.withUnsafeMutableBufferPointer { o in
+                for i in 0..<n {
+                    let c = Int.random(in: 0..<clusters, using: &rng)
+                    for a in 0..<intrinsic { z[a] = centres[c * intrinsic + a] + rng.gaussian() }
+                    let row = o.baseAddress! + i * dim
+                    for j in 0..<dim { row[j] = 0.05 * rng.gaussian() }
+                    for a in 0..<intrinsic {
+                        let za = z[a]
+                        let br = b.baseAddress! + a * dim
+                        for j in 0..<dim { row[j] += za * br[j] }
+                    }
+                }
             }
         }
         return out

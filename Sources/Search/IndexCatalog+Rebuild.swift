@@ -1,0 +1,185 @@
+import Foundation
+
+/// Progress of a rebuild, for logs and job status.
+public struct RebuildProgress: Sendable, Equatable {
+    public enum Phase: String, Sendable {
+        case sampling, training, adding, replaying, saving, done
+    }
+    public var space: String
+    public var phase: Phase
+    /// Vectors handled so far in this phase.
+    public var vectors: Int
+    /// Expected total when the caller gave one.
+    public var total: Int?
+}
+
+/// How `ensureFresh` brought a space's index up to date.
+public enum Freshness: Sendable, Equatable {
+    /// The file matched the store's generation and was loaded.
+    case loaded(count: Int, generation: UInt64)
+    /// The file was missing, unreadable, stale or of another kind; rebuilt from the store.
+    case rebuilt(reason: String, count: Int)
+}
+
+extension IndexCatalog {
+    /// A fresh stream of the space's stored vectors in batches (called once, or twice for index
+    /// types that train: once to sample, once to add).
+    public typealias VectorSource = @Sendable () -> AsyncThrowingStream<VectorBatch, any Error>
+
+    /// Builds a new index from `source` while the current one keeps serving, then swaps it in.
+    /// Writes arriving during the build go to the old index and a journal replayed onto the new
+    /// one before the swap (adds are upserts, so overlap with the snapshot is harmless).
+    /// If FAISS rejects the factory or training fails, the old index stays and this throws.
+    /// `generation` is the store generation the source snapshot reflects; with `persist` the new
+    /// index is written to its file.
+    ///
+    ///     try await catalog.rebuild(space: "s", factory: IndexFactory("IVF256,PQ16"), metric: .cosine,
+    ///                               dim: 384, generation: gen, source: { store.batches("s") })
+    @discardableResult
+    public func rebuild(space: String, factory: IndexFactory, metric: Metric, dim: Int, generation: UInt64,
+                        expectedCount: Int? = nil, persist: Bool = true, source: @escaping VectorSource,
+                        progress: (@Sendable (RebuildProgress) -> Void)? = nil) async throws -> IndexInfo {
+        // Validate the factory before touching any state: a rejected factory changes nothing.
+        let fresh = try VectorIndex(factory: factory, metric: metric, dim: dim)
+        let s = slot(space, create: true)!
+        try s.withLock {
+            if s.rebuilding { throw SearchError.rebuildInProgress(space) }
+            s.rebuilding = true
+        }
+        // Start journaling behind every write already queued (those are in the store snapshot).
+        do {
+            try await onQueue(s.writeQueue) { s.withLock { s.journal = []; s.rebuildDim = dim } }
+        } catch {
+            s.withLock { s.rebuilding = false }
+            throw error
+        }
+        let report: @Sendable (RebuildProgress.Phase, Int) -> Void = { phase, n in
+            let p = RebuildProgress(space: space, phase: phase, vectors: n, total: expectedCount)
+            progress?(p)
+        }
+        do {
+            let started = Date()
+            log("index \(space): building \(factory) (\(metric.rawValue), \(dim)-d)")
+            if fresh.needsTraining {
+                let sample = try await trainingSample(source: source, size: factory.trainingSampleSize, dim: dim) {
+                    report(.sampling, $0)
+                }
+                report(.training, sample.count / dim)
+                log("index \(space): training on \(sample.count / dim) vectors")
+                try await onQueue(buildQueue) { try fresh.train(sample) }
+            }
+            var added = 0
+            var lastLog = Date()
+            for try await batch in source() {
+                try await onQueue(buildQueue) { try fresh.add(ids: batch.ids, vectors: batch.vectors) }
+                added += batch.ids.count
+                report(.adding, added)
+                if Date().timeIntervalSince(lastLog) > 5 {
+                    lastLog = Date()
+                    log("index \(space): \(added)\(expectedCount.map { " of \($0)" } ?? "") vectors added")
+                }
+            }
+            // Swap on the write queue: no write can slip between replay and swap.
+            let replayed = try await onQueue(s.writeQueue) { () -> Int in
+                let journal = s.withLock { s.journal ?? [] }
+                for entry in journal {
+                    switch entry {
+                    case let .add(ids, vectors): try fresh.add(ids: ids, vectors: vectors)
+                    case let .remove(ids): try fresh.remove(ids: ids)
+                    }
+                }
+                s.withLock {
+                    s.index = fresh
+                    s.generation = max(s.generation, generation)
+                    s.journal = nil
+                    s.rebuildDim = nil
+                    s.rebuilding = false
+                }
+                return journal.count
+            }
+            report(.replaying, replayed)
+            log(String(format: "index \(space): %d vectors in %.1f s (%d writes replayed)",
+                       fresh.count, Date().timeIntervalSince(started), replayed))
+        } catch {
+            s.withLock {
+                s.journal = nil
+                s.rebuildDim = nil
+                s.rebuilding = false
+            }
+            log("index \(space): rebuild failed, previous index kept: \(error)")
+            throw error
+        }
+        if persist {
+            report(.saving, fresh.count)
+            try await save(space: space)
+        }
+        report(.done, fresh.count)
+        return info(space: space)!
+    }
+
+    /// Brings a space's index in line with the store at start-up: loads its file when it is intact
+    /// and stamped with `storeGeneration` (and, when given, has the wanted factory / metric / dim);
+    /// otherwise (missing, corrupt, truncated, stale) rebuilds from `source` and saves.
+    /// Without `factory`/`metric`, a rebuild keeps the file's settings when its header is readable,
+    /// else uses Flat / cosine.
+    public func ensureFresh(space: String, storeGeneration: UInt64, factory: IndexFactory? = nil,
+                            metric: Metric? = nil, dim: Int, expectedCount: Int? = nil,
+                            source: @escaping VectorSource,
+                            progress: (@Sendable (RebuildProgress) -> Void)? = nil) async throws -> Freshness {
+        let url = fileURL(for: space)
+        let header = try? VectorIndex.readHeader(at: url)
+        var reason: String
+        do {
+            let (index, gen) = try await onQueue(buildQueue) {
+                let r = try VectorIndex.load(from: url, expectedGeneration: storeGeneration)
+                return (UncheckedBox(r.index), r.generation)
+            }
+            if index.value.dim != dim {
+                reason = "its dimension is \(index.value.dim), the space has \(dim)"
+            } else if let factory, factory != index.value.factory {
+                reason = "it is \(index.value.factory), wanted \(factory)"
+            } else if let metric, metric != index.value.metric {
+                reason = "its metric is \(index.value.metric.rawValue), wanted \(metric.rawValue)"
+            } else {
+                install(space: space, index: index.value, generation: gen)
+                log("index \(space): loaded \(index.value.count) vectors (generation \(gen))")
+                return .loaded(count: index.value.count, generation: gen)
+            }
+        } catch let e as SearchError {
+            switch e {
+            case .missingIndexFile: reason = "no index file"
+            case let .staleIndexFile(_, found, expected): reason = "file generation \(found), store at \(expected)"
+            default: reason = e.description
+            }
+        }
+        log("index \(space): \(reason); rebuilding from the store")
+        let info = try await rebuild(
+            space: space, factory: factory ?? header?.factory ?? .flat, metric: metric ?? header?.metric ?? .cosine,
+            dim: dim, generation: storeGeneration, expectedCount: expectedCount, source: source, progress: progress)
+        return .rebuilt(reason: reason, count: info.count)
+    }
+
+    /// Uniform sample (reservoir) of `size` vectors from one pass over `source`.
+    func trainingSample(source: VectorSource, size: Int, dim: Int,
+                        progress: (Int) -> Void) async throws -> [Float] {
+        var sample = [Float]()
+        sample.reserveCapacity(size * dim)
+        var seen = 0
+        var rng = SystemRandomNumberGenerator()
+        for try await batch in source() {
+            try VectorIndex.validate(batch.vectors, rows: batch.ids.count, dim: dim)
+            for r in 0..<batch.ids.count {
+                let row = batch.vectors[(r * dim)..<((r + 1) * dim)]
+                if seen < size {
+                    sample.append(contentsOf: row)
+                } else {
+                    let j = Int.random(in: 0...seen, using: &rng)
+                    if j < size { sample.replaceSubrange((j * dim)..<((j + 1) * dim), with: row) }
+                }
+                seen += 1
+            }
+            progress(seen)
+        }
+        return sample
+    }
+}

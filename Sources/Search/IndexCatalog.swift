@@ -1,0 +1,238 @@
+import Foundation
+
+/// What the catalog knows about one space's index.
+public struct IndexInfo: Sendable, Equatable {
+    public var space: String
+    public var factory: IndexFactory
+    public var metric: Metric
+    public var dim: Int
+    public var count: Int
+    /// Store write generation the live index reflects.
+    public var generation: UInt64
+    public var tombstones: Int
+    public var rebuilding: Bool
+    public var defaultNprobe: Int?
+    public var defaultEfSearch: Int?
+}
+
+/// One FAISS index per space, kept in step with the store.
+/// - Searches run concurrently on `SearchExecutor` threads (off the cooperative pool).
+/// - Writes (add / remove / save / swap) of one space run in order on that space's serial queue.
+/// - `rebuild` builds a new index in the background while the old one keeps serving, records
+///   writes that arrive meanwhile, replays them and swaps atomically; if FAISS rejects the new
+///   factory, nothing changes.
+/// - Index files live in `directory` (one `<space>.faissidx` per space, atomic writes).
+///
+///     let catalog = IndexCatalog(directory: dataDir.appendingPathComponent("indexes"))
+///     _ = try await catalog.ensureFresh(space: "minilm.L6.sig_mean", storeGeneration: gen, dim: 384,
+///                                       source: { store.vectorBatches(space) })
+///     try await catalog.add(space: "minilm.L6.sig_mean", ids: ids, vectors: v, generation: gen + 1)
+///     let hits = try await catalog.search(space: "minilm.L6.sig_mean", queries: q, k: 10)
+public final class IndexCatalog: @unchecked Sendable {
+    public let directory: URL
+    public let executor: SearchExecutor
+    let log: @Sendable (String) -> Void
+    let buildQueue = DispatchQueue(label: "search.build", qos: .utility)
+    private let lock = NSLock()
+    private var slots: [String: Slot] = [:]
+
+    /// A write recorded while a rebuild runs, replayed onto the new index before the swap.
+    enum JournalEntry {
+        case add(ids: [Int64], vectors: [Float])
+        case remove(ids: [Int64])
+    }
+
+    final class Slot: @unchecked Sendable {
+        let name: String
+        let writeQueue: DispatchQueue
+        let lock = NSLock()
+        // Guarded by `lock`:
+        var index: VectorIndex?
+        var generation: UInt64 = 0
+        var journal: [JournalEntry]?
+        var rebuildDim: Int?
+        var rebuilding = false
+
+        init(name: String) {
+            self.name = name
+            writeQueue = DispatchQueue(label: "search.write.\(name)")
+        }
+
+        func withLock<T>(_ body: () throws -> T) rethrows -> T {
+            lock.lock()
+            defer { lock.unlock() }
+            return try body()
+        }
+    }
+
+    public init(directory: URL, executor: SearchExecutor = .shared, log: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.directory = directory
+        self.executor = executor
+        self.log = log
+    }
+
+    // MARK: - Lookup
+
+    /// The index file of a space (names are percent-encoded into a safe file name).
+    public func fileURL(for space: String) -> URL {
+        let safe = space.addingPercentEncoding(withAllowedCharacters: .init(charactersIn:
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")) ?? space
+        return directory.appendingPathComponent("\(safe).faissidx")
+    }
+
+    func slot(_ space: String, create: Bool = false) -> Slot? {
+        lock.lock()
+        defer { lock.unlock() }
+        if let s = slots[space] { return s }
+        guard create else { return nil }
+        let s = Slot(name: space)
+        slots[space] = s
+        return s
+    }
+
+    /// Spaces with a live index or a rebuild in progress.
+    public var spaces: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return slots.keys.sorted()
+    }
+
+    /// The live index of a space (nil if none). Holding it keeps it alive across a swap.
+    public func index(for space: String) -> VectorIndex? {
+        slot(space).flatMap { s in s.withLock { s.index } }
+    }
+
+    public func info(space: String) -> IndexInfo? {
+        guard let s = slot(space) else { return nil }
+        let (index, generation, rebuilding) = s.withLock { (s.index, s.generation, s.rebuilding) }
+        guard let index else { return nil }
+        return IndexInfo(space: space, factory: index.factory, metric: index.metric, dim: index.dim,
+                         count: index.count, generation: generation, tombstones: index.tombstones,
+                         rebuilding: rebuilding, defaultNprobe: index.defaultNprobe,
+                         defaultEfSearch: index.defaultEfSearch)
+    }
+
+    // MARK: - Create, install, drop
+
+    /// Creates an empty index for a new space (factories that need training cannot start empty:
+    /// use `rebuild` once the space has vectors). Replaces nothing if the space already has one.
+    @discardableResult
+    public func create(space: String, factory: IndexFactory = .flat, metric: Metric = .cosine, dim: Int,
+                       generation: UInt64 = 0) throws -> Bool {
+        if factory.minimumTrainingVectors > 0 {
+            throw SearchError.notEnoughTrainingVectors(needed: factory.minimumTrainingVectors, got: 0)
+        }
+        let index = try VectorIndex(factory: factory, metric: metric, dim: dim)
+        let s = slot(space, create: true)!
+        return s.withLock {
+            guard s.index == nil, !s.rebuilding else { return false }
+            s.index = index
+            s.generation = generation
+            return true
+        }
+    }
+
+    /// Installs a ready index (e.g. built by hand), replacing the current one.
+    public func install(space: String, index: VectorIndex, generation: UInt64) {
+        let s = slot(space, create: true)!
+        s.withLock {
+            s.index = index
+            s.generation = generation
+        }
+    }
+
+    /// Forgets a space; with `deleteFile`, also removes its index file.
+    public func drop(space: String, deleteFile: Bool = true) {
+        lock.lock()
+        slots[space] = nil
+        lock.unlock()
+        if deleteFile { try? FileManager.default.removeItem(at: fileURL(for: space)) }
+    }
+
+    // MARK: - Search
+
+    /// k-NN search on the space's live index, run on the executor's threads.
+    public func search(space: String, queries: [Float], k: Int, params: SearchParams = SearchParams(),
+                       filter: SearchFilter = .none) async throws -> [[Hit]] {
+        guard let s = slot(space) else { throw SearchError.unknownSpace(space) }
+        let (index, rebuilding) = s.withLock { (s.index, s.rebuilding) }
+        guard let index else {
+            throw rebuilding ? SearchError.rebuildInProgress(space) : SearchError.unknownSpace(space)
+        }
+        guard (1...VectorIndex.maxK).contains(k) else { throw SearchError.kOutOfRange(k) }
+        return try await executor.run { threads in
+            var p = params
+            if p.threads == nil { p.threads = threads }
+            return try index.search(queries: queries, k: k, params: p, filter: filter)
+        }
+    }
+
+    // MARK: - Writes
+
+    /// Adds or replaces vectors; `generation` (if given) becomes the space's generation.
+    public func add(space: String, ids: [Int64], vectors: [Float], generation: UInt64? = nil) async throws {
+        try await write(space: space, generation: generation, entry: .add(ids: ids, vectors: vectors)) { index in
+            try index.add(ids: ids, vectors: vectors)
+            return ids.count
+        }
+    }
+
+    /// Removes ids; returns how many were in the live index.
+    @discardableResult
+    public func remove(space: String, ids: [Int64], generation: UInt64? = nil) async throws -> Int {
+        try await write(space: space, generation: generation, entry: .remove(ids: ids)) { index in
+            try index.remove(ids: ids)
+        }
+    }
+
+    /// Records the store generation without changing vectors (e.g. a write that touched no vectors
+    /// of this space).
+    public func setGeneration(space: String, _ generation: UInt64) async throws {
+        try await write(space: space, generation: generation, entry: nil) { _ in 0 }
+    }
+
+    /// Writes the space's index file (atomic) stamped with its current generation.
+    @discardableResult
+    public func save(space: String) async throws -> URL {
+        guard let s = slot(space) else { throw SearchError.unknownSpace(space) }
+        let url = fileURL(for: space)
+        try await onQueue(s.writeQueue) {
+            let (index, generation) = s.withLock { (s.index, s.generation) }
+            guard let index else { throw SearchError.unknownSpace(space) }
+            try index.write(to: url, generation: generation)
+        }
+        return url
+    }
+
+    /// Saves every space (e.g. on shutdown).
+    public func saveAll() async throws {
+        for space in spaces where index(for: space) != nil { try await save(space: space) }
+    }
+
+    func write(space: String, generation: UInt64?, entry: JournalEntry?,
+               apply: @escaping @Sendable (VectorIndex) throws -> Int) async throws -> Int {
+        guard let s = slot(space) else { throw SearchError.unknownSpace(space) }
+        let payload = UncheckedBox(entry)
+        return try await onQueue(s.writeQueue) {
+            let (index, journaling, dim) = s.withLock { (s.index, s.journal != nil, s.rebuildDim) }
+            guard index != nil || journaling else { throw SearchError.unknownSpace(space) }
+            var result = 0
+            if let index {
+                result = try apply(index)
+            } else if let dim, case let .add(ids, vectors)? = payload.value {
+                try VectorIndex.validate(vectors, rows: ids.count, dim: dim)
+            }
+            s.withLock {
+                if let e = payload.value, s.journal != nil { s.journal!.append(e) }
+                if let generation { s.generation = generation }
+            }
+            return result
+        }
+    }
+}
+
+/// Carries a non-Sendable value across a queue hop that the caller serialises.
+struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}

@@ -1,0 +1,156 @@
+import Foundation
+import Testing
+@testable import Search
+
+/// Approximate indexes (HNSW, IVF) against Flat on embedding-like synthetic data.
+@Suite struct ANNTests {
+    /// 20k clustered 384-d vectors (64-d intrinsic, 50 overlapping clusters) + 200 held-out queries.
+    static let big: (base: [Float], queries: [Float]) = {
+        let all = TestData.clustered(20_200, dim: 384, intrinsic: 64, clusters: 50, seed: 11)
+        return (Array(all[0..<(20_000 * 384)]), Array(all[(20_000 * 384)...]))
+    }()
+
+    static func recall(_ approx: [[Hit]], _ exact: [[Hit]], k: Int) -> Double {
+        var hit = 0
+        for (a, e) in zip(approx, exact) { hit += Set(a.prefix(k).map(\.id)).intersection(e.prefix(k).map(\.id)).count }
+        return Double(hit) / Double(exact.count * k)
+    }
+
+    @Test func hnswRecallAtLeast95Percent() throws {
+        let (base, queries) = Self.big
+        let ids = (0..<Int64(20_000)).map { $0 * 10 + 1 }
+        let flat = try VectorIndex(factory: .flat, metric: .cosine, dim: 384)
+        try flat.add(ids: ids, vectors: base)
+        let hnsw = try VectorIndex(factory: .hnsw32, metric: .cosine, dim: 384)
+        for start in stride(from: 0, to: 20_000, by: 5_000) {  // incremental adds, like ingestion
+            try hnsw.add(ids: Array(ids[start..<(start + 5_000)]), vectors: Array(base[(start * 384)..<((start + 5_000) * 384)]))
+        }
+        #expect(hnsw.count == 20_000)
+        let exact = try flat.search(queries: queries, k: 10)
+        let approx = try hnsw.search(queries: queries, k: 10)
+        let r = Self.recall(approx, exact, k: 10)
+        print("HNSW32 recall@10 vs Flat (20k × 384 clustered, 64-d intrinsic, efSearch 64): \(r)")
+        #expect(r >= 0.95)
+        // Scores of HNSW hits are true cosines (same as Flat's for shared ids).
+        let exactScore = Dictionary(exact[0].map { ($0.id, $0.score) }, uniquingKeysWith: { a, _ in a })
+        for h in approx[0] { if let s = exactScore[h.id] { #expect(abs(s - h.score) < 1e-4) } }
+        // A wider beam does not lower recall.
+        let wide = try hnsw.search(queries: queries, k: 10, params: SearchParams(efSearch: 256))
+        #expect(Self.recall(wide, exact, k: 10) >= r - 0.005)
+
+        // Filters on HNSW: exclusions and an allow-list are honoured per query.
+        let allow = Array(ids[0..<10_000])
+        let allowSet = Set(allow)
+        let per = (0..<200).map { i in exact[i].prefix(2).map(\.id) }  // drop each query's two best
+        let filter = SearchFilter(allowOnly: allow, exclude: Array(ids[0..<50]), excludePerQuery: per)
+        let filtered = try hnsw.search(queries: queries, k: 10, filter: filter)
+        let filteredExact = try flat.search(queries: queries, k: 10, filter: filter)
+        for i in 0..<200 {
+            for h in filtered[i] {
+                #expect(allowSet.contains(h.id) && h.id > ids[49] && !per[i].contains(h.id))
+            }
+        }
+        let rf = Self.recall(filtered, filteredExact, k: 10)
+        print("HNSW32 filtered recall@10: \(rf)")
+        #expect(rf >= 0.9)
+
+        // Deletes: tombstoned ids never come back; compaction keeps the rest searchable.
+        let gone = Array(ids[0..<12_000])
+        #expect(try hnsw.remove(ids: gone) == 12_000)  // > half: compacts
+        #expect(hnsw.tombstones == 0)
+        #expect(hnsw.count == 8_000)
+        let after = try hnsw.search(queries: queries, k: 10)
+        let goneSet = Set(gone)
+        #expect(after.allSatisfy { $0.allSatisfy { !goneSet.contains($0.id) } })
+        try flat.remove(ids: gone)
+        #expect(Self.recall(after, try flat.search(queries: queries, k: 10), k: 10) >= 0.95)
+        // Fewer deletions stay as tombstones and are filtered.
+        let few = Array(ids[12_000..<12_100])
+        try hnsw.remove(ids: few)
+        #expect(hnsw.tombstones == 100)
+        let fewSet = Set(few)
+        #expect(try hnsw.search(queries: queries, k: 50).allSatisfy { $0.allSatisfy { !fewSet.contains($0.id) } })
+        // Re-adding a tombstoned id makes it live again, exactly once.
+        try hnsw.add(ids: [few[0]], vectors: Array(base[(12_000 * 384)..<(12_001 * 384)]))
+        let selfHit = try hnsw.search(queries: Array(base[(12_000 * 384)..<(12_001 * 384)]), k: 5)[0]
+        #expect(selfHit.first?.id == few[0])
+        #expect(selfHit.filter { $0.id == few[0] }.count == 1)
+    }
+
+    static let mid: (base: [Float], queries: [Float]) = {
+        let all = TestData.clustered(6_050, dim: 64, intrinsic: 24, clusters: 100, seed: 21)
+        return (Array(all[0..<(6_000 * 64)]), Array(all[(6_000 * 64)...]))
+    }()
+
+    @Test(arguments: [Metric.cosine, .l2])
+    func ivfFlatScanningAllListsIsExact(metric: Metric) throws {
+        let (base, queries) = Self.mid
+        let ids = (0..<Int64(6_000)).map { 5_000_000 - $0 }
+        let flat = try VectorIndex(factory: .flat, metric: metric, dim: 64)
+        try flat.add(ids: ids, vectors: base)
+        let ivf = try VectorIndex(factory: IndexFactory("IVF32,Flat"), metric: metric, dim: 64)
+        #expect(!ivf.isTrained)
+        #expect(throws: SearchError.notTrained(factory: "IVF32,Flat")) { try ivf.add(ids: [1], vectors: Array(base[0..<64])) }
+        #expect(throws: SearchError.notEnoughTrainingVectors(needed: 32, got: 10)) { try ivf.train(Array(base[0..<(10 * 64)])) }
+        try ivf.train(Array(base[0..<(3_000 * 64)]))
+        try ivf.add(ids: ids, vectors: base)
+        #expect(ivf.defaultNprobe == 16)
+        let exact = try flat.search(queries: queries, k: 10)
+        let all = try ivf.search(queries: queries, k: 10, params: SearchParams(nprobe: 32))
+        for (a, e) in zip(all, exact) {
+            #expect(a.map(\.id) == e.map(\.id))
+            for (x, y) in zip(a, e) { #expect(abs(x.score - y.score) <= 1e-3 * max(1, abs(y.score))) }
+        }
+        let one = try ivf.search(queries: queries, k: 10, params: SearchParams(nprobe: 1))
+        #expect(Self.recall(one, exact, k: 10) < Self.recall(all, exact, k: 10) + 1e-9)
+        // Filters and removal on IVF.
+        let filter = SearchFilter(exclude: exact.flatMap { $0.prefix(3).map(\.id) })
+        let f = try ivf.search(queries: queries, k: 10, params: SearchParams(nprobe: 32), filter: filter)
+        let fe = try flat.search(queries: queries, k: 10, filter: filter)
+        #expect(f.map { $0.map(\.id) } == fe.map { $0.map(\.id) })
+        try ivf.remove(ids: Array(ids[0..<3_000]))
+        try flat.remove(ids: Array(ids[0..<3_000]))
+        #expect(ivf.count == 3_000)
+        let r = try ivf.search(queries: queries, k: 10, params: SearchParams(nprobe: 32))
+        #expect(r.map { $0.map(\.id) } == (try flat.search(queries: queries, k: 10)).map { $0.map(\.id) })
+    }
+
+    @Test func ivfPQBuildsTrainsAndSearches() throws {
+        let (base, queries) = Self.mid
+        let ids = (0..<Int64(6_000)).map { $0 }
+        let flat = try VectorIndex(factory: .flat, metric: .cosine, dim: 64)
+        try flat.add(ids: ids, vectors: base)
+        let pq = try VectorIndex(factory: IndexFactory("IVF32,PQ8"), metric: .cosine, dim: 64)
+        try pq.train(base)
+        try pq.add(ids: ids, vectors: base)
+        let exact = try flat.search(queries: queries, k: 10)
+        let approx = try pq.search(queries: queries, k: 10, params: SearchParams(nprobe: 32))
+        let r = Self.recall(approx, exact, k: 10)
+        print("IVF32,PQ8 recall@10 vs Flat (6k × 64 clustered, nprobe 32): \(r)")
+        #expect(r >= 0.4)
+        // Exclusions are honoured.
+        let per = exact.map { $0.prefix(5).map(\.id) }
+        let f = try pq.search(queries: queries, k: 10, params: SearchParams(nprobe: 32), filter: SearchFilter(excludePerQuery: per))
+        for (row, ex) in zip(f, per) {
+            #expect(row.count == 10)
+            #expect(Set(row.map(\.id)).isDisjoint(with: ex))
+        }
+    }
+
+    @Test func factoriesAreValidated() throws {
+        #expect(throws: SearchError.self) { try IndexFactory("Bogus") }
+        #expect(throws: SearchError.self) { try IndexFactory("IVF,Flat") }
+        #expect(throws: SearchError.self) { try IndexFactory("PCA32,Flat") }
+        #expect(throws: SearchError.self) { try IndexFactory("HNSW0") }
+        #expect(try IndexFactory("IVF100,PQ8x4").kind == .ivfPQ(nlist: 100, m: 8, bits: 4))
+        #expect(try IndexFactory("HNSW16,Flat").kind == .hnsw(m: 16))
+        // Well-formed but FAISS rejects it for this dimension (PQ7 does not divide 64).
+        do {
+            _ = try VectorIndex(factory: IndexFactory("IVF16,PQ7"), metric: .l2, dim: 64)
+            Issue.record("FAISS accepted PQ7 on 64 dimensions")
+        } catch let e as SearchError {
+            guard case .faissRejected = e else { Issue.record("wrong error \(e)"); return }
+            #expect(e.isBadInput)
+        }
+    }
+}
