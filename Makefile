@@ -45,3 +45,7 @@ run: setup release
 
 clean:
 	rm -rf .build
+
+## Benchmarks (not tests): writes docs/benchmarks.md.
+bench: setup
+	bash scripts/bench.sh

@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""HTTP benchmarks against a running `swejepa serve`: function ingest rate (10k batches) and vector
+upload rate as .npy and as JSON. Prints a Markdown table. usage: http_bench.py BASE_URL"""
+import io
+import json
+import sys
+import time
+
+import numpy as np
+import requests
+
+base = sys.argv[1].rstrip("/")
+s = requests.Session()
+rows = []
+
+
+def timed(fn, repeat=3):
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+# Function ingest: 5 batches of 10k synthetic functions (each ~300 bytes of body), new rows each time.
+def batch(k):
+    return {"functions": [{"repo": f"bench{k % 7}", "path": f"pkg/mod{i % 97}.py", "qualified_name": f"f_{k}_{i}",
+                           "start_line": i + 1, "end_line": i + 12,
+                           "signature": f"def f_{k}_{i}(a, b=None):\n    \"\"\"Doc {i}.\"\"\"",
+                           "body": "".join(f"    x{j} = a + {j} * b  # {k}\n" for j in range(10)),
+                           "properties": {"loc": 12, "cyclomatic_complexity": 1}} for i in range(10_000)]}
+
+bodies = [json.dumps(batch(k)).encode() for k in range(5)]
+t0 = time.perf_counter()
+for b in bodies:
+    r = s.post(f"{base}/v1/functions", data=b, headers={"Content-Type": "application/json"})
+    r.raise_for_status()
+elapsed = time.perf_counter() - t0
+ids = []
+for b in bodies[:1]:
+    ids = s.post(f"{base}/v1/functions", data=b, headers={"Content-Type": "application/json"}).json()["ids"]
+rows.append(("function ingest, 5 × 10k batches (new rows)", f"{50_000 / elapsed:,.0f} functions/s",
+             f"{sum(map(len, bodies)) / elapsed / 1e6:.1f} MB/s of JSON"))
+t_same = timed(lambda: s.post(f"{base}/v1/functions", data=bodies[0], headers={"Content-Type": "application/json"}).raise_for_status(), 2)
+rows.append(("function re-ingest, 10k unchanged", f"{10_000 / t_same:,.0f} functions/s", ""))
+
+# Vectors: 10k × 384 float32 (15.4 MB) into one space.
+s.delete(f"{base}/v1/spaces/bench.vectors")
+s.post(f"{base}/v1/spaces", json={"name": "bench.vectors", "kind": "body_mean", "dim": 384}).raise_for_status()
+v = np.random.default_rng(0).standard_normal((len(ids), 384)).astype(np.float32)
+buf = io.BytesIO(); np.save(buf, v); npy = buf.getvalue()
+id_text = ",".join(map(str, ids))
+t_npy = timed(lambda: s.put(f"{base}/v1/spaces/bench.vectors/vectors", data=npy, params={"ids": id_text},
+                            headers={"Content-Type": "application/x-npy"}).raise_for_status())
+rows.append(("vector upload .npy, 10k × 384 float32", f"{v.nbytes / t_npy / 1e6:,.0f} MB/s", f"{len(ids) / t_npy:,.0f} vectors/s"))
+js = json.dumps({"ids": ids, "vectors": v.tolist()}).encode()
+t_json = timed(lambda: s.put(f"{base}/v1/spaces/bench.vectors/vectors", data=js, headers={"Content-Type": "application/json"}).raise_for_status())
+rows.append(("vector upload JSON, 10k × 384", f"{v.nbytes / t_json / 1e6:,.0f} MB/s (float32 equivalent)", f"{len(js) / t_json / 1e6:,.0f} MB/s of JSON text"))
+t_get = timed(lambda: s.get(f"{base}/v1/spaces/bench.vectors/vectors", params={"format": "npz"}).raise_for_status())
+rows.append(("vector download .npz, all 10k", f"{v.nbytes / t_get / 1e6:,.0f} MB/s", ""))
+s.delete(f"{base}/v1/spaces/bench.vectors")
+
+print("| operation | rate | also |")
+print("|---|---|---|")
+for r in rows:
+    print("| " + " | ".join(r) + " |")
