@@ -11,9 +11,10 @@ import Foundation
 /// Solver: Newton–CG in whitened coordinates. The features are rotated onto the eigenvectors of
 /// XᵀX and scaled to unit variance (directions with no variance are dropped: the optimum has no
 /// component there), so the penalty becomes diagonal. Each Newton step is solved by conjugate
-/// gradient, preconditioned for two classes by the Cholesky factor (LAPACK dpotrf) of the exact
-/// Hessian (so CG finishes in a step or two) and for more classes by the Hessian diagonal.
-/// Converged when ‖∇‖∞ ≤ tolerance·max(1, ‖∇₀‖∞).
+/// gradient preconditioned by the Hessian diagonal, or — from the first step whose CG needs more
+/// than 20 iterations (and always for two classes) — by the Cholesky factor (LAPACK dpotrf) of the
+/// exact Hessian, rebuilt only when CG slows down again (≤ 8 classes). Converged when
+/// ‖∇‖∞ ≤ tolerance·max(1, ‖∇₀‖∞) or the Newton decrement reaches rounding level.
 ///
 /// ```swift
 /// let model = try LogisticRegression.fit(x: xTrain, count: n, dims: d, y: labels, c: 1)
@@ -198,17 +199,27 @@ struct LogisticObjective {
         return (diag + bias).map { max($0, 1e-12) }
     }
 
+    /// Newton–CG. Stops when ‖∇‖∞ ≤ tolerance·max(1, ‖∇₀‖∞) or when the Newton decrement −∇·p
+    /// falls to rounding level (≤ 1e-13·max(1, |f|)): the optimum to machine precision.
     func minimise(tolerance: Double, maxIterations: Int) -> (theta: [Double], iterations: Int, converged: Bool) {
         var theta = [Double](repeating: 0, count: size)
         var (f, g, prob) = evaluate(theta)
         let g0 = g.map(abs).max() ?? 0
         var iterations = 0
+        var hessian: (([Double]) -> [Double])? = nil   // stale exact-Hessian preconditioner
+        var rebuild = rows == 1
         while iterations < maxIterations {
             if (g.map(abs).max() ?? 0) <= tolerance * max(1, g0) { return (theta, iterations, true) }
             iterations += 1
+            if rebuild { hessian = hessianPreconditioner(prob: prob) ?? hessian; rebuild = false }
+            let precondition = hessian ?? jacobiPreconditioner(prob: prob)
             let gnorm = dot(g, g).squareRoot()
-            let step = conjugateGradient(rhs: g.map { -$0 }, prob: prob, forcing: min(0.1, gnorm.squareRoot()) * gnorm)
+            let (step, cgIterations) = conjugateGradient(rhs: g.map { -$0 }, prob: prob, precondition: precondition,
+                                                         forcing: min(0.1, gnorm.squareRoot()) * gnorm)
+            // A slow solve means the preconditioner is missing or stale: refresh it at the next point.
+            if cgIterations > 20 && rows <= LogisticObjective.maxHessianClasses { rebuild = true }
             let slope = dot(g, step)
+            if -slope <= 1e-13 * max(1, abs(f)) { return (theta, iterations, true) }
             var t = 1.0
             var accepted = false
             for _ in 0..<60 {
@@ -221,25 +232,24 @@ struct LogisticObjective {
                 }
                 t *= 0.5
             }
-            if !accepted { break }   // no further decrease representable: at the optimum up to rounding
+            if !accepted { break }
         }
-        let done = (g.map(abs).max() ?? 0) <= tolerance * max(1, g0) * 100
+        let done = (g.map(abs).max() ?? 0) <= tolerance * max(1, g0)
         return (theta, iterations, done)
     }
 
-    /// Preconditioned CG for H p = rhs, stopped at residual ≤ forcing.
-    func conjugateGradient(rhs: [Double], prob: [Double], forcing: Double) -> [Double] {
-        // Measured (n = 3200, d = 384): for two classes the block preconditioner (exact Newton) is
-        // fastest; for four classes the cross-class coupling leaves ~60% of the CG iterations and
-        // the per-class blocks cost more than they save, so the multinomial case uses the diagonal.
-        let precondition = (rows == 1 ? blockPreconditioner(prob: prob) : nil) ?? jacobiPreconditioner(prob: prob)
+    /// Preconditioned CG for H p = rhs, stopped at residual ≤ forcing; returns p and iterations.
+    func conjugateGradient(rhs: [Double], prob: [Double], precondition: ([Double]) -> [Double],
+                           forcing: Double) -> ([Double], Int) {
         var p = [Double](repeating: 0, count: size)
         var r = rhs
         var zr = precondition(r)
         var dir = zr
         var rz = dot(r, zr)
-        for _ in 0..<(2 * size + 10) {
+        var iterations = 0
+        while iterations < 2 * size + 10 {
             if dot(r, r).squareRoot() <= forcing { break }
+            iterations += 1
             let hd = hessianTimes(dir, prob: prob)
             let curvature = dot(dir, hd)
             guard curvature > 0 else { break }
@@ -251,7 +261,7 @@ struct LogisticObjective {
             rz = rzNew
             for i in 0..<size { dir[i] = zr[i] + beta * dir[i] }
         }
-        return p
+        return (p, iterations)
     }
 
     func jacobiPreconditioner(prob: [Double]) -> ([Double]) -> [Double] {
@@ -259,44 +269,55 @@ struct LogisticObjective {
         return { r in zip(r, m).map { $0 / $1 } }
     }
 
-    /// Inverse of the block-diagonal part of the Hessian: per class k, the (d+1)×(d+1) block
-    /// [Uᵀ diag(aₖ) U + diag(penalty), Uᵀaₖ; aₖᵀU, Σaₖ] with aₖ = s·pₖ(1−pₖ). Nil if a block is
-    /// not positive definite.
-    func blockPreconditioner(prob: [Double]) -> (([Double]) -> [Double])? {
-        let m = d + 1
-        var factors: [[Double]] = []
+    /// Up to this many classes the exact Hessian (rows² blocks of (d+1)², O(rows²·n·d²) to build)
+    /// serves as preconditioner; beyond, the diagonal.
+    static let maxHessianClasses = 8
+
+    /// Cholesky factor (LAPACK dpotrf) of the exact Hessian at `prob`, in the per-class layout
+    /// [W_k, b_k]; the intercept-shift direction, flat for the multinomial model, gets a small
+    /// ridge. Used as a (possibly stale) preconditioner; nil if not positive definite.
+    func hessianPreconditioner(prob: [Double]) -> (([Double]) -> [Double])? {
+        let m = d + 1, size = rows * m
+        var aug = [Double](repeating: 1, count: n * m)   // [U, 1]
+        for i in 0..<n { for j in 0..<d { aug[i * m + j] = x[i * d + j] } }
+        var h = [Double](repeating: 0, count: size * size)
         var scaled = [Double](repeating: 0, count: n * m)
         for k in 0..<rows {
-            for i in 0..<n {
-                let p = prob[i * rows + k]
-                let root = (weights[i] * p * (1 - p)).squareRoot()
-                for j in 0..<d { scaled[i * m + j] = root * x[i * d + j] }
-                scaled[i * m + d] = root
-            }
-            var block = [Double](repeating: 0, count: m * m)
-            scaled.withUnsafeBufferPointer { ps in
-                block.withUnsafeMutableBufferPointer { pb in
-                    cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, Int32(m), Int32(n), 1,
-                                ps.baseAddress, Int32(m), 0, pb.baseAddress, Int32(m))
+            for l in k..<rows {
+                for i in 0..<n {
+                    let pk = prob[i * rows + k], pl = prob[i * rows + l]
+                    let c = rows == 1 ? weights[i] * pk * (1 - pk) : weights[i] * pk * ((k == l ? 1 : 0) - pl)
+                    for j in 0..<m { scaled[i * m + j] = c * aug[i * m + j] }
+                }
+                let block = dgemm(scaled, aug, m: m, n: m, k: n, transA: true)
+                for a in 0..<m {
+                    for b in 0..<m {
+                        h[(k * m + a) * size + (l * m + b)] = block[a * m + b]
+                        h[(l * m + b) * size + (k * m + a)] = block[a * m + b]
+                    }
                 }
             }
-            for j in 0..<d { block[j * m + j] += penalty[j] }
-            block[d * m + d] += 1e-12 * max(block[d * m + d], 1)
-            let info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "L")), Int32(m), &block, Int32(m))
-            guard info == 0 else { return nil }
-            factors.append(block)
         }
+        var interceptScale = 0.0
+        for k in 0..<rows { interceptScale = max(interceptScale, h[(k * m + d) * size + (k * m + d)]) }
+        for k in 0..<rows {
+            for j in 0..<d { h[(k * m + j) * size + (k * m + j)] += penalty[j] }
+            h[(k * m + d) * size + (k * m + d)] += 1e-6 * max(interceptScale, 1e-12)
+        }
+        let info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "L")), Int32(size), &h, Int32(size))
+        guard info == 0 else { return nil }
         let (rows, d) = (self.rows, self.d)
         return { r in
-            var out = r
-            var v = [Double](repeating: 0, count: m)
+            var v = [Double](repeating: 0, count: size)
             for k in 0..<rows {
-                for j in 0..<d { v[j] = r[k * d + j] }
-                v[d] = r[rows * d + k]
-                _ = LAPACKE_dpotrs(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "L")), Int32(m), 1, factors[k], Int32(m),
-                                   &v, 1)
-                for j in 0..<d { out[k * d + j] = v[j] }
-                out[rows * d + k] = v[d]
+                for j in 0..<d { v[k * m + j] = r[k * d + j] }
+                v[k * m + d] = r[rows * d + k]
+            }
+            _ = LAPACKE_dpotrs(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "L")), Int32(size), 1, h, Int32(size), &v, 1)
+            var out = r
+            for k in 0..<rows {
+                for j in 0..<d { out[k * d + j] = v[k * m + j] }
+                out[rows * d + k] = v[k * m + d]
             }
             return out
         }

@@ -94,8 +94,9 @@ public enum Probe {
                   (fold.train + fold.test).allSatisfy({ $0 >= 0 && $0 < n }) else {
                 throw AnalysisError.invalidArgument("fold \(f) has an empty side or an index outside 0..<\(n)")
             }
-            let scaler = StandardScaler(fitting: gatherRows(x, d: d, rows: fold.train), count: fold.train.count, dims: d)
-            let xTrain = scaler.transform(gatherRows(x, d: d, rows: fold.train), count: fold.train.count)
+            let rawTrain = gatherRows(x, d: d, rows: fold.train)
+            let scaler = StandardScaler(fitting: rawTrain, count: fold.train.count, dims: d)
+            let xTrain = scaler.transform(rawTrain, count: fold.train.count)
             let xTest = scaler.transform(gatherRows(x, d: d, rows: fold.test), count: fold.test.count)
             switch labels {
             case .regression(let y):
