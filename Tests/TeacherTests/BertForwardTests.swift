@@ -112,7 +112,7 @@ import Testing
         #expect(throws: TeacherError.self) { try model.hiddenStates(batch: [[101, 40000, 102]], layers: [1]) }
         #expect(throws: TeacherError.self) { try model.hiddenStates(batch: [[Int32](repeating: 1000, count: 513)], layers: [1]) }
         // 512 tokens is the limit and works.
-        let long = try model.hiddenStates(batch: [[Int32](repeating: 1000, count: 512)], layers: [6])
-        #expect(long.sequence(0, layer: 6).allSatisfy { $0.isFinite })
+        let long = try model.hiddenStates(batch: [[Int32](repeating: 1000, count: 512)], layers: [1])
+        #expect(long.sequence(0, layer: 1).allSatisfy { $0.isFinite })
     }
 }
