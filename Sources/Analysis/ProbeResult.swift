@@ -28,6 +28,20 @@ public enum ProbeLabels: Sendable, Equatable {
     public var metric: ProbeMetric {
         switch self { case .regression: .r2; case .classification: .balancedAccuracy }
     }
+    /// Class labels from any comparable values (strings, bools …): label = position of the value
+    /// among the sorted distinct values, which are returned as `names`.
+    ///
+    /// ```swift
+    /// let (labels, names) = ProbeLabels.categories(["str", "None", "str", "int"])
+    /// // labels == .classification([2, 0, 2, 1]), names == ["None", "int", "str"]
+    /// ```
+    public static func categories<L: Hashable & Comparable>(_ values: [L]) -> (labels: ProbeLabels, names: [L]) {
+        let names = Array(Set(values)).sorted()
+        var index: [L: Int] = [:]
+        for (i, v) in names.enumerated() { index[v] = i }
+        return (.classification(values.map { index[$0]! }), names)
+    }
+
     /// labels[perm[i]] at position i.
     public func permuted(_ perm: [Int]) -> ProbeLabels {
         switch self {
@@ -100,10 +114,12 @@ public struct ProbeResult: Codable, Sendable, Equatable {
     public var groups: Int
     public var foldCount: Int
     public var classes: Int?
+    /// Optional names of the class labels 0, 1, … (set by the caller, e.g. from `categories`).
+    public var classNames: [String]? = nil
     public var shuffleSeed: UInt64
 
     enum CodingKeys: String, CodingKey {
         case target, task, metric, folds, mean, std, alphas, c, controls, n, dims, groups, classes
-        case foldCount = "fold_count", shuffleSeed = "shuffle_seed"
+        case foldCount = "fold_count", shuffleSeed = "shuffle_seed", classNames = "class_names"
     }
 }

@@ -98,6 +98,14 @@ import Testing
         #expect(try JSONDecoder().decode(ProbeResult.self, from: data) == r)
     }
 
+    @Test func categoriesEncodeSortedNames() {
+        let values = ["str", "None", "str", "int", "None"]
+        let (labels, names) = ProbeLabels.categories(values)
+        #expect(names == Array(Set(values)).sorted())
+        guard case .classification(let ids) = labels else { Issue.record("not a classification"); return }
+        #expect(ids.map { names[$0] } == values)
+    }
+
     @Test func progressReportsAndCancels() throws {
         struct Cancelled: Error {}
         var seen: [Double] = []
