@@ -1,0 +1,195 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import Search
+
+/// IndexCatalog: start-up freshness, rebuilds that swap atomically, writes during rebuilds,
+/// concurrent searches while writing.
+@Suite struct CatalogTests {
+    let dim = 32
+    static let data = TestData.clustered(4_000, dim: 32, intrinsic: 8, clusters: 30, seed: 41)
+
+    /// The "store": batches of (ids, vectors) streamed like the lead's loader would.
+    func source(_ ids: [Int64], _ vectors: [Float], batch: Int = 500, delay: Duration = .zero) -> IndexCatalog.VectorSource {
+        let dim = self.dim
+        return {
+            AsyncThrowingStream { c in
+                Task {
+                    for start in stride(from: 0, to: ids.count, by: batch) {
+                        let end = min(start + batch, ids.count)
+                        if delay > .zero { try? await Task.sleep(for: delay) }
+                        c.yield(VectorBatch(ids: Array(ids[start..<end]), vectors: Array(vectors[(start * dim)..<(end * dim)])))
+                    }
+                    c.finish()
+                }
+            }
+        }
+    }
+
+    var ids: [Int64] { (0..<Int64(4_000)).map { $0 + 1 } }
+
+    @Test func ensureFreshLoadsMatchingFileAndRebuildsOtherwise() async throws {
+        let dir = TestData.tempDir()
+        let queries = Array(Self.data[0..<(10 * dim)])
+        let catalog = IndexCatalog(directory: dir)
+        // No file: rebuilt from the source, then saved.
+        let first = try await catalog.ensureFresh(space: "a/b", storeGeneration: 3, factory: .hnsw32, dim: dim,
+                                                  source: source(ids, Self.data))
+        #expect(first == .rebuilt(reason: "no index file", count: 4_000))
+        #expect(FileManager.default.fileExists(atPath: catalog.fileURL(for: "a/b").path))
+        let before = try await catalog.search(space: "a/b", queries: queries, k: 5)
+
+        // "Restart" at the same generation: loaded, same answers.
+        let again = IndexCatalog(directory: dir)
+        #expect(try await again.ensureFresh(space: "a/b", storeGeneration: 3, dim: dim, source: source([], []))
+            == .loaded(count: 4_000, generation: 3))
+        #expect(try await again.search(space: "a/b", queries: queries, k: 5) == before)
+        #expect(again.info(space: "a/b")?.factory == .hnsw32)
+
+        // The store moved on (e.g. kill -9 after a store write, before the index was saved): rebuild,
+        // keeping the file's factory.
+        let third = IndexCatalog(directory: dir)
+        let stale = try await third.ensureFresh(space: "a/b", storeGeneration: 4, dim: dim,
+                                                source: source(Array(ids[0..<1_000]), Array(Self.data[0..<(1_000 * dim)])))
+        #expect(stale == .rebuilt(reason: "file generation 3, store at 4", count: 1_000))
+        #expect(third.info(space: "a/b")?.factory == .hnsw32)
+        #expect(third.info(space: "a/b")?.generation == 4)
+
+        // A corrupted file is detected and rebuilt.
+        let url = third.fileURL(for: "a/b")
+        var bytes = try Data(contentsOf: url)
+        bytes[bytes.count / 2] ^= 0xFF
+        try bytes.write(to: url)
+        let fourth = IndexCatalog(directory: dir)
+        let fixed = try await fourth.ensureFresh(space: "a/b", storeGeneration: 4, dim: dim, source: source(ids, Self.data))
+        guard case let .rebuilt(reason, count) = fixed else { Issue.record("corrupt file was loaded"); return }
+        #expect(reason.contains("corrupt"))
+        #expect(count == 4_000)
+        #expect(try VectorIndex.load(from: url, expectedGeneration: 4).index.count == 4_000)
+
+        // Wanted settings differ from the file's: rebuild with the wanted ones.
+        let fifth = IndexCatalog(directory: dir)
+        let changed = try await fifth.ensureFresh(space: "a/b", storeGeneration: 4, factory: .flat, metric: .l2, dim: dim,
+                                                  source: source(ids, Self.data))
+        #expect(changed == .rebuilt(reason: "it is HNSW32, wanted Flat", count: 4_000))
+        #expect(fifth.info(space: "a/b")?.metric == .l2)
+    }
+
+    @Test func rejectedFactoryKeepsThePreviousIndexServing() async throws {
+        let catalog = IndexCatalog(directory: TestData.tempDir())
+        try await catalog.rebuild(space: "s", factory: .flat, metric: .cosine, dim: dim, generation: 1,
+                                  source: source(ids, Self.data))
+        let queries = Array(Self.data[0..<(5 * dim)])
+        let before = try await catalog.search(space: "s", queries: queries, k: 5)
+        // FAISS rejects PQ7 on 32 dimensions; too few vectors for IVF4096; a malformed string.
+        await #expect(throws: SearchError.self) {
+            try await catalog.rebuild(space: "s", factory: IndexFactory("IVF4,PQ7"), metric: .cosine, dim: dim,
+                                      generation: 2, source: source(ids, Self.data))
+        }
+        await #expect(throws: SearchError.notEnoughTrainingVectors(needed: 4096, got: 4_000)) {
+            try await catalog.rebuild(space: "s", factory: IndexFactory("IVF4096,Flat"), metric: .cosine, dim: dim,
+                                      generation: 2, source: source(ids, Self.data))
+        }
+        #expect(throws: SearchError.self) { try IndexFactory("IVF4,Bogus") }
+        #expect(try await catalog.search(space: "s", queries: queries, k: 5) == before)
+        #expect(catalog.info(space: "s")?.factory == .flat)
+        #expect(catalog.info(space: "s")?.generation == 1)
+        #expect(catalog.info(space: "s")?.rebuilding == false)
+        // Another factory that works replaces it.
+        let info = try await catalog.rebuild(space: "s", factory: IndexFactory("IVF16,Flat"), metric: .cosine, dim: dim,
+                                             generation: 2, source: source(ids, Self.data))
+        #expect(info.factory.string == "IVF16,Flat")
+        #expect(info.count == 4_000)
+        #expect(info.defaultNprobe == 16)
+        let exact = try await catalog.search(space: "s", queries: queries, k: 5, params: SearchParams(nprobe: 16))
+        #expect(exact.map { $0.map(\.id) } == before.map { $0.map(\.id) })
+        // Unknown space / bad k are typed errors.
+        await #expect(throws: SearchError.unknownSpace("nope")) { try await catalog.search(space: "nope", queries: queries, k: 5) }
+        await #expect(throws: SearchError.kOutOfRange(0)) { try await catalog.search(space: "s", queries: queries, k: 0) }
+        await #expect(throws: SearchError.dimensionMismatch(expected: 32, got: 31)) {
+            try await catalog.search(space: "s", queries: Array(queries[0..<31]), k: 5)
+        }
+    }
+
+    @Test func writesDuringARebuildReachTheNewIndex() async throws {
+        let catalog = IndexCatalog(directory: TestData.tempDir())
+        let half = 2_000
+        try await catalog.rebuild(space: "s", factory: .flat, metric: .l2, dim: dim, generation: 1,
+                                  source: source(Array(ids[0..<half]), Array(Self.data[0..<(half * dim)])))
+        let queries = Array(Self.data[0..<(3 * dim)])
+        // Rebuild to HNSW from a slow snapshot of the first half; meanwhile add the second half
+        // and delete ids 1...100 through the catalog.
+        let rebuild = Task {
+            try await catalog.rebuild(space: "s", factory: .hnsw32, metric: .l2, dim: dim, generation: 2,
+                                      source: source(Array(ids[0..<half]), Array(Self.data[0..<(half * dim)]),
+                                                     batch: 200, delay: .milliseconds(30)))
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(catalog.info(space: "s")?.rebuilding == true)
+        await #expect(throws: SearchError.rebuildInProgress("s")) {
+            try await catalog.rebuild(space: "s", factory: .flat, metric: .l2, dim: dim, generation: 9, source: source([], []))
+        }
+        for start in stride(from: half, to: 4_000, by: 500) {
+            try await catalog.add(space: "s", ids: Array(ids[start..<(start + 500)]),
+                                  vectors: Array(Self.data[(start * dim)..<((start + 500) * dim)]), generation: 3)
+            // The old index serves meanwhile and already sees the new vectors.
+            let hit = try await catalog.search(space: "s", queries: Array(Self.data[(start * dim)..<((start + 1) * dim)]), k: 1)
+            #expect(hit[0].first?.id == ids[start])
+        }
+        #expect(try await catalog.remove(space: "s", ids: Array(ids[0..<100]), generation: 4) == 100)
+        let info = try await rebuild.value
+        #expect(info.factory == .hnsw32)
+        #expect(info.count == 3_900)
+        #expect(info.generation == 4)
+        // The new index holds exactly what an index fed all writes in order would hold.
+        let reference = try VectorIndex(factory: .flat, metric: .l2, dim: dim)
+        try reference.add(ids: Array(ids[100...]), vectors: Array(Self.data[(100 * dim)...]))
+        let got = try await catalog.search(space: "s", queries: queries, k: 10)
+        let want = try reference.search(queries: queries, k: 10)
+        #expect(got.map { $0.map(\.id) } == want.map { $0.map(\.id) })
+        for id in ids[0..<100] { #expect(catalog.index(for: "s")?.contains(id) == false) }
+        #expect(catalog.index(for: "s")?.contains(ids[3_999]) == true)
+    }
+
+    @Test func concurrentSearchesWhileAdding() async throws {
+        let catalog = IndexCatalog(directory: TestData.tempDir(), executor: SearchExecutor(threads: 4))
+        let first = 1_000
+        try catalog.create(space: "c", factory: .hnsw32, metric: .cosine, dim: dim)
+        try await catalog.add(space: "c", ids: Array(ids[0..<first]), vectors: Array(Self.data[0..<(first * dim)]))
+        let data = Self.data, ids = self.ids, dim = self.dim
+        let failures = Counter()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {  // writer: the rest in small batches, plus churn on a few ids
+                for start in stride(from: first, to: 4_000, by: 100) {
+                    try await catalog.add(space: "c", ids: Array(ids[start..<(start + 100)]),
+                                          vectors: Array(data[(start * dim)..<((start + 100) * dim)]))
+                    try await catalog.remove(space: "c", ids: [ids[start]])
+                }
+            }
+            for reader in 0..<8 {
+                group.addTask {
+                    for round in 0..<40 {
+                        // Query with vectors present from the start: each must find itself first.
+                        let rows = (0..<4).map { (reader * 97 + round * 13 + $0 * 31) % first }
+                        let q = rows.flatMap { data[($0 * dim)..<(($0 + 1) * dim)] }
+                        let hits = try await catalog.search(space: "c", queries: q, k: 10,
+                                                            filter: round % 2 == 0 ? .none : SearchFilter(exclude: [ids[first]]))
+                        for (r, row) in zip(rows, hits) {
+                            let ok = row.first?.id == ids[r] && row.count == 10
+                                && zip(row, row.dropFirst()).allSatisfy { $0.score >= $1.score }
+                                && Set(row.map(\.id)).count == row.count
+                            if !ok { failures.value.add(1, ordering: .relaxed) }
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(failures.value.load(ordering: .relaxed) == 0)
+        #expect(catalog.info(space: "c")?.count == 4_000 - 30)
+    }
+}
+
+final class Counter: Sendable {
+    let value = Atomic<Int>(0)
+}
