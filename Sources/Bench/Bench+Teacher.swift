@@ -78,7 +78,7 @@ func benchTeacher(_ args: [String]) async throws {
     print("| standard-library functions (layer \(layer), 4 kinds, max 512 tokens) | value |")
     print("|---|---|")
     print("| functions embedded (sample of \(functions.count) split naively at `def` lines) | \(picked.count) |")
-    print("| forward passes / tokens | \(3 * picked.count) / \(tokens) |")
+    print("| forward passes / tokens (encoder layers run: \(layer) of \(cfg.numHiddenLayers)) | \(3 * picked.count) / \(tokens) |")
     print("| time (process CPU time) | \(String(format: "%.1f", seconds)) s (\(String(format: "%.1f", cpu)) s) |")
     print("| tokenizer alone, one thread | \(Int(Double(tokens) / tokTime)) tokens/s |")
     print("| functions/s | \(String(format: "%.1f", 1 / perFunction)) |")

@@ -125,16 +125,15 @@ extension BertModel {
     private func attention(qkv: UnsafeMutablePointer<Float>, ctx: UnsafeMutablePointer<Float>,
                            offsets: [Int], lengths: [Int], d: Int, heads: Int, dh: Int, scale: Float) {
         let items = lengths.count * heads
-        let maxLen = lengths.max() ?? 0
-        let t16 = (maxLen + 15) / 16 * 16
         // One item per (sequence, head); Dispatch balances them over the cores.
         Kernels.concurrentPerform(items) { item in
             let b = item / heads, h = item % heads
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: (dh + 4) * t16)
-            defer { scratch.deallocate() }
+            let t = lengths[b]
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: Kernels.attentionChunk(t: t, dh: dh) * t)
+            defer { scores.deallocate() }
             let q = qkv + offsets[b] * 3 * d + h * dh
             Kernels.attentionHead(q: q, k: q + d, v: q + 2 * d, ld: 3 * d, out: ctx + offsets[b] * d + h * dh, ldo: d,
-                                  t: lengths[b], dh: dh, scale: scale, scratch: scratch)
+                                  t: t, dh: dh, scale: scale, scores: scores)
         }
     }
 }

@@ -52,8 +52,9 @@ public struct FunctionEmbedder: Sendable {
     public let model: BertModel
     /// Longest pass in tokens incl. [CLS]/[SEP] (default: the model's limit, 512 for BERT).
     public var maxTokens: Int
-    /// Upper bound of tokens per forward pass (memory ~ tokens × (3·D + FFN) floats).
-    public var maxTokensPerForward = 16_384
+    /// Upper bound of tokens per forward pass (scratch memory ≈ tokens × (6·D + FFN) × 4 bytes,
+    /// ~110 MB at 8,192 tokens for MiniLM).
+    public var maxTokensPerForward = 8_192
 
     public enum Pooling: Sendable { case mean, cls }
 
@@ -122,13 +123,8 @@ public struct FunctionEmbedder: Sendable {
 
         var results = [FunctionEmbedding](repeating: FunctionEmbedding(), count: functions.count)
         let d = model.hiddenSize
-        var start = 0
-        while start < passes.count {
-            var end = start, tokens = 0
-            while end < passes.count && end - start < batchSize
-                    && (end == start || tokens + passes[end].encoding.count <= maxTokensPerForward) {
-                tokens += passes[end].encoding.count; end += 1
-            }
+        for range in batches(passes.map(\.encoding.count), batchSize: batchSize) {
+            let (start, end) = (range.lowerBound, range.upperBound)
             let states = try model.hiddenStates(batch: passes[start..<end].map(\.encoding.ids), layers: layers)
             for (b, pass) in passes[start..<end].enumerated() {
                 var r = results[pass.function]
@@ -160,10 +156,26 @@ public struct FunctionEmbedder: Sendable {
                 }
                 results[pass.function] = r
             }
-            start = end
-            progress?(start, passes.count)
+            progress?(end, passes.count)
         }
         return results
+    }
+
+    /// Consecutive ranges of at most `batchSize` sequences and `maxTokensPerForward` tokens
+    /// (a single longer sequence still gets its own batch).
+    func batches(_ lengths: [Int], batchSize: Int) -> [Range<Int>] {
+        var out: [Range<Int>] = []
+        var start = 0
+        while start < lengths.count {
+            var end = start, tokens = 0
+            while end < lengths.count && end - start < batchSize
+                    && (end == start || tokens + lengths[end] <= maxTokensPerForward) {
+                tokens += lengths[end]; end += 1
+            }
+            out.append(start..<end)
+            start = end
+        }
+        return out
     }
 
     /// Rows of the real text tokens of an encoding (without [CLS] and [SEP]).
@@ -200,9 +212,8 @@ public struct FunctionEmbedder: Sendable {
         let d = model.hiddenSize
         var out: [[Float]] = []
         out.reserveCapacity(texts.count)
-        var start = 0
-        while start < encodings.count {
-            let end = min(encodings.count, start + batchSize)
+        for range in batches(encodings.map(\.count), batchSize: batchSize) {
+            let (start, end) = (range.lowerBound, range.upperBound)
             let states = try model.hiddenStates(batch: encodings[start..<end].map(\.ids), layers: [layer])
             for b in 0..<(end - start) {
                 let seq = states.sequence(b, layer: layer)
@@ -213,7 +224,6 @@ public struct FunctionEmbedder: Sendable {
                 }
                 out.append(v)
             }
-            start = end
         }
         return out
     }

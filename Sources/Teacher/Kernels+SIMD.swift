@@ -1,6 +1,6 @@
 import Foundation
 
-/// Vectorised math for the forward pass: erf-GELU, exp/softmax and per-head attention, 16 lanes
+/// Vectorised math for the forward pass: erf-GELU and exp/softmax, 16 lanes
 /// at a time (no per-element bounds checks, no libm calls in the hot loops).
 extension Kernels {
     typealias V16 = SIMD16<Float>
@@ -88,67 +88,5 @@ extension Kernels {
         j = 0
         while j + 16 <= n { store(load(row + j) * inv, row + j); j += 16 }
         while j < n { row[j] *= inv; j += 1 }
-    }
-
-    /// Attention of one head over one sequence of t tokens:
-    /// out[i] = Σ_j softmax_j(scale · q_i·k_j) v_j. q, k, v rows have stride `ld`; out rows `ldo`.
-    /// `scratch` holds dh × t16 + 4 × t16 floats (t16 = t rounded up to 16).
-    static func attentionHead(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ld: Int,
-                              out: UnsafeMutablePointer<Float>, ldo: Int, t: Int, dh: Int, scale: Float,
-                              scratch: UnsafeMutablePointer<Float>) {
-        let t16 = (t + 15) / 16 * 16
-        // Kᵀ: dh × t16, zero-padded, so scores vectorise over keys without horizontal sums.
-        let kt = scratch
-        for c in 0..<dh {
-            let row = kt + c * t16
-            for j in 0..<t { row[j] = k[j * ld + c] }
-            for j in t..<t16 { row[j] = 0 }
-        }
-        let s = scratch + dh * t16   // 4 rows of scores
-        var i = 0
-        while i < t {
-            let rows = min(4, t - i)
-            // Scores for up to 4 query rows at once (each Kᵀ load feeds 4 FMAs).
-            var jb = 0
-            while jb < t16 {
-                var a0 = V16(repeating: 0), a1 = a0, a2 = a0, a3 = a0
-                let q0 = q + i * ld
-                let q1 = q + min(i + 1, t - 1) * ld, q2 = q + min(i + 2, t - 1) * ld, q3 = q + min(i + 3, t - 1) * ld
-                for c in 0..<dh {
-                    let kv = load(kt + c * t16 + jb)
-                    a0 += q0[c] * kv; a1 += q1[c] * kv; a2 += q2[c] * kv; a3 += q3[c] * kv
-                }
-                store(a0 * scale, s + jb); store(a1 * scale, s + t16 + jb)
-                store(a2 * scale, s + 2 * t16 + jb); store(a3 * scale, s + 3 * t16 + jb)
-                jb += 16
-            }
-            for r in 0..<rows { softmaxRow(s + r * t16, n: t) }
-            // Weighted sum of V rows, 16 dims at a time.
-            var cb = 0
-            while cb < dh {
-                let width = min(16, dh - cb)
-                var o0 = V16(repeating: 0), o1 = o0, o2 = o0, o3 = o0
-                if width == 16 {
-                    for j in 0..<t {
-                        let vv = load(v + j * ld + cb)
-                        o0 += s[j] * vv; o1 += s[t16 + j] * vv; o2 += s[2 * t16 + j] * vv; o3 += s[3 * t16 + j] * vv
-                    }
-                    store(o0, out + i * ldo + cb)
-                    if rows > 1 { store(o1, out + (i + 1) * ldo + cb) }
-                    if rows > 2 { store(o2, out + (i + 2) * ldo + cb) }
-                    if rows > 3 { store(o3, out + (i + 3) * ldo + cb) }
-                } else {
-                    for r in 0..<rows {
-                        for c in cb..<(cb + width) {
-                            var acc: Float = 0
-                            for j in 0..<t { acc += s[r * t16 + j] * v[j * ld + c] }
-                            out[(i + r) * ldo + c] = acc
-                        }
-                    }
-                }
-                cb += 16
-            }
-            i += 4
-        }
     }
 }

@@ -84,4 +84,25 @@ enum Kernels {
             }
         }
     }
+
+    /// Rows per attention chunk so that both GEMMs stay under OpenBLAS's single-thread threshold
+    /// (m·n·k ≤ 65536·4): the calls then run on the calling thread, and Dispatch spreads heads over cores.
+    static func attentionChunk(t: Int, dh: Int) -> Int { max(1, min(t, 262_144 / max(1, t * dh))) }
+
+    /// Attention of one head over one sequence of t tokens:
+    /// out[i] = Σ_j softmax_j(scale · q_i·k_j) v_j. q, k, v rows have stride `ld`, out rows `ldo`.
+    /// Query rows go in chunks (`attentionChunk`); `scores` holds chunk × t floats.
+    static func attentionHead(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ld: Int,
+                              out: UnsafeMutablePointer<Float>, ldo: Int, t: Int, dh: Int, scale: Float,
+                              scores: UnsafeMutablePointer<Float>) {
+        let chunk = attentionChunk(t: t, dh: dh)
+        var i = 0
+        while i < t {
+            let m = min(chunk, t - i)
+            sgemm(transB: true, m: m, n: t, k: dh, alpha: scale, a: q + i * ld, lda: ld, b: k, ldb: ld, c: scores, ldc: t)
+            for r in 0..<m { softmaxRow(scores + r * t, n: t) }
+            sgemm(m: m, n: dh, k: t, a: scores, lda: t, b: v, ldb: ld, c: out + i * ldo, ldc: ldo)
+            i += m
+        }
+    }
 }

@@ -46,21 +46,21 @@ import Testing
         }
     }
 
-    /// One attention head against a direct double-precision loop, for lengths around the 16-lane blocks.
+    /// One attention head against a direct double-precision loop, incl. lengths split into row chunks.
     @Test func attentionHeadMatchesDirectComputation() {
         let dh = 20, ld = 3 * 40, ldo = 40
-        for t in [1, 3, 16, 17, 45] {
+        for t in [1, 3, 16, 17, 45, 700] {  // 700: several row chunks
             var rng = SystemRandomNumberGenerator()
             let qkv = (0..<(t * ld)).map { _ in Float.random(in: -2...2, using: &rng) }
             var out = [Float](repeating: .nan, count: t * ldo)
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: (dh + 4) * ((t + 15) / 16 * 16))
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: Kernels.attentionChunk(t: t, dh: dh) * t)
             defer { scratch.deallocate() }
             let scale: Float = 0.3
             qkv.withUnsafeBufferPointer { p in
                 out.withUnsafeMutableBufferPointer { o in
                     let q = p.baseAddress! + 5
                     Kernels.attentionHead(q: q, k: q + 40, v: q + 80, ld: ld, out: o.baseAddress! + 5, ldo: ldo,
-                                          t: t, dh: dh, scale: scale, scratch: scratch)
+                                          t: t, dh: dh, scale: scale, scores: scratch)
                 }
             }
             for i in 0..<t {
