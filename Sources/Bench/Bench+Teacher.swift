@@ -1,16 +1,19 @@
 import Foundation
 import Tensor
 import Teacher
+import Corpus
 
-/// `Bench teacher [--model DIR] [--functions N] [--stdlib DIR] [--layer L]`: forward-pass throughput
+/// `Bench teacher [--model DIR] [--functions N|all] [--stdlib DIR] [--layer L]`: forward-pass throughput
 /// of the built-in teacher next to sgemm on the same shapes, and the time to embed standard-library
-/// functions (one layer, all four kinds), extrapolated to the 17,617-function standard library.
+/// functions (one layer, all four kinds; a random sample of N = 512 by default), extrapolated to all
+/// of the standard library's functions.
 func benchTeacher(_ args: [String]) async throws {
     func arg(_ name: String) -> String? { args.firstIndex(of: name).flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil } }
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     let modelDir = URL(fileURLWithPath: arg("--model") ?? ProcessInfo.processInfo.environment["SWEJEPA_MODEL_DIR"]
                        ?? root.appendingPathComponent(".cache/models/all-MiniLM-L6-v2").path)
-    let sample = Int(arg("--functions") ?? "") ?? 512
+    let sampleArg = arg("--functions") ?? "512"
+    let sample = sampleArg == "all" ? Int.max : (Int(sampleArg) ?? 512)
     let layer = Int(arg("--layer") ?? "") ?? 3
 
     var model: BertModel! = nil
@@ -50,7 +53,7 @@ func benchTeacher(_ args: [String]) async throws {
           "(\(String(format: "%.1f", cfg.flopsPerToken(sequenceLength: 128) / 1e6)) MFLOP at T = 128).\n")
 
     // 2. Standard-library functions, one layer, all four kinds.
-    let functions = stdlibFunctions(directory: arg("--stdlib"))
+    let (stdlibRoot, functions) = stdlibFunctions(directory: arg("--stdlib"))
     guard !functions.isEmpty else { print("_no Python standard library found; pass --stdlib DIR_"); return }
     var rng = SeededGenerator(seed: 5)
     let picked = Array(functions.shuffled(using: &rng).prefix(sample))
@@ -77,14 +80,15 @@ func benchTeacher(_ args: [String]) async throws {
     let perFunction = seconds / Double(picked.count)
     print("| standard-library functions (layer \(layer), 4 kinds, max 512 tokens) | value |")
     print("|---|---|")
-    print("| functions embedded (sample of \(functions.count) split naively at `def` lines) | \(picked.count) |")
+    print("| functions embedded (random sample of the \(functions.count) that `CorpusScanner` finds under `\(stdlibRoot)`) | \(picked.count) |")
     print("| forward passes / tokens (encoder layers run: \(layer) of \(cfg.numHiddenLayers)) | \(3 * picked.count) / \(tokens) |")
     print("| time (process CPU time) | \(String(format: "%.1f", seconds)) s (\(String(format: "%.1f", cpu)) s) |")
     print("| tokenizer alone, one thread | \(Int(Double(tokens) / tokTime)) tokens/s |")
     print("| functions/s | \(String(format: "%.1f", 1 / perFunction)) |")
     print("| tokens/s (all passes, incl. tokenization) | \(Int(Double(tokens) / seconds)) |")
     print("| functions truncated at 512 tokens | \(truncated) |")
-    print("| extrapolated: 17,617 standard-library functions | \(String(format: "%.0f", 17_617 * perFunction)) s (\(String(format: "%.1f", 17_617 * perFunction / 60)) min) |")
+    let total = Double(functions.count)
+    print("| extrapolated: all \(functions.count) standard-library functions | \(String(format: "%.0f", total * perFunction)) s (\(String(format: "%.1f", total * perFunction / 60)) min) |")
     print("\nReference (FACTS.md): PyTorch 2.15 CPU via sentence-transformers, 2 threads, batches of 32, max 256 tokens, " +
           "one pass per function: **5,250 tokens/s, 46 functions/s (~110 GFLOP/s)**.")
 }
@@ -95,53 +99,35 @@ func processCPUSeconds() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
-/// Functions of the Python standard library, split naively: a function starts at a `def` line,
-/// its signature runs to the line ending the parameter list with `:`, its body is the following
-/// lines indented deeper (or blank).
-func stdlibFunctions(directory: String?) -> [FunctionText] {
-    let fm = FileManager.default
+/// Functions of the Python standard library through the Corpus module (as the corpus bench:
+/// test directories and site-packages skipped). The root: `--stdlib DIR`, else Python's
+/// `sysconfig` stdlib path, else the first /usr/lib/python3.* found.
+func stdlibFunctions(directory: String?) -> (root: String, functions: [FunctionText]) {
     var candidates = [directory].compactMap { $0 }
     if candidates.isEmpty {
-        for base in ["/usr/lib", "/usr/local/lib"] {
-            let names = (try? fm.contentsOfDirectory(atPath: base)) ?? []
-            candidates += names.filter { $0.hasPrefix("python3.") }.sorted().reversed().map { "\(base)/\($0)" }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", "import sysconfig; print(sysconfig.get_paths()['stdlib'])"]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = FileHandle.nullDevice
+        if (try? p.run()) != nil {
+            p.waitUntilExit()
+            let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            if p.terminationStatus == 0, !out.isEmpty { candidates.append(out) }
         }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib")) ?? []
+        candidates += names.filter { $0.hasPrefix("python3.") }.sorted().reversed().map { "/usr/lib/\($0)" }
     }
+    var options = CorpusScanner.Options()
+    options.skipDirectoryNames = ["test", "tests", "idle_test", "site-packages", "dist-packages", "__pycache__"]
     for dir in candidates {
-        guard let walker = fm.enumerator(atPath: dir) else { continue }
-        var out: [FunctionText] = []
-        while let rel = walker.nextObject() as? String {
-            let parts = rel.split(separator: "/")
-            if parts.contains(where: { $0 == "test" || $0 == "tests" || $0.hasSuffix("-packages") || $0 == "idlelib" }) { continue }
-            guard rel.hasSuffix(".py"), let text = try? String(contentsOfFile: "\(dir)/\(rel)", encoding: .utf8) else { continue }
-            out += splitFunctions(text)
-        }
-        if out.count > 1000 { return out }
+        guard let scan = try? CorpusScanner.scan(root: URL(fileURLWithPath: dir), options: options),
+              scan.functions.count > 1000 else { continue }
+        return (dir, scan.functions.map { FunctionText(signature: $0.signature, body: $0.body) })
     }
-    return []
-}
-
-func splitFunctions(_ text: String) -> [FunctionText] {
-    let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-    func indent(_ s: String) -> Int { s.prefix { $0 == " " || $0 == "\t" }.count }
-    var out: [FunctionText] = []
-    for (i, line) in lines.enumerated() {
-        let trimmed = line.drop { $0 == " " || $0 == "\t" }
-        guard trimmed.hasPrefix("def ") || trimmed.hasPrefix("async def ") else { continue }
-        var j = i, depth = 0
-        while j < lines.count {
-            for c in lines[j] { if "([{".contains(c) { depth += 1 } else if ")]}".contains(c) { depth -= 1 } }
-            if depth <= 0 && lines[j].trimmingCharacters(in: .whitespaces).hasSuffix(":") { break }
-            j += 1
-        }
-        guard j < lines.count else { continue }
-        let own = indent(line)
-        var k = j + 1
-        while k < lines.count && (lines[k].trimmingCharacters(in: .whitespaces).isEmpty || indent(lines[k]) > own) { k += 1 }
-        while k > j + 1 && lines[k - 1].trimmingCharacters(in: .whitespaces).isEmpty { k -= 1 }
-        out.append(FunctionText(signature: lines[i...j].joined(separator: "\n"), body: lines[(j + 1)..<k].joined(separator: "\n")))
-    }
-    return out
+    return ("", [])
 }
 
 /// Deterministic sampling for the bench (SplitMix64).
