@@ -3,6 +3,9 @@
 import PackageDescription
 
 let blasLinks: [LinkerSetting] = [.linkedLibrary("openblas")]
+/// Numeric modules are optimised in debug builds too: unoptimised Swift math is 10–100× slower,
+/// which would make `make test` (debug) crawl through real-model and stdlib-sized tests.
+let optimised: [SwiftSetting] = [.unsafeFlags(["-O"])]
 
 let package = Package(
     name: "swejepa",
@@ -29,9 +32,9 @@ let package = Package(
         ),
 
         // Shared value types and codecs (npy, errors, space names).
-        .target(name: "Core", path: "Sources/Core"),
+        .target(name: "Core", path: "Sources/Core", swiftSettings: optimised),
         // BLAS/LAPACK views over flat Float buffers.
-        .target(name: "Tensor", dependencies: ["CBLAS"], path: "Sources/Tensor", linkerSettings: blasLinks),
+        .target(name: "Tensor", dependencies: ["CBLAS"], path: "Sources/Tensor", swiftSettings: optimised, linkerSettings: blasLinks),
 
         // Storage (the source of truth) and search (rebuildable caches).
         .target(name: "Store", dependencies: ["Core", "CSQLite"], path: "Sources/Store",
@@ -39,10 +42,10 @@ let package = Package(
         .target(name: "Search", dependencies: ["Core", "CFaiss"], path: "Sources/Search"),
 
         // Pure compute modules: arrays and texts in, arrays and numbers out.
-        .target(name: "Corpus", dependencies: ["Core"], path: "Sources/Corpus"),
-        .target(name: "Teacher", dependencies: ["Core", "Tensor", "CBLAS"], path: "Sources/Teacher"),
-        .target(name: "Analysis", dependencies: ["Core", "Tensor", "CBLAS"], path: "Sources/Analysis"),
-        .target(name: "Training", dependencies: ["Core", "Tensor", "CBLAS"], path: "Sources/Training"),
+        .target(name: "Corpus", dependencies: ["Core"], path: "Sources/Corpus", swiftSettings: optimised),
+        .target(name: "Teacher", dependencies: ["Core", "Tensor", "CBLAS"], path: "Sources/Teacher", swiftSettings: optimised),
+        .target(name: "Analysis", dependencies: ["Core", "Tensor", "CBLAS"], path: "Sources/Analysis", swiftSettings: optimised),
+        .target(name: "Training", dependencies: ["Core", "Tensor", "CBLAS"], path: "Sources/Training", swiftSettings: optimised),
 
         // Wiring: job runner, HTTP server, command line.
         .target(name: "Jobs", dependencies: ["Core", "Store", "Search", "Corpus", "Teacher", "Analysis", "Training"],

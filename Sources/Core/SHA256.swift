@@ -60,7 +60,14 @@ public enum SHA256 {
 
     /// Lower-case hex digest.
     public static func hex<D: DataProtocol>(_ data: D) -> String {
-        digest(data).map { String(format: "%02x", $0) }.joined()
+        let hexDigits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        for b in digest(data) {
+            out.append(hexDigits[Int(b >> 4)])
+            out.append(hexDigits[Int(b & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Hex digest of a string's UTF-8 bytes.

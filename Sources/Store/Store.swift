@@ -55,4 +55,20 @@ public protocol CorpusStore: Sendable {
     func setRepositoryPath(name: String, path: String) async throws
     /// Deletes the repository's functions whose ids are not in `keep`; returns how many went.
     func pruneFunctions(repo: String, keep: [Int64]) async throws -> Int
+    /// Functions (optionally of one repository) lacking a fresh vector in at least one of `spaces`.
+    func functionsMissingVectors(spaces: [String], repo: String?) async throws -> [Int64]
+    /// Signature and body of functions, in the order of `ids` (unknown ids are skipped).
+    func functionTexts(ids: [Int64]) async throws -> [(id: Int64, signature: String, body: String)]
+    /// Repository and duplicate-group key (body hash) of functions, and their properties.
+    func functionFacts(ids: [Int64]) async throws -> [Int64: FunctionFacts]
+}
+
+/// What analysis and training need to know of a function besides its vectors.
+public struct FunctionFacts: Sendable, Equatable {
+    public var repo: String
+    public var bodyHash: String
+    public var properties: JSONValue
+    public init(repo: String, bodyHash: String, properties: JSONValue) {
+        self.repo = repo; self.bodyHash = bodyHash; self.properties = properties
+    }
 }
