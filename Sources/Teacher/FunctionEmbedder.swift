@@ -1,6 +1,6 @@
 import Foundation
 
-/// What is embedded for a function (the space kinds of the seed; raw values are the space names).
+/// What is embedded for a function (the space kinds of the seed; raw values equal `Core.SpaceKind`'s).
 public enum EmbeddingKind: String, Sendable, Codable, CaseIterable, Hashable {
     /// Per-token states of a pass over the signature alone; real text tokens only ([CLS]/[SEP] excluded).
     case sigTokens = "sig_tokens"
@@ -73,7 +73,8 @@ public struct FunctionEmbedder: Sendable {
     }
 
     /// The text of a `body_mean` pass: the signature, a newline, then the body. The body's tokens are
-    /// those starting at or after the body's first character (the newline never joins two tokens).
+    /// those starting at or after the body's first character (the newline never joins two tokens, and
+    /// BERT treats any whitespace alike, so one-line functions tokenize as in the source).
     public static func joinedText(_ f: FunctionText) -> (text: String, bodyStart: Int) {
         (f.signature + "\n" + f.body, f.signature.unicodeScalars.count + 1)
     }
@@ -201,7 +202,9 @@ public struct FunctionEmbedder: Sendable {
     }
 
     /// Sentence-transformers style embeddings of plain texts: mean over all tokens incl. [CLS]/[SEP]
-    /// (or the [CLS] state), then L2-normalised if asked. Truncates at `maxTokens`.
+    /// (or the [CLS] state), then L2-normalised if asked. Truncates at `maxTokens` (the model limit,
+    /// 512; sentence-transformers cuts all-MiniLM-L6-v2 at 256 — use `FunctionEmbedder(model:maxTokens: 256)`
+    /// to reproduce it on longer texts).
     public func embed(texts: [String], layer: Int, pooling: Pooling = .mean, normalize: Bool = true,
                       batchSize: Int = 64) throws -> [[Float]] {
         guard layer >= 0 && layer <= model.layerCount else {
