@@ -1,0 +1,41 @@
+import ArgumentParser
+import Core
+import Foundation
+
+struct Embed: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Embed the corpus with the teacher (one space per layer and kind) on a running server.",
+        discussion: """
+            Kinds: sig_tokens (per-token states of the signature: the student's input), sig_mean (their mean:
+            a no-training baseline), body_mean (signature + body pass, mean over the body's tokens: the target),
+            body_only_mean (body alone). Spaces are named MODEL.L<layer>.<kind>. Resumable: functions that
+            already have fresh vectors are skipped.
+
+            Example:
+              swejepa embed --layers 3
+              swejepa embed --layers all --kinds body_mean --repo requests
+            """)
+
+    @OptionGroup var server: ServerOptions
+    @Option(help: "Layers: comma-separated numbers (0 = embeddings output) or 'all'.") var layers: String = "3"
+    @Option(help: "Kinds (comma-separated); default all four.") var kinds: String?
+    @Option(help: "Model folder name under DATA/models, or an absolute path.") var model: String?
+    @Option(help: "Only functions of this repository.") var repo: String?
+    @Flag(help: "Return after queueing instead of following the job.") var noWait = false
+
+    func run() async throws {
+        var params: [String: JSONValue] = ["type": "embed"]
+        if layers == "all" { params["layers"] = "all" } else {
+            let list = try layers.split(separator: ",").map { part -> JSONValue in
+                guard let n = Int(part.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--layers takes numbers or 'all'") }
+                return .number(Double(n))
+            }
+            params["layers"] = .array(list)
+        }
+        if let kinds { params["kinds"] = .array(kinds.split(separator: ",").map { .string(String($0)) }) }
+        if let model { params["model"] = .string(model) }
+        if let repo { params["repo"] = .string(repo) }
+        let job = try await server.client.runJob(.object(params), wait: !noWait)
+        if let r = job["result"] { Console.line(pretty(r)) }
+    }
+}
