@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "Jobs", dependencies: ["Core", "Store", "Search", "Corpus", "Teacher", "Analysis", "Training"],
                 path: "Sources/Jobs"),
         .target(name: "Server", dependencies: [
-            "Core", "Store", "Search", "Jobs",
+            "Core", "Store", "Search", "Jobs", "Teacher", "Training", "Analysis",
             .product(name: "FlyingFox", package: "FlyingFox"),
         ], path: "Sources/Server"),
         .executableTarget(name: "CLI", dependencies: [
