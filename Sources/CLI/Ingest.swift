@@ -19,12 +19,14 @@ struct Ingest: AsyncParsableCommand {
     @Argument(help: "Directory to ingest.") var path: String
     @Option(help: "Repository name (default: the directory's name).") var repo: String?
     @Flag(help: "Skip git history.") var noHistory = false
+    @Option(help: "Directory names never entered (comma-separated), e.g. test,tests.") var skipDirs: String?
     @Flag(help: "Return after queueing instead of following the job.") var noWait = false
 
     func run() async throws {
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
         var params: [String: JSONValue] = ["path": .string(absolute), "history": .bool(!noHistory)]
         if let repo { params["name"] = .string(repo) }
+        if let skipDirs { params["skip_dirs"] = .array(skipDirs.split(separator: ",").map { .string(String($0)) }) }
         let c = server.client
         let job = try await c.request("POST", "/v1/repos", json: .object(params))
         let id = job["id"]?.intValue ?? 0

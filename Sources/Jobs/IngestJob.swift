@@ -3,7 +3,7 @@ import Corpus
 import Foundation
 import Store
 
-/// `ingest {path, name?, history?}`: scans a directory of Python code, stores every function with its
+/// `ingest {path, name?, history?, skip_dirs?}` (`skip_dirs`: directory names never entered, e.g. `["test", "tests"]`): scans a directory of Python code, stores every function with its
 /// static properties and (for a git repository) its history, and removes functions that vanished.
 /// Re-ingesting is incremental: unchanged functions keep their rows and embeddings; changed ones have
 /// their embeddings marked stale.
@@ -17,6 +17,9 @@ public enum IngestJob {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
             throw APIError.badRequest("'\(path)' is not a directory on the server's machine", code: "invalid_path")
+        }
+        if let skip = p["skip_dirs"], skip.arrayValue?.allSatisfy({ $0.stringValue != nil }) != true {
+            throw APIError.badRequest("'skip_dirs' must be a list of directory names", code: "invalid_parameter")
         }
         if let name = p["name"], name.stringValue?.isEmpty ?? true {
             throw APIError.badRequest("'name' must be a non-empty string", code: "invalid_parameter")
@@ -32,10 +35,13 @@ public enum IngestJob {
         let root = URL(fileURLWithPath: ctx.params["path"]!.stringValue!).standardizedFileURL
         let name = ctx.params["name"]?.stringValue ?? root.lastPathComponent
         let wantHistory = ctx.params["history"]?.boolValue ?? true
+        var options = CorpusScanner.Options()
+        for name in ctx.params["skip_dirs"]?.arrayValue?.compactMap(\.stringValue) ?? [] { options.skipDirectoryNames.insert(name) }
         await ctx.progress(0, "scanning \(root.path)")
+        let scanOptions = options
         let reporter = ThrottledProgress(ctx: ctx, scale: 0.4, label: "scanned")
         let scan = try await ctx.compute {
-            try CorpusScanner.scan(root: root) { p in
+            try CorpusScanner.scan(root: root, options: scanOptions) { p in
                 reporter.report(Double(p.filesDone) / Double(max(1, p.filesTotal)), "\(p.filesDone)/\(p.filesTotal) files, \(p.functions) functions")
             }
         }
