@@ -8,6 +8,7 @@
 #include <faiss/IndexIVF.h>
 #include <faiss/IndexIVFPQ.h>
 #include <faiss/index_factory.h>
+#include <faiss/utils/distances.h>
 
 #include <algorithm>
 #include <cstring>
@@ -140,7 +141,7 @@ static void compactLocked(Handle &h) {
     int kind, nprobe, ef;
     auto fresh = cfaiss::makeIndex(h.factory, h.dim, h.metric, kind, nprobe, ef);
     auto *nh = dynamic_cast<faiss::IndexHNSWFlat *>(fresh.get());
-    nh->hnsw.efSearch = old->hnsw.efSearch;
+    nh->hnsw.efSearch = h.defaultEfSearch;
     nh->hnsw.efConstruction = old->hnsw.efConstruction;
     std::vector<int64_t> labels;
     const size_t chunk = 16384;
@@ -309,6 +310,12 @@ int cfaiss_reconstruct(void *index, int64_t id, float *out, char *err, size_t er
 }
 
 void cfaiss_set_omp_threads(int threads) { setThreads(threads); }
+
+int cfaiss_set_blas_threshold(int queries) {
+    int old = faiss::distance_compute_blas_threshold;
+    if (queries > 0) faiss::distance_compute_blas_threshold = queries;
+    return old;
+}
 int cfaiss_omp_max_threads(void) { return omp_get_max_threads(); }
 
 } // extern "C"

@@ -3,8 +3,10 @@
 #include <faiss/Index.h>
 #include <faiss/impl/IDSelector.h>
 
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
@@ -43,7 +45,22 @@ struct Handle {
 
     mutable std::shared_mutex mu;
 
+    // FAISS 1.7.3's HNSW::search sizes its candidate queue from the member hnsw.efSearch and
+    // ignores SearchParametersHNSW::efSearch for that. Searches therefore run in "ef groups":
+    // any number at once with the same efSearch; the member changes only when none is running.
+    mutable std::mutex efMu;
+    mutable std::condition_variable efCv;
+    mutable int efActive = 0;
+
     void rebuildPositions();
+};
+
+/// Holds an HNSW index's ef group for one search (see Handle::efMu); no-op for other kinds.
+struct EfGuard {
+    const Handle &h;
+    bool held = false;
+    EfGuard(const Handle &h, int ef);
+    ~EfGuard();
 };
 
 /// Membership test FAISS calls on positions: a precomputed mask (tombstones, allow, exclude)

@@ -81,7 +81,10 @@ int cfaiss_serialize(void *index, uint8_t **out, size_t *len, char *err, size_t 
         head.insert(head.end(), h.factory.begin(), h.factory.end());
         put<uint64_t>(head, (uint64_t)h.labels.size());
         faiss::VectorIOWriter w;
-        faiss::write_index(h.index.get(), &w);
+        {
+            cfaiss::EfGuard guard(h, h.defaultEfSearch);  // the file keeps the default efSearch
+            faiss::write_index(h.index.get(), &w);
+        }
         size_t total = head.size() + h.labels.size() * 9 + 8 + w.data.size();
         auto *buf = static_cast<uint8_t *>(std::malloc(total));
         if (!buf) throw std::bad_alloc();

@@ -29,6 +29,22 @@ bool PositionFilter::is_member(idx_t p) const {
     return true;
 }
 
+cfaiss::EfGuard::EfGuard(const Handle &h, int ef) : h(h) {
+    auto *hnsw = dynamic_cast<faiss::IndexHNSW *>(h.index.get());
+    if (!hnsw) return;
+    std::unique_lock<std::mutex> lock(h.efMu);
+    h.efCv.wait(lock, [&] { return h.efActive == 0 || hnsw->hnsw.efSearch == ef; });
+    if (h.efActive == 0) hnsw->hnsw.efSearch = ef;
+    h.efActive++;
+    held = true;
+}
+
+cfaiss::EfGuard::~EfGuard() {
+    if (!held) return;
+    std::lock_guard<std::mutex> lock(h.efMu);
+    if (--h.efActive == 0) h.efCv.notify_all();
+}
+
 namespace {
 
 /// Runs one FAISS search call with the index type's own parameter struct.
@@ -39,6 +55,7 @@ void searchOnce(const Handle &h, int64_t nq, const float *q, int64_t k, int npro
         faiss::SearchParametersHNSW p;
         p.efSearch = std::max<int>(ef > 0 ? ef : h.defaultEfSearch, (int)k);
         p.sel = const_cast<faiss::IDSelector *>(sel);
+        cfaiss::EfGuard guard(h, p.efSearch);
         h.index->search(nq, q, k, D, I, &p);
         break;
     }

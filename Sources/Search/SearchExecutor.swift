@@ -3,7 +3,11 @@ import Foundation
 
 /// Dedicated threads for blocking FAISS searches, so they never occupy Swift's cooperative pool
 /// (a slow 1000-query batch must not stall other requests). Each job is told how many OpenMP
-/// threads to use: all cores when it runs alone, fewer as more jobs run at once.
+/// threads to use: by default 1 (env `SEARCH_OMP_THREADS` overrides; 0 = adaptive, all cores when
+/// a job runs alone, fewer as more run). Parallelism comes from concurrent requests and, for Flat
+/// batches of 20+ queries, from OpenBLAS's own threads: on this 2-core machine, 2 OpenMP threads
+/// per search made 64-query Flat batches ~10× slower (OpenMP and OpenBLAS spinning against each
+/// other) and HNSW batches no faster (see docs/benchmarks.md).
 ///
 ///     let hits = try await SearchExecutor.shared.run { threads in
 ///         try index.search(queries: q, k: 10, params: SearchParams(threads: threads))
@@ -12,15 +16,22 @@ public final class SearchExecutor: @unchecked Sendable {
     /// 2 × cores threads (at least 4): enough that a small query can start while big batches run.
     public static let shared = SearchExecutor(threads: max(4, 2 * ProcessInfo.processInfo.activeProcessorCount))
 
+    /// OpenMP threads per search when nothing else is said: env `SEARCH_OMP_THREADS`, else 1.
+    public static let defaultOmpThreads: Int =
+        ProcessInfo.processInfo.environment["SEARCH_OMP_THREADS"].flatMap { Int($0) }.map { max(0, $0) } ?? 1
+
     public let threadCount: Int
+    /// OpenMP threads handed to each job (0 = adaptive).
+    public let ompThreadsPerJob: Int
     let cores: Int
     private let condition = NSCondition()
     private var queue: [(Int) -> Void] = []
     private var head = 0
     private var running = 0
 
-    public init(threads: Int, name: String = "faiss-search") {
+    public init(threads: Int, ompThreadsPerJob: Int? = nil, name: String = "faiss-search") {
         threadCount = max(1, threads)
+        self.ompThreadsPerJob = max(0, ompThreadsPerJob ?? Self.defaultOmpThreads)
         cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
         for i in 0..<threadCount {
             let t = Thread { [unowned self] in self.loop() }
@@ -63,7 +74,7 @@ public final class SearchExecutor: @unchecked Sendable {
                 head = 0
             }
             running += 1
-            let threads = max(1, cores / running)
+            let threads = ompThreadsPerJob > 0 ? ompThreadsPerJob : max(1, cores / running)
             condition.unlock()
             job(threads)
             condition.lock()

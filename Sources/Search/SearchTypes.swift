@@ -18,7 +18,7 @@ public struct Hit: Sendable, Hashable, Codable {
 public struct SearchParams: Sendable, Hashable {
     public var nprobe: Int?
     public var efSearch: Int?
-    /// OpenMP threads for this call (nil: let the executor decide).
+    /// OpenMP threads for this call (nil: `SearchExecutor.defaultOmpThreads`, normally 1).
     public var threads: Int?
 
     public init(nprobe: Int? = nil, efSearch: Int? = nil, threads: Int? = nil) {

@@ -60,6 +60,7 @@ extension VectorIndex {
     ///
     ///     let (index, generation) = try VectorIndex.load(from: url, expectedGeneration: storeGen)
     public static func load(from url: URL, expectedGeneration: UInt64? = nil) throws -> (index: VectorIndex, generation: UInt64) {
+        _ = configureFaiss
         let path = url.path
         let file = try MappedFile(url)
         let (header, payloadStart) = try parseHeader(file.bytes, path: path)

@@ -14,6 +14,14 @@ public final class VectorIndex: @unchecked Sendable {
     /// Largest k a search accepts.
     public static let maxK = 1000
 
+    /// Process-wide FAISS settings, applied once before the first index is made: exact search
+    /// uses BLAS sgemm from the first query (FAISS's own per-query scan is ~1.5× slower on
+    /// Debian's build, which lacks AVX2 kernels).
+    static let configureFaiss: Void = { _ = cfaiss_set_blas_threshold(1) }()
+
+    /// The FAISS version linked in (for /healthz and logs).
+    public static var faissVersion: String { String(cString: cfaiss_version()) }
+
     let handle: UnsafeMutableRawPointer
     public let dim: Int
     public let metric: Metric
@@ -22,6 +30,7 @@ public final class VectorIndex: @unchecked Sendable {
     /// Builds an empty index. Throws `invalidFactory` / `faissRejected` (e.g. PQ{m} with m not
     /// dividing `dim`) and never leaves a half-made index behind.
     public init(factory: IndexFactory, metric: Metric = .cosine, dim: Int) throws {
+        _ = Self.configureFaiss
         guard dim > 0, dim <= 65_536 else {
             throw SearchError.invalidParameter("dimension must be in 1...65536, got \(dim)")
         }
@@ -145,7 +154,7 @@ public final class VectorIndex: @unchecked Sendable {
         var distances = [Float](repeating: 0, count: nq * k)
         var labels = [Int64](repeating: -1, count: nq * k)
         let allow = filter.allowOnly ?? []
-        let threads = Int32(params.threads ?? 0)
+        let threads = Int32(max(1, params.threads ?? max(1, SearchExecutor.defaultOmpThreads)))
         let offs = offsets ?? []
         let hasAllow: Int32 = filter.allowOnly == nil ? 0 : 1
         let nprobe = Int32(params.nprobe ?? 0), ef = Int32(params.efSearch ?? 0)
@@ -233,7 +242,8 @@ public final class VectorIndex: @unchecked Sendable {
 enum Shim {
     static let errorCapacity = 1024
 
-    /// OpenMP threads for writes (train / add / compact): every core, since writes are exclusive.
+    /// OpenMP threads for writes (train / add / compact): every core, since writes are exclusive
+    /// (env `SEARCH_WRITER_THREADS` overrides).
     static var writerThreads: Int32 {
         if let v = ProcessInfo.processInfo.environment["SEARCH_WRITER_THREADS"], let n = Int32(v) { return n }
         return Int32(max(1, ProcessInfo.processInfo.activeProcessorCount))

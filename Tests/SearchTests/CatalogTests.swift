@@ -172,7 +172,9 @@ import Testing
                         // Query with vectors present from the start: each must find itself first.
                         let rows = (0..<4).map { (reader * 97 + round * 13 + $0 * 31) % first }
                         let q = rows.flatMap { data[($0 * dim)..<(($0 + 1) * dim)] }
+                        // Mixed efSearch values exercise the shim's ef groups.
                         let hits = try await catalog.search(space: "c", queries: q, k: 10,
+                                                            params: SearchParams(efSearch: [nil, 16, 40, 128][(reader + round) % 4]),
                                                             filter: round % 2 == 0 ? .none : SearchFilter(exclude: [ids[first]]))
                         for (r, row) in zip(rows, hits) {
                             let ok = row.first?.id == ids[r] && row.count == 10

@@ -108,6 +108,10 @@ int cfaiss_deserialize(const uint8_t *data, size_t len, void **out, char *err, s
 /// 64-bit checksum of a byte range (fast, non-cryptographic; detects flipped or missing bytes).
 uint64_t cfaiss_checksum(const uint8_t *data, size_t len, uint64_t seed);
 
+/// FAISS's global query count from which exact (Flat) search uses BLAS sgemm instead of a
+/// per-query scan (FAISS default 20). Returns the previous value. Process-wide; set it at start-up.
+int cfaiss_set_blas_threshold(int queries);
+
 /// Sets the OpenMP thread count of the calling thread.
 void cfaiss_set_omp_threads(int threads);
 /// OpenMP's current maximum for the calling thread.
