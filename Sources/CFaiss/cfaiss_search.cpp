@@ -9,8 +9,10 @@
 #include "cfaiss_guard.hpp"
 #include "cfaiss_internal.hpp"
 
+#include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIVF.h>
+#include <faiss/utils/distances.h>
 
 #include <algorithm>
 #include <exception>
@@ -78,6 +80,38 @@ void searchOnce(const Handle &h, int64_t nq, const float *q, int64_t k, int npro
     }
 }
 
+/// Exact top-k of one query over an explicit list of positions of an HNSW index's flat storage.
+/// Used when an allow-list is small: graph search with a restrictive selector finds few of the
+/// allowed vectors (1.7.3 only filters results, it does not widen the beam), while scoring the
+/// allowed vectors directly is exact and costs at most a tenth of a Flat scan.
+void exactSubset(const Handle &h, const float *q, int64_t k, const std::vector<int64_t> &positions,
+                 const PositionFilter &sel, float *D, faiss::Index::idx_t *I) {
+    auto *hnsw = static_cast<const faiss::IndexHNSW *>(h.index.get());
+    auto *flat = dynamic_cast<const faiss::IndexFlat *>(hnsw->storage);
+    if (!flat) throw cfaiss::InvalidArgument("HNSW storage is not flat");
+    const float *xb = flat->get_xb();
+    const bool ip = h.metric == CFAISS_METRIC_INNER_PRODUCT;
+    std::vector<std::pair<float, int64_t>> scored;
+    scored.reserve(positions.size());
+    for (int64_t p : positions) {
+        if (!sel.is_member(p)) continue;
+        const float *x = xb + (size_t)p * (size_t)h.dim;
+        float s = ip ? faiss::fvec_inner_product(q, x, (size_t)h.dim) : faiss::fvec_L2sqr(q, x, (size_t)h.dim);
+        scored.emplace_back(ip ? -s : s, p);  // ascending = best first
+    }
+    size_t m = std::min<size_t>((size_t)k, scored.size());
+    std::partial_sort(scored.begin(), scored.begin() + m, scored.end());
+    for (size_t j = 0; j < (size_t)k; j++) {
+        if (j < m) {
+            D[j] = ip ? -scored[j].first : scored[j].first;
+            I[j] = scored[j].second;
+        } else {
+            D[j] = 0;
+            I[j] = -1;
+        }
+    }
+}
+
 /// Maps positions to ids in one result row, dropping anything the filter rejects.
 void finishRow(const Handle &h, const PositionFilter *sel, int64_t k, float *D, int64_t *L) {
     int64_t w = 0;
@@ -139,12 +173,27 @@ extern "C" int cfaiss_search(void *index, int64_t nq, const float *queries, int6
         static_assert(sizeof(faiss::Index::idx_t) == sizeof(int64_t), "idx_t is 64-bit");
         auto *I = reinterpret_cast<faiss::Index::idx_t *>(labels);
 
+        // Small allow-list on HNSW: score the allowed vectors exactly instead of walking the graph.
+        std::vector<int64_t> subset;
+        bool useSubset = false;
+        if (h.kind == CFAISS_KIND_HNSW && has_allow) {
+            for (size_t p = 0; p < mask.size(); p++) {
+                if (mask[p]) subset.push_back((int64_t)p);
+            }
+            useSubset = subset.size() * 10 <= h.pos.size();
+        }
+
         if (!qexclude_offsets) {
             PositionFilter sel;
             sel.mask = needMask ? mask.data() : nullptr;
             sel.maskSize = mask.size();
             const PositionFilter *sp = needMask ? &sel : nullptr;
-            searchOnce(h, nq, queries, k, nprobe, ef_search, sp, distances, I);
+            if (useSubset) {
+                for (int64_t i = 0; i < nq; i++)
+                    exactSubset(h, queries + i * (int64_t)h.dim, k, subset, sel, distances + i * k, I + i * k);
+            } else {
+                searchOnce(h, nq, queries, k, nprobe, ef_search, sp, distances, I);
+            }
             for (int64_t i = 0; i < nq; i++) finishRow(h, sp, k, distances + i * k, labels + i * k);
             return;
         }
@@ -165,8 +214,12 @@ extern "C" int cfaiss_search(void *index, int64_t nq, const float *queries, int6
                 sel.qex = qex.data();
                 sel.nqex = qex.size();
                 const PositionFilter *sp = (needMask || !qex.empty()) ? &sel : nullptr;
-                searchOnce(h, 1, queries + i * (int64_t)h.dim, k, nprobe, ef_search, sp,
-                           distances + i * k, I + i * k);
+                if (useSubset) {
+                    exactSubset(h, queries + i * (int64_t)h.dim, k, subset, sel, distances + i * k, I + i * k);
+                } else {
+                    searchOnce(h, 1, queries + i * (int64_t)h.dim, k, nprobe, ef_search, sp,
+                               distances + i * k, I + i * k);
+                }
                 finishRow(h, sp, k, distances + i * k, labels + i * k);
             }
         };

@@ -131,19 +131,18 @@ extension IndexCatalog {
         var reason: String
         do {
             let (index, gen) = try await onQueue(buildQueue) {
-                let r = try VectorIndex.load(from: url, expectedGeneration: storeGeneration)
-                return (UncheckedBox(r.index), r.generation)
+                try VectorIndex.load(from: url, expectedGeneration: storeGeneration)
             }
-            if index.value.dim != dim {
-                reason = "its dimension is \(index.value.dim), the space has \(dim)"
-            } else if let factory, factory != index.value.factory {
-                reason = "it is \(index.value.factory), wanted \(factory)"
-            } else if let metric, metric != index.value.metric {
-                reason = "its metric is \(index.value.metric.rawValue), wanted \(metric.rawValue)"
+            if index.dim != dim {
+                reason = "its dimension is \(index.dim), the space has \(dim)"
+            } else if let factory, factory != index.factory {
+                reason = "it is \(index.factory), wanted \(factory)"
+            } else if let metric, metric != index.metric {
+                reason = "its metric is \(index.metric.rawValue), wanted \(metric.rawValue)"
             } else {
-                install(space: space, index: index.value, generation: gen)
-                log("index \(space): loaded \(index.value.count) vectors (generation \(gen))")
-                return .loaded(count: index.value.count, generation: gen)
+                install(space: space, index: index, generation: gen)
+                log("index \(space): loaded \(index.count) vectors (generation \(gen))")
+                return .loaded(count: index.count, generation: gen)
             }
         } catch let e as SearchError {
             switch e {

@@ -102,6 +102,12 @@ public final class IndexCatalog: @unchecked Sendable {
         slot(space).flatMap { s in s.withLock { s.index } }
     }
 
+    /// True while a rebuild of the space runs (its previous index, if any, keeps serving).
+    public func isRebuilding(space: String) -> Bool {
+        slot(space).map { s in s.withLock { s.rebuilding } } ?? false
+    }
+
+    /// Facts about the live index (nil when the space has none yet).
     public func info(space: String) -> IndexInfo? {
         guard let s = slot(space) else { return nil }
         let (index, generation, rebuilding) = s.withLock { (s.index, s.generation, s.rebuilding) }
@@ -209,6 +215,7 @@ public final class IndexCatalog: @unchecked Sendable {
         for space in spaces where index(for: space) != nil { try await save(space: space) }
     }
 
+    @discardableResult
     func write(space: String, generation: UInt64?, entry: JournalEntry?,
                apply: @escaping @Sendable (VectorIndex) throws -> Int) async throws -> Int {
         guard let s = slot(space) else { throw SearchError.unknownSpace(space) }

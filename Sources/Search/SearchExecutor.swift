@@ -34,7 +34,8 @@ public final class SearchExecutor: @unchecked Sendable {
         self.ompThreadsPerJob = max(0, ompThreadsPerJob ?? Self.defaultOmpThreads)
         cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
         for i in 0..<threadCount {
-            let t = Thread { [unowned self] in self.loop() }
+            // Threads keep the executor alive: it lives as long as the process (create few).
+            let t = Thread { self.loop() }
             t.name = "\(name)-\(i)"
             t.stackSize = 8 << 20
             t.start()

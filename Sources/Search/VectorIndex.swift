@@ -244,10 +244,9 @@ enum Shim {
 
     /// OpenMP threads for writes (train / add / compact): every core, since writes are exclusive
     /// (env `SEARCH_WRITER_THREADS` overrides).
-    static var writerThreads: Int32 {
-        if let v = ProcessInfo.processInfo.environment["SEARCH_WRITER_THREADS"], let n = Int32(v) { return n }
-        return Int32(max(1, ProcessInfo.processInfo.activeProcessorCount))
-    }
+    static let writerThreads: Int32 =
+        ProcessInfo.processInfo.environment["SEARCH_WRITER_THREADS"].flatMap { Int32($0) }.map { max(1, $0) }
+        ?? Int32(max(1, ProcessInfo.processInfo.activeProcessorCount))
 
     static func call(_ body: (UnsafeMutablePointer<CChar>, Int) -> Int32) throws {
         var buffer = [CChar](repeating: 0, count: errorCapacity)

@@ -58,6 +58,15 @@ import Testing
         print("HNSW32 filtered recall@10: \(rf)")
         #expect(rf >= 0.9)
 
+        // A small allow-list (2.5% of the index, e.g. "restrict to these repositories") is answered
+        // exactly: same ids as Flat under the same filter.
+        let few = stride(from: 7, to: 20_000, by: 40).map { ids[$0] }
+        let smallFilter = SearchFilter(allowOnly: few, excludePerQuery: (0..<200).map { [few[$0]] })
+        let smallHNSW = try hnsw.search(queries: queries, k: 10, filter: smallFilter)
+        let smallFlat = try flat.search(queries: queries, k: 10, filter: smallFilter)
+        #expect(smallHNSW.map { $0.map(\.id) } == smallFlat.map { $0.map(\.id) })
+        for (a, b) in zip(smallHNSW.joined(), smallFlat.joined()) { #expect(abs(a.score - b.score) < 1e-4) }
+
         // Deletes: tombstoned ids never come back; compaction keeps the rest searchable.
         let gone = Array(ids[0..<12_000])
         #expect(try hnsw.remove(ids: gone) == 12_000)  // > half: compacts
@@ -69,16 +78,16 @@ import Testing
         try flat.remove(ids: gone)
         #expect(Self.recall(after, try flat.search(queries: queries, k: 10), k: 10) >= 0.95)
         // Fewer deletions stay as tombstones and are filtered.
-        let few = Array(ids[12_000..<12_100])
-        try hnsw.remove(ids: few)
+        let dead = Array(ids[12_000..<12_100])
+        try hnsw.remove(ids: dead)
         #expect(hnsw.tombstones == 100)
-        let fewSet = Set(few)
-        #expect(try hnsw.search(queries: queries, k: 50).allSatisfy { $0.allSatisfy { !fewSet.contains($0.id) } })
+        let deadSet = Set(dead)
+        #expect(try hnsw.search(queries: queries, k: 50).allSatisfy { $0.allSatisfy { !deadSet.contains($0.id) } })
         // Re-adding a tombstoned id makes it live again, exactly once.
-        try hnsw.add(ids: [few[0]], vectors: Array(base[(12_000 * 384)..<(12_001 * 384)]))
+        try hnsw.add(ids: [dead[0]], vectors: Array(base[(12_000 * 384)..<(12_001 * 384)]))
         let selfHit = try hnsw.search(queries: Array(base[(12_000 * 384)..<(12_001 * 384)]), k: 5)[0]
-        #expect(selfHit.first?.id == few[0])
-        #expect(selfHit.filter { $0.id == few[0] }.count == 1)
+        #expect(selfHit.first?.id == dead[0])
+        #expect(selfHit.filter { $0.id == dead[0] }.count == 1)
     }
 
     static let mid: (base: [Float], queries: [Float]) = {
