@@ -20,12 +20,14 @@ struct Ingest: AsyncParsableCommand {
     @Option(help: "Repository name (default: the directory's name).") var repo: String?
     @Flag(help: "Skip git history.") var noHistory = false
     @Option(help: "Directory names never entered (comma-separated), e.g. test,tests.") var skipDirs: String?
+    @Flag(help: "Make every top-level package or module its own repository (NAME/pkg), e.g. for the standard library.") var splitTopLevel = false
     @Flag(help: "Return after queueing instead of following the job.") var noWait = false
 
     func run() async throws {
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
         var params: [String: JSONValue] = ["path": .string(absolute), "history": .bool(!noHistory)]
         if let repo { params["name"] = .string(repo) }
+        if splitTopLevel { params["split"] = "top_level" }
         if let skipDirs { params["skip_dirs"] = .array(skipDirs.split(separator: ",").map { .string(String($0)) }) }
         let c = server.client
         let job = try await c.request("POST", "/v1/repos", json: .object(params))

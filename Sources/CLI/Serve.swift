@@ -40,14 +40,19 @@ struct Serve: AsyncParsableCommand {
         config.readTimeout = readTimeout
         config.logLevel = level
         let store = try SQLiteStore(directory: data.url)
+        let logger = QuietLogger(level: level)
+        let search = SearchService(store: store, dataDirectory: data.url) { logger.info($0) }
         let runner = JobRunner(store: store, dataDirectory: data.url, workers: workers)
-        JobTypes.registerAll(on: runner)
-        let context = ServiceContext(store: store, config: config, dataDirectory: data.url, jobs: runner)
+        JobTypes.registerAll(on: runner) { space, batch, generation in
+            try await search.afterWrite(space: space, batch: batch, generation: generation)
+        }
+        let context = ServiceContext(store: store, config: config, dataDirectory: data.url, jobs: runner, search: search)
         let server = try APIServer(context: context)
         server.add(routes: APIServer.allRoutes(context))
 
         runner.start()
         let task = Task { try await server.run() }
+        Task { await search.warmUp() }  // load or rebuild indexes in the background; searches wait for theirs
         try await server.waitUntilListening()
         let bound = await server.port() ?? port
         Console.line("swejepa \(swejepaVersion) listening on http://\(host):\(bound) (data: \(data.url.path), store: sqlite)")
@@ -57,6 +62,7 @@ struct Serve: AsyncParsableCommand {
                 Console.line("stopping…")
                 await server.stop(timeout: 10)
                 await runner.stop()
+                await search.stop()
             }
         }
         signal(SIGINT, SIG_IGN)

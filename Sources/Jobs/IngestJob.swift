@@ -3,7 +3,7 @@ import Corpus
 import Foundation
 import Store
 
-/// `ingest {path, name?, history?, skip_dirs?}` (`skip_dirs`: directory names never entered, e.g. `["test", "tests"]`): scans a directory of Python code, stores every function with its
+/// `ingest {path, name?, history?, skip_dirs?, split?}` (`skip_dirs`: directory names never entered, e.g. `["test", "tests"]`): scans a directory of Python code, stores every function with its
 /// static properties and (for a git repository) its history, and removes functions that vanished.
 /// Re-ingesting is incremental: unchanged functions keep their rows and embeddings; changed ones have
 /// their embeddings marked stale.
@@ -20,6 +20,9 @@ public enum IngestJob {
         }
         if let skip = p["skip_dirs"], skip.arrayValue?.allSatisfy({ $0.stringValue != nil }) != true {
             throw APIError.badRequest("'skip_dirs' must be a list of directory names", code: "invalid_parameter")
+        }
+        if let split = p["split"], split.stringValue != "top_level" && split.stringValue != "none" {
+            throw APIError.badRequest("'split' must be \"none\" or \"top_level\"", code: "invalid_parameter")
         }
         if let name = p["name"], name.stringValue?.isEmpty ?? true {
             throw APIError.badRequest("'name' must be a non-empty string", code: "invalid_parameter")
@@ -58,9 +61,20 @@ public enum IngestJob {
         }
         try ctx.checkCancelled()
 
-        try await ctx.store.setRepositoryPath(name: name, path: root.path)
+        // `split: "top_level"`: every top-level package or module becomes its own repository
+        // (`NAME/json`, `NAME/asyncio`, …), so that a single tree like the standard library can be
+        // split and grouped by repository for training and probes.
+        let perTopLevel = ctx.params["split"]?.stringValue == "top_level"
+        func repoName(_ path: String) -> String {
+            guard perTopLevel, let first = path.split(separator: "/").first else { return name }
+            let top = first.hasSuffix(".py") ? String(first.dropLast(3)) : String(first)
+            return "\(name)/\(top)"
+        }
+        for repo in Set(scan.functions.map { repoName($0.path) }).sorted() {
+            try await ctx.store.setRepositoryPath(name: repo, path: perTopLevel ? root.appendingPathComponent(String(repo.dropFirst(name.count + 1))).path : root.path)
+        }
         var keep = [Int64](), created = 0, updated = 0, unchanged = 0
-        let items = scan.functions.enumerated().map { i, f in input(f, repo: name, history: history, index: i) }
+        let items = scan.functions.enumerated().map { i, f in input(f, repo: repoName(f.path), history: history, index: i) }
         for start in stride(from: 0, to: items.count, by: batchSize) {
             try ctx.checkCancelled()
             let batch = Array(items[start..<min(items.count, start + batchSize)])
@@ -70,7 +84,8 @@ public enum IngestJob {
             let done = start + batch.count
             await ctx.progress(0.5 + 0.5 * Double(done) / Double(max(1, items.count)), "stored \(done)/\(items.count) functions")
         }
-        let removed = try await ctx.store.pruneFunctions(repo: name, keep: keep)
+        var removed = 0
+        for repo in Set(items.map(\.repo)).union([name]) { removed += try await ctx.store.pruneFunctions(repo: repo, keep: keep) }
         let seconds = Date().timeIntervalSince(started)
         await ctx.log(String(format: "stored: %d new, %d changed, %d unchanged, %d removed in %.1f s", created, updated, unchanged, removed, seconds))
         return [

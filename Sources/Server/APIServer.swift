@@ -15,10 +15,14 @@ public struct ServiceContext: Sendable {
     public var version: String
     /// The job runner whose types `/v1/jobs` accepts (nil: no job routes).
     public var jobs: JobRunner?
+    /// FAISS indexes per space (nil: no search routes).
+    public var search: SearchService?
 
-    public init(store: any Store, config: ServerConfig, dataDirectory: URL, jobs: JobRunner? = nil, version: String = swejepaVersion) {
+    public init(store: any Store, config: ServerConfig, dataDirectory: URL, jobs: JobRunner? = nil,
+                search: SearchService? = nil, version: String = swejepaVersion) {
         self.store = store
         self.jobs = jobs
+        self.search = search
         self.config = config
         self.metrics = Metrics()
         self.logger = QuietLogger(level: config.logLevel)

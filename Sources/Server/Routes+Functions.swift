@@ -7,7 +7,7 @@ extension APIServer {
     public static let maxFunctionBatch = 10_000
 
     /// Batch upsert, get, list with cursor, delete.
-    public static func functionRoutes(_ ctx: ServiceContext) -> [Route] {
+    public static func functionRoutes(_ ctx: ServiceContext, afterDelete: (@Sendable (Int64) async -> Void)? = nil) -> [Route] {
         [
             Route("POST", "/v1/functions") { req in
                 struct Batch: Decodable { var functions: [FunctionInput] }
@@ -58,6 +58,7 @@ extension APIServer {
                 guard try await ctx.store.deleteFunction(id: id) else {
                     throw APIError.notFound("function \(id) does not exist", code: "unknown_function")
                 }
+                await afterDelete?(id)
                 return HTTPResponse(statusCode: .noContent)
             },
         ]

@@ -170,3 +170,7 @@ public struct StoreStats: Codable, Sendable, Equatable {
         case duplicateGroups = "duplicate_groups", databaseBytes = "database_bytes"
     }
 }
+
+/// The same as `VectorBatch`, for modules that also import `Search` (which has a `VectorBatch` of its own;
+/// `Store.VectorBatch` would name the protocol's member, not this module's type).
+public typealias StoredVectors = VectorBatch

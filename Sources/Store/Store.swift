@@ -8,7 +8,7 @@ import Foundation
 /// let store = try SQLiteStore(directory: dataDir)
 /// let summary = try await store.upsertFunctions([input])
 /// ```
-public protocol Store: JobStore, CorpusStore, Sendable {
+public protocol Store: JobStore, CorpusStore, AnalysisStore, Sendable {
     // Functions
     func upsertFunctions(_ items: [FunctionInput]) async throws -> UpsertSummary
     func function(id: Int64) async throws -> FunctionRecord?
@@ -59,6 +59,10 @@ public protocol CorpusStore: Sendable {
     func functionsMissingVectors(spaces: [String], repo: String?) async throws -> [Int64]
     /// Signature and body of functions, in the order of `ids` (unknown ids are skipped).
     func functionTexts(ids: [Int64]) async throws -> [(id: Int64, signature: String, body: String)]
+    /// Ids of every function in these repositories.
+    func functionIDs(repos: [String]) async throws -> [Int64]
+    /// Ids of every function sharing each of these body hashes (duplicate groups).
+    func functionIDs(bodyHashes: [String]) async throws -> [String: [Int64]]
     /// Repository and duplicate-group key (body hash) of functions, and their properties.
     func functionFacts(ids: [Int64]) async throws -> [Int64: FunctionFacts]
 }

@@ -1,0 +1,214 @@
+import Core
+import Foundation
+import Search
+import Store
+
+/// Keeps one FAISS index per vector space in step with the store and answers searches.
+///
+/// The store is the truth: an index is loaded from its file only when the file is intact and stamped
+/// with the space's current write generation; otherwise it is rebuilt from the stored vectors.
+/// Writes through the API or jobs update the live index incrementally (and bump its generation);
+/// anything else that moved the generation (cascading deletes, another process) is caught before the
+/// next search, which rebuilds first.
+///
+/// ```swift
+/// let search = SearchService(store: store, dataDirectory: dir)
+/// await search.warmUp()                       // at start: load or rebuild every space's index
+/// let hits = try await search.search(space: "m.L3.body_mean", queries: q, k: 10)
+/// ```
+public final class SearchService: @unchecked Sendable {
+    public let store: any Store
+    public let catalog: IndexCatalog
+    let log: @Sendable (String) -> Void
+    private let lock = NSLock()
+    private var dirty = Set<String>()
+    private var saver: Task<Void, Never>?
+
+    public init(store: any Store, dataDirectory: URL, log: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.store = store
+        self.log = log
+        catalog = IndexCatalog(directory: dataDirectory.appendingPathComponent("indexes"), log: log)
+    }
+
+    static func metric(_ m: Core.Metric) -> Search.Metric {
+        switch m {
+        case .cosine: .cosine
+        case .ip: .innerProduct
+        case .l2: .l2
+        }
+    }
+
+    /// Spaces with one vector per function can be indexed; token spaces cannot.
+    static func indexable(_ s: SpaceRecord) -> Bool { !s.kind.isTokens }
+
+    func source(_ space: String) -> IndexCatalog.VectorSource {
+        let store = self.store
+        return {
+            AsyncThrowingStream { cont in
+                let task = Task {
+                    do {
+                        let all = try await store.vectors(space: space, ids: nil)
+                        let dim = all.ids.isEmpty ? 0 : all.values.count / all.ids.count
+                        let chunk = 8_192
+                        for start in stride(from: 0, to: all.ids.count, by: chunk) {
+                            let end = min(all.ids.count, start + chunk)
+                            cont.yield(Search.VectorBatch(ids: Array(all.ids[start..<end]),
+                                                          vectors: Array(all.values[(start * dim)..<(end * dim)])))
+                        }
+                        cont.finish()
+                    } catch { cont.finish(throwing: error) }
+                }
+                cont.onTermination = { _ in task.cancel() }
+            }
+        }
+    }
+
+    /// Loads or rebuilds the index of `space` so it matches the store's generation.
+    @discardableResult
+    public func ensureFresh(_ space: SpaceRecord) async throws -> Bool {
+        guard Self.indexable(space) else { return false }
+        if let info = catalog.info(space: space.name), info.generation == UInt64(space.generation),
+           info.factory.string == space.indexFactory, !info.rebuilding {
+            return false
+        }
+        let factory = try IndexFactory(space.indexFactory)
+        let started = Date()
+        let result = try await catalog.ensureFresh(space: space.name, storeGeneration: UInt64(space.generation), factory: factory,
+                                                   metric: Self.metric(space.metric), dim: space.dim, expectedCount: space.count,
+                                                   source: source(space.name))
+        if case .rebuilt(let reason, let count) = result {
+            log(String(format: "index %@: rebuilt %d vectors (%@) in %.1f s", space.name, count, reason, Date().timeIntervalSince(started)))
+        }
+        return true
+    }
+
+    /// At start: every indexable space loaded or rebuilt (errors are logged; searches retry).
+    public func warmUp() async {
+        guard let spaces = try? await store.spaces() else { return }
+        for s in spaces where Self.indexable(s) && s.count > 0 {
+            do { try await ensureFresh(s) } catch { log("index \(s.name): \(error)") }
+        }
+        startSaver()
+    }
+
+    /// Called after vectors were stored: the live index follows without a rebuild when it was current.
+    public func afterWrite(space name: String, batch: StoredVectors, generation: Int64) async throws {
+        guard let space = try await store.space(named: name), Self.indexable(space) else { return }
+        let info = catalog.info(space: name)
+        if let info, info.generation + 1 == UInt64(generation), !info.rebuilding {
+            try await catalog.add(space: name, ids: batch.ids, vectors: batch.values, generation: UInt64(generation))
+        } else if info == nil, space.count == batch.ids.count, IndexFactoryKind.trainsNothing(space.indexFactory) {
+            try catalog.create(space: name, factory: try IndexFactory(space.indexFactory), metric: Self.metric(space.metric),
+                               dim: space.dim, generation: UInt64(generation) - 1)
+            try await catalog.add(space: name, ids: batch.ids, vectors: batch.values, generation: UInt64(generation))
+        } else {
+            // Out of step (or an index that must be trained): rebuild from the store.
+            try await ensureFresh(space)
+        }
+        markDirty(name)
+    }
+
+    /// Drops a space's index and file.
+    public func drop(space: String) { catalog.drop(space: space) }
+
+    /// Rebuilds a space's index with another factory / metric; the old one serves until the swap.
+    public func reindex(space name: String, factory: String, metric: Core.Metric) async throws -> IndexInfo {
+        guard let space = try await store.space(named: name) else {
+            throw APIError.notFound("space '\(name)' does not exist", code: "unknown_space")
+        }
+        guard Self.indexable(space) else {
+            throw APIError.badRequest("'\(name)' is a token space; index a mean space", code: "not_indexable")
+        }
+        let f: IndexFactory
+        do { f = try IndexFactory(factory) } catch { throw Self.apiError(error) }
+        let info: IndexInfo
+        do {
+            info = try await catalog.rebuild(space: name, factory: f, metric: Self.metric(metric), dim: space.dim,
+                                             generation: UInt64(space.generation), expectedCount: space.count, source: source(name))
+        } catch { throw Self.apiError(error) }
+        try await store.setIndexFactory(space: name, factory: f.string, metric: metric)
+        return info
+    }
+
+    /// Searches `queries` (row-major, n × dim) in a space, bringing its index up to date first.
+    public func search(space: SpaceRecord, queries: [Float], k: Int, params: SearchParams, filter: SearchFilter) async throws -> [[Hit]] {
+        do {
+            try await ensureFresh(space)
+            return try await catalog.search(space: space.name, queries: queries, k: k, params: params, filter: filter)
+        } catch { throw Self.apiError(error) }
+    }
+
+    /// FAISS and search errors as client errors where the client caused them.
+    static func apiError(_ error: any Error) -> any Error {
+        guard let e = error as? SearchError else { return error }
+        switch e {
+        case .unknownSpace(let s): return APIError.notFound("space '\(s)' has no vectors to search", code: "unknown_space")
+        case .rebuildInProgress: return APIError(status: 409, code: "rebuild_in_progress", message: e.description)
+        case .kOutOfRange: return APIError.badRequest(e.description, code: "invalid_k")
+        case .dimensionMismatch, .shapeMismatch: return APIError.badRequest(e.description, code: "wrong_dimension")
+        case .nonFinite: return APIError.badRequest(e.description, code: "non_finite")
+        case .invalidFactory, .faissRejected, .notEnoughTrainingVectors, .notTrained:
+            return APIError.unprocessable(e.description, code: "invalid_index")
+        case .invalidMetric, .invalidParameter: return APIError.badRequest(e.description, code: "invalid_parameter")
+        default: return error
+        }
+    }
+
+    // MARK: - Persistence
+
+    private func markDirty(_ space: String) {
+        lock.lock(); dirty.insert(space); lock.unlock()
+    }
+
+    /// Saves changed indexes every few seconds (the store stays the truth: a lost save only means a rebuild).
+    func startSaver() {
+        lock.lock(); defer { lock.unlock() }
+        guard saver == nil else { return }
+        saver = Task.detached { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: 5_000_000_000)
+                await self?.saveDirty()
+            }
+        }
+    }
+
+    private func takeDirty() -> Set<String> {
+        lock.withLock {
+            let spaces = dirty
+            dirty.removeAll()
+            return spaces
+        }
+    }
+
+    public func saveDirty() async {
+        for s in takeDirty() { _ = try? await catalog.save(space: s) }
+    }
+
+    public func stop() async {
+        let t: Task<Void, Never>? = lock.withLock { let t = saver; saver = nil; return t }
+        t?.cancel()
+        await saveDirty()
+    }
+}
+
+enum IndexFactoryKind {
+    /// Flat and HNSW start empty; IVF must be trained on data first.
+    static func trainsNothing(_ factory: String) -> Bool {
+        (try? IndexFactory(factory))?.minimumTrainingVectors == 0
+    }
+}
+
+extension SearchService {
+    /// After a function was deleted (its vectors went by cascade, each moving its space's generation
+    /// by one): remove it from live indexes that were current; others rebuild before their next search.
+    public func afterDelete(function id: Int64) async {
+        guard let spaces = try? await store.spaces() else { return }
+        for s in spaces where Self.indexable(s) {
+            guard let info = catalog.info(space: s.name), !info.rebuilding else { continue }
+            if info.generation + 1 == UInt64(s.generation) {
+                _ = try? await catalog.remove(space: s.name, ids: [id], generation: UInt64(s.generation))
+                markDirty(s.name)
+            }
+        }
+    }
+}
