@@ -32,16 +32,14 @@ build: deps
 	$(SWIFT) build
 
 release: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --product swejepa
 
 test: setup
 	$(SWIFT) build --build-tests
 	SWEJEPA_MODEL_DIR=$(CURDIR)/$(MODEL_DIR) $(SWIFT) test --skip-build
 
 run: setup release
-	@mkdir -p $(DATA)/models
-	@[ -d $(DATA)/models/all-MiniLM-L6-v2 ] || cp -r $(MODEL_DIR) $(DATA)/models/
-	.build/release/swejepa serve --data $(DATA) --port $(PORT)
+	DATA=$(DATA) PORT=$(PORT) bash scripts/run.sh
 
 clean:
 	rm -rf .build

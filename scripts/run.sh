@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# `make run`: the main job on the embedded default store.
+# Starts `swejepa serve` on DATA (./data), then runs the SWE-JEPA loop on the Python standard library
+# found on this machine: ingest (every top-level package its own repository, test dirs skipped) →
+# embed with the default teacher at layer 3 (all four kinds) → probes → students. Each step is a job
+# followed with a progress bar; all of them are resumable, so a second `make run` only does what is
+# missing. The server keeps running afterwards (Ctrl-C stops it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA=${DATA:-./data}
+PORT=${PORT:-8080}
+LAYER=${LAYER:-3}
+bin=.build/release/swejepa
+server="http://127.0.0.1:$PORT"
+mkdir -p "$DATA/models"
+[ -d "$DATA/models/all-MiniLM-L6-v2" ] || cp -r .cache/models/all-MiniLM-L6-v2 "$DATA/models/"
+
+"$bin" serve --data "$DATA" --port "$PORT" &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' INT TERM
+for _ in $(seq 100); do curl -fs "$server/healthz" >/dev/null && break; sleep 0.1; done
+echo "dashboard: $server/   API: $server/v1/…   metrics: $server/metrics"
+
+stdlib=$(python3 -c "import sysconfig; print(sysconfig.get_paths()['stdlib'])")
+space="all-MiniLM-L6-v2.L$LAYER"
+step() { echo; echo "== $*"; }
+
+step "ingest $stdlib"
+"$bin" ingest "$stdlib" --repo stdlib --split-top-level --skip-dirs test,tests,idle_test --server "$server"
+step "embed: teacher layer $LAYER, kinds sig_tokens sig_mean body_mean body_only_mean"
+"$bin" embed --layers "$LAYER" --server "$server"
+if "$bin" help probe >/dev/null 2>&1; then
+  step "probes of $space.body_mean (grouped by repository)"
+  "$bin" probe --space "$space.body_mean" --targets loc,cyclomatic_complexity,return_category --server "$server" || true
+fi
+if "$bin" help train >/dev/null 2>&1; then
+  step "student: sig_predictor + InfoNCE, $space.sig_tokens → $space.body_mean"
+  "$bin" train --input-space "$space.sig_tokens" --target-space "$space.body_mean" --model sig_predictor --loss infonce \
+    --server "$server" || true
+fi
+echo
+echo "done; the server is still running at $server (Ctrl-C to stop)"
+wait $pid
