@@ -127,6 +127,7 @@ extension IndexCatalog {
                             source: @escaping VectorSource,
                             progress: (@Sendable (RebuildProgress) -> Void)? = nil) async throws -> Freshness {
         let url = fileURL(for: space)
+        removeTemporaryFiles(for: url)
         let header = try? VectorIndex.readHeader(at: url)
         var reason: String
         do {
@@ -156,6 +157,16 @@ extension IndexCatalog {
             space: space, factory: factory ?? header?.factory ?? .flat, metric: metric ?? header?.metric ?? .cosine,
             dim: dim, generation: storeGeneration, expectedCount: expectedCount, source: source, progress: progress)
         return .rebuilt(reason: reason, count: info.count)
+    }
+
+    /// Deletes `.<name>.tmp-*` files a crash (kill -9 mid-write) left next to an index file.
+    func removeTemporaryFiles(for url: URL) {
+        let dir = url.deletingLastPathComponent()
+        let prefix = ".\(url.lastPathComponent).tmp-"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return }
+        for name in names where name.hasPrefix(prefix) {
+            try? FileManager.default.removeItem(at: dir.appendingPathComponent(name))
+        }
     }
 
     /// Uniform sample (reservoir) of `size` vectors from one pass over `source`.

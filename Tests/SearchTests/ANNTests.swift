@@ -115,7 +115,8 @@ import Testing
             for (x, y) in zip(a, e) { #expect(abs(x.score - y.score) <= 1e-3 * max(1, abs(y.score))) }
         }
         let one = try ivf.search(queries: queries, k: 10, params: SearchParams(nprobe: 1))
-        #expect(Self.recall(one, exact, k: 10) < Self.recall(all, exact, k: 10) + 1e-9)
+        // nprobe is honoured per search: one list misses neighbours that all lists find.
+        #expect(Self.recall(one, exact, k: 10) < Self.recall(all, exact, k: 10))
         // Filters and removal on IVF.
         let filter = SearchFilter(exclude: exact.flatMap { $0.prefix(3).map(\.id) })
         let f = try ivf.search(queries: queries, k: 10, params: SearchParams(nprobe: 32), filter: filter)

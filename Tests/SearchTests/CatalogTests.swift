@@ -39,12 +39,16 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: catalog.fileURL(for: "a/b").path))
         let before = try await catalog.search(space: "a/b", queries: queries, k: 5)
 
-        // "Restart" at the same generation: loaded, same answers.
+        // "Restart" at the same generation: loaded, same answers. A half-written temporary file
+        // (what kill -9 during a save leaves) is ignored and cleaned up.
+        let leftover = dir.appendingPathComponent(".\(catalog.fileURL(for: "a/b").lastPathComponent).tmp-999-1")
+        try Data(repeating: 7, count: 1000).write(to: leftover)
         let again = IndexCatalog(directory: dir)
         #expect(try await again.ensureFresh(space: "a/b", storeGeneration: 3, dim: dim, source: source([], []))
             == .loaded(count: 4_000, generation: 3))
         #expect(try await again.search(space: "a/b", queries: queries, k: 5) == before)
         #expect(again.info(space: "a/b")?.factory == .hnsw32)
+        #expect(!FileManager.default.fileExists(atPath: leftover.path))
 
         // The store moved on (e.g. kill -9 after a store write, before the index was saved): rebuild,
         // keeping the file's factory.
