@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "TeacherTests", dependencies: ["Teacher", "Tensor", "Core"], path: "Tests/TeacherTests", exclude: ["Fixtures"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Tensor", "Core"], path: "Tests/AnalysisTests", exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Tensor", "Core"], path: "Tests/TrainingTests", exclude: ["Fixtures"]),
-        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Store", "Core"], path: "Tests/JobsTests"),
+        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Store", "Core", "Teacher", "Analysis", "Training", "Search"], path: "Tests/JobsTests"),
         .testTarget(name: "ServerTests", dependencies: [
             "Server", "Store", "Core", "Jobs",
             .product(name: "FlyingFox", package: "FlyingFox"),
