@@ -7,6 +7,7 @@ import FoundationNetworking
 import Glibc
 #endif
 @testable import Server
+import Jobs
 import Store
 
 /// A real server on an ephemeral loopback port over a real SQLite file.
@@ -15,6 +16,7 @@ final class LiveServer: @unchecked Sendable {
     let server: APIServer
     let port: UInt16
     let task: Task<Void, any Error>
+    let search: SearchService
     var base: String { "http://127.0.0.1:\(port)" }
 
     init(dir: URL? = nil, configure: (inout ServerConfig) -> Void = { _ in }) async throws {
@@ -23,7 +25,9 @@ final class LiveServer: @unchecked Sendable {
         config.port = 0
         configure(&config)
         let store = try SQLiteStore(directory: self.dir)
-        let ctx = ServiceContext(store: store, config: config, dataDirectory: self.dir)
+        let search = SearchService(store: store, dataDirectory: self.dir)
+        self.search = search
+        let ctx = ServiceContext(store: store, config: config, dataDirectory: self.dir, search: search)
         server = try APIServer(context: ctx)
         server.add(routes: APIServer.allRoutes(ctx))
         let s = server
@@ -33,6 +37,7 @@ final class LiveServer: @unchecked Sendable {
     }
 
     func stop() async {
+        await search.stop()
         await server.stop(timeout: 2)
         task.cancel()
     }
@@ -99,4 +104,12 @@ final class RawClient {
             out.append(contentsOf: buf[0..<n])
         }
     }
+}
+
+/// The built `swejepa` executable (tests run after `swift build --build-tests`), or `SWEJEPA_BIN`.
+func swejepaExecutable() -> URL? {
+    if let env = ProcessInfo.processInfo.environment["SWEJEPA_BIN"] { return URL(fileURLWithPath: env) }
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    return ["debug", "release"].map { root.appendingPathComponent(".build/\($0)/swejepa") }
+        .first { FileManager.default.isExecutableFile(atPath: $0.path) }
 }
