@@ -7,5 +7,7 @@ public enum JobTypes {
         DiagnosticJobs.register(on: runner)
         IngestJob.register(on: runner)
         EmbedJob.register(on: runner, afterWrite: afterWrite)
+        AnalysisJobs.register(on: runner)
+        TrainJob.register(on: runner, afterWrite: afterWrite)
     }
 }

@@ -1,0 +1,99 @@
+import Core
+import Foundation
+
+extension SQLiteStore: AnalysisStore {
+    static let probeColumns = "id, job_id, space, target, task, metric, mean, std, group_by, result, created_at"
+
+    static func probeRecord(_ r: SQLRow) -> ProbeRecord {
+        ProbeRecord(id: r.int(0), jobID: r.isNull(1) ? nil : r.int(1), space: r.text(2), target: r.text(3),
+                    task: r.text(4), metric: r.text(5), mean: r.double(6), std: r.double(7), groupBy: r.text(8),
+                    result: JSONValue.parse(r.text(9)) ?? .null, createdAt: r.double(10))
+    }
+
+    public func addProbeResult(_ input: ProbeRecordInput) async throws -> ProbeRecord {
+        guard input.mean.isFinite, input.std.isFinite else {
+            throw APIError.unprocessable("probe result for '\(input.target)' has a non-finite score", code: "invalid_probe_result")
+        }
+        return try await write { db in
+            try db.run("""
+                INSERT INTO probe_results(job_id, space, target, task, metric, mean, std, group_by, result, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, [input.jobID.map(SQLValue.int) ?? .null, .text(input.space), .text(input.target), .text(input.task),
+                      .text(input.metric), .double(input.mean), .double(input.std), .text(input.groupBy),
+                      .text(input.result.jsonString()), .double(Self.now)])
+            return try db.first("SELECT \(Self.probeColumns) FROM probe_results WHERE id = ?", [.int(db.lastInsertRowID)], Self.probeRecord)!
+        }
+    }
+
+    public func probeResults(_ query: ProbeQuery) async throws -> [ProbeRecord] {
+        try await read { db in
+            var sql = "SELECT \(Self.probeColumns) FROM probe_results WHERE 1 = 1"
+            var args = [SQLValue]()
+            if let s = query.space { sql += " AND space = ?"; args.append(.text(s)) }
+            if let t = query.target { sql += " AND target = ?"; args.append(.text(t)) }
+            if let j = query.jobID { sql += " AND job_id = ?"; args.append(.int(j)) }
+            sql += " ORDER BY id DESC LIMIT ?"
+            args.append(.int(Int64(max(0, query.limit))))
+            return try db.all(sql, args, Self.probeRecord)
+        }
+    }
+
+    public func replaceNeighbours(run: NeighbourRun, _ rows: [NeighbourRow]) async throws {
+        for row in rows where !row.score.isFinite || row.rank < 0 {
+            throw APIError.unprocessable("neighbour row of function \(row.functionID) rank \(row.rank) has score \(row.score)",
+                                         code: "invalid_neighbours")
+        }
+        try await write { db in
+            guard try db.first("SELECT 1 FROM spaces WHERE name = ?", [.text(run.space)], { $0.int(0) }) != nil else {
+                throw APIError.notFound("space '\(run.space)' does not exist", code: "unknown_space")
+            }
+            try db.run("DELETE FROM neighbours WHERE space = ?", [.text(run.space)])
+            try db.run("""
+                INSERT INTO neighbour_runs(space, job_id, k, exclude, functions, created_at) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT(space) DO UPDATE SET job_id = excluded.job_id, k = excluded.k, exclude = excluded.exclude,
+                    functions = excluded.functions, created_at = excluded.created_at
+                """, [.text(run.space), run.jobID.map(SQLValue.int) ?? .null, .int(Int64(run.k)), .text(run.exclude),
+                      .int(Int64(run.functions)), .double(run.createdAt)])
+            do {
+                for r in rows {
+                    try db.run("INSERT INTO neighbours(space, function_id, rank, neighbour_id, score) VALUES (?, ?, ?, ?, ?)",
+                               [.text(run.space), .int(r.functionID), .int(Int64(r.rank)), .int(r.neighbourID), .double(r.score)])
+                }
+            } catch let e as SQLiteError where e.isConstraint {
+                throw APIError.conflict("neighbour rows of '\(run.space)' name a function that does not exist or repeat a (function, rank): \(e.message)",
+                                        code: "invalid_neighbours")
+            }
+        }
+    }
+
+    public func neighbourRun(space: String) async throws -> NeighbourRun? {
+        try await read { db in
+            try db.first("SELECT space, job_id, k, exclude, functions, created_at FROM neighbour_runs WHERE space = ?", [.text(space)]) {
+                NeighbourRun(space: $0.text(0), jobID: $0.isNull(1) ? nil : $0.int(1), k: Int($0.int(2)), exclude: $0.text(3),
+                             functions: Int($0.int(4)), createdAt: $0.double(5))
+            }
+        }
+    }
+
+    static func neighbourRow(_ r: SQLRow) -> NeighbourRow {
+        NeighbourRow(functionID: r.int(0), rank: Int(r.int(1)), neighbourID: r.int(2), score: r.double(3))
+    }
+
+    public func neighbours(space: String, functionID: Int64) async throws -> [NeighbourRow] {
+        try await read { db in
+            try db.all("SELECT function_id, rank, neighbour_id, score FROM neighbours WHERE space = ? AND function_id = ? ORDER BY rank",
+                       [.text(space), .int(functionID)], Self.neighbourRow)
+        }
+    }
+
+    public func neighbours(space: String, after: Int64?, limit: Int) async throws -> [NeighbourRow] {
+        try await read { db in
+            try db.all("""
+                SELECT function_id, rank, neighbour_id, score FROM neighbours
+                WHERE space = ? AND function_id IN (
+                    SELECT DISTINCT function_id FROM neighbours WHERE space = ? AND function_id > ? ORDER BY function_id LIMIT ?)
+                ORDER BY function_id, rank
+                """, [.text(space), .text(space), .int(after ?? Int64.min), .int(Int64(max(0, limit)))], Self.neighbourRow)
+        }
+    }
+}
