@@ -8,6 +8,5 @@ public enum JobTypes {
         IngestJob.register(on: runner)
         EmbedJob.register(on: runner, afterWrite: afterWrite)
         AnalysisJobs.register(on: runner)
-        TrainJob.register(on: runner, afterWrite: afterWrite)
     }
 }
