@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-Haswell}"
-swift build -c release >/dev/null
+swift build -c release --product swejepa >/dev/null
+swift build -c release --product Bench >/dev/null
 out=docs/benchmarks.md
 tmp=$(mktemp)
 {
@@ -19,9 +20,13 @@ tmp=$(mktemp)
   echo
   .build/release/Bench sgemm
   echo
-  for section in ${SECTIONS:-http corpus search teacher training}; do
-    if [ -x "scripts/bench/$section.sh" ] || [ -f "scripts/bench/$section.sh" ]; then
-      bash "scripts/bench/$section.sh" || echo "_section $section failed_"
+  work=${BENCH_WORK:-/tmp/swejepa-bench}
+  mkdir -p "$work"
+  for section in ${SECTIONS:-http corpus search search_http teacher training}; do
+    args=()
+    [ "$section" = search ] && args=(--write-vectors "$work/vectors.npy" --json "$work/search.json")
+    if [ -f "scripts/bench/$section.sh" ]; then
+      bash "scripts/bench/$section.sh" "${args[@]}" || echo "_section $section failed_"
     fi
   done
 } | tee "$tmp"
