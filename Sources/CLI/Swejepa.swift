@@ -15,7 +15,7 @@ struct Swejepa: AsyncParsableCommand {
             (--server, default http://127.0.0.1:8080) or, where they say so, directly on a data directory.
             """,
         version: swejepaVersion,
-        subcommands: [Serve.self, Worker.self, Ingest.self, Embed.self, JobsCommand.self]
+        subcommands: [Serve.self, Worker.self, Ingest.self, Embed.self, Train.self, JobsCommand.self]
     )
 }
 

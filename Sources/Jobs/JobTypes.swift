@@ -8,5 +8,6 @@ public enum JobTypes {
         IngestJob.register(on: runner)
         EmbedJob.register(on: runner, afterWrite: afterWrite)
         AnalysisJobs.register(on: runner)
+        TrainJob.register(on: runner, afterWrite: afterWrite)
     }
 }

@@ -1,0 +1,96 @@
+import ArgumentParser
+import Core
+import Foundation
+
+struct Train: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a student (signature → body embedding) on a running server and print its test metrics.",
+        discussion: """
+            Submits a `train` job: the student learns to predict the target space (e.g. body_mean) from the
+            input space (sig_tokens for sig_predictor, sig_mean or sig_tokens for mlp). Functions are split by
+            repository 80/10/10 (seeded; --split-by directory for a single big repository such as the standard
+            library); early stopping on validation Rank@10; test Rank@1/Rank@10/MRR among all functions beside
+            the random and sig_mean baselines. The predictions are stored as a `student` space; checkpoints in
+            DATA/checkpoints/job-<id>/. Any other setting: --set key=value (e.g. --set warmup_steps=200).
+
+            Examples:
+              swejepa train --input-space all-MiniLM-L6-v2.L3.sig_tokens --target-space all-MiniLM-L6-v2.L3.body_mean \\
+                --model sig_predictor --loss infonce --epochs 20
+              swejepa train --input-space all-MiniLM-L6-v2.L3.sig_mean --target-space all-MiniLM-L6-v2.L3.body_mean \\
+                --model mlp --loss smooth_l1
+            """)
+
+    @OptionGroup var server: ServerOptions
+    @Option(help: "Input space (sig_tokens or sig_mean).") var inputSpace: String
+    @Option(help: "Target space (body_mean, body_only_mean …).") var targetSpace: String
+    @Option(help: "mlp or sig_predictor.") var model: String = "sig_predictor"
+    @Option(help: "smooth_l1 or infonce.") var loss: String = "infonce"
+    @Option(help: "Name of the student space (default student.job-<id>).") var outputSpace: String?
+    @Option(help: "repository or directory.") var splitBy: String?
+    @Option(help: "Epochs (default 10).") var epochs: Int?
+    @Option(help: "Batch size (default 64).") var batchSize: Int?
+    @Option(help: "Peak learning rate (default 3e-4).") var lr: Double?
+    @Option(help: "Seed (default 0).") var seed: Int?
+    @Option(help: "Transformer width (default 512).") var dModel: Int?
+    @Option(help: "Transformer blocks (default 2).") var layers: Int?
+    @Option(help: "Attention heads (default 8).") var heads: Int?
+    @Option(help: "Feed-forward width (default 2048).") var ffn: Int?
+    @Option(help: "MLP hidden width (default 1024).") var mlpHidden: Int?
+    @Option(help: "Dropout (default 0.1).") var dropout: Double?
+    @Option(help: "Early-stopping patience in epochs, 0 = off (default 3).") var patience: Int?
+    @Option(help: "Hard negatives per function from the target space (infonce only; default 0).") var hardNegatives: Int?
+    @Option(help: "Signature tokens kept (default 64).") var maxTokens: Int?
+    @Flag(help: "Symmetric InfoNCE.") var symmetric = false
+    @Option(name: .customLong("set"), help: "Any other train parameter, key=value (repeatable).") var extra: [String] = []
+    @Flag(help: "Return after queueing instead of following the job.") var noWait = false
+    @Flag(help: "Print the whole job result as JSON after the table.") var json = false
+
+    func params() throws -> JSONValue {
+        var p: [String: JSONValue] = ["type": "train", "input_space": .string(inputSpace), "target_space": .string(targetSpace),
+                                      "model": .string(model), "loss": .string(loss)]
+        if let outputSpace { p["output_space"] = .string(outputSpace) }
+        if let splitBy { p["split_by"] = .string(splitBy) }
+        let ints: [(String, Int?)] = [("epochs", epochs), ("batch_size", batchSize), ("seed", seed), ("d_model", dModel),
+                                      ("layers", layers), ("heads", heads), ("ffn", ffn), ("mlp_hidden", mlpHidden),
+                                      ("patience", patience), ("hard_negatives", hardNegatives), ("max_tokens", maxTokens)]
+        for (k, v) in ints { if let v { p[k] = .number(Double(v)) } }
+        if let lr { p["lr"] = .number(lr) }
+        if let dropout { p["dropout"] = .number(dropout) }
+        if symmetric { p["symmetric"] = true }
+        for item in extra {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--set takes key=value, got '\(item)'") }
+            // JSON when it parses (numbers, true/false), a string otherwise.
+            p[parts[0]] = JSONValue.parse(parts[1]) ?? .string(parts[1])
+        }
+        return .object(p)
+    }
+
+    func run() async throws {
+        let job = try await server.client.runJob(try params(), wait: !noWait)
+        guard let r = job["result"] else { return }
+        Console.line(Self.table(r))
+        if json { Console.line(pretty(r)) }
+    }
+
+    /// Test metrics of the student beside the baselines, and where the results went.
+    static func table(_ r: JSONValue) -> String {
+        var lines = [String(format: "%-22@ %8@ %8@ %8@", "", "Rank@1", "Rank@10", "MRR")]
+        func row(_ name: String, _ m: JSONValue?) {
+            guard let m, m != .null else { return }
+            lines.append(String(format: "%-22@ %7.2f%% %7.2f%% %8.4f", name, (m["rank1"]?.doubleValue ?? 0) * 100,
+                                (m["rank10"]?.doubleValue ?? 0) * 100, m["mrr"]?.doubleValue ?? 0))
+        }
+        row("student (test)", r["test"])
+        row("baseline sig_mean", r["signature_mean_baseline"])
+        row("baseline random", r["random_baseline"])
+        row("student (validation)", r["validation"])
+        let epochs = r["epochs"]?.arrayValue?.count ?? 0
+        lines.append("")
+        lines.append("functions \(r["corpus_count"]?.intValue ?? 0) (train \(r["train_count"]?.intValue ?? 0), validation \(r["validation_count"]?.intValue ?? 0), test \(r["test_count"]?.intValue ?? 0))")
+        lines.append("best epoch \(r["best_epoch"]?.intValue ?? 0) of \(epochs)\(r["stopped_early"]?.boolValue == true ? " (stopped early)" : ""), \(r["steps"]?.intValue ?? 0) steps"
+                     + (r["seconds"]?.doubleValue.map { String(format: ", %.0f s", $0) } ?? ""))
+        lines.append("student space \(r["output_space"]?.stringValue ?? "?"); checkpoint \(r["checkpoint"]?.stringValue ?? "?")")
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,91 @@
+import Core
+import Foundation
+import Store
+import Training
+
+extension TrainJob {
+    /// The corpus as the trainer wants it, with the function id of every row.
+    struct LoadedData: Sendable {
+        var ids: [Int64]
+        var data: TrainingData
+        var repositories: Int
+        var groups: Int
+        var skippedStale: Int
+    }
+
+    /// Reads both spaces and keeps the functions that have a fresh vector in each; repositories (or
+    /// directories) and duplicate groups (body hash) come from the store. Token matrices are cut to
+    /// `maxTokens` rows here (the trainer would ignore the rest), while the `sig_mean` baseline uses
+    /// every token.
+    static func load(store: any Store, input: SpaceRecord, target: SpaceRecord, maxTokens: Int,
+                     splitBy: SplitBy) async throws -> LoadedData {
+        let inputs = try await store.vectors(space: input.name, ids: nil)
+        let targets = try await store.vectors(space: target.name, ids: nil)
+        let stale = Set(try await store.functionsMissingVectors(spaces: [input.name, target.name], repo: nil))
+        var targetRow = [Int64: Int](minimumCapacity: targets.ids.count)
+        for (i, id) in targets.ids.enumerated() { targetRow[id] = i }
+        var candidates = [Int64]()
+        var skippedStale = 0
+        for id in inputs.ids where targetRow[id] != nil {
+            if stale.contains(id) { skippedStale += 1 } else { candidates.append(id) }
+        }
+        let facts = try await store.functionFacts(ids: candidates)
+        var paths = [Int64: String]()
+        if splitBy == .directory {
+            for (id, s) in try await store.functionSummaries(ids: candidates) { paths[id] = s.path }
+        }
+        return try build(inputs: inputs, targets: targets, targetRow: targetRow, candidates: candidates, facts: facts,
+                         paths: paths, input: input, target: target, maxTokens: maxTokens, splitBy: splitBy,
+                         skippedStale: skippedStale)
+    }
+
+    // swiftlint:disable:next function_parameter_count
+    private static func build(inputs: VectorBatch, targets: VectorBatch, targetRow: [Int64: Int], candidates: [Int64],
+                              facts: [Int64: FunctionFacts], paths: [Int64: String], input: SpaceRecord, target: SpaceRecord,
+                              maxTokens: Int, splitBy: SplitBy, skippedStale: Int) throws -> LoadedData {
+        let din = input.dim, dt = target.dim
+        var inputOffset = [Int64: (start: Int, rows: Int)](minimumCapacity: inputs.ids.count)
+        var row = 0
+        for (i, id) in inputs.ids.enumerated() {
+            inputOffset[id] = (row, inputs.rows[i])
+            row += inputs.rows[i]
+        }
+        let withBaseline = din == dt
+        var ids = [Int64](), tokens = [Float](), offsets = [0], y = [Float](), means = [Float]()
+        var repoNames = [String](), hashes = [String]()
+        ids.reserveCapacity(candidates.count)
+        y.reserveCapacity(candidates.count * dt)
+        for id in candidates {
+            guard let f = facts[id], let (start, rows) = inputOffset[id], let t = targetRow[id], rows >= 1 else { continue }
+            ids.append(id)
+            let keep = input.kind.isTokens ? min(rows, maxTokens) : rows
+            tokens.append(contentsOf: inputs.values[(start * din)..<((start + keep) * din)])
+            offsets.append(offsets.last! + keep)
+            y.append(contentsOf: targets.values[(t * dt)..<((t + 1) * dt)])
+            if withBaseline {
+                // `rowMean` lives in the optimised Training module (this one is not, in debug builds).
+                means.append(contentsOf: rowMean(inputs.values, dim: din, rows: Array(start..<(start + rows))))
+            }
+            var group = f.repo
+            if splitBy == .directory, let path = paths[id] {
+                group += "/" + (path.split(separator: "/").first.map(String.init) ?? path)
+            }
+            repoNames.append(group)
+            hashes.append(f.bodyHash)
+        }
+        guard !ids.isEmpty else {
+            throw APIError.unprocessable("no function has a fresh vector in both '\(input.name)' and '\(target.name)'", code: "no_training_data")
+        }
+        let repoIndex = Dictionary(uniqueKeysWithValues: Set(repoNames).sorted().enumerated().map { ($1, $0) })
+        var groupIndex = [String: Int]()
+        let groups = hashes.map { h in
+            if let g = groupIndex[h] { return g }
+            groupIndex[h] = groupIndex.count
+            return groupIndex.count - 1
+        }
+        let data = try TrainingData(inputDim: din, targetDim: dt, tokens: tokens, offsets: offsets, targets: y,
+                                    repositories: repoNames.map { repoIndex[$0]! }, duplicateGroups: groups,
+                                    signatureMeans: withBaseline ? means : nil)
+        return LoadedData(ids: ids, data: data, repositories: repoIndex.count, groups: groupIndex.count, skippedStale: skippedStale)
+    }
+}

@@ -1,0 +1,187 @@
+import Core
+import Foundation
+import Store
+import Teacher
+import Training
+
+/// Predictions of a trained student (`POST /v1/predict`): from the stored input vectors of functions,
+/// or from signature texts run through the teacher first. Loaded checkpoints are cached.
+///
+/// ```swift
+/// let source = try await StudentPredictions.resolve(store: store, dataDirectory: dir, jobID: 7, checkpoint: nil)
+/// let out = try await StudentPredictions.predict(source, store: store, dataDirectory: dir, functionIDs: [1, 2])
+/// out.values   // [2 × out.dim], L2-normalised in the centred target space (like the student space)
+/// ```
+public enum StudentPredictions {
+    /// A checkpoint directory ready to predict with.
+    public struct Source: Sendable {
+        public var directory: URL
+        public var jobID: Int64?
+        public var info: CheckpointInfo?
+    }
+
+    public struct Output: Sendable {
+        public var source: Source
+        public var dim: Int
+        /// `[count, dim]`, row i for the i-th function id or signature.
+        public var values: [Float]
+    }
+
+    public static let maxFunctionIDs = 10_000
+    public static let maxSignatures = 256
+
+    /// The checkpoint of a finished train job, or a directory under `DATA/checkpoints` (relative to it
+    /// or absolute); exactly one of the two.
+    public static func resolve(store: any Store, dataDirectory: URL, jobID: Int64?, checkpoint: String?) async throws -> Source {
+        switch (jobID, checkpoint) {
+        case (nil, nil), (.some, .some):
+            throw APIError.badRequest("give exactly one of 'job_id' (a finished train job) and 'checkpoint' (a directory under DATA/checkpoints)",
+                                      code: "invalid_parameter")
+        case (let id?, nil):
+            guard let job = try await store.job(id: id) else { throw APIError.notFound("job \(id) does not exist", code: "unknown_job") }
+            guard job.type == TrainJob.type else {
+                throw APIError.unprocessable("job \(id) is a '\(job.type)' job, not a train job", code: "not_a_train_job")
+            }
+            guard job.state == .succeeded else {
+                throw APIError.conflict("train job \(id) is \(job.state.rawValue), not succeeded; its latest checkpoint is usable as 'checkpoint': \"job-\(id)\"",
+                                        code: "job_not_finished")
+            }
+            let dir = job.result?["checkpoint"]?.stringValue.map { URL(fileURLWithPath: $0, isDirectory: true) }
+                ?? TrainJob.checkpointDirectory(dataDirectory, job: id)
+            guard FileManager.default.fileExists(atPath: dir.appendingPathComponent("config.json").path) else {
+                throw APIError.notFound("the checkpoint of job \(id) is gone (\(dir.path))", code: "unknown_checkpoint")
+            }
+            var info = CheckpointInfo.read(dir)
+            if info == nil, let input = job.params["input_space"]?.stringValue {
+                info = CheckpointInfo(jobID: id, inputSpace: input, inputKind: "", targetSpace: job.params["target_space"]?.stringValue ?? "",
+                                      outputSpace: job.result?["output_space"]?.stringValue ?? "", model: "", layer: nil)
+            }
+            return Source(directory: dir, jobID: id, info: info)
+        case (nil, let path?):
+            let root = TrainJob.checkpointsRoot(dataDirectory).standardizedFileURL.resolvingSymlinksInPath()
+            let url = (path.hasPrefix("/") ? URL(fileURLWithPath: path, isDirectory: true) : root.appendingPathComponent(path, isDirectory: true))
+                .standardizedFileURL.resolvingSymlinksInPath()
+            guard url.path.hasPrefix(root.path + "/") else {
+                throw APIError.badRequest("checkpoint '\(path)' is not a directory under \(root.path)", code: "invalid_checkpoint_path")
+            }
+            guard FileManager.default.fileExists(atPath: url.appendingPathComponent("config.json").path) else {
+                throw APIError.notFound("no checkpoint at \(url.path)", code: "unknown_checkpoint")
+            }
+            let info = CheckpointInfo.read(url)
+            return Source(directory: url, jobID: info?.jobID, info: info)
+        }
+    }
+
+    /// Predictions from the functions' vectors in the checkpoint's input space.
+    public static func predict(_ source: Source, store: any Store, functionIDs ids: [Int64]) async throws -> Output {
+        guard !ids.isEmpty, ids.count <= maxFunctionIDs else {
+            throw APIError.badRequest("function_ids must hold 1 to \(maxFunctionIDs) ids", code: "invalid_parameter")
+        }
+        guard let info = source.info, !info.inputSpace.isEmpty else {
+            throw APIError.unprocessable("the checkpoint at \(source.directory.path) does not name its input space (no job.json)", code: "unknown_input_space")
+        }
+        guard let space = try await store.space(named: info.inputSpace) else {
+            throw APIError.unprocessable("the checkpoint's input space '\(info.inputSpace)' no longer exists", code: "unknown_space")
+        }
+        let batch: VectorBatch
+        do {
+            batch = try await store.vectors(space: space.name, ids: ids)
+        } catch let e as APIError where e.code == "unknown_vector" {
+            throw APIError.unprocessable(e.message + " (unknown function, or not embedded in the input space)", code: "unknown_function")
+        }
+        var offsets = [0]
+        for r in batch.rows { offsets.append(offsets.last! + r) }
+        return try await run(source, inputDim: space.dim, tokens: batch.values, offsets: offsets)
+    }
+
+    /// Predictions from signature texts: the teacher (model and layer of the input space) gives
+    /// their tokens (or mean), then the student predicts.
+    public static func predict(_ source: Source, store: any Store, dataDirectory: URL, signatures: [String]) async throws -> Output {
+        guard !signatures.isEmpty, signatures.count <= maxSignatures else {
+            throw APIError.badRequest("signatures must hold 1 to \(maxSignatures) strings", code: "invalid_parameter")
+        }
+        guard let info = source.info, !info.inputSpace.isEmpty else {
+            throw APIError.unprocessable("the checkpoint at \(source.directory.path) does not name its input space (no job.json)", code: "unknown_input_space")
+        }
+        guard let space = try await store.space(named: info.inputSpace) else {
+            throw APIError.unprocessable("the checkpoint's input space '\(info.inputSpace)' no longer exists", code: "unknown_space")
+        }
+        let kind: EmbeddingKind
+        switch space.kind {
+        case .sigTokens: kind = .sigTokens
+        case .sigMean: kind = .sigMean
+        default:
+            throw APIError.unprocessable("the input space '\(space.name)' is a \(space.kind.rawValue) space; predicting from signature texts needs a teacher sig_tokens or sig_mean space",
+                                         code: "not_a_teacher_space")
+        }
+        guard let layer = space.layer else {
+            throw APIError.unprocessable("the input space '\(space.name)' has no layer", code: "not_a_teacher_space")
+        }
+        let model = try ModelCache.shared.model(space.model, dataDirectory: dataDirectory)
+        guard model.hiddenSize == space.dim else {
+            throw APIError.unprocessable("model \(model.name) gives dim \(model.hiddenSize), the input space has \(space.dim)", code: "wrong_dimension")
+        }
+        let d = space.dim
+        let embedded = try await Compute.run {
+            try FunctionEmbedder(model: model).embed(functions: signatures.map { FunctionText(signature: $0, body: "") },
+                                                     layers: [layer], kinds: [kind])
+        }
+        var tokens = [Float](), offsets = [0]
+        for e in embedded {
+            // As the embed job stores it: a signature without tokens is one zero row.
+            var v = e.vector(layer: layer, kind: kind) ?? []
+            if v.isEmpty { v = [Float](repeating: 0, count: d) }
+            tokens += v
+            offsets.append(offsets.last! + v.count / d)
+        }
+        return try await run(source, inputDim: d, tokens: tokens, offsets: offsets)
+    }
+
+    static func run(_ source: Source, inputDim: Int, tokens: [Float], offsets: [Int]) async throws -> Output {
+        let entry = try PredictorCache.shared.entry(source.directory)
+        guard entry.predictor.inputDim == inputDim else {
+            throw APIError.unprocessable("the checkpoint takes inputs of dim \(entry.predictor.inputDim), the input space has \(inputDim)", code: "wrong_dimension")
+        }
+        let values = try await Compute.run { try entry.predict(tokens: tokens, offsets: offsets) }
+        return Output(source: source, dim: entry.predictor.outputDim, values: values)
+    }
+}
+
+/// Loaded students by checkpoint directory; an entry is reloaded when the directory's `config.json`
+/// changes (a checkpoint still being trained). A model's buffers are not shareable, so each entry
+/// predicts for one request at a time.
+final class PredictorCache: @unchecked Sendable {
+    static let shared = PredictorCache()
+    static let capacity = 8
+
+    final class Entry: @unchecked Sendable {
+        let predictor: Predictor
+        let stamp: String
+        private let lock = NSLock()
+        var used = Date()
+        init(predictor: Predictor, stamp: String) { self.predictor = predictor; self.stamp = stamp }
+        func predict(tokens: [Float], offsets: [Int]) throws -> [Float] {
+            lock.lock(); defer { lock.unlock() }
+            return try predictor.predict(tokens: tokens, offsets: offsets)
+        }
+    }
+
+    private let lock = NSLock()
+    private var entries: [String: Entry] = [:]
+
+    func entry(_ dir: URL) throws -> Entry {
+        let manifest = dir.appendingPathComponent("config.json")
+        let attrs = try? FileManager.default.attributesOfItem(atPath: manifest.path)
+        let stamp = "\((attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0):\(attrs?[.size] as? Int ?? 0)"
+        lock.lock()
+        if let e = entries[dir.path], e.stamp == stamp { e.used = Date(); lock.unlock(); return e }
+        lock.unlock()
+        let e = Entry(predictor: try Predictor(checkpoint: dir), stamp: stamp)
+        lock.lock(); defer { lock.unlock() }
+        entries[dir.path] = e
+        while entries.count > Self.capacity, let oldest = entries.min(by: { $0.value.used < $1.value.used })?.key {
+            entries.removeValue(forKey: oldest)
+        }
+        return e
+    }
+}

@@ -1,0 +1,241 @@
+import Core
+import Foundation
+import Store
+import Training
+
+/// `train {input_space, target_space, model?, loss?, …TrainingConfig fields in snake_case, output_space?, split_by?}`:
+/// trains a student to predict the target space (e.g. `body_mean`) from the input space (`sig_tokens`
+/// or `sig_mean`), evaluates it on held-out repositories (Rank@1/10, MRR beside the random and
+/// `sig_mean` baselines) and stores its prediction for every function as a `student` space.
+///
+/// Checkpoints go to `DATA/checkpoints/job-<id>/` every epoch; a job re-run after its worker died
+/// continues from the last one. The result is the `TrainingReport` (snake_case) plus
+/// `output_space`, `checkpoint`, `resumed`, `config`.
+///
+/// ```swift
+/// TrainJob.register(on: runner, afterWrite: hook)
+/// try await runner.submit(type: "train", params: ["input_space": "all-MiniLM-L6-v2.L3.sig_tokens",
+///     "target_space": "all-MiniLM-L6-v2.L3.body_mean", "model": "sig_predictor", "loss": "infonce", "epochs": 20])
+/// ```
+public enum TrainJob {
+    public static let type = "train"
+    /// Vectors per `upsertVectors` call when storing the student space.
+    static let writeBatch = 2_000
+
+    public static func register(on runner: JobRunner, afterWrite: VectorWriteHook? = nil) {
+        runner.register(type, validate: { _ = try Params($0) }) { ctx in try await run(ctx, afterWrite: afterWrite) }
+    }
+
+    /// `DATA/checkpoints`, where every train job keeps its checkpoint directory.
+    public static func checkpointsRoot(_ dataDirectory: URL) -> URL {
+        dataDirectory.appendingPathComponent("checkpoints", isDirectory: true)
+    }
+
+    public static func checkpointDirectory(_ dataDirectory: URL, job: Int64) -> URL {
+        checkpointsRoot(dataDirectory).appendingPathComponent("job-\(job)", isDirectory: true)
+    }
+
+    /// `observer` is a test seam: told of every checkpoint (epoch) as it is written, on the compute thread.
+    static func run(_ ctx: JobContext, afterWrite: VectorWriteHook?,
+                    observer: (@Sendable (_ epoch: Int) -> Void)? = nil) async throws -> JSONValue {
+        let started = Date()
+        let p = try Params(ctx.params)
+        let store = ctx.store
+        guard let input = try await store.space(named: p.inputSpace) else {
+            throw APIError.notFound("input space '\(p.inputSpace)' does not exist", code: "unknown_space")
+        }
+        guard let target = try await store.space(named: p.targetSpace) else {
+            throw APIError.notFound("target space '\(p.targetSpace)' does not exist", code: "unknown_space")
+        }
+        guard !target.kind.isTokens else {
+            throw APIError.unprocessable("the target space '\(target.name)' holds token matrices; train on one vector per function (body_mean …)", code: "wrong_space_kind")
+        }
+        let outputName = p.outputSpace ?? "student.job-\(ctx.job.id)"
+        if let existing = try await store.space(named: outputName) {
+            // Only an earlier attempt of this very job may have left it behind.
+            guard ctx.job.attempt > 1, existing.kind == .student, existing.dim == target.dim else {
+                throw APIError.conflict("space '\(outputName)' already exists; choose another output_space", code: "space_exists")
+            }
+        }
+        var config = p.config
+        config.model.inputDim = input.dim
+        config.model.outputDim = target.dim
+
+        await ctx.progress(0, "loading \(input.name) and \(target.name)")
+        let loaded = try await load(store: store, input: input, target: target, maxTokens: config.maxTokens, splitBy: p.splitBy)
+        try ctx.checkCancelled()
+        await ctx.log("\(loaded.data.count) functions in \(loaded.repositories) \(p.splitBy == .repository ? "repositories" : "directories"), "
+                      + "\(loaded.groups) duplicate groups; \(loaded.data.offsets.last!) input rows of dim \(input.dim) → targets of dim \(target.dim)"
+                      + (loaded.skippedStale > 0 ? "; \(loaded.skippedStale) functions with stale vectors left out" : ""))
+
+        let dir = checkpointDirectory(ctx.dataDirectory, job: ctx.job.id)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let info = CheckpointInfo(jobID: ctx.job.id, inputSpace: input.name, inputKind: input.kind.rawValue, targetSpace: target.name,
+                                  outputSpace: outputName, model: input.model, layer: input.layer)
+        try info.write(to: dir)
+
+        let feed = TrainingFeed()
+        let hooks = TrainingHooks(
+            onMetric: { step, name, value in feed.metric(step, name, value) },
+            onProgress: { f, message in feed.progress(0.05 + 0.9 * f, message) },
+            shouldCancel: { ctx.isCancelled },
+            onCheckpoint: { _, epoch in
+                feed.log("checkpoint after epoch \(epoch) in \(dir.path)")
+                observer?(epoch)
+            })
+        let flusher = Task { [feed] in
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: 1_000_000_000)
+                await feed.flush(to: ctx)
+            }
+        }
+        let outcome: (report: TrainingReport, predictions: [Float], config: TrainingConfig, resumedAt: Int?)
+        do {
+            let cfg = config
+            outcome = try await ctx.compute {
+                var resumedAt: Int?
+                var trainer: Trainer?
+                if FileManager.default.fileExists(atPath: dir.appendingPathComponent("config.json").path) {
+                    do {
+                        let t = try Trainer.resume(from: dir, data: loaded.data, hooks: hooks)
+                        resumedAt = t.epochsDone
+                        feed.log("resuming from the checkpoint after epoch \(t.epochsDone) (step \(t.step)) in \(dir.path)")
+                        trainer = t
+                    } catch {
+                        feed.log("cannot resume from \(dir.path) (\((error as? APIError)?.message ?? "\(error)")); training from scratch", level: "warning")
+                        for f in (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [] where f != CheckpointInfo.fileName {
+                            try? FileManager.default.removeItem(at: dir.appendingPathComponent(f))
+                        }
+                    }
+                }
+                let t = try trainer ?? Trainer(config: cfg, data: loaded.data, checkpointDirectory: dir, hooks: hooks)
+                if resumedAt == nil {
+                    feed.log("\(t.config.model.kind.rawValue) with \(t.model.parameterCount) parameters, loss \(t.config.model.loss.rawValue); "
+                             + "split \(t.split.train.count)/\(t.split.validation.count)/\(t.split.test.count); \(t.stepsPerEpoch) steps per epoch")
+                }
+                let report = try t.run()
+                feed.progress(0.95, "predicting every function")
+                return (report, try t.predictAll(), t.config, resumedAt)
+            }
+        } catch is CancellationError {
+            flusher.cancel()
+            await feed.flush(to: ctx)
+            throw JobCancelled()
+        } catch {
+            flusher.cancel()
+            await feed.flush(to: ctx)
+            throw error
+        }
+        flusher.cancel()
+        await feed.flush(to: ctx)
+        try ctx.checkCancelled()
+
+        // The student space: one vector per function, in the centred, L2-normalised target space.
+        if try await store.space(named: outputName) == nil {
+            _ = try await store.createSpace(SpaceInput(name: outputName, model: "student.job-\(ctx.job.id)", layer: target.layer,
+                                                       kind: .student, dim: target.dim, dtype: .float32, metric: .cosine,
+                                                       indexFactory: "Flat"))
+        }
+        let dt = target.dim
+        for start in stride(from: 0, to: loaded.ids.count, by: writeBatch) {
+            try ctx.checkCancelled()
+            let end = min(loaded.ids.count, start + writeBatch)
+            let batch = VectorBatch(ids: Array(loaded.ids[start..<end]), values: Array(outcome.predictions[(start * dt)..<(end * dt)]))
+            let generation = try await store.upsertVectors(space: outputName, batch)
+            try await afterWrite?(outputName, batch, generation)
+            await ctx.progress(0.95 + 0.05 * Double(end) / Double(loaded.ids.count), "stored \(end)/\(loaded.ids.count) predictions")
+        }
+
+        let r = outcome.report
+        let base = r.signatureMeanBaseline.map { String(format: ", sig_mean %.4f", $0.rank10) } ?? ""
+        await ctx.log(String(format: "test Rank@1 %.4f, Rank@10 %.4f, MRR %.4f (random Rank@10 %.4f%@); best epoch %d of %d%@; stored %@",
+                             r.test.rank1, r.test.rank10, r.test.mrr, r.randomBaseline.rank10, base, r.bestEpoch, r.epochs.count,
+                             r.stoppedEarly ? " (stopped early)" : "", outputName))
+        guard case .object(var result) = try snakeJSON(r) else { throw APIError.internalError("report is not an object") }
+        result["config"] = try snakeJSON(outcome.config)
+        result["input_space"] = .string(input.name)
+        result["target_space"] = .string(target.name)
+        result["output_space"] = .string(outputName)
+        result["checkpoint"] = .string(dir.path)
+        result["split_by"] = .string(p.splitBy.rawValue)
+        result["repositories"] = .number(Double(loaded.repositories))
+        result["duplicate_groups"] = .number(Double(loaded.groups))
+        result["resumed_from_epoch"] = outcome.resumedAt.map { .number(Double($0)) } ?? .null
+        result["seconds"] = .number(Date().timeIntervalSince(started))
+        return .object(result)
+    }
+
+    /// Encodes with snake_case keys (Swift's camelCase fields as the API spells them).
+    static func snakeJSON<T: Encodable>(_ value: T) throws -> JSONValue {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try JSONDecoder().decode(JSONValue.self, from: encoder.encode(value))
+    }
+}
+
+/// What a checkpoint directory was trained on (`job.json` beside the trainer's `config.json`), so
+/// `POST /v1/predict` can find the input space from a bare checkpoint.
+public struct CheckpointInfo: Codable, Sendable, Equatable {
+    public static let fileName = "job.json"
+    public var jobID: Int64
+    public var inputSpace: String
+    public var inputKind: String
+    public var targetSpace: String
+    public var outputSpace: String
+    /// The teacher model and layer of the input space (for predictions from signature texts).
+    public var model: String
+    public var layer: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case jobID = "job_id", inputSpace = "input_space", inputKind = "input_kind", targetSpace = "target_space"
+        case outputSpace = "output_space", model, layer
+    }
+
+    func write(to dir: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(self).write(to: dir.appendingPathComponent(Self.fileName), options: .atomic)
+    }
+
+    static func read(_ dir: URL) -> CheckpointInfo? {
+        guard let data = try? Data(contentsOf: dir.appendingPathComponent(fileName)) else { return nil }
+        return try? JSONDecoder().decode(CheckpointInfo.self, from: data)
+    }
+}
+
+/// Collects what the trainer reports on its compute thread; flushed to the job from async code
+/// (metrics in one batch per second, the latest progress, log lines).
+final class TrainingFeed: @unchecked Sendable {
+    private let lock = NSLock()
+    private var points: [JobMetric] = []
+    private var latest: (Double, String)?
+    private var lines: [(String, String)] = []
+
+    func metric(_ step: Int, _ name: String, _ value: Double) {
+        guard value.isFinite else { return }
+        lock.lock(); points.append(JobMetric(step: step, name: name, value: value)); lock.unlock()
+    }
+
+    func progress(_ fraction: Double, _ message: String) {
+        lock.lock(); latest = (fraction, message); lock.unlock()
+    }
+
+    func log(_ message: String, level: String = "info") {
+        lock.lock(); lines.append((level, message)); lock.unlock()
+    }
+
+    private func drain() -> ([JobMetric], (Double, String)?, [(String, String)]) {
+        lock.lock(); defer { lock.unlock() }
+        let out = (points, latest, lines)
+        points = []; latest = nil; lines = []
+        return out
+    }
+
+    func flush(to ctx: JobContext) async {
+        let (p, l, ls) = drain()
+        for (level, message) in ls { await ctx.log(message, level: level) }
+        if !p.isEmpty { await ctx.metrics(p) }
+        if let l { await ctx.progress(l.0, l.1) }
+    }
+}
