@@ -1,0 +1,277 @@
+import Core
+import Foundation
+import Testing
+@testable import Jobs
+@testable import Store
+
+/// A synthetic corpus with a real signal: R repositories × N functions; each function has 2…6 random
+/// signature tokens of dim `din`, and its body target is a fixed random linear map of the tokens'
+/// mean plus a little noise. Two functions per repository share a body (a duplicate group).
+struct SyntheticCorpus {
+    static let din = 16, dt = 16
+    let ids: [Int64]
+    let input = "synthetic.L1.sig_tokens", target = "synthetic.L1.body_mean", sigMean = "synthetic.L1.sig_mean"
+
+    init(store: SQLiteStore, repositories: Int = 4, perRepository: Int = 50, seed: UInt64 = 7) async throws {
+        var rng = TestRNG(seed)
+        var items = [FunctionInput]()
+        for r in 0..<repositories {
+            for i in 0..<perRepository {
+                let body = i < 2 ? "    return -\(r)\n" : "    return \(r * 1000 + i)\n"  // i = 0 and 1 share a body
+                items.append(FunctionInput(repo: "repo\(r)", path: "pkg\(i % 3)/m\(i).py", qualifiedName: "f\(i)", startLine: 1, endLine: 2,
+                                           signature: "def f\(i)(x):", body: body))
+            }
+        }
+        ids = try await store.upsertFunctions(items).ids
+        let (din, dt) = (Self.din, Self.dt)
+        let w = (0..<(din * dt)).map { _ in Float(rng.normal() / Double(din).squareRoot()) }
+        var tokens = VectorBatch(ids: [], rows: [], values: [])
+        var means = [Float](), targets = [Float]()
+        for id in ids {
+            let rows = 2 + Int(rng.next() % 5)
+            var mean = [Float](repeating: 0, count: din)
+            for _ in 0..<rows {
+                let v = (0..<din).map { _ in Float(rng.normal()) }
+                tokens.values += v
+                for j in 0..<din { mean[j] += v[j] / Float(rows) }
+            }
+            tokens.ids.append(id)
+            tokens.rows.append(rows)
+            means += mean
+            for k in 0..<dt {
+                var s: Float = 0
+                for j in 0..<din { s += w[k * din + j] * mean[j] }
+                targets.append(s + Float(0.05 * rng.normal()))
+            }
+        }
+        for (name, kind, dim) in [(input, SpaceKind.sigTokens, din), (target, .bodyMean, dt), (sigMean, .sigMean, din)] {
+            _ = try await store.createSpace(SpaceInput(name: name, model: "synthetic", layer: 1, kind: kind, dim: dim))
+        }
+        try await store.upsertVectors(space: input, tokens)
+        try await store.upsertVectors(space: target, VectorBatch(ids: ids, values: targets))
+        try await store.upsertVectors(space: sigMean, VectorBatch(ids: ids, values: means))
+    }
+
+    /// A tiny sig_predictor with InfoNCE that learns the map in a few seconds.
+    var tinyParams: JSONValue {
+        ["input_space": .string(input), "target_space": .string(target), "model": "sig_predictor", "loss": "infonce",
+         "d_model": 32, "layers": 1, "heads": 4, "ffn": 64, "epochs": 6, "batch_size": 32, "lr": 0.003, "dropout": 0,
+         "patience": 0, "seed": 1]
+    }
+}
+
+/// SplitMix64 with Box–Muller normals (test data only).
+struct TestRNG {
+    var state: UInt64
+    init(_ seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    mutating func normal() -> Double {
+        let u = max(uniform(), 1e-300), v = uniform()
+        return (-2 * Foundation.log(u)).squareRoot() * Foundation.cos(2 * Double.pi * v)
+    }
+}
+
+func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
+    guard a.count == b.count else { return .infinity }
+    return zip(a, b).map { abs($0 - $1) }.max() ?? 0
+}
+
+@Suite(.serialized) struct TrainJobTests {
+    @Test func aTrainJobLearnsTheSignalStoresTheStudentSpaceAndPredictsTheSame() async throws {
+        let dir = tempDir()
+        let runner = try makeRunner(dir)
+        let store = runner.store as! SQLiteStore
+        let corpus = try await SyntheticCorpus(store: store)
+        let job = try await runner.submit(type: "train", params: corpus.tinyParams)
+        runner.start()
+        #expect(try await eventually(120) { try await store.job(id: job.id)?.state.isFinal == true })
+        await runner.stop()
+        let done = try #require(try await store.job(id: job.id))
+        #expect(done.state == .succeeded, "train job: \(done.error ?? "")")
+        let r = try #require(done.result)
+
+        // Learned: the test functions' true bodies rank far better than chance, in the same report.
+        let rank10 = try #require(r["test"]?["rank10"]?.doubleValue)
+        let random10 = try #require(r["random_baseline"]?["rank10"]?.doubleValue)
+        print("train job: test Rank@10 \(rank10), Rank@1 \(r["test"]?["rank1"]?.doubleValue ?? -1), random Rank@10 \(random10), sig_mean Rank@10 \(r["signature_mean_baseline"]?["rank10"]?.doubleValue ?? -1)")
+        #expect(rank10 > random10 + 0.3)
+        #expect(r["signature_mean_baseline"]?["rank10"]?.doubleValue != nil)  // dims match: the baseline is computed
+        #expect(r["corpus_count"]?.intValue == corpus.ids.count)
+        #expect(r["train_count"]!.intValue! + r["validation_count"]!.intValue! + r["test_count"]!.intValue! == corpus.ids.count)
+        #expect(r["repositories"] == 4 && r["duplicate_groups"]?.intValue == corpus.ids.count - 4)
+        #expect(r["config"]?["model"]?["d_model"] == 32 && r["config"]?["model"]?["loss"] == "info_nce")
+        #expect(r["resumed_from_epoch"] == .null)
+        let epochs = try #require(r["epochs"]?.arrayValue?.count)
+        #expect(epochs == 6)
+
+        // The time series: one train/loss point per step, one val/rank10 per epoch, the test figures once.
+        let steps = try #require(r["steps"]?.intValue)
+        #expect(try await store.jobMetrics(job: job.id, name: "train/loss", afterStep: nil).count == steps)
+        #expect(try await store.jobMetrics(job: job.id, name: "val/rank10", afterStep: nil).count == epochs)
+        let test10 = try await store.jobMetrics(job: job.id, name: "test/rank10", afterStep: nil)
+        #expect(test10.map(\.value) == [rank10])
+        #expect(try await store.jobMetrics(job: job.id, name: "baseline_random/rank10", afterStep: nil).count == 1)
+
+        // The student space: one unit vector per function.
+        let name = try #require(r["output_space"]?.stringValue)
+        #expect(name == "student.job-\(job.id)")
+        let space = try #require(try await store.space(named: name))
+        #expect(space.kind == .student && space.dim == SyntheticCorpus.dt && space.count == corpus.ids.count)
+        let stored = try await store.vectors(space: name, ids: nil)
+        #expect(stored.ids == corpus.ids.sorted())
+        for i in 0..<stored.ids.count {
+            let v = stored.values[(i * space.dim)..<((i + 1) * space.dim)]
+            #expect(abs(v.reduce(0) { $0 + $1 * $1 } - 1) < 1e-4)
+        }
+
+        // The checkpoint predicts what was stored.
+        let ckpt = TrainJob.checkpointDirectory(dir, job: job.id)
+        #expect(r["checkpoint"]?.stringValue == ckpt.path)
+        #expect(FileManager.default.fileExists(atPath: ckpt.appendingPathComponent("config.json").path))
+        let source = try await StudentPredictions.resolve(store: store, dataDirectory: dir, jobID: job.id, checkpoint: nil)
+        #expect(source.info?.inputSpace == corpus.input && source.info?.outputSpace == name)
+        let some = Array(corpus.ids.shuffled().prefix(37))
+        let predicted = try await StudentPredictions.predict(source, store: store, functionIDs: some)
+        let expected = try await store.vectors(space: name, ids: some)
+        let diff = maxAbsDiff(predicted.values, expected.values)
+        print("predict vs stored student vectors: max abs diff \(diff)")
+        #expect(predicted.dim == space.dim && diff <= 1e-5)
+        let byDir = try await StudentPredictions.resolve(store: store, dataDirectory: dir, jobID: nil, checkpoint: "job-\(job.id)")
+        #expect(try await StudentPredictions.predict(byDir, store: store, functionIDs: some).values == predicted.values)
+    }
+
+    @Test func anMLPWithSmoothL1OnSigMeanBeatsChance() async throws {
+        let dir = tempDir()
+        let runner = try makeRunner(dir)
+        let store = runner.store as! SQLiteStore
+        let corpus = try await SyntheticCorpus(store: store, seed: 11)
+        let job = try await runner.submit(type: "train", params: [
+            "input_space": .string(corpus.sigMean), "target_space": .string(corpus.target), "model": "mlp", "loss": "smooth_l1",
+            "mlp_hidden": 64, "epochs": 8, "batch_size": 16, "lr": 0.01, "dropout": 0, "patience": 0, "output_space": "mlp.student",
+        ])
+        runner.start()
+        #expect(try await eventually(120) { try await store.job(id: job.id)?.state.isFinal == true })
+        await runner.stop()
+        let done = try #require(try await store.job(id: job.id))
+        #expect(done.state == .succeeded, "train job: \(done.error ?? "")")
+        let r = try #require(done.result)
+        print("mlp+smooth_l1: test Rank@10 \(r["test"]?["rank10"]?.doubleValue ?? -1), random \(r["random_baseline"]?["rank10"]?.doubleValue ?? -1)")
+        #expect(r["test"]!["rank10"]!.doubleValue! > r["random_baseline"]!["rank10"]!.doubleValue! + 0.2)
+        #expect(try await store.space(named: "mlp.student")?.count == corpus.ids.count)
+    }
+
+    /// A worker that loses its job after epoch 2 (its lease ran out: the same as dying, from the
+    /// job's point of view) leaves a checkpoint; attempt 2 resumes from it and ends exactly where an
+    /// uninterrupted run with the same parameters ends.
+    @Test func attemptTwoResumesFromTheCheckpointAndMatchesAnUninterruptedRun() async throws {
+        let dir = tempDir()
+        let store = try SQLiteStore(directory: dir)
+        let corpus = try await SyntheticCorpus(store: store, seed: 3)
+        var fields = corpus.tinyParams.objectValue!
+        fields["epochs"] = 4
+
+        // The uninterrupted reference.
+        let a = try await store.createJob(type: "train", params: .object(fields), maxAttempts: 3)
+        let claimedA = try #require(try await store.claimJob(worker: "w-a", types: ["train"], leaseSeconds: 600))
+        #expect(claimedA.id == a.id)
+        let reference = try await TrainJob.run(JobContext(job: claimedA, store: store, worker: "w-a", dataDirectory: dir), afterWrite: nil)
+
+        // Attempt 1 is lost right after the checkpoint of epoch 2.
+        let b = try await store.createJob(type: "train", params: .object(fields), maxAttempts: 3)
+        let first = try #require(try await store.claimJob(worker: "w-dead", types: ["train"], leaseSeconds: -1))
+        #expect(first.id == b.id && first.attempt == 1)
+        let ctx1 = JobContext(job: first, store: store, worker: "w-dead", dataDirectory: dir)
+        await #expect(throws: JobCancelled.self) {
+            _ = try await TrainJob.run(ctx1, afterWrite: nil, observer: { epoch in if epoch == 2 { ctx1.flags.set(lost: true) } })
+        }
+        let partial = try Data(contentsOf: TrainJob.checkpointDirectory(dir, job: b.id).appendingPathComponent("config.json"))
+        #expect(JSONValue.parse(String(decoding: partial, as: UTF8.self))?["epoch"] == 2)
+        #expect(try await store.space(named: "student.job-\(b.id)") == nil)
+
+        // Attempt 2 (the lease expired, another worker claims it).
+        let second = try #require(try await store.claimJob(worker: "w-2", types: ["train"], leaseSeconds: 600))
+        #expect(second.id == b.id && second.attempt == 2)
+        let resumed = try await TrainJob.run(JobContext(job: second, store: store, worker: "w-2", dataDirectory: dir), afterWrite: nil)
+        #expect(resumed["resumed_from_epoch"] == 2)
+        let logs = try await store.jobLogs(job: b.id, afterID: nil, limit: 1000).map(\.message)
+        #expect(logs.contains { $0.hasPrefix("resuming from the checkpoint after epoch 2") })
+
+        // Same epochs (losses, validation ranks), same test metrics, same student vectors.
+        #expect(resumed["epochs"] == reference["epochs"])
+        #expect(resumed["test"] == reference["test"] && resumed["best_epoch"] == reference["best_epoch"])
+        #expect(resumed["steps"] == reference["steps"])
+        let va = try await store.vectors(space: "student.job-\(a.id)", ids: nil)
+        let vb = try await store.vectors(space: "student.job-\(b.id)", ids: nil)
+        #expect(va.ids == vb.ids)
+        let diff = maxAbsDiff(va.values, vb.values)
+        print("resumed vs uninterrupted student vectors: max abs diff \(diff)")
+        #expect(diff <= 1e-6)
+    }
+
+    @Test func badParamsAreRefusedAtSubmission() throws {
+        let runner = JobRunner(store: try SQLiteStore(directory: tempDir()), dataDirectory: tempDir(), workers: 0)
+        JobTypes.registerAll(on: runner)
+        let ok: [String: JSONValue] = ["input_space": "a", "target_space": "b"]
+        try runner.validate(type: "train", params: .object(ok))
+        try runner.validate(type: "train", params: .object(ok.merging(["model": "mlp", "loss": "smooth_l1", "epochs": 3, "lr": 1e-3,
+                                                                       "symmetric": true, "ffn_dim": 128, "split_by": "directory"]) { $1 }))
+        let bad: [(String, [String: JSONValue])] = [
+            ("no input space", ["target_space": "b"]),
+            ("empty target", ["input_space": "a", "target_space": ""]),
+            ("unknown model", ok.merging(["model": "transformer"]) { $1 }),
+            ("unknown loss", ok.merging(["loss": "l2"]) { $1 }),
+            ("negative epochs", ok.merging(["epochs": -1]) { $1 }),
+            ("zero epochs", ok.merging(["epochs": 0]) { $1 }),
+            ("fractional batch", ok.merging(["batch_size": 3.5]) { $1 }),
+            ("batch of 1", ok.merging(["batch_size": 1]) { $1 }),
+            ("negative lr", ok.merging(["lr": -0.1]) { $1 }),
+            ("lr as text", ok.merging(["lr": "fast"]) { $1 }),
+            ("dropout 1.5", ok.merging(["dropout": 1.5]) { $1 }),
+            ("heads do not divide", ok.merging(["d_model": 30, "heads": 4]) { $1 }),
+            ("hard negatives with smooth_l1", ok.merging(["loss": "smooth_l1", "hard_negatives": 4]) { $1 }),
+            ("two names for one setting", ok.merging(["lr": 0.1, "learning_rate": 0.2]) { $1 }),
+            ("typo", ok.merging(["epoch": 3]) { $1 }),
+            ("bad split", ok.merging(["split_by": "file"]) { $1 }),
+        ]
+        for (what, params) in bad {
+            do {
+                try runner.validate(type: "train", params: .object(params))
+                Issue.record("accepted: \(what)")
+            } catch let e as APIError {
+                #expect(e.status == 400, "\(what): \(e)")
+            }
+        }
+    }
+
+    @Test func runTimeProblemsFailTheJobWithAClearMessage() async throws {
+        let dir = tempDir()
+        let runner = try makeRunner(dir)
+        let store = runner.store as! SQLiteStore
+        let corpus = try await SyntheticCorpus(store: store, repositories: 2, perRepository: 10)
+        _ = try await store.createSpace(SpaceInput(name: "taken", kind: .student, dim: SyntheticCorpus.dt))
+        let cases: [(JSONValue, String)] = [
+            (["input_space": "nope", "target_space": .string(corpus.target)], "input space 'nope' does not exist"),
+            (["input_space": .string(corpus.input), "target_space": .string(corpus.input)], "holds token matrices"),
+            (["input_space": .string(corpus.input), "target_space": .string(corpus.target), "output_space": "taken"], "already exists"),
+            (["input_space": .string(corpus.input), "target_space": .string(corpus.target)], "at least 3 repositories"),
+        ]
+        var ids = [Int64]()
+        for (params, _) in cases { ids.append(try await runner.submit(type: "train", params: params, maxAttempts: 1).id) }
+        runner.start()
+        #expect(try await eventually(60) {
+            try await store.jobs(state: .failed, type: "train", limit: 10).count == cases.count
+        })
+        await runner.stop()
+        for (id, (_, message)) in zip(ids, cases) {
+            let error = try await store.job(id: id)?.error ?? ""
+            #expect(error.contains(message), "job \(id): \(error)")
+        }
+    }
+}
