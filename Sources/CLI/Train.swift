@@ -8,9 +8,9 @@ struct Train: AsyncParsableCommand {
         discussion: """
             Submits a `train` job: the student learns to predict the target space (e.g. body_mean) from the
             input space (sig_tokens for sig_predictor, sig_mean or sig_tokens for mlp). Functions are split by
-            repository 80/10/10 (seeded; --split-by directory for a single big repository such as the standard
-            library); early stopping on validation Rank@10; test Rank@1/Rank@10/MRR among all functions beside
-            the random and sig_mean baselines. The predictions are stored as a `student` space; checkpoints in
+            repository 80/10/10, seeded (the split needs 3 repositories or more: ingest the standard library with
+            --split-top-level, or train with --split-by directory); early stopping on validation Rank@10; test
+            Rank@1/Rank@10/MRR among all functions beside the random and sig_mean baselines. The predictions are stored as a `student` space; checkpoints in
             DATA/checkpoints/job-<id>/. Any other setting: --set key=value (e.g. --set warmup_steps=200).
 
             Examples:
