@@ -42,6 +42,7 @@ std::unique_ptr<faiss::Index> makeIndex(const std::string &factory, int dim, int
         kind = CFAISS_KIND_HNSW;
         ef = 64;
         hnsw->hnsw.efSearch = ef;
+        accelerateHNSW(hnsw);
     } else if (auto *ivf = dynamic_cast<faiss::IndexIVF *>(index.get())) {
         kind = CFAISS_KIND_IVF;
         nprobe = (int)std::min<size_t>(ivf->nlist, 16);
@@ -62,6 +63,7 @@ void applyDefaults(Handle &h) {
     if (auto *hnsw = dynamic_cast<faiss::IndexHNSWFlat *>(h.index.get())) {
         h.kind = CFAISS_KIND_HNSW;
         h.defaultEfSearch = hnsw->hnsw.efSearch;
+        accelerateHNSW(hnsw);
         h.defaultNprobe = 0;
     } else if (auto *ivf = dynamic_cast<faiss::IndexIVF *>(h.index.get())) {
         h.kind = CFAISS_KIND_IVF;

@@ -77,5 +77,7 @@ struct PositionFilter : faiss::IDSelector {
 std::unique_ptr<faiss::Index> makeIndex(const std::string &factory, int dim, int metric,
                                         int &kind, int &nprobe, int &ef);
 void applyDefaults(Handle &h);
+/// Gives an IndexHNSWFlat AVX2 distances (cfaiss_simd.cpp); no-op for other indexes.
+void accelerateHNSW(faiss::Index *index);
 
 } // namespace cfaiss
