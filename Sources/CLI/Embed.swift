@@ -6,9 +6,9 @@ struct Embed: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Embed the corpus with the teacher (one space per layer and kind) on a running server.",
         discussion: """
-            Kinds: sig_tokens (per-token states of the signature: the student's input), sig_mean (their mean:
-            a no-training baseline), body_mean (signature + body pass, mean over the body's tokens: the target),
-            body_only_mean (body alone). Spaces are named MODEL.L<layer>.<kind>. Resumable: functions that
+            Kinds: sig_tokens (per-token states of the signature: the student's input), sig_mean (their mean, \
+            a no-training baseline), body_mean (signature + body pass, mean over the body's tokens: the target), \
+            body_only_mean (body alone). Spaces are named MODEL.L<layer>.<kind>. Resumable: functions that \
             already have fresh vectors are skipped.
 
             Example:

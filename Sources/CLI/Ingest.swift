@@ -6,9 +6,9 @@ struct Ingest: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Ingest a directory of Python code (functions, static properties, git history) into a running server.",
         discussion: """
-            Walks PATH (skipping .git, virtualenvs, site-packages, build outputs and what .gitignore ignores),
-            extracts every def / async def with its signature/body split and static properties and, for a git
-            repository, per-function commit and author counts. Re-ingesting is incremental.
+            Walks PATH (skipping .git, virtualenvs, site-packages, build outputs and what .gitignore ignores), \
+            extracts every def / async def with its signature/body split and static properties and, for a git \
+            repository, per-function commit and author counts. Re-ingesting is incremental. \
             PATH is read by the server, so it must exist on the server's machine.
 
             Example:

@@ -12,8 +12,9 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the HTTP service (REST/JSON and .npy under /v1, /healthz, /metrics, the dashboard at /).",
         discussion: """
-            Binds 127.0.0.1 unless told otherwise. With --token, every write (POST, PUT, PATCH, DELETE)
-            needs 'Authorization: Bearer <token>'. Stops gracefully on SIGINT or SIGTERM.
+            Binds 127.0.0.1 unless told otherwise. With --token, every write (POST, PUT, PATCH, DELETE) \
+            needs 'Authorization: Bearer <token>'. Runs --workers job workers in-process. FAISS indexes are \
+            loaded (or rebuilt from the store when stale) in the background at start. Stops gracefully on SIGINT or SIGTERM.
 
             Example:
               swejepa serve --data ./data --port 8080

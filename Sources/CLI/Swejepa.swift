@@ -8,14 +8,20 @@ struct Swejepa: AsyncParsableCommand {
         commandName: "swejepa",
         abstract: "SWE-JEPA Store: code corpora, teacher and student embeddings, nearest-function search, probes and training.",
         discussion: """
-            The store is a directory (--data, default ./data) holding swejepa.sqlite, the FAISS index files
+            The store is a directory (--data, default ./data) holding swejepa.sqlite, the FAISS index files \
             (caches, rebuilt from the database when missing or stale) and the teacher model under models/.
 
-            Start the service with `swejepa serve`; the other commands work against a running server
-            (--server, default http://127.0.0.1:8080) or, where they say so, directly on a data directory.
+            Start the service with `swejepa serve` (or add `swejepa worker` processes on the same data directory); \
+            the other commands talk to a running server (--server or SWEJEPA_SERVER, default http://127.0.0.1:8080).
+
+            Typical session:
+              swejepa serve --data ./data &
+              swejepa ingest ~/src/requests --repo requests
+              swejepa embed --layers 3
+              swejepa train --input-space all-MiniLM-L6-v2.L3.sig_tokens --target-space all-MiniLM-L6-v2.L3.body_mean
             """,
         version: swejepaVersion,
-        subcommands: [Serve.self, Worker.self, Ingest.self, Embed.self, Train.self, JobsCommand.self]
+        subcommands: [Serve.self, Worker.self, Ingest.self, Embed.self, Train.self, ProbeCommand.self, LayerSweepCommand.self, NeighboursCommand.self, JobsCommand.self]
     )
 }
 

@@ -8,7 +8,7 @@ struct Worker: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run jobs from a store's job table in this process (next to, or instead of, `serve`).",
         discussion: """
-            Claims jobs atomically from the same database as the server, holds a lease renewed by a heartbeat,
+            Claims jobs atomically from the same database as the server, holds a lease renewed by a heartbeat, \
             and leaves a dead worker's jobs to be re-queued once its lease runs out.
 
             Example:
