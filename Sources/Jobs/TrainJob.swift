@@ -89,33 +89,15 @@ public enum TrainJob {
                 await feed.flush(to: ctx)
             }
         }
-        let outcome: (report: TrainingReport, predictions: [Float], config: TrainingConfig, resumedAt: Int?)
+        let outcome: Outcome
         do {
             let cfg = config
-            outcome = try await ctx.compute {
-                var resumedAt: Int?
-                var trainer: Trainer?
-                if FileManager.default.fileExists(atPath: dir.appendingPathComponent("config.json").path) {
-                    do {
-                        let t = try Trainer.resume(from: dir, data: loaded.data, hooks: hooks)
-                        resumedAt = t.epochsDone
-                        feed.log("resuming from the checkpoint after epoch \(t.epochsDone) (step \(t.step)) in \(dir.path)")
-                        trainer = t
-                    } catch {
-                        feed.log("cannot resume from \(dir.path) (\((error as? APIError)?.message ?? "\(error)")); training from scratch", level: "warning")
-                        for f in (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [] where f != CheckpointInfo.fileName {
-                            try? FileManager.default.removeItem(at: dir.appendingPathComponent(f))
-                        }
-                    }
-                }
-                let t = try trainer ?? Trainer(config: cfg, data: loaded.data, checkpointDirectory: dir, hooks: hooks)
-                if resumedAt == nil {
-                    feed.log("\(t.config.model.kind.rawValue) with \(t.model.parameterCount) parameters, loss \(t.config.model.loss.rawValue); "
-                             + "split \(t.split.train.count)/\(t.split.validation.count)/\(t.split.test.count); \(t.stepsPerEpoch) steps per epoch")
-                }
-                let report = try t.run()
-                feed.progress(0.95, "predicting every function")
-                return (report, try t.predictAll(), t.config, resumedAt)
+            // A worker shutting down (its task cancelled) gives the job back instead of finishing it:
+            // the lease runs out and the next attempt resumes from the last checkpoint.
+            outcome = try await withTaskCancellationHandler {
+                try await ctx.compute { try train(dir: dir, config: cfg, data: loaded.data, hooks: hooks, feed: feed) }
+            } onCancel: {
+                ctx.flags.set(lost: true)
             }
         } catch is CancellationError {
             flusher.cancel()
@@ -163,6 +145,42 @@ public enum TrainJob {
         result["resumed_from_epoch"] = outcome.resumedAt.map { .number(Double($0)) } ?? .null
         result["seconds"] = .number(Date().timeIntervalSince(started))
         return .object(result)
+    }
+
+    struct Outcome: Sendable {
+        var report: TrainingReport
+        var predictions: [Float]
+        var config: TrainingConfig
+        var resumedAt: Int?
+    }
+
+    /// Resumes from the checkpoint in `dir` when there is a usable one (else starts afresh), trains,
+    /// and predicts every function (on a compute thread).
+    static func train(dir: URL, config cfg: TrainingConfig, data loadedData: TrainingData, hooks: TrainingHooks,
+                      feed: TrainingFeed) throws -> Outcome {
+        var resumedAt: Int?
+        var trainer: Trainer?
+        if FileManager.default.fileExists(atPath: dir.appendingPathComponent("config.json").path) {
+            do {
+                let t = try Trainer.resume(from: dir, data: loadedData, hooks: hooks)
+                resumedAt = t.epochsDone
+                feed.log("resuming from the checkpoint after epoch \(t.epochsDone) (step \(t.step)) in \(dir.path)")
+                trainer = t
+            } catch {
+                feed.log("cannot resume from \(dir.path) (\((error as? APIError)?.message ?? "\(error)")); training from scratch", level: "warning")
+                for f in (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [] where f != CheckpointInfo.fileName {
+                    try? FileManager.default.removeItem(at: dir.appendingPathComponent(f))
+                }
+            }
+        }
+        let t = try trainer ?? Trainer(config: cfg, data: loadedData, checkpointDirectory: dir, hooks: hooks)
+        if resumedAt == nil {
+            feed.log("\(t.config.model.kind.rawValue) with \(t.model.parameterCount) parameters, loss \(t.config.model.loss.rawValue); "
+                     + "split \(t.split.train.count)/\(t.split.validation.count)/\(t.split.test.count); \(t.stepsPerEpoch) steps per epoch")
+        }
+        let report = try t.run()
+        feed.progress(0.95, "predicting every function")
+        return Outcome(report: report, predictions: try t.predictAll(), config: t.config, resumedAt: resumedAt)
     }
 
     /// Encodes with snake_case keys (Swift's camelCase fields as the API spells them).

@@ -215,6 +215,41 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         #expect(diff <= 1e-6)
     }
 
+    /// A worker shutting down (its task cancelled mid-training) gives the job back: the job ends
+    /// with the lease marked lost (so the runner records nothing and the next attempt resumes),
+    /// not as cancelled.
+    @Test func aCancelledWorkerTaskGivesTheJobBack() async throws {
+        let dir = tempDir()
+        let store = try SQLiteStore(directory: dir)
+        let corpus = try await SyntheticCorpus(store: store, seed: 5)
+        var fields = corpus.tinyParams.objectValue!
+        fields["epochs"] = 50
+        _ = try await store.createJob(type: "train", params: .object(fields), maxAttempts: 3)
+        let claimed = try #require(try await store.claimJob(worker: "w", types: ["train"], leaseSeconds: 600))
+        let ctx = JobContext(job: claimed, store: store, worker: "w", dataDirectory: dir)
+        final class Box: @unchecked Sendable {
+            let lock = NSLock()
+            var task: Task<JSONValue, any Error>?
+            var epochs: [Int] = []
+            func set(_ t: Task<JSONValue, any Error>) { lock.lock(); task = t; lock.unlock() }
+            func seen() -> [Int] { lock.lock(); defer { lock.unlock() }; return epochs }
+        }
+        let box = Box()
+        let task = Task {
+            try await TrainJob.run(ctx, afterWrite: nil, observer: { epoch in
+                box.lock.lock(); defer { box.lock.unlock() }
+                box.epochs.append(epoch)
+                if epoch == 1 { box.task?.cancel() }
+            })
+        }
+        box.set(task)
+        await #expect(throws: JobCancelled.self) { _ = try await task.value }
+        #expect(ctx.flags.lost)
+        let epochs = box.seen()
+        #expect(!epochs.isEmpty && epochs.count < 50, "epochs checkpointed: \(epochs)")
+        #expect(try await store.space(named: "student.job-\(claimed.id)") == nil)
+    }
+
     @Test func badParamsAreRefusedAtSubmission() throws {
         let runner = JobRunner(store: try SQLiteStore(directory: tempDir()), dataDirectory: tempDir(), workers: 0)
         JobTypes.registerAll(on: runner)
