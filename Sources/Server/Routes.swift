@@ -14,6 +14,7 @@ extension APIServer {
         if let runner = ctx.jobs { routes += jobRoutes(ctx, runner: runner) + repoRoutes(ctx, runner: runner) }
         routes += embedRoutes(ctx)
         routes += predictRoutes(ctx)
+        routes += analysisRoutes(ctx)
         return routes
     }
 }
