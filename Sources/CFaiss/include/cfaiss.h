@@ -10,6 +10,10 @@
 //   train and compact take it exclusively. A handle may be used from many threads at once.
 // - `threads` > 0 sets the OpenMP thread count of the calling thread before the FAISS call
 //   (OpenMP's setting is per calling thread); 0 leaves it unchanged.
+// - FAISS 1.7.3 quirks handled here: IndexIDMap ignores selectors (own id table instead), HNSW
+//   ignores SearchParametersHNSW::efSearch for its queue size (searches run in "ef groups"),
+//   index_factory turns on IVF-PQ polysemous training (turned off), Debian's build uses scalar
+//   distances (HNSW storage gets AVX2 ones), efConstruction 40 < 2M (raised to 2M + 16).
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
