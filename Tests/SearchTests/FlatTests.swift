@@ -84,6 +84,17 @@ import Testing
         }
     }
 
+    @Test func emptyIndexesAnswerWithEmptyRows() throws {
+        for factory in [IndexFactory.flat, .hnsw32] {
+            let index = try VectorIndex(factory: factory, metric: .cosine, dim: 4)
+            #expect(try index.search(queries: [1, 0, 0, 0, 0, 1, 0, 0], k: 3) == [[], []])
+            try index.add(ids: [9], vectors: [1, 1, 0, 0])
+            try index.remove(ids: [9])
+            #expect(try index.search(queries: [1, 0, 0, 0], k: 3, filter: SearchFilter(exclude: [9])) == [[]])
+            #expect(try index.search(queries: [], k: 3) == [])
+        }
+    }
+
     @Test func upsertRemoveAndSmallIndex() throws {
         let index = try VectorIndex(factory: .flat, metric: .l2, dim: 4)
         try index.add(ids: [10, 20, 30], vectors: [0, 0, 0, 0, 1, 0, 0, 0, 5, 5, 5, 5])
