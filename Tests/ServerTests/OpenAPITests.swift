@@ -23,10 +23,11 @@ import Testing
         let store = try SQLiteStore(directory: dir, migrations: repoRoot.appendingPathComponent("migrations/sqlite"))
         var config = ServerConfig()
         config.port = 0
-        // As `swejepa serve` builds it: with a job runner, so the job routes are registered too
-        // (the runner starts no workers until `start`).
+        // As `swejepa serve` builds it: with a job runner and the search service, so the job and search
+        // routes are registered too (the runner starts no workers until `start`).
         let runner = JobRunner(store: store, dataDirectory: dir, workers: 0)
-        let ctx = ServiceContext(store: store, config: config, dataDirectory: dir, jobs: runner)
+        let search = SearchService(store: store, dataDirectory: dir)
+        let ctx = ServiceContext(store: store, config: config, dataDirectory: dir, jobs: runner, search: search)
         let server = try APIServer(context: ctx)
         server.add(routes: APIServer.allRoutes(ctx))
         return server.routes.map { "\($0.method.uppercased()) \($0.template)" }
