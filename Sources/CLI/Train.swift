@@ -75,11 +75,12 @@ struct Train: AsyncParsableCommand {
 
     /// Test metrics of the student beside the baselines, and where the results went.
     static func table(_ r: JSONValue) -> String {
-        var lines = [String(format: "%-22@ %8@ %8@ %8@", "", "Rank@1", "Rank@10", "MRR")]
+        func pad(_ s: String) -> String { s.padding(toLength: 22, withPad: " ", startingAt: 0) }
+        var lines = [pad("") + "   Rank@1  Rank@10      MRR"]
         func row(_ name: String, _ m: JSONValue?) {
             guard let m, m != .null else { return }
-            lines.append(String(format: "%-22@ %7.2f%% %7.2f%% %8.4f", name, (m["rank1"]?.doubleValue ?? 0) * 100,
-                                (m["rank10"]?.doubleValue ?? 0) * 100, m["mrr"]?.doubleValue ?? 0))
+            lines.append(pad(name) + String(format: " %7.2f%% %7.2f%% %8.4f", (m["rank1"]?.doubleValue ?? 0) * 100,
+                                            (m["rank10"]?.doubleValue ?? 0) * 100, m["mrr"]?.doubleValue ?? 0))
         }
         row("student (test)", r["test"])
         row("baseline sig_mean", r["signature_mean_baseline"])
