@@ -19,11 +19,15 @@ struct JobsCommand: AsyncParsableCommand {
             if let state { q += "&state=\(state)" }
             if let type { q += "&type=\(type)" }
             let jobs = try await server.client.request("GET", q)["jobs"]?.arrayValue ?? []
-            Console.line(String(format: "%6@  %-12@ %-10@ %6@  %@", "id", "type", "state", "done", "message"))
+            func pad(_ s: String, _ n: Int, right: Bool = false) -> String {
+                s.count >= n ? s : (right ? String(repeating: " ", count: n - s.count) + s : s + String(repeating: " ", count: n - s.count))
+            }
+            Console.line("\(pad("id", 6, right: true))  \(pad("type", 12)) \(pad("state", 10)) \(pad("done", 5, right: true))  message")
             for j in jobs {
-                Console.line(String(format: "%6d  %-12@ %-10@ %5.0f%%  %@", j["id"]?.intValue ?? 0, j["type"]?.stringValue ?? "",
-                                    j["state"]?.stringValue ?? "", (j["progress"]?.doubleValue ?? 0) * 100,
-                                    j["error"]?.stringValue ?? j["message"]?.stringValue ?? ""))
+                let done = String(format: "%.0f%%", (j["progress"]?.doubleValue ?? 0) * 100)
+                Console.line("\(pad(String(j["id"]?.intValue ?? 0), 6, right: true))  \(pad(j["type"]?.stringValue ?? "", 12)) "
+                             + "\(pad(j["state"]?.stringValue ?? "", 10)) \(pad(done, 5, right: true))  "
+                             + (j["error"]?.stringValue ?? j["message"]?.stringValue ?? ""))
             }
         }
     }

@@ -109,7 +109,8 @@ func swejepaBinary() -> URL? {
     func aKilledWorkerProcessLosesItsJobToAnotherWorker() async throws {
         let dir = tempDir()
         let store = try SQLiteStore(directory: dir)
-        let job = try await store.createJob(type: "sleep", params: ["seconds": 6, "steps": 12], maxAttempts: 3)
+        // 40 steps of 0.5 s: long enough that the kill lands mid-job even on a loaded machine.
+        let job = try await store.createJob(type: "sleep", params: ["seconds": 20, "steps": 40], maxAttempts: 3)
         let process = Process()
         process.executableURL = swejepaBinary()!
         process.arguments = ["worker", "--data", dir.path, "--lease", "1.5", "--types", "sleep"]
@@ -124,12 +125,12 @@ func swejepaBinary() -> URL? {
 
         let rescuer = try makeRunner(dir, lease: 1.5, name: "rescuer")
         rescuer.start()
-        #expect(try await eventually(30) { try await store.job(id: job.id)?.state == .succeeded })
+        #expect(try await eventually(60) { try await store.job(id: job.id)?.state == .succeeded })
         await rescuer.stop()
         let done = try #require(try await store.job(id: job.id))
         #expect(done.attempt == 2 && done.worker!.hasPrefix("rescuer"))
         #expect(done.result?["resumed_after"]?.intValue == stepsBefore - 1)
         // Every step ran exactly once across both workers.
-        #expect(try await store.jobMetrics(job: job.id, name: "step", afterStep: nil).map(\.step) == Array(0..<12))
+        #expect(try await store.jobMetrics(job: job.id, name: "step", afterStep: nil).map(\.step) == Array(0..<40))
     }
 }

@@ -17,13 +17,17 @@ func fn(_ name: String, repo: String = "r1", path: String = "a.py", body: String
 @Suite struct StoreTests {
     @Test func migrationsAreAppliedOnceAndRecorded() throws {
         let dir = tempDir()
+        let files = try FileManager.default.contentsOfDirectory(atPath: Migrator.defaultDirectory(dialect: "sqlite").path)
+            .filter { $0.hasSuffix(".sql") }.sorted()
+        let versions = files.map { Int($0.prefix(4))! }
         let first = try SQLiteStore(directory: dir)
-        #expect(first.appliedMigrations == [1])
+        #expect(first.appliedMigrations == versions)
         let second = try SQLiteStore(directory: dir)
         #expect(second.appliedMigrations.isEmpty)
         let db = try SQLiteConnection(path: dir.appendingPathComponent("swejepa.sqlite").path)
         #expect(try db.first("PRAGMA journal_mode") { $0.text(0) } == "wal")
-        #expect(try db.all("SELECT version, name FROM schema_migrations") { "\($0.int(0)) \($0.text(1))" } == ["1 init"])
+        #expect(try db.all("SELECT version, name FROM schema_migrations ORDER BY version") { "\($0.int(0))_\($0.text(1)).sql" }
+                == files.map { String($0.drop { $0 == "0" }) })
     }
 
     @Test func upsertCreatesUpdatesAndKeepsUnchanged() async throws {
