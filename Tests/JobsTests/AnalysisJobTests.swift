@@ -260,7 +260,7 @@ import Testing
                                                                    "alphas": .array((0..<60).map { .number(pow(10, -2 + Double($0) / 8)) })])
         c.runner.start()
         let store = c.store
-        #expect(try await eventually(60) { try await store.probeResults(ProbeQuery(jobID: job.id)).count >= 1 })
+        #expect(try await eventually(120) { try await store.probeResults(ProbeQuery(jobID: job.id)).count >= 1 })
         _ = try await store.requestCancel(job: job.id)
         let done = try await Self.finish(c.runner, job, seconds: 30)
         await c.runner.stop()

@@ -11,7 +11,7 @@ func tempDir() -> URL {
 }
 
 /// Polls until `condition` holds or `seconds` pass.
-func eventually(_ seconds: Double = 20, _ condition: () async throws -> Bool) async throws -> Bool {
+func eventually(_ seconds: Double = 120, _ condition: () async throws -> Bool) async throws -> Bool {
     let end = Date().addingTimeInterval(seconds)
     while Date() < end {
         if try await condition() { return true }
@@ -68,7 +68,7 @@ func swejepaBinary() -> URL? {
         #expect(try await store.requestCancel(job: queued.id)?.state == .cancelled)
         _ = try await store.requestCancel(job: running.id)
         // Honoured at the next step (0.1 s apart), long before the job's own 30 s end.
-        #expect(try await eventually(20) { try await store.job(id: running.id)?.state == .cancelled })
+        #expect(try await eventually(120) { try await store.job(id: running.id)?.state == .cancelled })
         #expect(try await store.jobMetrics(job: running.id, name: "step", afterStep: nil).count < 250)
         await runner.stop()
         #expect(try await store.job(id: queued.id)?.attempt == 0)  // never ran
@@ -117,7 +117,7 @@ func swejepaBinary() -> URL? {
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        #expect(try await eventually(30) { try await store.jobMetrics(job: job.id, name: "step", afterStep: nil).count >= 2 })
+        #expect(try await eventually(120) { try await store.jobMetrics(job: job.id, name: "step", afterStep: nil).count >= 2 })
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         let stepsBefore = try await store.jobMetrics(job: job.id, name: "step", afterStep: nil).count
@@ -125,7 +125,7 @@ func swejepaBinary() -> URL? {
 
         let rescuer = try makeRunner(dir, lease: 1.5, name: "rescuer")
         rescuer.start()
-        #expect(try await eventually(60) { try await store.job(id: job.id)?.state == .succeeded })
+        #expect(try await eventually(120) { try await store.job(id: job.id)?.state == .succeeded })
         await rescuer.stop()
         let done = try #require(try await store.job(id: job.id))
         #expect(done.attempt == 2 && done.worker!.hasPrefix("rescuer"))

@@ -300,7 +300,7 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         var ids = [Int64]()
         for (params, _) in cases { ids.append(try await runner.submit(type: "train", params: params, maxAttempts: 1).id) }
         runner.start()
-        #expect(try await eventually(60) {
+        #expect(try await eventually(120) {
             try await store.jobs(state: .failed, type: "train", limit: 10).count == cases.count
         })
         await runner.stop()

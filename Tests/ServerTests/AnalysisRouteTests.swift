@@ -37,7 +37,7 @@ import Testing
         let probe = try await runner.submit(type: "probe", params: ["space": "t.L1.body_mean", "targets": ["loc"], "group_by": "function", "folds": 3])
         let neighbours = try await runner.submit(type: "neighbours", params: ["space": "t.L1.body_mean", "k": 4])
         runner.start()
-        let finished = try await eventually(60) {
+        let finished = try await eventually(120) {
             let a = try await store.job(id: probe.id)?.state.isFinal == true
             let b = try await store.job(id: neighbours.id)?.state.isFinal == true
             return a && b

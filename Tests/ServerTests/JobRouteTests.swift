@@ -58,7 +58,7 @@ import Store
         let longID = try #require(long?["id"]?.intValue)
         #expect(try await eventually { try await call("GET", "/v1/jobs/\(longID)").1?["state"] == "running" })
         #expect(try await call("POST", "/v1/jobs/\(longID)/cancel").0 == 202)
-        #expect(try await eventually(5) { try await call("GET", "/v1/jobs/\(longID)").1?["state"] == "cancelled" })
+        #expect(try await eventually(120) { try await call("GET", "/v1/jobs/\(longID)").1?["state"] == "cancelled" })
 
         // Bad submissions and unknown jobs.
         for (body, code) in [(#"{"seconds": 1}"#, "invalid_json"), (#"{"type": "warp"}"#, "unknown_job_type"),
@@ -73,7 +73,7 @@ import Store
     }
 }
 
-func eventually(_ seconds: Double = 20, _ condition: () async throws -> Bool) async throws -> Bool {
+func eventually(_ seconds: Double = 120, _ condition: () async throws -> Bool) async throws -> Bool {
     let end = Date().addingTimeInterval(seconds)
     while Date() < end {
         if try await condition() { return true }
