@@ -68,6 +68,10 @@ public final class SQLiteStore: Store, @unchecked Sendable {
 
     static var now: Double { Date().timeIntervalSince1970 }
 
+    public func ping() async throws {
+        _ = try await read { db in try db.first("SELECT 1") { $0.int(0) } }
+    }
+
     public func stats() async throws -> StoreStats {
         let path = self.path
         return try await read { db in

@@ -29,6 +29,8 @@ public protocol Store: JobStore, CorpusStore, AnalysisStore, Sendable {
     func vectors(space: String, ids: [Int64]?) async throws -> VectorBatch
 
     // Introspection
+    /// A trivial query: the store answers (for /healthz).
+    func ping() async throws
     func stats() async throws -> StoreStats
     func tableCounts() async throws -> [String: Int]
     var backendName: String { get }
