@@ -1,48 +1,90 @@
-/// Hashes that identify a function's content and its duplicate group.
+/// Hashes that identify a function's content and its duplicate group, computed on UTF-8 bytes.
 ///
-/// The duplicate-group key is the SHA-256 of the body after: CRLF/CR → LF, tabs expanded to 8 columns,
-/// trailing whitespace removed, blank lines dropped, the common indentation removed (dedent), and runs of
-/// spaces inside a line collapsed to one. Two functions whose bodies differ only in indentation level or
-/// spacing share a group.
+/// The duplicate-group key is the SHA-256 of the body after: CRLF/CR → LF, leading tabs expanded to the
+/// next multiple of 8 columns, trailing spaces/tabs removed, blank lines dropped, the common indentation
+/// removed (dedent), and runs of spaces/tabs inside a line collapsed to one space. Two functions whose
+/// bodies differ only in indentation level or spacing share a group.
 ///
 /// ```swift
 /// FunctionHash.body("    return x\n") == FunctionHash.body("  return  x") // true
 /// ```
 public enum FunctionHash {
+    /// SHA-256 (hex) of signature + NUL + body.
     public static func content(signature: String, body: String) -> String {
-        SHA256.hex(signature + "\u{0}" + body)
+        var s = signature, b = body
+        return s.withUTF8 { sp in b.withUTF8 { bp in content(signature: sp, body: bp) } }
     }
 
+    /// SHA-256 (hex) of the normalised body: the duplicate-group key.
     public static func body(_ body: String) -> String {
-        SHA256.hex(normalizedBody(body))
+        var b = body
+        return b.withUTF8 { self.body($0) }
     }
 
+    /// The normalised body as text.
     public static func normalizedBody(_ body: String) -> String {
-        let text = body.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
-        var lines = [(indent: Int, text: Substring)]()
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            var col = 0
-            var idx = raw.startIndex
-            while idx < raw.endIndex, raw[idx] == " " || raw[idx] == "\t" {
-                col = raw[idx] == "\t" ? (col / 8 + 1) * 8 : col + 1
-                idx = raw.index(after: idx)
+        var b = body
+        return String(decoding: b.withUTF8 { normalizedBody($0) }, as: UTF8.self)
+    }
+
+    /// `content(signature:body:)` on UTF-8 bytes.
+    public static func content(signature: UnsafeBufferPointer<UInt8>, body: UnsafeBufferPointer<UInt8>) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(signature.count + body.count + 1)
+        bytes.append(contentsOf: signature)
+        bytes.append(0)
+        bytes.append(contentsOf: body)
+        return SHA256.hex(bytes)
+    }
+
+    /// `body(_:)` on UTF-8 bytes.
+    public static func body(_ body: UnsafeBufferPointer<UInt8>) -> String { SHA256.hex(normalizedBody(body)) }
+
+    /// Core.FunctionHash.normalizedBody on bytes: CRLF/CR → LF; per line, leading spaces/tabs measured
+    /// with tabs to the next multiple of 8, trailing spaces/tabs removed, empty lines dropped; the smallest
+    /// indentation is removed from all lines (re-emitted as spaces); runs of spaces/tabs inside a line
+    /// become one space; every line ends with "\n".
+    public static func normalizedBody(_ b: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        var lines: [(indent: Int, start: Int, end: Int)] = []
+        let n = b.count
+        var s = 0
+        var minIndent = Int.max
+        func addLine(_ a: Int, _ e: Int) {
+            var col = 0, k = a
+            while k < e, b[k] == 32 || b[k] == 9 {
+                col = b[k] == 9 ? (col / 8 + 1) * 8 : col + 1
+                k += 1
             }
-            var rest = raw[idx...]
-            while let last = rest.last, last == " " || last == "\t" { rest = rest.dropLast() }
-            if rest.isEmpty { continue }
-            lines.append((col, rest))
+            var t = e
+            while t > k, b[t - 1] == 32 || b[t - 1] == 9 { t -= 1 }
+            if t > k {
+                lines.append((col, k, t))
+                minIndent = min(minIndent, col)
+            }
         }
-        let common = lines.map(\.indent).min() ?? 0
-        var out = ""
-        for (indent, content) in lines {
-            out += String(repeating: " ", count: indent - common)
-            var lastWasSpace = false
-            for ch in content {
-                let space = ch == " " || ch == "\t"
-                if space { if !lastWasSpace { out.append(" ") } } else { out.append(ch) }
-                lastWasSpace = space
+        var k = 0
+        while k < n {
+            let c = b[k]
+            if c == 10 || c == 13 {
+                addLine(s, k)
+                if c == 13 && k + 1 < n && b[k + 1] == 10 { k += 1 }
+                s = k + 1
             }
-            out.append("\n")
+            k += 1
+        }
+        addLine(s, n)
+        var out: [UInt8] = []
+        out.reserveCapacity(n)
+        for line in lines {
+            for _ in 0..<(line.indent - minIndent) { out.append(32) }
+            var lastSpace = false
+            for j in line.start..<line.end {
+                let c = b[j]
+                let space = c == 32 || c == 9
+                if space { if !lastSpace { out.append(32) } } else { out.append(c) }
+                lastSpace = space
+            }
+            out.append(10)
         }
         return out
     }

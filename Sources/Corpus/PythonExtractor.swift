@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// Extracts every `def`/`async def` of a Python file with its texts, spans, hashes and properties.
@@ -61,8 +62,8 @@ public enum PythonExtractor {
                     bodyStartByte: bodyStart, endByte: endByte,
                     signature: signature,
                     body: body,
-                    contentHash: FunctionHashing.content(signature: sigBytes, body: bodyBytes),
-                    bodyHash: FunctionHashing.body(bodyBytes),
+                    contentHash: FunctionHash.content(signature: sigBytes, body: bodyBytes),
+                    bodyHash: FunctionHash.body(bodyBytes),
                     properties: metrics.properties(of: f, docstring: doc)))
             }
             return out
