@@ -43,7 +43,10 @@ public enum StudentPredictions {
                 throw APIError.unprocessable("job \(id) is a '\(job.type)' job, not a train job", code: "not_a_train_job")
             }
             guard job.state == .succeeded else {
-                throw APIError.conflict("train job \(id) is \(job.state.rawValue), not succeeded; its latest checkpoint is usable as 'checkpoint': \"job-\(id)\"",
+                let partial = FileManager.default.fileExists(
+                    atPath: TrainJob.checkpointDirectory(dataDirectory, job: id).appendingPathComponent("config.json").path)
+                throw APIError.conflict("train job \(id) is \(job.state.rawValue), not succeeded"
+                                        + (partial ? "; its latest checkpoint is usable as 'checkpoint': \"job-\(id)\"" : " (and has no checkpoint yet)"),
                                         code: "job_not_finished")
             }
             let dir = job.result?["checkpoint"]?.stringValue.map { URL(fileURLWithPath: $0, isDirectory: true) }
