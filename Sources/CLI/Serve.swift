@@ -68,15 +68,14 @@ struct Serve: AsyncParsableCommand {
         }
         signal(SIGINT, SIG_IGN)
         signal(SIGTERM, SIG_IGN)
-        let sources = [SIGINT, SIGTERM].map { sig -> any DispatchSourceSignal in
-            let s = DispatchSource.makeSignalSource(signal: sig, queue: .main)
+        for sig in [SIGINT, SIGTERM] {
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: SignalSources.queue)
             s.setEventHandler { _ = stop() }
             s.resume()
-            return s
+            SignalSources.keep(s)  // alive for the process (a local would be released early in release builds)
         }
         // After stop() FlyingFox's run task ends with a cancellation or a closed-socket error: both mean "stopped".
         _ = try? await task.value
-        _ = sources
         Console.line("stopped")
     }
 }

@@ -34,7 +34,7 @@ struct Worker: AsyncParsableCommand {
             signal(SIGINT, SIG_IGN)
             signal(SIGTERM, SIG_IGN)
             for sig in [SIGINT, SIGTERM] {
-                let s = DispatchSource.makeSignalSource(signal: sig, queue: .main)
+                let s = DispatchSource.makeSignalSource(signal: sig, queue: SignalSources.queue)
                 s.setEventHandler { cont.yield() }
                 s.resume()
                 SignalSources.keep(s)
@@ -48,6 +48,9 @@ struct Worker: AsyncParsableCommand {
 
 /// Keeps dispatch signal sources alive for the life of the process.
 enum SignalSources {
+    /// Signals are handled on a queue of their own: the main queue is not serviced while the async
+    /// `run()` of a command is suspended.
+    static let queue = DispatchQueue(label: "swejepa.signals")
     nonisolated(unsafe) static var all: [any DispatchSourceSignal] = []
     static func keep(_ s: any DispatchSourceSignal) { all.append(s) }
 }
