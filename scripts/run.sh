@@ -34,9 +34,12 @@ if "$bin" help probe >/dev/null 2>&1; then
   "$bin" probe --space "$space.body_mean" --targets loc,cyclomatic_complexity,return_category --server "$server" || true
 fi
 if "$bin" help train >/dev/null 2>&1; then
-  step "student: sig_predictor + InfoNCE, $space.sig_tokens → $space.body_mean"
+  step "student: mlp + InfoNCE, $space.sig_mean → $space.body_mean (about 2 minutes)"
+  "$bin" train --input-space "$space.sig_mean" --target-space "$space.body_mean" --model mlp --loss infonce --epochs 20 \
+    --output-space student.mlp_infonce --server "$server" || true
+  step "student: sig_predictor + InfoNCE, $space.sig_tokens → $space.body_mean (about 5 minutes)"
   "$bin" train --input-space "$space.sig_tokens" --target-space "$space.body_mean" --model sig_predictor --loss infonce \
-    --server "$server" || true
+    --epochs 4 --d-model 256 --ffn 1024 --output-space student.sigpred_infonce --server "$server" || true
 fi
 echo
 echo "done; the server is still running at $server (Ctrl-C to stop)"
