@@ -131,17 +131,22 @@ import Store
         print("predict by signature text vs by id: max abs diff \(diffText)")
         #expect(fromText.count == predicted.count && diffText <= 1e-4)
 
-        // A checkpoint directory instead of a job, and .npy / .npz answers.
+        // A checkpoint directory instead of a job, and .npy / .npz answers. Equal up to float rounding:
+        // BLAS may split sums differently from call to call under load.
+        func close(_ a: [Float]?, _ b: [Float]) -> Bool {
+            guard let a, a.count == b.count else { return false }
+            return zip(a, b).allSatisfy { abs($0 - $1) <= 1e-5 }
+        }
         let (s3, _, byDir) = try await s.post("/v1/predict", ["checkpoint": .string("job-\(train.id)"), "function_ids": idsJSON])
-        #expect(s3 == 200 && Self.vectors(byDir) == predicted)
+        #expect(s3 == 200 && close(Self.vectors(byDir), predicted))
         let (s4, npy, _) = try await s.post("/v1/predict", ["job_id": .number(Double(train.id)), "function_ids": idsJSON], accept: "application/x-npy")
         let array = try NPYArray(data: npy)
         let npyValues = try array.floats()
-        #expect(s4 == 200 && array.shape == [some.count, d] && npyValues == predicted)
+        #expect(s4 == 200 && array.shape == [some.count, d] && close(npyValues, predicted))
         let (s5, npz, _) = try await s.post("/v1/predict", ["job_id": .number(Double(train.id)), "function_ids": idsJSON, "format": "npz"])
         let arrays = try NPZ.decode(npz)
         let npzValues = try arrays["vectors"]?.floats(), npzIDs = try arrays["ids"]?.int64s()
-        #expect(s5 == 200 && npzValues == predicted && npzIDs == some)
+        #expect(s5 == 200 && close(npzValues, predicted) && npzIDs == some)
 
         // Errors.
         let cancelled = try await s.store.createJob(type: "train", params: ["input_space": "a", "target_space": "b"], maxAttempts: 1)
