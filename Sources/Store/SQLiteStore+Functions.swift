@@ -120,16 +120,20 @@ extension SQLiteStore {
     }
 
     public func functionSummaries(ids: [Int64]) async throws -> [Int64: FunctionSummary] {
-        try await read { db in
+        let unique = Array(Set(ids))
+        return try await read { db in
             var out = [Int64: FunctionSummary]()
-            for id in Set(ids) {
-                if let s = try db.first("""
+            // One query per 500 ids (search results ask for hundreds at a time).
+            for start in stride(from: 0, to: unique.count, by: 500) {
+                let chunk = unique[start..<min(unique.count, start + 500)]
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                try db.query("""
                     SELECT f.id, r.name, f.path, f.qualified_name, f.signature, f.body_hash
-                    FROM functions f JOIN repositories r ON r.id = f.repo_id WHERE f.id = ?
-                    """, [.int(id)], {
-                        FunctionSummary(id: $0.int(0), repo: $0.text(1), path: $0.text(2), qualifiedName: $0.text(3),
-                                        signature: $0.text(4), bodyHash: $0.text(5))
-                    }) { out[id] = s }
+                    FROM functions f JOIN repositories r ON r.id = f.repo_id WHERE f.id IN (\(marks))
+                    """, chunk.map { .int($0) }) {
+                        out[$0.int(0)] = FunctionSummary(id: $0.int(0), repo: $0.text(1), path: $0.text(2), qualifiedName: $0.text(3),
+                                                         signature: $0.text(4), bodyHash: $0.text(5))
+                    }
             }
             return out
         }
