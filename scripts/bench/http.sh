@@ -3,12 +3,7 @@
 # vector upload rates (Python client). Needs `swift build -c release`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-data=$(mktemp -d)
-port=$((20000 + RANDOM % 10000))
-.build/release/swejepa serve --data "$data" --port "$port" >/dev/null 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
-for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+source scripts/bench/serve.sh
 echo "## HTTP service"
 echo
 echo "Command: \`scripts/bench/http.sh\` (release build; wrk and the Python client run on the same 2-core machine as the server)."
