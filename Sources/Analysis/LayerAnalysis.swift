@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// One row of a layer sweep: geometry of one layer's embeddings plus probe scores the caller adds.

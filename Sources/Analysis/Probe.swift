@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// Options of a linear probe.

@@ -52,14 +52,8 @@ private func searchBenchNow() -> Double { Double(DispatchTime.now().uptimeNanose
 /// Embedding-like synthetic vectors: 50 overlapping Gaussian clusters in a random 64-d subspace
 /// of `dim`, plus small noise (uniform random vectors make ANN recall meaningless).
 private func searchBenchClustered(_ n: Int, dim: Int, seed: UInt64) -> [Float] {
-    var state = seed
-    func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    var rng = SplitMix64(seed: seed)
+    func next() -> UInt64 { rng.next() }
     func gauss() -> Float {
         let u1 = max(Double(next() >> 11) / Double(1 << 53), 1e-300), u2 = Double(next() >> 11) / Double(1 << 53)
         return Float((-2 * log(u1)).squareRoot() * cos(2 * .pi * u2))

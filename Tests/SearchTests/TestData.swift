@@ -1,17 +1,11 @@
+import struct Core.SplitMix64
 import Foundation
 @testable import Search
 
-/// Deterministic generator (SplitMix64) so every run sees the same vectors.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// Deterministic generator so every run sees the same vectors.
+typealias SeededRandom = SplitMix64
+
+extension SplitMix64 {
     mutating func gaussian() -> Float {
         let u1 = Double.random(in: Double.ulpOfOne..<1, using: &self)
         let u2 = Double.random(in: 0..<1, using: &self)

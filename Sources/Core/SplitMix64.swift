@@ -16,6 +16,9 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         return z ^ (z >> 31)
     }
 
+    /// Uniform in [0, 1) from the top 53 bits.
+    public mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
+
     /// Fisher–Yates from the end with j = next() % (i + 1) (the modulo bias, below 2⁻³², is
     /// accepted so that the permutation is trivially reproducible).
     public static func permutation(count n: Int, seed: UInt64) -> [Int] {
