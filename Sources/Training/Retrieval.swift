@@ -52,7 +52,23 @@ public enum Retrieval {
         var members: [Int: [Int]] = [:]
         for (i, g) in groups.enumerated() { members[g, default: []].append(i) }
         var out = [Int](repeating: 0, count: q)
-        var scores = [Float](repeating: 0, count: min(chunk, max(q, 1)) * n)
+        forEachScoreRow(queries: queries, database: database, dim: dim, count: q, chunk: chunk) { i, row in
+            let g = groups[truth[i]]
+            var best = -Float.infinity
+            for j in members[g]! where row[j] > best { best = row[j] }
+            var above = 0
+            for j in 0..<n where row[j] > best { above += 1 }  // group members never exceed best
+            out[i] = above + 1
+        }
+        return out
+    }
+
+    /// Scores every query against the whole database in chunks of `chunk` queries (one sgemm each)
+    /// and hands each query's row of `n` scores to `body`.
+    static func forEachScoreRow(queries: [Float], database: [Float], dim: Int, count q: Int, chunk: Int,
+                                _ body: (Int, UnsafeMutablePointer<Float>) -> Void) {
+        let n = database.count / dim
+        var scores = [Float](repeating: 0, count: min(chunk, max(q, 1)) * max(n, 1))
         queries.withUnsafeBufferPointer { qp in
             database.withUnsafeBufferPointer { dp in
                 scores.withUnsafeMutableBufferPointer { sp in
@@ -61,21 +77,12 @@ public enum Retrieval {
                         let m = min(chunk, q - start)
                         Float.gemm(transA: false, transB: true, m: m, n: n, k: dim, alpha: 1, a: qp.baseAddress! + start * dim,
                                    lda: dim, b: dp.baseAddress!, ldb: dim, beta: 0, c: sp.baseAddress!, ldc: n)
-                        for r in 0..<m {
-                            let row = sp.baseAddress! + r * n
-                            let g = groups[truth[start + r]]
-                            var best = -Float.infinity
-                            for j in members[g]! where row[j] > best { best = row[j] }
-                            var above = 0
-                            for j in 0..<n where row[j] > best { above += 1 }  // group members never exceed best
-                            out[start + r] = above + 1
-                        }
+                        for r in 0..<m { body(start + r, sp.baseAddress! + r * n) }
                         start += m
                     }
                 }
             }
         }
-        return out
     }
 
     /// Ranks from ranked result lists (e.g. a FAISS search): the first position in the true group,
@@ -103,35 +110,20 @@ public enum Retrieval {
             throw APIError.badRequest("topK: sizes do not agree with dim \(dim)", code: "wrong_dimension")
         }
         var out = [[Int]](repeating: [], count: q)
-        var scores = [Float](repeating: 0, count: min(chunk, max(q, 1)) * max(n, 1))
-        queries.withUnsafeBufferPointer { qp in
-            database.withUnsafeBufferPointer { dp in
-                scores.withUnsafeMutableBufferPointer { sp in
-                    var start = 0
-                    while start < q {
-                        let m = min(chunk, q - start)
-                        Float.gemm(transA: false, transB: true, m: m, n: n, k: dim, alpha: 1, a: qp.baseAddress! + start * dim,
-                                   lda: dim, b: dp.baseAddress!, ldb: dim, beta: 0, c: sp.baseAddress!, ldc: n)
-                        for r in 0..<m {
-                            let row = sp.baseAddress! + r * n
-                            // Keep a small sorted list (k is small): insertion into the top-k.
-                            var best: [(Float, Int)] = []
-                            best.reserveCapacity(k + 1)
-                            for j in 0..<n {
-                                let s = row[j]
-                                if best.count == k, let last = best.last, !(s > last.0) { continue }
-                                if skip(start + r, j) { continue }
-                                var pos = best.count
-                                while pos > 0 && s > best[pos - 1].0 { pos -= 1 }
-                                best.insert((s, j), at: pos)
-                                if best.count > k { best.removeLast() }
-                            }
-                            out[start + r] = best.map(\.1)
-                        }
-                        start += m
-                    }
-                }
+        forEachScoreRow(queries: queries, database: database, dim: dim, count: q, chunk: chunk) { i, row in
+            // Keep a small sorted list (k is small): insertion into the top-k.
+            var best: [(Float, Int)] = []
+            best.reserveCapacity(k + 1)
+            for j in 0..<n {
+                let s = row[j]
+                if best.count == k, let last = best.last, !(s > last.0) { continue }
+                if skip(i, j) { continue }
+                var pos = best.count
+                while pos > 0 && s > best[pos - 1].0 { pos -= 1 }
+                best.insert((s, j), at: pos)
+                if best.count > k { best.removeLast() }
             }
+            out[i] = best.map(\.1)
         }
         return out
     }
