@@ -93,8 +93,7 @@ struct JobEventStream: AsyncBufferedSequence, AsyncBufferedIteratorProtocol, Sen
     var lastState: JobState?
     var lastProgress: (Double, String)?
     var lastLog: Int64 = 0
-    var lastStep: [String: Int] = [:]
-    var metricsSeen = 0
+    var lastMetric: Int64 = 0
     var done = false
     var deadline = Date().addingTimeInterval(24 * 3600)
 
@@ -118,12 +117,10 @@ struct JobEventStream: AsyncBufferedSequence, AsyncBufferedIteratorProtocol, Sen
                 out += event("progress", ["progress": .number(job.progress), "message": .string(job.message)])
                 lastProgress = (job.progress, job.message)
             }
-            let metrics = try await store.jobMetrics(job: jobID, name: nil, afterStep: nil)
-            if metrics.count > metricsSeen {
-                for m in metrics.sorted(by: { ($0.at, $0.step) < ($1.at, $1.step) }).suffix(metrics.count - metricsSeen) {
-                    out += event("metric", ["step": .number(Double(m.step)), "name": .string(m.name), "value": .number(m.value)])
-                }
-                metricsSeen = metrics.count
+            // Only the points recorded since the last poll (in recording order), never the whole series.
+            for (sequence, m) in try await store.jobMetrics(job: jobID, afterSequence: lastMetric, limit: 1000) {
+                out += event("metric", ["step": .number(Double(m.step)), "name": .string(m.name), "value": .number(m.value)])
+                lastMetric = sequence
             }
             for log in try await store.jobLogs(job: jobID, afterID: lastLog, limit: 500) {
                 out += event("log", ["level": .string(log.level), "message": .string(log.message)])

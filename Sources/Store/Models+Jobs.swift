@@ -76,5 +76,8 @@ public protocol JobStore: Sendable {
     /// Cancels a queued job at once; asks a running one to stop. Nil when the job does not exist.
     func requestCancel(job: Int64) async throws -> JobRecord?
     func jobMetrics(job: Int64, name: String?, afterStep: Int?) async throws -> [JobMetric]
+    /// The points recorded after `afterSequence` in recording order, at most `limit`, each with its
+    /// sequence number: a follower (the events stream) reads only what is new.
+    func jobMetrics(job: Int64, afterSequence: Int64, limit: Int) async throws -> [(sequence: Int64, metric: JobMetric)]
     func jobLogs(job: Int64, afterID: Int64?, limit: Int) async throws -> [JobLog]
 }

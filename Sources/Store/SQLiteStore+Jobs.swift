@@ -142,6 +142,15 @@ extension SQLiteStore: JobStore {
         }
     }
 
+    public func jobMetrics(job: Int64, afterSequence: Int64, limit: Int) async throws -> [(sequence: Int64, metric: JobMetric)] {
+        try await read { db in
+            try db.all("SELECT rowid, step, name, value, at FROM job_metrics WHERE job_id = ? AND rowid > ? ORDER BY rowid LIMIT ?",
+                       [.int(job), .int(afterSequence), .int(Int64(limit))]) {
+                (sequence: $0.int(0), metric: JobMetric(step: Int($0.int(1)), name: $0.text(2), value: $0.double(3), at: $0.double(4)))
+            }
+        }
+    }
+
     public func jobLogs(job: Int64, afterID: Int64?, limit: Int) async throws -> [JobLog] {
         try await read { db in
             try db.all("SELECT id, at, level, message FROM job_logs WHERE job_id = ? AND id > ? ORDER BY id LIMIT ?",
