@@ -55,22 +55,61 @@ public struct Migrator: Sendable {
     }
 
     /// Applies pending migrations; returns the versions applied now.
+    ///
+    /// As GRDB does: foreign keys are off while migrations run (so a table rebuild — create, copy,
+    /// drop, rename — never fires `ON DELETE CASCADE`), and each migration ends with
+    /// `PRAGMA foreign_key_check` inside its transaction, so one that leaves a dangling reference is
+    /// rolled back. A database that records a version this build does not know (written by a newer
+    /// swejepa) is refused before anything runs.
     @discardableResult
     public func migrate(_ db: SQLiteConnection) throws -> [Int] {
         try db.execute("""
             CREATE TABLE IF NOT EXISTS schema_migrations (
                 version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)
             """)
-        let done = Set(try db.all("SELECT version FROM schema_migrations") { $0.int(0) })
+        let done = Set(try db.all("SELECT version FROM schema_migrations") { Int($0.int(0)) })
+        let known = Set(migrations.map(\.version))
+        if let unknown = done.subtracting(known).max() {
+            throw MigrationError.newerDatabase(version: unknown, newestKnown: migrations.last?.version ?? 0)
+        }
+        let pending = migrations.filter { !done.contains($0.version) }
+        guard !pending.isEmpty else { return [] }
+        let foreignKeys = try db.first("PRAGMA foreign_keys") { $0.int(0) } ?? 0
+        try db.execute("PRAGMA foreign_keys = OFF")
+        defer { try? db.execute("PRAGMA foreign_keys = \(foreignKeys == 0 ? "OFF" : "ON")") }
         var applied = [Int]()
-        for m in migrations where !done.contains(Int64(m.version)) {
+        for m in pending {
             try db.transaction {
                 try db.execute(m.sql)
+                let violations = try db.all("PRAGMA foreign_key_check") { row in
+                    "\(row.text(0)) rowid \(row.int(1)) → \(row.text(2))"
+                }
+                if !violations.isEmpty {
+                    throw MigrationError.foreignKeyViolation(version: m.version, name: m.name, rows: Array(violations.prefix(5)))
+                }
                 try db.run("INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
                            [.int(Int64(m.version)), .text(m.name), .double(Date().timeIntervalSince1970)])
             }
             applied.append(m.version)
         }
         return applied
+    }
+}
+
+/// Why the schema could not be brought up to date (nothing was changed by the failing step).
+public enum MigrationError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// The database records a migration this build does not have: it was written by a newer swejepa.
+    case newerDatabase(version: Int, newestKnown: Int)
+    /// A migration left rows whose foreign keys point nowhere; it was rolled back.
+    case foreignKeyViolation(version: Int, name: String, rows: [String])
+
+    public var description: String {
+        switch self {
+        case let .newerDatabase(version, newestKnown):
+            return "the database has schema version \(version), newer than this build of swejepa knows (up to \(newestKnown)): "
+                + "it was written by a newer swejepa; run that version (or a newer one) on it"
+        case let .foreignKeyViolation(version, name, rows):
+            return "migration \(version)_\(name) left dangling foreign keys (\(rows.joined(separator: "; "))); it was rolled back"
+        }
     }
 }
