@@ -121,7 +121,6 @@ import Testing
     /// Documented operations that no route test requests. Shrink it by adding a route test; an
     /// operation that loses its last test fails here until it is listed again.
     static let unexercised: Set<String> = [
-        "GET /", "GET /v1/repos", "POST /v1/repos", "POST /v1/embed",
     ]
 
     @Test func everyDocumentedOperationIsExercisedOrListed() throws {
@@ -129,7 +128,7 @@ import Testing
         let dir = Self.repoRoot.appendingPathComponent("Tests/ServerTests")
         var exercised = Set<String>()
         for file in try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
-        where file.hasSuffix(".swift") && !file.hasPrefix("OpenAPI") {
+        where file.hasSuffix(".swift") && !["OpenAPITests.swift", "OpenAPIContractTests.swift"].contains(file) {  // their paths are examples
             let text = try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8)
             for (method, target) in Self.requests(in: text) {
                 if let op = spec.operation(for: method, target: target) { exercised.insert(op.key) }
