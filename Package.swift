@@ -16,6 +16,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/swhitty/FlyingFox.git", exact: "0.27.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        // Tests only: ServerTests parse openapi/openapi.yaml to validate real responses against it.
+        .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
     ],
     targets: [
         // Native shims: one per library.
@@ -76,6 +78,7 @@ let package = Package(
         .testTarget(name: "ServerTests", dependencies: [
             "Server", "Store", "Core", "Jobs",
             .product(name: "FlyingFox", package: "FlyingFox"),
+            .product(name: "Yams", package: "Yams"),
         ], path: "Tests/ServerTests"),
     ]
 )

@@ -42,7 +42,13 @@ struct IndexInfoJSON: Encodable {
         case efSearch = "ef_search"
     }
     init(_ i: IndexInfo, seconds: Double?) {
-        space = i.space; factory = i.factory.string; metric = i.metric.rawValue; dim = i.dim; count = i.count
+        space = i.space; factory = i.factory.string; dim = i.dim; count = i.count
+        // The API names metrics as space records and the SQL CHECK do ("ip"), not as FAISS does ("inner_product").
+        metric = switch i.metric {
+        case .cosine: Core.Metric.cosine.rawValue
+        case .innerProduct: Core.Metric.ip.rawValue
+        case .l2: Core.Metric.l2.rawValue
+        }
         generation = i.generation; nprobe = i.defaultNprobe; efSearch = i.defaultEfSearch; self.seconds = seconds
     }
 }

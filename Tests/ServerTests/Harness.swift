@@ -9,6 +9,7 @@ import Glibc
 @testable import Server
 import Jobs
 import Store
+import Testing
 
 /// A real server on an ephemeral loopback port over a real SQLite file.
 final class LiveServer: @unchecked Sendable {
@@ -50,8 +51,11 @@ final class LiveServer: @unchecked Sendable {
         var errorCode: String? { json?["error"]?["code"]?.stringValue }
     }
 
+    /// Sends one request and returns the answer; the exchange is checked against openapi/openapi.yaml
+    /// (`checkAgainstOpenAPI`): a response the spec does not describe is an issue of the calling test.
     func call(_ method: String, _ path: String, body: Data? = nil, json: JSONValue? = nil,
-              contentType: String? = nil, headers: [String: String] = [:]) async throws -> Response {
+              contentType: String? = nil, headers: [String: String] = [:],
+              sourceLocation: SourceLocation = #_sourceLocation) async throws -> Response {
         var req = URLRequest(url: URL(string: base + path)!)
         req.httpMethod = method
         if let json {
@@ -63,6 +67,7 @@ final class LiveServer: @unchecked Sendable {
         for (k, v) in headers { req.setValue(v, forHTTPHeaderField: k) }
         let (data, response) = try await URLSession.shared.data(for: req)
         let http = response as! HTTPURLResponse
+        checkAgainstOpenAPI(req, http, data, sourceLocation: sourceLocation)
         var h = [String: String]()
         for (k, v) in http.allHeaderFields { h["\(k)".lowercased()] = "\(v)" }
         return Response(status: http.statusCode, body: data, headers: h)

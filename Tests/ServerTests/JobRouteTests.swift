@@ -31,6 +31,7 @@ import Store
             req.httpMethod = method
             req.httpBody = body.map { Data($0.utf8) }
             let (data, resp) = try await URLSession.shared.data(for: req)
+            checkAgainstOpenAPI(req, resp as! HTTPURLResponse, data)
             return ((resp as! HTTPURLResponse).statusCode, JSONValue.parse(String(decoding: data, as: UTF8.self)))
         }
 
@@ -39,7 +40,9 @@ import Store
         let id = try #require(job?["id"]?.intValue)
 
         // Follow the events until the stream ends by itself.
-        let (data, resp) = try await URLSession.shared.data(from: URL(string: "\(base)/v1/jobs/\(id)/events")!)
+        let follow = URLRequest(url: URL(string: "\(base)/v1/jobs/\(id)/events")!)
+        let (data, resp) = try await URLSession.shared.data(for: follow)
+        checkAgainstOpenAPI(follow, resp as! HTTPURLResponse, data)
         #expect((resp as! HTTPURLResponse).value(forHTTPHeaderField: "Content-Type") == "text/event-stream")
         let text = String(decoding: data, as: UTF8.self)
         let events = text.components(separatedBy: "\n").filter { $0.hasPrefix("event: ") }.map { String($0.dropFirst(7)) }

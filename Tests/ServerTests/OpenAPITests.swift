@@ -5,16 +5,18 @@ import Server
 import Store
 import Testing
 
-/// openapi/openapi.yaml against the routes the real server registers.
+/// openapi/openapi.yaml against the routes the real server registers, and against what the route
+/// tests send.
 ///
 /// The route list comes from `APIServer.allRoutes` on a real `SQLiteStore` in a temp directory,
-/// with a `JobRunner` as `swejepa serve` has (nothing listens, no worker runs); the spec is read with a small line-based parser of its `paths:` section:
-/// path keys at 2-space indent, methods at 4-space indent, `operationId`/`responses` at 6, status
-/// codes at 8 (no YAML dependency).
+/// with a `JobRunner` as `swejepa serve` has (nothing listens, no worker runs); the spec is parsed
+/// with Yams into `OpenAPIContract`, the same object that checks every exchange of the route tests
+/// (see `checkAgainstOpenAPI` in OpenAPIContract.swift). Coverage: which documented operations no
+/// route test requests, read from the test sources, must be exactly `unexercised` (a list that can
+/// only shrink).
 @Suite struct OpenAPITests {
-    static let repoRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let specURL = repoRoot.appendingPathComponent("openapi/openapi.yaml")
+    static let repoRoot = OpenAPIContract.repoRoot
+    static let specURL = OpenAPIContract.specURL
 
     /// "METHOD /template" for every route of the server.
     static func registeredRoutes() throws -> [String] {
@@ -33,8 +35,8 @@ import Testing
         return server.routes.map { "\($0.method.uppercased()) \($0.template)" }
     }
 
-    static func spec() throws -> OpenAPIPaths {
-        try OpenAPIPaths(parsing: String(contentsOf: specURL, encoding: .utf8))
+    static func spec() throws -> OpenAPIContract {
+        try OpenAPIContract(yaml: String(contentsOf: specURL, encoding: .utf8))
     }
 
     @Test func specIsOpenAPI31() throws {
@@ -68,137 +70,122 @@ import Testing
             } else {
                 Issue.record("\(op.key) has no operationId")
             }
-            #expect(op.responses.contains { $0.hasPrefix("4") }, "\(op.key) lists no 4xx response (has \(op.responses))")
+            #expect(op.responses.keys.contains { $0.hasPrefix("4") }, "\(op.key) lists no 4xx response (has \(op.responses.keys.sorted()))")
         }
     }
 
-    /// The parser itself, on a small spec with known defects, so the checks above cannot pass vacuously.
-    @Test func parserFindsOperationsAndDefects() throws {
-        let text = """
-            openapi: 3.1.0
-            paths:
-              # ---- a ----
-              /a/{id}:
-                parameters:
-                  - $ref: '#/components/parameters/Id'
-                get:
-                  operationId: getA
-                  responses:
-                    '200': { description: ok }
-                    "404": { description: no }
-                delete:
-                  responses:
-                    204:
-                      description: gone
-              /b:
-                post:
-                  operationId: postB
-                  responses:
-                    '200':
-                      description: |
-                        '400': this line is description text, not a response
-                    '4XX': { $ref: '#/components/responses/ClientError' }
-                put:
-                  operationId: putB
-                  responses:
-                    '200': { description: ok }
-            components:
-              schemas:
-                X: { type: object }
-            """
-        let spec = try OpenAPIPaths(parsing: text)
-        #expect(spec.operations.map(\.key) == ["GET /a/{id}", "DELETE /a/{id}", "POST /b", "PUT /b"])
-        #expect(spec.operations.map(\.operationId) == ["getA", nil, "postB", "putB"])
-        #expect(spec.operations.map(\.responses) == [["200", "404"], ["204"], ["200", "4XX"], ["200"]])
-        #expect(throws: OpenAPIPaths.ParseError.self) { try OpenAPIPaths(parsing: "openapi: 3.1.0\ninfo: {}\n") }
-    }
-}
-
-/// The operations of an OpenAPI document's `paths:` section, read line by line.
-struct OpenAPIPaths {
-    struct Operation {
-        var method: String
-        var template: String
-        var operationId: String?
-        var responses: [String] = []
-        var key: String { "\(method) \(template)" }
-    }
-
-    struct ParseError: Error, CustomStringConvertible {
-        var description: String
-    }
-
-    static let methods: Set<String> = ["get", "put", "post", "delete", "patch", "head", "options", "trace"]
-
-    private(set) var operations: [Operation] = []
-    /// Layout the parser could not read (tabs, unexpected indentation under `paths:`).
-    private(set) var problems: [String] = []
-
-    init(parsing text: String) throws {
-        var inPaths = false, sawPaths = false
-        var template: String?
-        var current: Int?  // index in `operations` of the method block being read
-        var inResponses = false
-        for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = String(raw)
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-            if line.hasPrefix("\t") { problems.append("line \(number + 1): tab indentation") }
-            let indent = line.prefix { $0 == " " }.count
-            if indent <= 4 { inResponses = false }
-            if indent == 0 {
-                inPaths = Self.key(trimmed) == "paths"
-                sawPaths = sawPaths || inPaths
-                template = nil
-                current = nil
-                continue
-            }
-            guard inPaths else { continue }
-            switch indent {
-            case 2:
-                current = nil
-                template = Self.key(trimmed).flatMap { $0.hasPrefix("/") ? $0 : nil }
-                if template == nil { problems.append("line \(number + 1): expected a path key like '/v1/x:' at indent 2") }
-            case 4:
-                current = nil
-                guard let t = template, let k = Self.key(trimmed) else { continue }
-                if Self.methods.contains(k) {
-                    operations.append(Operation(method: k.uppercased(), template: t))
-                    current = operations.count - 1
-                } else if !["parameters", "summary", "description", "servers"].contains(k) {
-                    problems.append("line \(number + 1): '\(k)' under \(t) is not an HTTP method")
+    /// Every schema in the spec uses only keywords `SchemaValidator` checks or knows to ignore, and
+    /// every `$ref` resolves: a keyword the validator skipped would be a check that cannot fail.
+    @Test func everySchemaIsOneTheValidatorUnderstands() throws {
+        let spec = try Self.spec()
+        var schemas = [(String, JSONValue)]()
+        func collect(_ v: JSONValue, _ at: String) {
+            switch v {
+            case .object(let o):
+                for (k, sub) in o {
+                    if k == "schema" { schemas.append((SchemaValidator.pointer(at, k), sub)) } else { collect(sub, SchemaValidator.pointer(at, k)) }
                 }
-            case 6:
-                guard let i = current else { continue }
-                let k = Self.key(trimmed)
-                inResponses = k == "responses"
-                if k == "operationId" {
-                    let value = trimmed.dropFirst("operationId:".count).trimmingCharacters(in: CharacterSet(charactersIn: " '\""))
-                    operations[i].operationId = value.isEmpty ? nil : value
-                }
-            case 8:
-                if inResponses, let i = current, let k = Self.key(trimmed) { operations[i].responses.append(k) }
-            default:
-                continue
+            case .array(let a):
+                for (i, sub) in a.enumerated() { collect(sub, SchemaValidator.pointer(at, String(i))) }
+            default: break
             }
         }
-        guard sawPaths else { throw ParseError(description: "no top-level 'paths:' section") }
+        collect(spec.document["paths"] ?? .null, "/paths")
+        collect(spec.document["components"]?["parameters"] ?? .null, "/components/parameters")
+        collect(spec.document["components"]?["responses"] ?? .null, "/components/responses")
+        for (name, schema) in spec.document["components"]?["schemas"]?.objectValue ?? [:] {
+            schemas.append(("/components/schemas/\(name)", schema))
+        }
+        #expect(schemas.count > 50)
+        var problems = [String]()
+        func walk(_ s: JSONValue, _ at: String) {
+            guard case .object(let o) = s else {
+                if case .bool = s { return }
+                problems.append("\(at): not a schema")
+                return
+            }
+            for k in o.keys where !SchemaValidator.assertions.contains(k) && !SchemaValidator.annotations.contains(k) {
+                problems.append("\(at): keyword '\(k)'")
+            }
+            if let r = o["$ref"]?.stringValue, spec.validator.resolve(ref: r) == nil { problems.append("\(at): $ref \(r) does not resolve") }
+            for (k, sub) in o["properties"]?.objectValue ?? [:] { walk(sub, at + "/properties/" + k) }
+            for k in ["items", "additionalProperties", "not"] { if let sub = o[k] { walk(sub, at + "/" + k) } }
+            for k in ["oneOf", "anyOf", "allOf"] {
+                for (i, sub) in (o[k]?.arrayValue ?? []).enumerated() { walk(sub, at + "/\(k)/\(i)") }
+            }
+        }
+        for (at, schema) in schemas { walk(schema, at) }
+        #expect(problems.isEmpty, "\(problems.sorted().joined(separator: "\n"))")
     }
 
-    /// The key of a `key:` or `key: value` line, without quotes; nil for list items and plain text.
-    static func key(_ trimmed: String) -> String? {
-        guard !trimmed.hasPrefix("-") else { return nil }
-        var s = Substring(trimmed)
-        if let q = s.first, q == "'" || q == "\"" {
-            guard let end = s.dropFirst().firstIndex(of: q) else { return nil }
-            let k = s[s.index(after: s.startIndex)..<end]
-            let rest = s[s.index(after: end)...]
-            return rest.hasPrefix(":") ? String(k) : nil
+    /// Documented operations that no route test requests. Shrink it by adding a route test; an
+    /// operation that loses its last test fails here until it is listed again.
+    static let unexercised: Set<String> = [
+    ]
+
+    @Test func everyDocumentedOperationIsExercisedOrListed() throws {
+        let spec = try Self.spec()
+        let dir = Self.repoRoot.appendingPathComponent("Tests/ServerTests")
+        var exercised = Set<String>()
+        for file in try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+        where file.hasSuffix(".swift") && !["OpenAPITests.swift", "OpenAPIContractTests.swift"].contains(file) {  // their paths are examples
+            let text = try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8)
+            for (method, target) in Self.requests(in: text) {
+                if let op = spec.operation(for: method, target: target) { exercised.insert(op.key) }
+            }
         }
-        guard let colon = s.firstIndex(of: ":") else { return nil }
-        let after = s[s.index(after: colon)...]
-        guard after.isEmpty || after.hasPrefix(" ") else { return nil }
-        s = s[..<colon]
-        return s.contains(" ") ? nil : String(s)
+        let unexercised = Set(spec.operations.map(\.key)).subtracting(exercised)
+        let nowTested = Self.unexercised.subtracting(unexercised).sorted()
+        let untested = unexercised.subtracting(Self.unexercised).sorted()
+        #expect(nowTested.isEmpty, "now exercised by a route test, remove from OpenAPITests.unexercised: \(nowTested)")
+        #expect(untested.isEmpty, "documented but requested by no route test: \(untested)")
+    }
+
+    /// The (method, path) pairs a test source spells out: `call("GET", "/v1/x/\(id)")`,
+    /// `Case(method: "POST", path: "/v1/…")`, method-named helpers `post("/v1/…")`, and
+    /// `URL(string: "\(base)/v1/…")` (a URLRequest's default method, GET). Interpolations
+    /// become `1` (a plausible id), so `/v1/jobs/\(id)/logs` is `/v1/jobs/1/logs`.
+    static func requests(in text: String) -> [(method: String, target: String)] {
+        let pattern = #""(GET|POST|PUT|DELETE|PATCH)"\s*,\s*(?:path:\s*)?"|\b(get|post|put|delete|patch)\(\s*"|URL\(string:\s*"\\\(base\)"#
+        guard let re = try? NSRegularExpression(pattern: pattern) else { return [] }
+        let ns = text as NSString
+        var out = [(String, String)]()
+        for m in re.matches(in: text, range: NSRange(location: 0, length: ns.length)) {
+            let method = m.range(at: 1).location != NSNotFound ? ns.substring(with: m.range(at: 1))
+                : m.range(at: 2).location != NSNotFound ? ns.substring(with: m.range(at: 2)).uppercased() : "GET"
+            // Read the path literal, replacing each `\(…)` by "1".
+            var path = "", depth = 0, escaped = false
+            for ch in ns.substring(from: m.range.location + m.range.length).prefix(400) {
+                if depth > 0 {
+                    if ch == "(" { depth += 1 } else if ch == ")" { depth -= 1 }
+                    if depth == 0 { path += "1" }
+                } else if escaped {
+                    escaped = false
+                    if ch == "(" { depth = 1 } else { path.append(ch) }
+                } else if ch == "\\" {
+                    escaped = true
+                } else if ch == "\"" || ch == "\n" {
+                    break
+                } else {
+                    path.append(ch)
+                }
+            }
+            if path.hasPrefix("/") { out.append((method, path)) }
+        }
+        return out
+    }
+
+    @Test func requestScannerReadsTheShapesTheTestsUse() {
+        let source = #"""
+            let r = try await s.call("GET", "/v1/jobs/\(job["id"]!.intValue!)/logs?limit=2")
+            Case(method: "PUT", path: "/v1/spaces/sp/vectors?ids=\(i1)", body: Data())
+            let p = try await s.post("/v1/predict", body)
+            _ = try await s.call(c.method, c.path)
+            let (status, job) = try await call("POST", "/v1/jobs", #"{"type": "sleep"}"#)
+            let follow = URLRequest(url: URL(string: "\(base)/v1/jobs/\(id)/events")!)
+            """#
+        let found = Self.requests(in: source)
+        #expect(found.map(\.method) == ["GET", "PUT", "POST", "POST", "GET"])
+        #expect(found.map(\.target) == ["/v1/jobs/1/logs?limit=2", "/v1/spaces/sp/vectors?ids=1", "/v1/predict", "/v1/jobs", "/v1/jobs/1/events"])
     }
 }

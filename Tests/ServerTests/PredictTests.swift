@@ -49,6 +49,7 @@ import Store
             req.setValue("application/json", forHTTPHeaderField: "Content-Type")
             if let accept { req.setValue(accept, forHTTPHeaderField: "Accept") }
             let (data, resp) = try await URLSession.shared.data(for: req)
+            checkAgainstOpenAPI(req, resp as! HTTPURLResponse, data)
             return ((resp as! HTTPURLResponse).statusCode, data, JSONValue.parse(String(decoding: data, as: UTF8.self)))
         }
 

@@ -160,7 +160,8 @@ func seededVectors(_ n: Int, _ d: Int, seed: UInt64) -> [[Float]] {
             req.httpMethod = method
             req.httpBody = Data(body.jsonString().utf8)
             req.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            let (data, _) = try await URLSession.shared.data(for: req)
+            let (data, resp) = try await URLSession.shared.data(for: req)
+            checkAgainstOpenAPI(req, resp as! HTTPURLResponse, data)
             return JSONValue.parse(String(decoding: data, as: UTF8.self))
         }
         var up = false
