@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Tensor", "Core"], path: "Tests/TrainingTests", exclude: ["Fixtures"]),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "Store", "Core", "Teacher", "Analysis", "Training", "Search"], path: "Tests/JobsTests"),
         .testTarget(name: "ServerTests", dependencies: [
-            "Server", "Store", "Core", "Jobs",
+            "Server", "Store", "Core", "Jobs", "Teacher",
             .product(name: "FlyingFox", package: "FlyingFox"),
             .product(name: "Yams", package: "Yams"),
         ], path: "Tests/ServerTests"),

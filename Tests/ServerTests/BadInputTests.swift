@@ -1,5 +1,8 @@
 import Core
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 @testable import Server
 
@@ -101,20 +104,66 @@ import Testing
         #expect(r.status == 413 && r.errorCode == "payload_too_large")
     }
 
+    /// `readTimeout` (1 s here) is enforced: a connection that sends nothing, one that trickles a
+    /// request head a byte at a time, and an idle keep-alive connection after a full response are all
+    /// closed by the server. Each close is observed as an event (poll/recv) within a generous 60 s
+    /// bound, so a server without the timeout fails instead of passing slowly; nothing asserts speed.
     @Test func aTricklingClientIsCutOff() async throws {
         let s = try await LiveServer { $0.readTimeout = 1 }
         defer { Task { await s.stop() } }
+        let bound = 60.0
+
+        // Sends nothing: only the read timeout can end it.
+        let idle = try RawClient(port: s.port)
+        let silent = idle.waitForClose(within: bound)
+        #expect(silent.closed, "an idle connection was still open after \(bound) s")
+        #expect(silent.data.isEmpty)
+
+        // Trickles a request head, one byte per 100 ms poll: the server hangs up while bytes still come.
         let c = try RawClient(port: s.port)
-        c.send("GET /healthz HTTP/1.1\r\n")
+        #expect(c.send("GET /healthz HTTP/1.1\r\n"))
         var cut = false
-        for _ in 0..<200 {  // one header byte every 100 ms, for at most 20 s
-            try await Task.sleep(nanoseconds: 100_000_000)
-            if !c.send("X") { cut = true; break }
+        var trickled = 0
+        let end = Date().addingTimeInterval(bound)
+        while !cut && Date() < end {
+            if c.send("X") { trickled += 1 } else { cut = true; break }
+            cut = c.waitForClose(within: 0.1).closed
         }
-        let (_, closed) = c.readAll()
-        // Cut off well before the client stopped trickling (else readAll times out with the socket open).
-        #expect(cut || closed)
-        // A well-behaved keep-alive client on the same server still works.
+        #expect(cut, "a client trickling a request head was not cut off within \(bound) s (\(trickled) bytes sent)")
+
+        // A complete request on a keep-alive connection is answered; the idle connection is closed after.
+        let k = try RawClient(port: s.port)
+        #expect(k.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"))
+        let kept = k.waitForClose(within: bound)
+        #expect(String(decoding: kept.data, as: UTF8.self).hasPrefix("HTTP/1.1 200"))
+        #expect(kept.closed, "an idle keep-alive connection was still open after \(bound) s")
+
+        // A well-behaved client on the same server still works.
         #expect(try await s.call("GET", "/healthz").status == 200)
+    }
+}
+
+extension RawClient {
+    /// Waits (poll) until the peer closes the connection (recv gives 0, or the connection resets)
+    /// or `seconds` pass; returns whether it closed and the bytes that arrived meanwhile.
+    func waitForClose(within seconds: Double) -> (closed: Bool, data: Data) {
+        var out = Data()
+        var buf = [UInt8](repeating: 0, count: 65536)
+        let end = Date().addingTimeInterval(seconds)
+        while true {
+            let left = end.timeIntervalSinceNow
+            if left <= 0 { return (false, out) }
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&p, 1, Int32(min(left * 1000, 1000).rounded(.up)))
+            if ready < 0 && errno != EINTR { return (false, out) }
+            if ready <= 0 { continue }
+            let n = recv(fd, &buf, buf.count, Int32(MSG_DONTWAIT))
+            if n == 0 { return (true, out) }
+            if n < 0 {
+                if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { continue }
+                return (errno == ECONNRESET || errno == EPIPE, out)
+            }
+            out.append(contentsOf: buf[0..<n])
+        }
     }
 }
