@@ -68,7 +68,7 @@ let package = Package(
 
         .testTarget(name: "CoreTests", dependencies: ["Core"], path: "Tests/CoreTests", exclude: ["Fixtures"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], path: "Tests/TensorTests"),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "Core"], path: "Tests/StoreTests"),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Core"], path: "Tests/StoreTests", exclude: ["Fixtures"]),
         .testTarget(name: "SearchTests", dependencies: ["Search", "Core"], path: "Tests/SearchTests", exclude: ["Fixtures"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "Core"], path: "Tests/CorpusTests", exclude: ["Fixtures"]),
         .testTarget(name: "TeacherTests", dependencies: ["Teacher", "Tensor", "Core"], path: "Tests/TeacherTests", exclude: ["Fixtures"]),
