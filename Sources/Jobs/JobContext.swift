@@ -24,6 +24,9 @@ public final class JobContext: @unchecked Sendable {
     public let worker: String
     public let dataDirectory: URL
     let flags = Flags()
+    /// Test seam (nil in production): awaited after every progress report, so a test can hold the
+    /// job at a known point (`JobRunner.progressHook`).
+    var progressHook: ProgressHook?
 
     final class Flags: @unchecked Sendable {
         private let lock = NSLock()
@@ -55,6 +58,7 @@ public final class JobContext: @unchecked Sendable {
 
     public func progress(_ fraction: Double, _ message: String) async {
         try? await store.updateProgress(job: job.id, worker: worker, progress: fraction, message: message)
+        if let progressHook { await progressHook(self, fraction, message) }
     }
 
     public func metric(step: Int, _ name: String, _ value: Double) async {
@@ -86,6 +90,9 @@ public enum Compute {
         }
     }
 }
+
+/// Told of every progress report of a job (a test seam, see `JobRunner.progressHook`).
+typealias ProgressHook = @Sendable (_ ctx: JobContext, _ fraction: Double, _ message: String) async -> Void
 
 /// A job type: decode params, do the work, return a JSON result.
 public typealias JobHandler = @Sendable (JobContext) async throws -> JSONValue

@@ -25,6 +25,13 @@ public final class JobRunner: @unchecked Sendable {
     private var validators: [String: @Sendable (JSONValue) throws -> Void] = [:]
     private var tasks: [Task<Void, Never>] = []
     private var wake: [(UUID, CheckedContinuation<Void, Never>)] = []
+    private var _progressHook: ProgressHook?
+    /// Test seam (nil in production): handed to every job's context and awaited after each of its
+    /// progress reports, so a test can hold a job at a known point until it lets it go on.
+    var progressHook: ProgressHook? {
+        get { lock.lock(); defer { lock.unlock() }; return _progressHook }
+        set { lock.lock(); _progressHook = newValue; lock.unlock() }
+    }
 
     public init(store: any Store, dataDirectory: URL, workers: Int = 1, leaseSeconds: Double = 30,
                 heartbeatSeconds: Double? = nil, name: String? = nil) {
@@ -152,6 +159,7 @@ public final class JobRunner: @unchecked Sendable {
     /// Runs one claimed job to its end.
     func run(_ job: JobRecord, worker: String) async {
         let ctx = JobContext(job: job, store: store, worker: worker, dataDirectory: dataDirectory)
+        ctx.progressHook = progressHook
         let beat = Task.detached { [store, leaseSeconds, heartbeatSeconds] in
             while !Task.isCancelled {
                 try? await Task.sleep(nanoseconds: UInt64(heartbeatSeconds * 1e9))

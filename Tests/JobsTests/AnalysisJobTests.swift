@@ -242,11 +242,12 @@ import Testing
         for (type, params) in good { try runner.validate(type: type, params: params) }
     }
 
-    /// Cancel is honoured between folds: the job ends `cancelled` with only some targets stored.
-    @Test func cancelStopsAProbeBetweenFolds() async throws {
-        let c = try await Self.makeCorpus(n: 2_000, repos: 6, dims: 64)
-        // 40 extra numeric properties make a long job (each probed with ridge + two controls).
-        let targets = (0..<40).map { "p\($0)" }
+    /// Cancel lands mid-job: the job is held right after its first target is stored until the
+    /// cancel request has reached it (through the store and the heartbeat); it then stops before
+    /// the next target and ends `cancelled` with exactly that one target stored.
+    @Test func cancelStopsAProbeMidJob() async throws {
+        let c = try await Self.makeCorpus(n: 300, repos: 6)
+        let targets = (0..<8).map { "p\($0)" }
         let all = try await c.store.functions(FunctionQuery(limit: 10_000))
         var inputs = [FunctionInput]()
         for f in all {
@@ -256,17 +257,21 @@ import Testing
                                         signature: f.signature, body: f.body, properties: .object(props), bodyHash: f.bodyHash))
         }
         _ = try await c.store.upsertFunctions(inputs)
-        let job = try await c.runner.submit(type: "probe", params: ["space": .string(c.space), "targets": .array(targets.map { .string($0) }),
-                                                                   "alphas": .array((0..<60).map { .number(pow(10, -2 + Double($0) / 8)) })])
+        let gate = ProgressGate(at: "p0 done")
+        gate.install(on: c.runner)
+        let job = try await c.runner.submit(type: "probe", params: ["space": .string(c.space), "targets": .array(targets.map { .string($0) })])
         c.runner.start()
         let store = c.store
-        #expect(try await eventually(120) { try await store.probeResults(ProbeQuery(jobID: job.id)).count >= 1 })
+        #expect(try await eventually(120) { gate.context != nil })
+        #expect(try await store.probeResults(ProbeQuery(jobID: job.id)).map(\.target) == ["p0"])
         _ = try await store.requestCancel(job: job.id)
-        let done = try await Self.finish(c.runner, job, seconds: 30)
+        let ctx = try #require(gate.context)
+        #expect(try await eventually(120) { ctx.isCancelled })
+        gate.release()
+        let done = try await Self.finish(c.runner, job)
         await c.runner.stop()
-        #expect(done.state == .cancelled)
-        let stored = try await store.probeResults(ProbeQuery(jobID: job.id)).count
-        #expect(stored >= 1 && stored < targets.count)
+        #expect(done.state == .cancelled, "\(done.state) \(done.error ?? "")")
+        #expect(try await store.probeResults(ProbeQuery(jobID: job.id)).map(\.target) == ["p0"])
     }
 
     /// A resumed attempt reuses the targets the dead attempt already stored.
@@ -372,8 +377,15 @@ import Testing
             // Equal up to rounding (threaded BLAS may order sums differently between runs).
             #expect(abs((row["loc_r2"]?.doubleValue ?? .nan) - loc.mean) <= 1e-9 && abs((row["loc_r2_std"]?.doubleValue ?? .nan) - loc.std) <= 1e-9)
             #expect(loc.mean > 0.8)
-            #expect(r["columns"]?["mean_cosine"]?.arrayValue?[l] == row["mean_cosine"])
-            #expect(row["complexity_r2"]?.doubleValue != nil)
+            let ccY = try ProbeTargets.log1p(counts: picked.map { ref.facts[$0].properties["cyclomatic_complexity"]!.doubleValue! })
+            let cc = try Probe.crossValidate(features: x.map(Double.init), count: picked.count, dims: c.dims, labels: .regression(ccY), folds: folds)
+            let complexity = try #require(row["complexity_r2"]?.doubleValue), complexityStd = try #require(row["complexity_r2_std"]?.doubleValue)
+            #expect(abs(complexity - cc.mean) <= 1e-9 && abs(complexityStd - cc.std) <= 1e-9, "complexity R² \(complexity) vs \(cc.mean)")
+            // The column-wise table repeats the rows.
+            for key in ["mean_cosine", "effective_rank", "loc_r2", "complexity_r2"] {
+                let column = try #require(r["columns"]?[key]?.arrayValue, "column \(key)")
+                #expect(column.count == 2 && column[l].doubleValue != nil && column[l] == row[key], "column \(key)")
+            }
         }
     }
 }

@@ -27,6 +27,45 @@ func makeRunner(_ dir: URL, workers: Int = 1, lease: Double = 30, name: String? 
     return runner
 }
 
+/// Holds a job at the first progress report whose message is `message` until `release()`
+/// (installed as `JobRunner.progressHook`): the test knows where the job is, whatever the speed.
+final class ProgressGate: @unchecked Sendable {
+    let message: String
+    private let lock = NSLock()
+    private var held: JobContext?
+    private var waiter: CheckedContinuation<Void, Never>?
+    private var released = false
+
+    init(at message: String) { self.message = message }
+
+    func install(on runner: JobRunner) {
+        runner.progressHook = { [self] ctx, _, message in await self.pass(ctx, message) }
+    }
+
+    private func pass(_ ctx: JobContext, _ message: String) async {
+        guard message == self.message else { return }
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            lock.lock()
+            if released || held != nil { lock.unlock(); c.resume(); return }  // only the first arrival waits
+            held = ctx
+            waiter = c
+            lock.unlock()
+        }
+    }
+
+    /// The context of the job being held (nil until it arrives).
+    var context: JobContext? { lock.lock(); defer { lock.unlock() }; return held }
+
+    func release() {
+        lock.lock()
+        released = true
+        let w = waiter
+        waiter = nil
+        lock.unlock()
+        w?.resume()
+    }
+}
+
 /// The built `swejepa` executable (tests run after `swift build --build-tests`).
 func swejepaBinary() -> URL? {
     if let env = ProcessInfo.processInfo.environment["SWEJEPA_BIN"] { return URL(fileURLWithPath: env) }
@@ -60,16 +99,25 @@ func swejepaBinary() -> URL? {
     @Test func cancelStopsARunningJobAndAQueuedOneAtOnce() async throws {
         let dir = tempDir()
         let runner = try makeRunner(dir)
-        let running = try await runner.submit(type: "sleep", params: ["seconds": 30, "steps": 300])
+        // The running job is held after its third step until the cancel request has reached it.
+        let gate = ProgressGate(at: "step 3/300")
+        gate.install(on: runner)
+        let running = try await runner.submit(type: "sleep", params: ["seconds": 3, "steps": 300])
         let queued = try await runner.submit(type: "sleep", params: ["seconds": 1])
         runner.start()
         let store = runner.store
-        #expect(try await eventually { try await store.job(id: running.id)?.state == .running })
+        #expect(try await eventually { gate.context != nil })
+        #expect(try await store.job(id: running.id)?.state == .running)
         #expect(try await store.requestCancel(job: queued.id)?.state == .cancelled)
         _ = try await store.requestCancel(job: running.id)
-        // Honoured at the next step (0.1 s apart), long before the job's own 30 s end.
-        #expect(try await eventually(120) { try await store.job(id: running.id)?.state == .cancelled })
-        #expect(try await store.jobMetrics(job: running.id, name: "step", afterStep: nil).count < 250)
+        // The heartbeat carries the request to the job (generous bound: it is the runner's work, not speed).
+        let ctx = try #require(gate.context)
+        #expect(try await eventually(120) { ctx.isCancelled })
+        gate.release()
+        // Honoured at the next step: exactly the three steps before the gate ran.
+        #expect(try await eventually(120) { try await store.job(id: running.id)?.state.isFinal == true })
+        #expect(try await store.job(id: running.id)?.state == .cancelled)
+        #expect(try await store.jobMetrics(job: running.id, name: "step", afterStep: nil).map(\.step) == [0, 1, 2])
         await runner.stop()
         #expect(try await store.job(id: queued.id)?.attempt == 0)  // never ran
     }
@@ -104,16 +152,24 @@ func swejepaBinary() -> URL? {
     }
 
     /// A real worker process is killed with SIGKILL mid-job; its lease runs out and another worker
-    /// resumes the job (skipping finished steps) on attempt 2.
+    /// resumes the job (skipping finished steps) on attempt 2 — not before the lease ran out.
+    ///
+    /// Nothing here assumes a speed: the dead worker's lease (`deadLease`, heartbeat every second)
+    /// only has to outlast a scheduling stall of the worker process before the kill; once the process
+    /// has exited its heartbeats have stopped, so the stored lease end is final, and the test polls
+    /// for the reclaim with a generous bound and checks it came after that end. The rescuer holds a long lease, so a slow machine cannot make it
+    /// lose the job to itself (attempt 3).
     @Test(.enabled(if: swejepaBinary() != nil, "needs the built swejepa executable"))
     func aKilledWorkerProcessLosesItsJobToAnotherWorker() async throws {
         let dir = tempDir()
         let store = try SQLiteStore(directory: dir)
-        // 40 steps of 0.5 s: long enough that the kill lands mid-job even on a loaded machine.
-        let job = try await store.createJob(type: "sleep", params: ["seconds": 20, "steps": 40], maxAttempts: 3)
+        let deadLease = 6.0
+        // 200 steps of 50 ms: the job cannot end before the kill unless the test went 10 s unscheduled
+        // (and then the `running` check below says so).
+        let job = try await store.createJob(type: "sleep", params: ["seconds": 10, "steps": 200], maxAttempts: 3)
         let process = Process()
         process.executableURL = swejepaBinary()!
-        process.arguments = ["worker", "--data", dir.path, "--lease", "1.5", "--types", "sleep"]
+        process.arguments = ["worker", "--data", dir.path, "--lease", "\(deadLease)", "--types", "sleep"]
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
@@ -121,16 +177,23 @@ func swejepaBinary() -> URL? {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         let stepsBefore = try await store.jobMetrics(job: job.id, name: "step", afterStep: nil).count
-        #expect(try await store.job(id: job.id)?.state == .running)  // still marked: nobody knows yet
+        let held = try #require(try await store.job(id: job.id))
+        #expect(held.state == .running && held.attempt == 1)  // still marked: nobody knows yet
+        let leaseEnd = try #require(held.leaseExpiresAt)
 
-        let rescuer = try makeRunner(dir, lease: 1.5, name: "rescuer")
+        // The rescuer starts at once; it must leave the job alone until the dead lease has run out.
+        let rescuer = try makeRunner(dir, lease: 30, name: "rescuer")
         rescuer.start()
-        #expect(try await eventually(120) { try await store.job(id: job.id)?.state == .succeeded })
+        #expect(try await eventually(deadLease + 120) { try await store.job(id: job.id)?.state == .succeeded })
         await rescuer.stop()
         let done = try #require(try await store.job(id: job.id))
-        #expect(done.attempt == 2 && done.worker!.hasPrefix("rescuer"))
+        #expect(done.attempt == 2 && done.worker?.hasPrefix("rescuer") == true, "attempt \(done.attempt) on \(done.worker ?? "-")")
+        // The rescuer's attempt began (its first log line) only after the dead worker's lease ended.
+        let logs = try await store.jobLogs(job: job.id, afterID: nil, limit: 10_000)
+        let claimed = try #require(logs.first { $0.message.hasPrefix("attempt 2 ") })
+        #expect(claimed.at >= leaseEnd, "claimed at \(claimed.at), lease ran to \(leaseEnd)")
         #expect(done.result?["resumed_after"]?.intValue == stepsBefore - 1)
         // Every step ran exactly once across both workers.
-        #expect(try await store.jobMetrics(job: job.id, name: "step", afterStep: nil).map(\.step) == Array(0..<40))
+        #expect(try await store.jobMetrics(job: job.id, name: "step", afterStep: nil).map(\.step) == Array(0..<200))
     }
 }

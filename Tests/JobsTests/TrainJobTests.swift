@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import Testing
+import Training
 @testable import Jobs
 @testable import Store
 
@@ -96,7 +97,6 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         let random10 = try #require(r["random_baseline"]?["rank10"]?.doubleValue)
         print("train job: test Rank@10 \(rank10), Rank@1 \(r["test"]?["rank1"]?.doubleValue ?? -1), random Rank@10 \(random10), sig_mean Rank@10 \(r["signature_mean_baseline"]?["rank10"]?.doubleValue ?? -1)")
         #expect(rank10 > random10 + 0.3)
-        #expect(r["signature_mean_baseline"]?["rank10"]?.doubleValue != nil)  // dims match: the baseline is computed
         #expect(r["corpus_count"]?.intValue == corpus.ids.count)
         #expect(r["train_count"]!.intValue! + r["validation_count"]!.intValue! + r["test_count"]!.intValue! == corpus.ids.count)
         #expect(r["repositories"] == 4 && r["duplicate_groups"]?.intValue == corpus.ids.count - 4)
@@ -111,7 +111,9 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         #expect(try await store.jobMetrics(job: job.id, name: "val/rank10", afterStep: nil).count == epochs)
         let test10 = try await store.jobMetrics(job: job.id, name: "test/rank10", afterStep: nil)
         #expect(test10.map(\.value) == [rank10])
-        #expect(try await store.jobMetrics(job: job.id, name: "baseline_random/rank10", afterStep: nil).count == 1)
+        #expect(try await store.jobMetrics(job: job.id, name: "baseline_random/rank10", afterStep: nil).map(\.value) == [random10])
+        let valSeries = try await store.jobMetrics(job: job.id, name: "val/rank10", afterStep: nil).map(\.value)
+        #expect(valSeries == r["epochs"]?.arrayValue?.compactMap { $0["validation"]?["rank10"]?.doubleValue })
 
         // The student space: one unit vector per function.
         let name = try #require(r["output_space"]?.stringValue)
@@ -124,6 +126,9 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
             let v = stored.values[(i * space.dim)..<((i + 1) * space.dim)]
             #expect(abs(v.reduce(0) { $0 + $1 * $1 } - 1) < 1e-4)
         }
+
+        // The reported test metrics and sig_mean baseline recomputed from the stored vectors.
+        try await expectReportMatchesStoredVectors(r, store: store, corpus: corpus, student: name)
 
         // The checkpoint predicts what was stored.
         let ckpt = TrainJob.checkpointDirectory(dir, job: job.id)
@@ -156,9 +161,11 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         let done = try #require(try await store.job(id: job.id))
         #expect(done.state == .succeeded, "train job: \(done.error ?? "")")
         let r = try #require(done.result)
-        print("mlp+smooth_l1: test Rank@10 \(r["test"]?["rank10"]?.doubleValue ?? -1), random \(r["random_baseline"]?["rank10"]?.doubleValue ?? -1)")
-        #expect(r["test"]!["rank10"]!.doubleValue! > r["random_baseline"]!["rank10"]!.doubleValue! + 0.2)
+        let test10 = try #require(r["test"]?["rank10"]?.doubleValue), random10 = try #require(r["random_baseline"]?["rank10"]?.doubleValue)
+        print("mlp+smooth_l1: test Rank@10 \(test10), random \(random10)")
+        #expect(test10 > random10 + 0.2)
         #expect(try await store.space(named: "mlp.student")?.count == corpus.ids.count)
+        try await expectReportMatchesStoredVectors(r, store: store, corpus: corpus, student: "mlp.student")
     }
 
     /// A worker that loses its job after epoch 2 (its lease ran out: the same as dying, from the
@@ -303,4 +310,93 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
             #expect(error.contains(message), "job \(id): \(error)")
         }
     }
+}
+
+/// Recomputes the job's test metrics (from the stored student vectors) and its sig_mean baseline
+/// (from the stored sig_mean vectors) in Double against the stored targets: the split comes from
+/// `DataSplit.byRepository` over the sorted repository names with the job's seed, the targets are
+/// centred on the train mean, duplicate groups are shared body hashes.
+func expectReportMatchesStoredVectors(_ r: JSONValue, store: SQLiteStore, corpus: SyntheticCorpus, student: String,
+                                      sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    let ids = corpus.ids.sorted()
+    let facts = try await store.functionFacts(ids: ids)
+    let repoNames = Set(ids.map { facts[$0]!.repo }).sorted()
+    let repos = ids.map { repoNames.firstIndex(of: facts[$0]!.repo)! }
+    var hashIndex = [String: Int]()
+    for id in ids where hashIndex[facts[id]!.bodyHash] == nil { hashIndex[facts[id]!.bodyHash] = hashIndex.count }
+    let groups = ids.map { hashIndex[facts[$0]!.bodyHash]! }
+    let seed = UInt64(try #require(r["config"]?["seed"]?.intValue, sourceLocation: sourceLocation))
+    let split = try DataSplit.byRepository(repos, seed: seed)
+    #expect(r["test_count"]?.intValue == split.test.count && r["train_count"]?.intValue == split.train.count, sourceLocation: sourceLocation)
+    let dt = SyntheticCorpus.dt
+    let targets = try await store.vectors(space: corpus.target, ids: ids)
+    #expect(targets.ids == ids, sourceLocation: sourceLocation)
+    let database = naiveCentredUnitRows(targets.values, dim: dt, meanOver: split.train)
+    let stored = try await store.vectors(space: student, ids: ids)
+    #expect(stored.ids == ids, sourceLocation: sourceLocation)
+    let predictions = split.test.map { i in (0..<dt).map { Double(stored.values[i * dt + $0]) } }
+    let wantTest = naiveRankMetrics(queries: predictions, truth: split.test, database: database, groups: groups)
+    let means = try await store.vectors(space: corpus.sigMean, ids: ids)
+    let sigRows = naiveCentredUnitRows(means.values, dim: dt, meanOver: split.train)
+    let wantSig = naiveRankMetrics(queries: split.test.map { sigRows[$0] }, truth: split.test, database: database, groups: groups)
+    func check(_ got: JSONValue?, _ want: NaiveMetrics, _ what: String) throws {
+        let g = try #require(got, "\(what) missing", sourceLocation: sourceLocation)
+        let r1 = try #require(g["rank1"]?.doubleValue, sourceLocation: sourceLocation)
+        let r10 = try #require(g["rank10"]?.doubleValue, sourceLocation: sourceLocation)
+        let mrr = try #require(g["mrr"]?.doubleValue, sourceLocation: sourceLocation)
+        let count = try #require(g["count"]?.intValue, sourceLocation: sourceLocation)
+        #expect(want.contains(rank1: r1, rank10: r10, mrr: mrr, count: count), "\(what): job \(g.jsonString()) vs \(want)",
+                sourceLocation: sourceLocation)
+    }
+    try check(r["test"], wantTest, "test")
+    try check(r["signature_mean_baseline"], wantSig, "signature_mean_baseline")
+}
+
+/// Rank metrics recomputed in Double with plain loops (no sgemm, no production helpers): rows are
+/// centred on `mean` and L2-normalised, a query's rank is 1 + the rows outside its true duplicate
+/// group scoring strictly above the group's best. Ties are detected from these reference scores:
+/// a candidate within `tie` of the group's best could land on either side in Float arithmetic, so
+/// each metric comes as the range [worst, best] over those candidates; with no near-ties both ends
+/// are equal and the check is exact.
+struct NaiveMetrics {
+    var rank1: ClosedRange<Double>
+    var rank10: ClosedRange<Double>
+    var mrr: ClosedRange<Double>
+    var count: Int
+    var nearTies: Int
+
+    func contains(rank1 r1: Double, rank10 r10: Double, mrr m: Double, count c: Int) -> Bool {
+        c == count && rank1.contains(r1) && rank10.contains(r10)
+            && m >= mrr.lowerBound - 1e-12 && m <= mrr.upperBound + 1e-12
+    }
+}
+
+func naiveCentredUnitRows(_ x: [Float], dim: Int, meanOver rows: [Int]) -> [[Double]] {
+    var mean = [Double](repeating: 0, count: dim)
+    for r in rows { for k in 0..<dim { mean[k] += Double(x[r * dim + k]) } }
+    for k in 0..<dim { mean[k] /= Double(rows.count) }
+    return (0..<(x.count / dim)).map { i in
+        let v = (0..<dim).map { Double(x[i * dim + $0]) - mean[$0] }
+        let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        return v.map { $0 / norm }
+    }
+}
+
+func naiveRankMetrics(queries: [[Double]], truth: [Int], database: [[Double]], groups: [Int], tie: Double = 1e-5) -> NaiveMetrics {
+    var strict = [Int](), loose = [Int](), nearTies = 0
+    for (q, t) in zip(queries, truth) {
+        let scores = database.map { row in zip(q, row).reduce(0) { $0 + $1.0 * $1.1 } }
+        let best = scores.indices.filter { groups[$0] == groups[t] }.map { scores[$0] }.max()!
+        let outside = scores.indices.filter { groups[$0] != groups[t] }
+        let above = outside.filter { scores[$0] > best + tie }.count
+        let close = outside.filter { abs(scores[$0] - best) <= tie }.count
+        if close > 0 { nearTies += 1 }
+        strict.append(above + 1)
+        loose.append(above + close + 1)
+    }
+    let n = Double(truth.count)
+    func frac(_ r: [Int], _ k: Int) -> Double { Double(r.filter { $0 <= k }.count) / n }
+    func mrr(_ r: [Int]) -> Double { r.reduce(0) { $0 + 1 / Double($1) } / n }
+    return NaiveMetrics(rank1: frac(loose, 1)...frac(strict, 1), rank10: frac(loose, 10)...frac(strict, 10),
+                        mrr: mrr(loose)...mrr(strict), count: truth.count, nearTies: nearTies)
 }

@@ -10,14 +10,15 @@ import Testing
     static let data = TestData.clustered(4_000, dim: 32, intrinsic: 8, clusters: 30, seed: 41)
 
     /// The "store": batches of (ids, vectors) streamed like the lead's loader would.
-    func source(_ ids: [Int64], _ vectors: [Float], batch: Int = 500, delay: Duration = .zero) -> IndexCatalog.VectorSource {
+    /// With a `gate`, the stream stops after `gate.after` batches until the gate opens.
+    func source(_ ids: [Int64], _ vectors: [Float], batch: Int = 500, gate: SourceGate? = nil) -> IndexCatalog.VectorSource {
         let dim = self.dim
         return {
             AsyncThrowingStream { c in
                 Task {
-                    for start in stride(from: 0, to: ids.count, by: batch) {
+                    for (n, start) in stride(from: 0, to: ids.count, by: batch).enumerated() {
+                        if let gate, n == gate.after { await gate.hold() }
                         let end = min(start + batch, ids.count)
-                        if delay > .zero { try? await Task.sleep(for: delay) }
                         c.yield(VectorBatch(ids: Array(ids[start..<end]), vectors: Array(vectors[(start * dim)..<(end * dim)])))
                     }
                     c.finish()
@@ -121,14 +122,16 @@ import Testing
         try await catalog.rebuild(space: "s", factory: .flat, metric: .l2, dim: dim, generation: 1,
                                   source: source(Array(ids[0..<half]), Array(Self.data[0..<(half * dim)])))
         let queries = Array(Self.data[0..<(3 * dim)])
-        // Rebuild to HNSW from a slow snapshot of the first half; meanwhile add the second half
-        // and delete ids 1...100 through the catalog.
+        // Rebuild to HNSW from a snapshot of the first half that stops after two of its ten batches
+        // until the test opens the gate; meanwhile add the second half and delete ids 1...100
+        // through the catalog. No timing: the rebuild is known to be mid-way while the writes happen.
+        let gate = SourceGate(after: 2)
         let rebuild = Task {
             try await catalog.rebuild(space: "s", factory: .hnsw32, metric: .l2, dim: dim, generation: 2,
                                       source: source(Array(ids[0..<half]), Array(Self.data[0..<(half * dim)]),
-                                                     batch: 200, delay: .milliseconds(30)))
+                                                     batch: 200, gate: gate))
         }
-        try await Task.sleep(for: .milliseconds(50))
+        #expect(await gate.waitUntilHeld())
         #expect(catalog.info(space: "s")?.rebuilding == true)
         await #expect(throws: SearchError.rebuildInProgress("s")) {
             try await catalog.rebuild(space: "s", factory: .flat, metric: .l2, dim: dim, generation: 9, source: source([], []))
@@ -141,6 +144,9 @@ import Testing
             #expect(hit[0].first?.id == ids[start])
         }
         #expect(try await catalog.remove(space: "s", ids: Array(ids[0..<100]), generation: 4) == 100)
+        // All of that happened while the rebuild was still waiting on its snapshot.
+        #expect(catalog.info(space: "s")?.rebuilding == true && catalog.info(space: "s")?.factory == .flat)
+        gate.open()
         let info = try await rebuild.value
         #expect(info.factory == .hnsw32)
         #expect(info.count == 3_900)
@@ -198,4 +204,44 @@ import Testing
 
 final class Counter: Sendable {
     let value = Atomic<Int>(0)
+}
+
+/// Holds a vector source after `after` batches until `open()`; `waitUntilHeld` returns once the
+/// source is waiting there (bounded by a generous limit, false if it never got there).
+final class SourceGate: @unchecked Sendable {
+    let after: Int
+    private let lock = NSLock()
+    private var isHeld = false
+    private var isOpen = false
+    private var waiter: CheckedContinuation<Void, Never>?
+
+    init(after: Int) { self.after = after }
+
+    func hold() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            lock.lock()
+            isHeld = true
+            if isOpen { lock.unlock(); c.resume(); return }
+            waiter = c
+            lock.unlock()
+        }
+    }
+
+    func open() {
+        lock.lock()
+        isOpen = true
+        let w = waiter
+        waiter = nil
+        lock.unlock()
+        w?.resume()
+    }
+
+    func waitUntilHeld(seconds: Double = 120) async -> Bool {
+        let end = Date().addingTimeInterval(seconds)
+        while Date() < end {
+            if lock.withLock({ isHeld }) { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return lock.withLock { isHeld }
+    }
 }

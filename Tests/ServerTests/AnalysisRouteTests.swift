@@ -20,7 +20,12 @@ import Testing
         let ids = try await store.upsertFunctions(inputs).ids
         let vectors = seededVectors(n, 8, seed: 11)
         var values = [Float]()
-        for (i, v) in vectors.enumerated() { values += v.enumerated().map { j, x in j == 0 ? x + Float(log1p(Double(1 + (i * 7) % 23))) : x } }
+        for (i, v) in vectors.enumerated() {
+            // Duplicate pairs (f0/f1, f2/f3, … in different repositories) share their vector, so each
+            // is the other's nearest neighbour and the served `same_duplicate_group: true` is exercised.
+            if i < 10 && i % 2 == 1 { values += values[((i - 1) * 8)..<(i * 8)]; continue }
+            values += v.enumerated().map { j, x in j == 0 ? x + Float(log1p(Double(1 + (i * 7) % 23))) : x }
+        }
         for name in ["t.L1.body_mean", "t.L2.body_mean"] {
             _ = try await store.createSpace(SpaceInput(name: name, model: "", layer: 1, kind: .bodyMean, dim: 8))
             try await store.upsertVectors(space: name, VectorBatch(ids: ids, values: values))
@@ -55,8 +60,18 @@ import Testing
         #expect(probes.count == 1)
         #expect(probes[0]["target"] == "loc" && probes[0]["job_id"]?.intValue == Int(probe.id) && probes[0]["group_by"] == "function")
         let jobResult = try #require(probeJob.result?["results"]?.arrayValue?.first)
-        #expect(probes[0]["mean"] == jobResult["mean"] && probes[0]["result"]?["folds"] == jobResult["folds"])
-        #expect(probes[0]["result"]?["controls"]?["shuffled"] == jobResult["controls"]?["shuffled"])
+        let record = try #require(try await store.probeResults(ProbeQuery(space: "t.L1.body_mean")).first)
+        // Served = stored = what the job reported; every field present (nil == nil must not pass).
+        let servedMean = try #require(probes[0]["mean"]?.doubleValue)
+        #expect(servedMean == record.mean && jobResult["mean"]?.doubleValue == record.mean)
+        #expect(probes[0]["std"]?.doubleValue == record.std && probes[0]["id"]?.intValue == Int(record.id))
+        let folds = try #require(jobResult["folds"]?.arrayValue)
+        #expect(folds.count == 3 && folds.allSatisfy { $0.doubleValue != nil })
+        #expect(probes[0]["result"]?["folds"]?.arrayValue == folds)
+        // The job's mean is the mean of its fold scores.
+        #expect(abs(folds.compactMap(\.doubleValue).reduce(0, +) / 3 - record.mean) < 1e-12)
+        let shuffled = try #require(jobResult["controls"]?["shuffled"])
+        #expect(shuffled["mean"]?.doubleValue != nil && probes[0]["result"]?["controls"]?["shuffled"] == shuffled)
         #expect(try await server.call("GET", "/v1/probes?space=t.L1.body_mean&target=commits").json?["probes"] == [])
         #expect(try await server.call("GET", "/v1/probes?job_id=\(probe.id)").json?["probes"]?.arrayValue?.count == 1)
         #expect(try await server.call("GET", "/v1/probes?space=t.L2.body_mean").json?["probes"] == [])
@@ -76,9 +91,16 @@ import Testing
         #expect(served.compactMap { $0["id"]?.intValue.map(Int64.init) } == stored.map(\.neighbourID))
         #expect(served.compactMap { $0["score"]?.doubleValue } == stored.map(\.score))
         #expect(served.compactMap { $0["rank"]?.intValue } == [0, 1, 2, 3])
-        #expect(served.allSatisfy { $0["repo"] != "r0" })  // cross-repository
-        let f1 = served.first { $0["id"]?.intValue == Int(ids[1]) }
-        #expect(f1 == nil || f1?["same_duplicate_group"] == true)  // f0 and f1 share a body hash
+        // Each neighbour described as the store has it: its repository (never f0's: cross-repository)
+        // and whether it shares f0's body hash. f1 (same vector, same body hash) comes first.
+        let facts = try await store.functionFacts(ids: stored.map(\.neighbourID) + [ids[0]])
+        for (entry, row) in zip(served, stored) {
+            let f = try #require(facts[row.neighbourID])
+            #expect(entry["repo"]?.stringValue == f.repo && f.repo != "r0")
+            #expect(entry["same_duplicate_group"]?.boolValue == (f.bodyHash == facts[ids[0]]?.bodyHash), "neighbour \(row.neighbourID)")
+        }
+        #expect(served.first?["id"]?.intValue == Int(ids[1]) && served.first?["same_duplicate_group"] == true)
+        #expect(served.dropFirst().allSatisfy { $0["same_duplicate_group"] == false })
 
         // Pages of lists cover every function once.
         var seen = [Int](), after: Int? = nil

@@ -38,8 +38,10 @@ final class Counter: @unchecked Sendable {
 final class NameLog: @unchecked Sendable {
     private let lock = NSLock()
     private var names: Set<String> = []
-    func add(_ n: String) { lock.lock(); names.insert(n); lock.unlock() }
+    private var values: [String: [Double]] = [:]
+    func add(_ n: String, _ v: Double = .nan) { lock.lock(); names.insert(n); values[n, default: []].append(v); lock.unlock() }
     var all: Set<String> { lock.lock(); defer { lock.unlock() }; return names }
+    func values(_ n: String) -> [Double] { lock.lock(); defer { lock.unlock() }; return values[n] ?? [] }
 }
 
 func temporaryDirectory(_ name: String) -> URL {
@@ -76,7 +78,7 @@ func temporaryDirectory(_ name: String) -> URL {
     @Test func infoNCETrainingLearnsTheSyntheticTask() throws {
         let data = try syntheticData()
         let names = NameLog()
-        let hooks = TrainingHooks(onMetric: { _, name, _ in names.add(name) })
+        let hooks = TrainingHooks(onMetric: { _, name, value in names.add(name, value) })
         let t = try Trainer(config: smallConfig(.sigPredictor, .infoNCE), data: data, hooks: hooks)
         let r = try t.run()
         #expect(r.epochs.count == 12)
@@ -84,10 +86,31 @@ func temporaryDirectory(_ name: String) -> URL {
         #expect(r.test.rank10 > 0.6, "test \(r.test)")
         #expect(r.test.rank10 > 5 * r.randomBaseline.rank10 + 0.1)
         #expect(r.test.mrr > r.randomBaseline.mrr)
-        #expect(r.signatureMeanBaseline != nil)
         #expect(names.all.isSuperset(of: ["train/loss", "train/lr", "train/temperature", "train/examples_per_second",
                                            "val/rank10", "test/rank10", "baseline_random/rank10", "baseline_sig_mean/rank10"]))
         #expect(r.trainCount + r.validationCount + r.testCount == data.count)
+        #expect(r.trainCount == t.split.train.count && r.validationCount == t.split.validation.count && r.testCount == t.split.test.count)
+
+        // Every reported figure recomputed here in Double from the data, the split and the model's
+        // predictions: the test metrics, and the sig_mean baseline (signature means centred on their
+        // train mean, ranked among the centred, normalised targets).
+        let database = naiveCentredUnitRows(data.targets, dim: data.targetDim, meanOver: t.split.train)
+        let groups = data.duplicateGroups
+        let predictions = try t.predict(t.split.test)
+        let predRows = (0..<t.split.test.count).map { i in (0..<data.targetDim).map { Double(predictions[i * data.targetDim + $0]) } }
+        let wantTest = naiveRankMetrics(queries: predRows, truth: t.split.test, database: database, groups: groups)
+        let sigRows = naiveCentredUnitRows(try #require(data.signatureMeans), dim: data.targetDim, meanOver: t.split.train)
+        let wantSig = naiveRankMetrics(queries: t.split.test.map { sigRows[$0] }, truth: t.split.test, database: database, groups: groups)
+        #expect(wantTest.contains(rank1: r.test.rank1, rank10: r.test.rank10, mrr: r.test.mrr, count: r.test.count), "test \(r.test) vs \(wantTest)")
+        let sig = try #require(r.signatureMeanBaseline)
+        #expect(wantSig.contains(rank1: sig.rank1, rank10: sig.rank10, mrr: sig.mrr, count: sig.count), "sig_mean \(sig) vs \(wantSig)")
+        // The targets are a random linear map of the signature means: the raw means are no match.
+        #expect(sig.rank10 < 0.5 * r.test.rank10)
+        // The hooks saw the same numbers the report holds.
+        #expect(names.values("test/rank10") == [r.test.rank10] && names.values("test/mrr") == [r.test.mrr])
+        #expect(names.values("baseline_sig_mean/rank10") == [sig.rank10] && names.values("baseline_random/rank10") == [r.randomBaseline.rank10])
+        #expect(names.values("val/rank10") == r.epochs.map(\.validation.rank10))
+        #expect(names.values("train/loss").count == r.steps)
     }
 
     @Test func smoothL1TrainingLowersTheLoss() throws {
