@@ -73,6 +73,18 @@ struct TestRNG {
     }
 }
 
+/// Structural equality of two JSON values with numbers compared to `relative` (of the larger magnitude, floor 1).
+func jsonClose(_ a: JSONValue?, _ b: JSONValue?, relative: Double) -> Bool {
+    switch (a, b) {
+    case (nil, nil): return true
+    case let (.number(x)?, .number(y)?): return abs(x - y) <= relative * max(1, abs(x), abs(y))
+    case let (.array(x)?, .array(y)?): return x.count == y.count && zip(x, y).allSatisfy { jsonClose($0, $1, relative: relative) }
+    case let (.object(x)?, .object(y)?):
+        return Set(x.keys) == Set(y.keys) && x.keys.allSatisfy { jsonClose(x[$0], y[$0], relative: relative) }
+    default: return a == b
+    }
+}
+
 func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
     guard a.count == b.count else { return .infinity }
     return zip(a, b).map { abs($0 - $1) }.max() ?? 0
@@ -204,9 +216,13 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         let logs = try await store.jobLogs(job: b.id, afterID: nil, limit: 1000).map(\.message)
         #expect(logs.contains { $0.hasPrefix("resuming from the checkpoint after epoch 2") })
 
-        // Same epochs (losses, validation ranks), same test metrics, same student vectors.
-        #expect(resumed["epochs"] == reference["epochs"])
-        #expect(resumed["test"] == reference["test"] && resumed["best_epoch"] == reference["best_epoch"])
+        // Same epochs (losses, validation ranks), same test metrics, same student vectors. Bit-exact
+        // resume is TrainerTests.resumeEqualsUninterruptedRun's claim (BLAS pinned to one thread there);
+        // here other suites of the same process may change BLAS.threads between the two runs, and a
+        // different split of the threaded loops moves sums by a few ulps (1e-7 seen): numbers agree to
+        // 1e-5 relative, everything else (epoch count, best epoch, steps) exactly.
+        #expect(jsonClose(resumed["epochs"], reference["epochs"], relative: 1e-5), "\(String(describing: resumed["epochs"])) vs \(String(describing: reference["epochs"]))")
+        #expect(jsonClose(resumed["test"], reference["test"], relative: 1e-5) && resumed["best_epoch"] == reference["best_epoch"])
         #expect(resumed["steps"] == reference["steps"])
         let va = try await store.vectors(space: "student.job-\(a.id)", ids: nil)
         let vb = try await store.vectors(space: "student.job-\(b.id)", ids: nil)
