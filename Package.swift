@@ -77,5 +77,7 @@ let package = Package(
             "Server", "Store", "Core", "Jobs",
             .product(name: "FlyingFox", package: "FlyingFox"),
         ], path: "Tests/ServerTests"),
+        // Process-level: the built `swejepa` (debug, and release for shutdown) run as child processes.
+        .testTarget(name: "CLITests", dependencies: ["Core", "Store", "Search"], path: "Tests/CLITests"),
     ]
 )
