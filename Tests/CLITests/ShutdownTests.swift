@@ -29,9 +29,10 @@ struct VectorStream {
     }
 
     /// PUTs batches in order (a search after each, so the live index moves along) until one is not
-    /// acknowledged (200) or all are sent; `acknowledged(count)` runs after each acknowledged batch.
-    /// Returns the rows (indexes into `ids`) of every acknowledged batch.
-    func send(_ s: ServerProcess, acknowledged: (Int) -> Void) async -> [Int] {
+    /// acknowledged (200) or all are sent; `acknowledged(count)` runs after each acknowledged batch
+    /// (and may wait for an event before the next one). Returns the rows (indexes into `ids`) of every
+    /// acknowledged batch.
+    func send(_ s: ServerProcess, acknowledged: (Int) async -> Void) async -> [Int] {
         var acked = [Int]()
         for start in stride(from: 0, to: n, by: batch) {
             let rows = Array(start..<min(n, start + batch))
@@ -39,7 +40,7 @@ struct VectorStream {
                                          "vectors": .array(rows.map { .array(vectors[$0].map { .number(Double($0)) }) })])
             guard let r = try? await s.call("PUT", "/v1/spaces/k/vectors", json: body), r.status == 200 else { break }
             acked += rows
-            acknowledged(acked.count / batch)
+            await acknowledged(acked.count / batch)
             _ = try? await s.call("POST", "/v1/spaces/k/search", json: ["vectors": [.array(vectors[0].map { .number(Double($0)) })], "k": 3])
         }
         return acked
@@ -150,11 +151,19 @@ struct CrashTests {
         defer { s.kill9() }
         var stream = VectorStream()
         try await stream.prepare(s)
-        var killed = false
+        // After 30 batches, wait for the background saver to write the index file; 30 batches later that
+        // file is stale (behind the store), and the kill leaves it so: the restart must not trust it.
+        let file = data.appendingPathComponent("indexes/k.faissidx")
+        var saved = false, killed = false
         let acked = await stream.send(s) { batches in
-            if batches == 30 && !killed { killed = true; s.signal(SIGKILL) }
+            if batches == 30 {
+                saved = await s.poll { FileManager.default.fileExists(atPath: file.path) }
+            } else if batches == 60 && !killed {
+                killed = true
+                s.signal(SIGKILL)
+            }
         }
-        #expect(killed)
+        #expect(saved && killed, "saved \(saved), killed \(killed)")
         #expect(await s.waitForExit() == nil, "killed by a signal")
 
         let next = try await ServerProcess(binary: bin, data: data)
