@@ -91,7 +91,9 @@ struct Serve: AsyncParsableCommand {
         warm.cancel()
         _ = await JobRunner.wait(for: [warm], upTo: grace)
         await search.stop()
-        await task.value  // FlyingFox's run ends with a cancellation or a closed-socket error after stop: both mean "stopped"
+        // FlyingFox's run ends (a cancellation or a closed-socket error: both mean "stopped") once its
+        // connections end; one stuck past the grace period does not hold the exit.
+        _ = await JobRunner.wait(for: [task], upTo: 1)
         if case .serverEnded(let error?) = reason {
             Console.error("the HTTP server ended: \(error)")
             throw ExitCode.failure

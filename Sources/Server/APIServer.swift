@@ -86,6 +86,8 @@ public final class APIServer: Sendable {
     /// Stops gracefully: from now on new requests get 503 `stopping` (nothing of theirs is written),
     /// requests already being handled get up to `timeout` seconds to finish and answer, then the
     /// listener and connections close. A write acknowledged before this returns is in the store.
+    /// Bounded: a handler that ignores cancellation (a client that never sends the rest of its body)
+    /// is left behind after `timeout` plus a second.
     public func stop(timeout: Double = 5) async {
         inFlight.drain()
         let end = Date().addingTimeInterval(timeout)
@@ -94,7 +96,10 @@ public final class APIServer: Sendable {
         }
         // FlyingFox's stop(timeout:) waits the whole timeout for its socket pool to finish on its own;
         // handlers are done (or out of time) by now, so allow only a moment for the last responses to go out.
-        await http.stop(timeout: 0.25)
+        // FlyingFox then awaits the connection tasks it cancelled, which a handler stuck in a read does not end.
+        let http = self.http
+        let closing = Task { await http.stop(timeout: 0.25) }
+        _ = await JobRunner.wait(for: [closing], upTo: max(0, end.timeIntervalSinceNow) + 1)
     }
 }
 
