@@ -212,3 +212,41 @@ func seededVectors(_ n: Int, _ d: Int, seed: UInt64) -> [[Float]] {
     var rng = SplitMix64(seed: seed)
     return (0..<n).map { _ in (0..<d).map { _ in Float(rng.next() % 2000) / 1000 - 1 } }
 }
+
+/// A raw loopback TCP client, for a request whose body arrives in two parts.
+final class RawConnection {
+    let fd: Int32
+    init(port: UInt16) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = port.bigEndian
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        if rc != 0 { throw POSIXError(.ECONNREFUSED) }
+        var tv = timeval(tv_sec: 300, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    }
+    deinit { close(fd) }
+
+    @discardableResult
+    func send(_ data: Data) -> Bool {
+        data.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) == $0.count }
+    }
+
+    /// The status code of the response (reads until the head is complete, the peer closes or 300 s pass).
+    func responseStatus() -> Int? {
+        var out = Data()
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while !String(decoding: out, as: UTF8.self).contains("\r\n\r\n") {
+            let n = recv(fd, &buf, buf.count, 0)
+            if n <= 0 { break }
+            out.append(contentsOf: buf[0..<n])
+        }
+        let head = String(decoding: out, as: UTF8.self)
+        guard head.hasPrefix("HTTP/1.1 ") else { return nil }
+        return Int(head.dropFirst(9).prefix(3))
+    }
+}

@@ -103,6 +103,55 @@ struct GracefulShutdownTests {
         #expect(try Data(contentsOf: file) == saved, "the index was rebuilt instead of loaded")
     }
 
+    @Test func sigtermWaitsForARequestInFlightAndRefusesNewOnes() async throws {
+        let data = try temporaryDirectory("term-drain").appendingPathComponent("data")
+        let s = try await ServerProcess(binary: bin, data: data, arguments: ["--log-level", "debug", "--shutdown-grace", "300"])
+        defer { s.kill9() }
+        var stream = VectorStream(n: 1000)
+        try await stream.prepare(s)
+        // One PUT of every vector (a body larger than FlyingFox buffers, so the handler streams it): the head and
+        // half the body now, the rest after SIGTERM.
+        let body = Data(JSONValue.object(["ids": .array(stream.ids.map { .number(Double($0)) }),
+                                          "vectors": .array(stream.vectors.map { .array($0.map { .number(Double($0)) }) })]).jsonString().utf8)
+        #expect(body.count > 128 << 10)
+        let raw = try RawConnection(port: s.port)
+        raw.send(Data("PUT /v1/spaces/k/vectors HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n".utf8))
+        raw.send(body.prefix(body.count / 2))
+        #expect(await s.poll { s.output.contains("PUT /v1/spaces/k/vectors") }, "the server saw the request: \(s.output)")
+        s.signal(SIGTERM)
+        #expect(await s.poll { s.output.contains("stopping…") })
+        // While stopping: a new request is not served (503 `stopping`, or refused once the listener closed).
+        let late = try? await s.call("GET", "/v1/spaces/k")
+        #expect(late == nil || late?.status == 503, "a request after SIGTERM was served: \(late?.status ?? 0)")
+        #expect(s.process.isRunning, "the server did not wait for the request in flight")
+        // The request in flight completes and is acknowledged; only then does the server exit, with it stored.
+        raw.send(body.suffix(from: body.count / 2))
+        #expect(raw.responseStatus() == 200)
+        #expect(await s.waitForExit() == 0, "\(s.output)")
+        let store = try SQLiteStore(directory: data)
+        let space = try #require(try await store.space(named: "k"))
+        #expect(space.count == stream.n)
+        let (_, generation) = try VectorIndex.load(from: data.appendingPathComponent("indexes/k.faissidx"))
+        #expect(generation == UInt64(space.generation))
+    }
+
+    @Test func aRequestThatNeverEndsDoesNotHoldTheExitPastTheGracePeriod() async throws {
+        let data = try temporaryDirectory("term-stuck").appendingPathComponent("data")
+        let s = try await ServerProcess(binary: bin, data: data, arguments: ["--log-level", "debug", "--shutdown-grace", "2", "--read-timeout", "3600"])
+        defer { s.kill9() }
+        var stream = VectorStream(n: 50)
+        try await stream.prepare(s)
+        let raw = try RawConnection(port: s.port)
+        raw.send(Data("PUT /v1/spaces/k/vectors HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{\"ids\": [".utf8))
+        #expect(await s.poll { s.output.contains("PUT /v1/spaces/k/vectors") }, "\(s.output)")
+        s.signal(SIGTERM)
+        // The rest of the body never comes (and the read timeout is an hour): the server gives up on it after
+        // the 2 s grace period and exits 0 (the limit here is generous; it asserts an end, not a speed).
+        #expect(await s.waitForExit(timeout: 120) == 0, "\(s.output)")
+        #expect(s.output.hasSuffix("stopped\n"), "\(s.output)")
+        withExtendedLifetime(raw) {}
+    }
+
     @Test func sigtermDuringAJobHandsItBackAndTheNextStartResumesIt() async throws {
         let data = try temporaryDirectory("term-job").appendingPathComponent("data")
         let s = try await ServerProcess(binary: bin, data: data)
