@@ -34,9 +34,11 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product swejepa
 
+## The release binary first: CLITests stop it with SIGTERM (graceful shutdown is checked on what ships).
 test: setup
+	$(SWIFT) build -c release --product swejepa
 	$(SWIFT) build --build-tests
-	SWEJEPA_MODEL_DIR=$(CURDIR)/$(MODEL_DIR) $(SWIFT) test --skip-build
+	SWEJEPA_MODEL_DIR=$(CURDIR)/$(MODEL_DIR) SWEJEPA_RELEASE_BIN=$(CURDIR)/.build/release/swejepa $(SWIFT) test --skip-build
 
 run: setup release
 	DATA=$(DATA) PORT=$(PORT) bash scripts/run.sh

@@ -80,5 +80,7 @@ let package = Package(
             .product(name: "FlyingFox", package: "FlyingFox"),
             .product(name: "Yams", package: "Yams"),
         ], path: "Tests/ServerTests"),
+        // Process-level: the built `swejepa` (debug, and release for shutdown) run as child processes.
+        .testTarget(name: "CLITests", dependencies: ["Core", "Store", "Search"], path: "Tests/CLITests"),
     ]
 )

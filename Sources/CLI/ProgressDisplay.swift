@@ -11,6 +11,9 @@ final class ProgressDisplay: @unchecked Sendable {
     private var lastLine = ""
     private var lastPlain = -1.0
     private var lastPlainTime = Date.distantPast
+    /// The latest plain line not written yet (rate-limited away); `finish` writes it, so a pipe's
+    /// last line is the final state ("100% succeeded"), not the last one that happened to pass the limit.
+    private var pendingPlain: String?
     private let started = Date()
 
     init(label: String) { self.label = label }
@@ -29,14 +32,21 @@ final class ProgressDisplay: @unchecked Sendable {
                 FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
                 lastLine = line
             }
-        } else if f - lastPlain >= 0.05 || Date().timeIntervalSince(lastPlainTime) >= 10 || (f >= 1 && lastPlain < 1) {
-            FileHandle.standardError.write(Data(String(format: "%@ %3.0f%% %@%@\n", label, f * 100, message, eta).utf8))
-            lastPlain = f
-            lastPlainTime = Date()
+        } else {
+            let line = String(format: "%@ %3.0f%% %@%@\n", label, f * 100, message, eta)
+            if f - lastPlain >= 0.05 || Date().timeIntervalSince(lastPlainTime) >= 10 || (f >= 1 && lastPlain < 1) {
+                FileHandle.standardError.write(Data(line.utf8))
+                lastPlain = f
+                lastPlainTime = Date()
+                pendingPlain = nil
+            } else {
+                pendingPlain = line
+            }
         }
     }
 
     func finish() {
         if isTerminal && !lastLine.isEmpty { FileHandle.standardError.write(Data("\n".utf8)) }
+        if let pendingPlain { FileHandle.standardError.write(Data(pendingPlain.utf8)); self.pendingPlain = nil }
     }
 }

@@ -14,7 +14,11 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             Binds 127.0.0.1 unless told otherwise. With --token, every write (POST, PUT, PATCH, DELETE) \
             needs 'Authorization: Bearer <token>'. Runs --workers job workers in-process. FAISS indexes are \
-            loaded (or rebuilt from the store when stale) in the background at start. Stops gracefully on SIGINT or SIGTERM.
+            loaded (or rebuilt from the store when stale) in the background at start. Prints the bound \
+            address ("listening on http://HOST:PORT", useful with --port 0). Stops gracefully on SIGINT or \
+            SIGTERM: new requests get 503, requests and running jobs get --shutdown-grace seconds, running \
+            jobs are handed back (queued again, resumed on the next start), changed indexes are saved; \
+            then it exits 0. A second signal exits at once (code 130).
 
             Example:
               swejepa serve --data ./data --port 8080
@@ -28,6 +32,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds a connection may take to send its next request head before it is closed.") var readTimeout: Double = 30
     @Option(help: "Log level: error, warning, info (one line per request), debug.") var logLevel: String = "warning"
     @Option(help: "Job workers inside the server (0: only queue jobs, for separate `swejepa worker` processes).") var workers: Int = 1
+    @Option(help: "Seconds requests and running jobs get to finish when stopping.") var shutdownGrace: Double = 10
 
     func run() async throws {
         guard let level = LogLevel(name: logLevel) else {
@@ -52,30 +57,54 @@ struct Serve: AsyncParsableCommand {
         server.add(routes: APIServer.allRoutes(context))
 
         runner.start()
-        let task = Task { try await server.run() }
-        Task { await search.warmUp() }  // load or rebuild indexes in the background; searches wait for theirs
-        try await server.waitUntilListening()
-        let bound = await server.port() ?? port
-        Console.line("swejepa \(swejepaVersion) listening on http://\(host):\(bound) (data: \(data.url.path), store: sqlite)")
-
-        let stop = { @Sendable in
-            Task {
-                Console.line("stopping…")
-                await server.stop(timeout: 10)
-                await runner.stop()
-                await search.stop()
-            }
+        // What ends the service: a signal, or the HTTP server ending on its own (an error).
+        let (events, event) = AsyncStream<StopReason>.makeStream()
+        let task = Task {
+            do { try await server.run(); event.yield(.serverEnded(nil)) } catch { event.yield(.serverEnded(error)) }
         }
+        // Handlers before the address is printed: whoever reads it may signal at once.
         signal(SIGINT, SIG_IGN)
         signal(SIGTERM, SIG_IGN)
         for sig in [SIGINT, SIGTERM] {
             let s = DispatchSource.makeSignalSource(signal: sig, queue: SignalSources.queue)
-            s.setEventHandler { _ = stop() }
+            s.setEventHandler {
+                if SignalSources.count() > 1 { Console.error("second signal: exiting without waiting"); Glibc.exit(130) }
+                event.yield(.signal(sig))
+            }
             s.resume()
             SignalSources.keep(s)  // alive for the process (a local would be released early in release builds)
         }
-        // After stop() FlyingFox's run task ends with a cancellation or a closed-socket error: both mean "stopped".
-        _ = try? await task.value
+        let warm = Task { await search.warmUp() }  // load or rebuild indexes in the background; searches wait for theirs
+        try await server.waitUntilListening()
+        let bound = await server.port() ?? port
+        Console.line("swejepa \(swejepaVersion) listening on http://\(host):\(bound) (data: \(data.url.path), store: sqlite)")
+
+        var reasons = events.makeAsyncIterator()
+        let reason = await reasons.next() ?? .signal(SIGTERM)
+        Console.line("stopping…")
+        // Requests and jobs stop side by side within the grace period; indexes are saved after both,
+        // so they include every acknowledged write and every vector a job stored.
+        let grace = shutdownGrace
+        async let requestsDone: Void = server.stop(timeout: grace)
+        async let jobsDone: Void = runner.stop(grace: grace)
+        _ = await (requestsDone, jobsDone)
+        warm.cancel()
+        _ = await JobRunner.wait(for: [warm], upTo: grace)
+        await search.stop()
+        // FlyingFox's run ends (a cancellation or a closed-socket error: both mean "stopped") once its
+        // connections end; one stuck past the grace period does not hold the exit.
+        _ = await JobRunner.wait(for: [task], upTo: 1)
+        if case .serverEnded(let error?) = reason {
+            Console.error("the HTTP server ended: \(error)")
+            throw ExitCode.failure
+        }
         Console.line("stopped")
     }
 }
+
+/// Why `serve` stops.
+enum StopReason: Sendable {
+    case signal(Int32)
+    case serverEnded((any Error)?)
+}
+

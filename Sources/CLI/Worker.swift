@@ -53,4 +53,7 @@ enum SignalSources {
     static let queue = DispatchQueue(label: "swejepa.signals")
     nonisolated(unsafe) static var all: [any DispatchSourceSignal] = []
     static func keep(_ s: any DispatchSourceSignal) { all.append(s) }
+    /// Signals received so far, counting this one (call only from handlers on `queue`).
+    nonisolated(unsafe) static var received = 0
+    static func count() -> Int { received += 1; return received }
 }

@@ -32,6 +32,10 @@ public final class JobRunner: @unchecked Sendable {
         get { lock.lock(); defer { lock.unlock() }; return _progressHook }
         set { lock.lock(); _progressHook = newValue; lock.unlock() }
     }
+    /// Set by `stop`: no new claims; running jobs are handed back instead of recorded as failed.
+    private var stopping = false
+    /// Jobs running in this process, with their heartbeat tasks (so `stop` can hand them back).
+    private var active: [Int64: (ctx: JobContext, beat: Task<Void, Never>)] = [:]
 
     public init(store: any Store, dataDirectory: URL, workers: Int = 1, leaseSeconds: Double = 30,
                 heartbeatSeconds: Double? = nil, name: String? = nil) {
@@ -92,20 +96,61 @@ public final class JobRunner: @unchecked Sendable {
         }
     }
 
-    /// Stops claiming; running jobs are cancelled cooperatively and their leases left to expire or finish.
-    public func stop() async {
-        let (running, waiting) = takeAll()
-        for t in running { t.cancel() }
+    /// Stops claiming and hands running jobs back, waiting at most `grace` seconds.
+    ///
+    /// Running jobs are asked to stop at their next checkpoint (`checkCancelled`); each is then handed
+    /// back (its lease expired at once, so the next claim — this store's next start or another
+    /// worker — queues it again and it resumes) instead of being recorded as cancelled or failed.
+    /// Jobs still running after `grace` are cancelled (Swift task cancellation) and handed back anyway.
+    /// Returns when every worker loop ended or the grace period ran out.
+    public func stop(grace: Double = 10) async {
+        let (loops, waiting, running) = lock.withLock { () -> ([Task<Void, Never>], [(UUID, CheckedContinuation<Void, Never>)], [JobContext]) in
+            stopping = true
+            let out = (tasks, wake, active.values.map(\.ctx))
+            tasks = []
+            wake = []
+            return out
+        }
         for w in waiting { w.1.resume() }
-        for t in running { await t.value }
+        for ctx in running { ctx.flags.set(cancelled: true) }
+        if await Self.wait(for: loops, upTo: grace) { return }
+        for t in loops { t.cancel() }
+        let stuck = lock.withLock { active.values.map { $0 } }
+        for (ctx, beat) in stuck {
+            beat.cancel()
+            await beat.value
+            await handBack(ctx)
+        }
     }
 
-    private func takeAll() -> ([Task<Void, Never>], [(UUID, CheckedContinuation<Void, Never>)]) {
-        lock.lock(); defer { lock.unlock() }
-        let out = (tasks, wake)
-        tasks = []
-        wake = []
-        return out
+    /// Whether `stop` was called.
+    public var isStopping: Bool { lock.withLock { stopping } }
+
+    /// Expires the job's lease now, so the next claim (by any worker) queues it again.
+    private func handBack(_ ctx: JobContext) async {
+        await ctx.log("handed back at shutdown; it resumes on the next claim", level: "warning")
+        _ = try? await store.heartbeat(job: ctx.job.id, worker: ctx.worker, leaseSeconds: -1)
+    }
+
+    /// True when every task ended within `seconds`, false when the time ran out first.
+    public static func wait(for tasks: [Task<Void, Never>], upTo seconds: Double) async -> Bool {
+        let first = FirstResult()
+        return await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
+            first.set(c)
+            Task { for t in tasks { await t.value }; first.resume(true) }
+            Task { try? await Task.sleep(nanoseconds: UInt64(max(0, seconds) * 1e9)); first.resume(false) }
+        }
+    }
+
+    /// Resumes a continuation once, with whichever result comes first.
+    private final class FirstResult: @unchecked Sendable {
+        private let lock = NSLock()
+        private var c: CheckedContinuation<Bool, Never>?
+        func set(_ c: CheckedContinuation<Bool, Never>) { lock.withLock { self.c = c } }
+        func resume(_ value: Bool) {
+            let c = lock.withLock { () -> CheckedContinuation<Bool, Never>? in defer { self.c = nil }; return self.c }
+            c?.resume(returning: value)
+        }
     }
 
     /// Wakes idle workers (called when a job is created).
@@ -140,7 +185,7 @@ public final class JobRunner: @unchecked Sendable {
     }
 
     private func loop(worker: String) async {
-        while !Task.isCancelled {
+        while !Task.isCancelled && !isStopping {
             let job: JobRecord?
             do {
                 job = try await store.claimJob(worker: worker, types: types, leaseSeconds: leaseSeconds)
@@ -169,7 +214,19 @@ public final class JobRunner: @unchecked Sendable {
                 }
             }
         }
-        defer { beat.cancel() }
+        let stoppingAlready = lock.withLock { () -> Bool in
+            active[job.id] = (ctx, beat)
+            return stopping
+        }
+        defer {
+            beat.cancel()
+            lock.withLock { _ = active.removeValue(forKey: job.id) }
+        }
+        if stoppingAlready {  // claimed while `stop` ran: give it straight back
+            beat.cancel(); await beat.value
+            await handBack(ctx)
+            return
+        }
         await ctx.log("attempt \(job.attempt) of \(job.maxAttempts) on \(worker)")
         guard let handler = handler(job.type) else {
             _ = try? await store.finishJob(job: job.id, worker: worker, state: .failed, result: nil,
@@ -179,11 +236,20 @@ public final class JobRunner: @unchecked Sendable {
         do {
             let result = try await handler(ctx)
             try await store.finishJob(job: job.id, worker: worker, state: .succeeded, result: result, error: nil)
-        } catch is JobCancelled {
-            if ctx.flags.lost { return }  // another worker owns it now
-            await ctx.log("cancelled", level: "warning")
-            _ = try? await store.finishJob(job: job.id, worker: worker, state: .cancelled, result: nil, error: nil)
         } catch {
+            if ctx.flags.lost { return }  // another worker owns it now
+            if isStopping {
+                // Interrupted by shutdown (a checkpoint, or task cancellation past the grace period): not the
+                // job's fault, so it is handed back rather than recorded as cancelled or failed.
+                beat.cancel(); await beat.value
+                await handBack(ctx)
+                return
+            }
+            if error is JobCancelled {
+                await ctx.log("cancelled", level: "warning")
+                _ = try? await store.finishJob(job: job.id, worker: worker, state: .cancelled, result: nil, error: nil)
+                return
+            }
             let message = (error as? APIError)?.message ?? "\(error)"
             await ctx.log(message, level: "error")
             _ = try? await store.finishJob(job: job.id, worker: worker, state: .failed, result: nil, error: message)

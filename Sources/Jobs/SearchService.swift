@@ -23,6 +23,7 @@ public final class SearchService: @unchecked Sendable {
     private let lock = NSLock()
     private var dirty = Set<String>()
     private var saver: Task<Void, Never>?
+    private var stopped = false
 
     public init(store: any Store, dataDirectory: URL, log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.store = store
@@ -163,7 +164,7 @@ public final class SearchService: @unchecked Sendable {
     /// Saves changed indexes every few seconds (the store stays the truth: a lost save only means a rebuild).
     func startSaver() {
         lock.lock(); defer { lock.unlock() }
-        guard saver == nil else { return }
+        guard saver == nil, !stopped else { return }
         saver = Task.detached { [weak self] in
             while !Task.isCancelled {
                 try? await Task.sleep(nanoseconds: 5_000_000_000)
@@ -184,9 +185,12 @@ public final class SearchService: @unchecked Sendable {
         for s in takeDirty() { _ = try? await catalog.save(space: s) }
     }
 
+    /// Stops the background saver — waiting for a save it is in the middle of, so no temporary file is
+    /// left behind — then saves every changed index, stamped with its generation.
     public func stop() async {
-        let t: Task<Void, Never>? = lock.withLock { let t = saver; saver = nil; return t }
+        let t: Task<Void, Never>? = lock.withLock { stopped = true; let t = saver; saver = nil; return t }
         t?.cancel()
+        await t?.value
         await saveDirty()
     }
 }

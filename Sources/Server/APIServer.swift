@@ -83,15 +83,23 @@ public final class APIServer: Sendable {
         }
     }
 
-    /// Stops accepting, lets running requests finish for up to `timeout` seconds, then ends.
+    /// Stops gracefully: from now on new requests get 503 `stopping` (nothing of theirs is written),
+    /// requests already being handled get up to `timeout` seconds to finish and answer, then the
+    /// listener and connections close. A write acknowledged before this returns is in the store.
+    /// Bounded: a handler that ignores cancellation (a client that never sends the rest of its body)
+    /// is left behind after `timeout` plus a second.
     public func stop(timeout: Double = 5) async {
+        inFlight.drain()
         let end = Date().addingTimeInterval(timeout)
         while inFlight.count > 0 && Date() < end {
             try? await Task.sleep(nanoseconds: 20_000_000)
         }
         // FlyingFox's stop(timeout:) waits the whole timeout for its socket pool to finish on its own;
-        // in-flight requests are done (or out of time) by now, so end at once.
-        await http.stop(timeout: 0)
+        // handlers are done (or out of time) by now, so allow only a moment for the last responses to go out.
+        // FlyingFox then awaits the connection tasks it cancelled, which a handler stuck in a read does not end.
+        let http = self.http
+        let closing = Task { await http.stop(timeout: 0.25) }
+        _ = await JobRunner.wait(for: [closing], upTo: max(0, end.timeIntervalSinceNow) + 1)
     }
 }
 
@@ -105,13 +113,22 @@ final class RouterBox: @unchecked Sendable {
     }
 }
 
-/// Counts requests being handled, so a graceful stop can wait for them.
+/// Counts requests being handled, so a graceful stop can wait for them; once draining, no request
+/// enters (so the count can only fall).
 final class InFlight: @unchecked Sendable {
     private let lock = NSLock()
     private var n = 0
+    private var draining = false
     var count: Int { lock.lock(); defer { lock.unlock() }; return n }
-    func enter() { lock.lock(); n += 1; lock.unlock() }
+    /// Counts a request in; false once the server is stopping.
+    func enter() -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        if draining { return false }
+        n += 1
+        return true
+    }
     func leave() { lock.lock(); n -= 1; lock.unlock() }
+    func drain() { lock.lock(); draining = true; lock.unlock() }
 }
 
 struct Dispatcher: HTTPHandler {
@@ -121,7 +138,11 @@ struct Dispatcher: HTTPHandler {
     let inFlight: InFlight
 
     func handleRequest(_ request: HTTPRequest) async throws -> HTTPResponse {
-        inFlight.enter()
+        guard inFlight.enter() else {
+            var r = HTTPResponse.error(APIError(status: 503, code: "stopping", message: "the server is stopping; retry against the next one"))
+            r.headers[.connection] = "close"
+            return r
+        }
         defer { inFlight.leave() }
         let start = DispatchTime.now().uptimeNanoseconds
         let method = request.method.rawValue

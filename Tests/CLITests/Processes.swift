@@ -1,0 +1,252 @@
+import Core
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where the package lives (three levels above this file).
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// The `swejepa` executables under test: `SWEJEPA_BIN` / `SWEJEPA_RELEASE_BIN`, else the package's build folders
+/// (the same lookup as `swejepaExecutable()` in the server tests).
+enum Binary {
+    /// Any built `swejepa` (debug first: `swift build --build-tests` builds it).
+    static var any: URL? {
+        if let env = ProcessInfo.processInfo.environment["SWEJEPA_BIN"] { return URL(fileURLWithPath: env) }
+        return ["debug", "release"].map { packageRoot.appendingPathComponent(".build/\($0)/swejepa") }
+            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }
+
+    /// The release build (`make test` builds it first): shutdown behaviour is checked on what ships.
+    static var release: URL? {
+        if let env = ProcessInfo.processInfo.environment["SWEJEPA_RELEASE_BIN"] { return URL(fileURLWithPath: env) }
+        let url = packageRoot.appendingPathComponent(".build/release/swejepa")
+        return FileManager.default.isExecutableFile(atPath: url.path) ? url : nil
+    }
+}
+
+/// The teacher model folder (`SWEJEPA_MODEL_DIR`, set by `make test`), when present.
+var modelDirectory: URL? {
+    guard let dir = ProcessInfo.processInfo.environment["SWEJEPA_MODEL_DIR"] else { return nil }
+    let url = URL(fileURLWithPath: dir)
+    return FileManager.default.fileExists(atPath: url.appendingPathComponent("model.safetensors").path) ? url : nil
+}
+
+/// A fresh temporary directory.
+func temporaryDirectory(_ label: String) throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("swejepa-cli-\(label)-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+/// What a finished command left: exit status (nil: killed by a signal or out of time) and its output.
+struct Outcome: CustomStringConvertible {
+    var status: Int32?
+    var stdout: String
+    var stderr: String
+    var description: String { "exit \(status.map(String.init) ?? "none")\n--- stdout\n\(stdout)\n--- stderr\n\(stderr)" }
+}
+
+/// Runs an executable to its end (at most `timeout` seconds, then SIGKILL), output captured in files
+/// (a pipe could fill and stall the child).
+func run(_ executable: URL, _ arguments: [String], environment: [String: String] = [:], timeout: Double = 900) async throws -> Outcome {
+    let dir = try temporaryDirectory("run")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let out = dir.appendingPathComponent("out"), err = dir.appendingPathComponent("err")
+    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    process.standardOutput = try FileHandle(forWritingTo: out)
+    process.standardError = try FileHandle(forWritingTo: err)
+    process.standardInput = FileHandle.nullDevice
+    let status = try await exitStatus(process, timeout: timeout)
+    return Outcome(status: status, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+                   stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+}
+
+/// Runs `swejepa` with its output on a pseudo-terminal (util-linux `script`): stdout and stderr arrive
+/// together in `stdout`, with the terminal's CR LF line ends.
+func runOnTerminal(_ executable: URL, _ arguments: [String], timeout: Double = 900) async throws -> Outcome {
+    let command = ([executable.path] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+    return try await run(URL(fileURLWithPath: "/usr/bin/script"), ["-q", "-e", "-c", command, "/dev/null"], timeout: timeout)
+}
+
+/// Starts `process` and waits for its exit status; nil when it was killed by a signal or ran out of time.
+func exitStatus(_ process: Process, timeout: Double) async throws -> Int32? {
+    let ended = AsyncStream<Void>.makeStream()
+    process.terminationHandler = { _ in ended.continuation.yield(); ended.continuation.finish() }
+    try process.run()
+    let pid = process.processIdentifier
+    let watchdog = Task {
+        try await Task.sleep(nanoseconds: UInt64(timeout * 1e9))
+        kill(pid, SIGKILL)
+    }
+    for await _ in ended.stream { break }
+    watchdog.cancel()
+    return process.terminationReason == .exit ? process.terminationStatus : nil
+}
+
+/// Lines of a command's progress output, without the terminal's carriage returns.
+func lines(_ text: String) -> [String] {
+    text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map(String.init)
+}
+
+/// `swejepa serve` as a child process on port 0; the bound port is read back from its first line.
+final class ServerProcess: @unchecked Sendable {
+    let process = Process()
+    let data: URL
+    let log: URL
+    private(set) var port: UInt16 = 0
+    private let ended = AsyncStream<Void>.makeStream()
+    var base: String { "http://127.0.0.1:\(port)" }
+
+    /// Starts the server and waits (up to `startup` seconds) for "listening on http://127.0.0.1:PORT".
+    init(binary: URL, data: URL, arguments: [String] = [], environment: [String: String] = [:], startup: Double = 300) async throws {
+        self.data = data
+        log = data.deletingLastPathComponent().appendingPathComponent(data.lastPathComponent + "-serve-\(UUID().uuidString.prefix(6)).log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.executableURL = binary
+        process.arguments = ["serve", "--data", data.path, "--port", "0"] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        let cont = ended.continuation
+        process.terminationHandler = { _ in cont.yield(); cont.finish() }
+        try process.run()
+        let deadline = Date().addingTimeInterval(startup)
+        while port == 0 {
+            if let found = Self.boundPort(in: output) { port = found; break }
+            guard process.isRunning, Date() < deadline else {
+                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+                throw Failure(description: "serve did not report a bound port:\n\(output)")
+            }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+    }
+
+    struct Failure: Error, CustomStringConvertible { var description: String }
+
+    /// Everything the server printed so far.
+    var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+
+    static func boundPort(in text: String) -> UInt16? {
+        guard let r = text.range(of: #"listening on http://127\.0\.0\.1:(\d+)"#, options: .regularExpression) else { return nil }
+        return UInt16(text[r].split(separator: ":").last!)
+    }
+
+    func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
+
+    /// The exit status once the process ended (within `timeout`); nil when killed by a signal or still running.
+    func waitForExit(timeout: Double = 300) async -> Int32? {
+        let watchdog = Task { try await Task.sleep(nanoseconds: UInt64(timeout * 1e9)); ended.continuation.finish() }
+        for await _ in ended.stream { break }
+        watchdog.cancel()
+        guard !process.isRunning else { return nil }
+        return process.terminationReason == .exit ? process.terminationStatus : nil
+    }
+
+    /// Ends the process whatever state it is in (test clean-up).
+    func kill9() { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+    /// One HTTP request with a JSON or raw body; the status and parsed JSON (nil for non-JSON bodies).
+    @discardableResult
+    func call(_ method: String, _ path: String, json: JSONValue? = nil, body: Data? = nil,
+              contentType: String? = nil) async throws -> (status: Int, json: JSONValue?, body: Data) {
+        var req = URLRequest(url: URL(string: base + path)!)
+        req.httpMethod = method
+        req.timeoutInterval = 300
+        if let json {
+            req.httpBody = Data(json.jsonString().utf8)
+            req.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        if let body { req.httpBody = body }
+        if let contentType { req.setValue(contentType, forHTTPHeaderField: "Content-Type") }
+        let (data, response) = try await URLSession.shared.data(for: req)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        return (status, JSONValue.parse(String(decoding: data, as: UTF8.self)), data)
+    }
+
+    /// Polls `condition` every 100 ms until it holds or `timeout` seconds pass; returns whether it held.
+    func poll(timeout: Double = 300, _ condition: () async throws -> Bool) async rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try await condition() { return true }
+            try? await Task.sleep(nanoseconds: 100_000_000)
+        }
+        return try await condition()
+    }
+}
+
+/// A loopback port nothing listens on (bound, read back, closed).
+func closedPort() -> UInt16 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = 0
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+    return UInt16(bigEndian: addr.sin_port)
+}
+
+/// Brute-force cosine top-k, computed independently of FAISS.
+func bruteForce(_ data: [[Float]], ids: [Int64], query: [Float], k: Int) -> [Int64] {
+    func norm(_ v: [Float]) -> [Float] { let n = sqrt(v.reduce(0) { $0 + $1 * $1 }); return v.map { $0 / n } }
+    let q = norm(query)
+    let scored = zip(ids, data).map { id, v in (id, zip(norm(v), q).reduce(0) { $0 + $1.0 * $1.1 }) }
+    return scored.sorted { $0.1 > $1.1 }.prefix(k).map(\.0)
+}
+
+/// Deterministic vectors in [-1, 1).
+func seededVectors(_ n: Int, _ d: Int, seed: UInt64) -> [[Float]] {
+    var rng = SplitMix64(seed: seed)
+    return (0..<n).map { _ in (0..<d).map { _ in Float(rng.next() % 2000) / 1000 - 1 } }
+}
+
+/// A raw loopback TCP client, for a request whose body arrives in two parts.
+final class RawConnection {
+    let fd: Int32
+    init(port: UInt16) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = port.bigEndian
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        if rc != 0 { throw POSIXError(.ECONNREFUSED) }
+        var tv = timeval(tv_sec: 300, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    }
+    deinit { close(fd) }
+
+    @discardableResult
+    func send(_ data: Data) -> Bool {
+        data.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) == $0.count }
+    }
+
+    /// The status code of the response (reads until the head is complete, the peer closes or 300 s pass).
+    func responseStatus() -> Int? {
+        var out = Data()
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while !String(decoding: out, as: UTF8.self).contains("\r\n\r\n") {
+            let n = recv(fd, &buf, buf.count, 0)
+            if n <= 0 { break }
+            out.append(contentsOf: buf[0..<n])
+        }
+        let head = String(decoding: out, as: UTF8.self)
+        guard head.hasPrefix("HTTP/1.1 ") else { return nil }
+        return Int(head.dropFirst(9).prefix(3))
+    }
+}
