@@ -154,31 +154,35 @@ func swejepaBinary() -> URL? {
     /// A real worker process is killed with SIGKILL mid-job; its lease runs out and another worker
     /// resumes the job (skipping finished steps) on attempt 2 — not before the lease ran out.
     ///
-    /// Nothing here assumes a speed: the dead worker's lease (`deadLease`, heartbeat every second)
-    /// only has to outlast a scheduling stall of the worker process before the kill; once the process
-    /// has exited its heartbeats have stopped, so the stored lease end is final, and the test polls
-    /// for the reclaim with a generous bound and checks it came after that end. The rescuer holds a long lease, so a slow machine cannot make it
-    /// lose the job to itself (attempt 3).
+    /// Nothing here assumes a speed: the worker is parked after step 1 (`hold_after_step`, released
+    /// by a file only the test writes), so the kill always lands mid-job however the two processes
+    /// are scheduled. The dead worker's lease (`deadLease`, heartbeat every second) is final once
+    /// the process has exited; the test polls for the reclaim with a generous bound and checks it came
+    /// after that end. The rescuer holds a long lease, so a slow machine cannot make it lose the job to
+    /// itself (attempt 3).
     @Test(.enabled(if: swejepaBinary() != nil, "needs the built swejepa executable"))
     func aKilledWorkerProcessLosesItsJobToAnotherWorker() async throws {
         let dir = tempDir()
         let store = try SQLiteStore(directory: dir)
         let deadLease = 6.0
-        // 200 steps of 50 ms: the job cannot end before the kill unless the test went 10 s unscheduled
-        // (and then the `running` check below says so).
-        let job = try await store.createJob(type: "sleep", params: ["seconds": 10, "steps": 200], maxAttempts: 3)
+        let job = try await store.createJob(type: "sleep", params: ["seconds": 2, "steps": 40, "hold_after_step": 1], maxAttempts: 3)
         let process = Process()
         process.executableURL = swejepaBinary()!
         process.arguments = ["worker", "--data", dir.path, "--lease", "\(deadLease)", "--types", "sleep"]
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        // Parked after step 1: exactly two steps reported, then nothing until the release file exists.
         #expect(try await eventually(120) { try await store.jobMetrics(job: job.id, name: "step", afterStep: nil).count >= 2 })
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         let stepsBefore = try await store.jobMetrics(job: job.id, name: "step", afterStep: nil).count
+        #expect(stepsBefore == 2)
         let held = try #require(try await store.job(id: job.id))
         #expect(held.state == .running && held.attempt == 1)  // still marked: nobody knows yet
+        let diagnostics = dir.appendingPathComponent("diagnostics")
+        try FileManager.default.createDirectory(at: diagnostics, withIntermediateDirectories: true)
+        try Data().write(to: diagnostics.appendingPathComponent("sleep-\(job.id).release"))
         let leaseEnd = try #require(held.leaseExpiresAt)
 
         // The rescuer starts at once; it must leave the job alone until the dead lease has run out.
@@ -194,6 +198,6 @@ func swejepaBinary() -> URL? {
         #expect(claimed.at >= leaseEnd, "claimed at \(claimed.at), lease ran to \(leaseEnd)")
         #expect(done.result?["resumed_after"]?.intValue == stepsBefore - 1)
         // Every step ran exactly once across both workers.
-        #expect(try await store.jobMetrics(job: job.id, name: "step", afterStep: nil).map(\.step) == Array(0..<200))
+        #expect(try await store.jobMetrics(job: job.id, name: "step", afterStep: nil).map(\.step) == Array(0..<40))
     }
 }
