@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// What the catalog knows about one space's index.

@@ -1,4 +1,5 @@
 import CFaiss
+import Core
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -17,11 +18,36 @@ public struct IndexFileHeader: Codable, Sendable, Equatable {
     /// cfaiss_checksum of the payload, hex.
     public var payloadChecksum: String
     public var faissVersion: String
+
+    enum CodingKeys: String, CodingKey {
+        case generation, dim, metric, factory, count, payloadLength, payloadChecksum, faissVersion
+    }
+
+    public init(generation: UInt64, dim: Int, metric: Metric, factory: IndexFactory, count: Int,
+                payloadLength: Int, payloadChecksum: String, faissVersion: String) {
+        self.generation = generation; self.dim = dim; self.metric = metric; self.factory = factory
+        self.count = count; self.payloadLength = payloadLength; self.payloadChecksum = payloadChecksum
+        self.faissVersion = faissVersion
+    }
+
+    /// Files written before the metric had one spelling say `"inner_product"` for `ip`.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let name = try c.decode(String.self, forKey: .metric)
+        guard let metric = Metric(rawValue: name == "inner_product" ? Metric.ip.rawValue : name) else {
+            throw DecodingError.dataCorruptedError(forKey: .metric, in: c, debugDescription: "unknown metric \"\(name)\"")
+        }
+        self.init(generation: try c.decode(UInt64.self, forKey: .generation), dim: try c.decode(Int.self, forKey: .dim),
+                  metric: metric, factory: try c.decode(IndexFactory.self, forKey: .factory),
+                  count: try c.decode(Int.self, forKey: .count), payloadLength: try c.decode(Int.self, forKey: .payloadLength),
+                  payloadChecksum: try c.decode(String.self, forKey: .payloadChecksum),
+                  faissVersion: try c.decode(String.self, forKey: .faissVersion))
+    }
 }
 
 /// Index files: `SWJIDX01`, u32 header length, JSON header, u64 header checksum, payload (the
-/// shim's serialised index). Written to a temporary file, fsync'd and renamed, so a reader sees
-/// either the old file or the new one; a truncated or altered file fails its checksums on load.
+/// shim's serialised index). Written with `AtomicFile`, so a reader sees either the old file or
+/// the new one; a truncated or altered file fails its checksums on load.
 extension VectorIndex {
     static let fileMagic: [UInt8] = Array("SWJIDX01".utf8)
 

@@ -1,4 +1,5 @@
 import CFaiss
+import Core
 import Foundation
 
 /// One FAISS index over `dim`-dimensional vectors keyed by 64-bit ids (function ids).
