@@ -213,7 +213,7 @@ public struct CheckpointInfo: Codable, Sendable, Equatable {
     func write(to dir: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(self).write(to: dir.appendingPathComponent(Self.fileName), options: .atomic)
+        try AtomicFile.write(try encoder.encode(self), to: dir.appendingPathComponent(Self.fileName))
     }
 
     static func read(_ dir: URL) -> CheckpointInfo? {

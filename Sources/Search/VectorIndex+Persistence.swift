@@ -70,7 +70,12 @@ extension VectorIndex {
         head.append(contentsOf: json)
         let hsum = json.withUnsafeBytes { cfaiss_checksum($0.bindMemory(to: UInt8.self).baseAddress, json.count, 0) }
         withUnsafeBytes(of: hsum.littleEndian) { head.append(contentsOf: $0) }
-        try AtomicFile.write(to: url, head: head, body: UnsafeRawBufferPointer(start: raw, count: length))
+        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        do {
+            try head.withUnsafeBytes { try AtomicFile.write(to: url, parts: [$0, UnsafeRawBufferPointer(start: raw, count: length)]) }
+        } catch let e as AtomicFile.Failure {
+            throw SearchError.io(path: e.path, message: e.message)
+        }
     }
 
     /// Reads only the header of an index file (checks magic, header checksum and file length,
@@ -171,48 +176,5 @@ final class MappedFile {
 
     deinit {
         if let mapped { munmap(mapped, length) }
-    }
-}
-
-/// Crash-safe file replacement: write a temporary file next to the target, fsync, rename, fsync
-/// the directory.
-enum AtomicFile {
-    static func write(to url: URL, head: [UInt8], body: UnsafeRawBufferPointer) throws {
-        let dir = url.deletingLastPathComponent()
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        let fd = open(tmp.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw SearchError.io(path: tmp.path, message: String(cString: strerror(errno))) }
-        var ok = false
-        defer {
-            if !ok { unlink(tmp.path) }
-        }
-        do {
-            defer { close(fd) }
-            try head.withUnsafeBytes { try writeAll(fd, $0, path: tmp.path) }
-            try writeAll(fd, body, path: tmp.path)
-            guard fsync(fd) == 0 else { throw SearchError.io(path: tmp.path, message: String(cString: strerror(errno))) }
-        }
-        guard rename(tmp.path, url.path) == 0 else {
-            throw SearchError.io(path: url.path, message: String(cString: strerror(errno)))
-        }
-        ok = true
-        let dfd = open(dir.path, O_RDONLY | O_DIRECTORY)
-        if dfd >= 0 {
-            _ = fsync(dfd)
-            close(dfd)
-        }
-    }
-
-    static func writeAll(_ fd: Int32, _ data: UnsafeRawBufferPointer, path: String) throws {
-        var done = 0
-        while done < data.count {
-            let n = Glibc.write(fd, data.baseAddress! + done, min(data.count - done, 1 << 26))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw SearchError.io(path: path, message: String(cString: strerror(errno)))
-            }
-            done += n
-        }
     }
 }
