@@ -11,6 +11,11 @@ public enum SpaceKind: String, Sendable, Codable, CaseIterable {
 
     /// True for kinds that store a variable-length token matrix (T × dim) per function.
     public var isTokens: Bool { rawValue.hasSuffix("_tokens") }
+
+    /// The kinds a teacher model produces (the rest are written by training or by hand).
+    ///
+    ///     embedder.embed(functions: fs, layers: [3], kinds: Set(SpaceKind.teacherKinds))
+    public static let teacherKinds: [SpaceKind] = [.sigTokens, .sigMean, .bodyMean, .bodyOnlyMean]
 }
 
 /// Storage type of a space's vectors.
