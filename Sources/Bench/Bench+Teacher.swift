@@ -1,4 +1,5 @@
 import struct Core.SplitMix64
+import enum Core.SpaceKind
 import Foundation
 import Tensor
 import Teacher
@@ -75,7 +76,7 @@ func benchTeacher(_ args: [String]) async throws {
     }
     var results: [FunctionEmbedding] = []
     let t0 = DispatchTime.now().uptimeNanoseconds, cpu0 = processCPUSeconds()
-    results = try embedder.embed(functions: picked, layers: [layer], kinds: Set(EmbeddingKind.allCases), batchSize: 64)
+    results = try embedder.embed(functions: picked, layers: [layer], kinds: Set(SpaceKind.teacherKinds), batchSize: 64)
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9, cpu = processCPUSeconds() - cpu0
     let truncated = results.filter { $0.truncated.values.contains(true) }.count
     let perFunction = seconds / Double(picked.count)

@@ -67,17 +67,17 @@ struct APIClient: Sendable {
     func follow(job id: Int) async throws -> JSONValue {
         let bar = ProgressDisplay(label: "job \(id)")
         var last = JSONValue.null
+        var state: JobState?
         while true {
             last = try await request("GET", "/v1/jobs/\(id)")
-            let state = last["state"]?.stringValue ?? "?"
-            bar.update(fraction: last["progress"]?.doubleValue ?? 0, message: "\(state) \(last["message"]?.stringValue ?? "")")
-            if ["succeeded", "failed", "cancelled"].contains(state) { break }
+            state = last["state"]?.stringValue.flatMap(JobState.init(rawValue:))
+            bar.update(fraction: last["progress"]?.doubleValue ?? 0, message: "\(state?.rawValue ?? "?") \(last["message"]?.stringValue ?? "")")
+            if state?.isFinal == true { break }
             try await Task.sleep(nanoseconds: 500_000_000)
         }
         bar.finish()
-        let state = last["state"]?.stringValue ?? "?"
-        if state != "succeeded" {
-            throw Failure(description: "job \(id) \(state)\(last["error"]?.stringValue.map { ": " + $0 } ?? "")")
+        if let state, state != .succeeded {
+            throw Failure(description: "job \(id) \(state.rawValue)\(last["error"]?.stringValue.map { ": " + $0 } ?? "")")
         }
         return last
     }

@@ -12,11 +12,11 @@ struct JobsCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Recent jobs, newest first.")
         @OptionGroup var server: ServerOptions
-        @Option(help: "Only this state (queued, running, succeeded, failed, cancelled).") var state: String?
+        @Option(help: "Only this state (queued, running, succeeded, failed, cancelled).") var state: JobState?
         @Option(help: "Only this job type.") var type: String?
         func run() async throws {
             var q = "/v1/jobs?limit=50"
-            if let state { q += "&state=\(state)" }
+            if let state { q += "&state=\(state.rawValue)" }
             if let type { q += "&type=\(type)" }
             let jobs = try await server.client.request("GET", q)["jobs"]?.arrayValue ?? []
             func pad(_ s: String, _ n: Int, right: Bool = false) -> String {
@@ -81,3 +81,5 @@ struct JobsCommand: AsyncParsableCommand {
         }
     }
 }
+
+extension JobState: ExpressibleByArgument {}

@@ -11,6 +11,11 @@ public enum SpaceKind: String, Sendable, Codable, CaseIterable {
 
     /// True for kinds that store a variable-length token matrix (T × dim) per function.
     public var isTokens: Bool { rawValue.hasSuffix("_tokens") }
+
+    /// The kinds a teacher model produces (the rest are written by training or by hand).
+    ///
+    ///     embedder.embed(functions: fs, layers: [3], kinds: Set(SpaceKind.teacherKinds))
+    public static let teacherKinds: [SpaceKind] = [.sigTokens, .sigMean, .bodyMean, .bodyOnlyMean]
 }
 
 /// Storage type of a space's vectors.
@@ -19,9 +24,18 @@ public enum VectorDType: String, Sendable, Codable, CaseIterable {
     public var size: Int { self == .float32 ? 4 : 2 }
 }
 
-/// Similarity used by a space's index.
+/// How vectors are compared, with one spelling everywhere (API, store, index files): `cosine`
+/// normalises stored and query vectors and ranks by inner product (scores in -1...1); `ip` ranks
+/// by the raw dot product; `l2` by squared Euclidean distance (the score is that distance: lower
+/// is closer).
+///
+///     let m = Metric(rawValue: "ip")   // .ip
+///     m?.higherIsCloser                // true
 public enum Metric: String, Sendable, Codable, CaseIterable {
     case cosine, ip, l2
+
+    /// True when a larger score means closer (cosine, inner product).
+    public var higherIsCloser: Bool { self != .l2 }
 }
 
 /// The canonical space name for a teacher model, layer and kind: `all-MiniLM-L6-v2.L3.body_mean`.

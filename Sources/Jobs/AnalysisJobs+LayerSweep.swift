@@ -146,7 +146,7 @@ public enum LayerSweepJob {
             for (target, key) in [("loc", "loc"), ("cyclomatic_complexity", "complexity")] {
                 try ctx.checkCancelled()
                 guard case .success(let labels) = TargetSpec(name: target).labels(data.facts) else {
-                    await ctx.log("\(item.space): no usable '\(target)'; its probe column is null", level: "warning")
+                    await ctx.log("\(item.space): no usable '\(target)'; its probe column is null", level: .warning)
                     continue
                 }
                 let groups = labels.rows.map { groupOf[data.ids[$0]]! }
@@ -161,7 +161,7 @@ public enum LayerSweepJob {
                     row.probes["\(key)_r2"] = scores.mean
                     row.probes["\(key)_r2_std"] = scores.std
                 } catch let e as AnalysisError {
-                    await ctx.log("\(item.space): \(target) probe failed: \(e.description)", level: "warning")
+                    await ctx.log("\(item.space): \(target) probe failed: \(e.description)", level: .warning)
                 }
             }
             var out: [String: JSONValue] = [

@@ -53,7 +53,7 @@ public enum NeighboursJob {
             skippedZero = data.count - nonZero.count
             if skippedZero > 0 {
                 data = data.subset(nonZero)
-                await ctx.log("\(skippedZero) zero vectors have no direction and get no neighbours", level: "warning")
+                await ctx.log("\(skippedZero) zero vectors have no direction and get no neighbours", level: .warning)
             }
         }
         guard data.count >= 2 else {

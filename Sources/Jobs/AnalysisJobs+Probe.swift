@@ -53,7 +53,7 @@ public enum ProbeJob {
         await ctx.progress(0, "loading \(spaceName)")
         var data = try await SpaceData.load(ctx.store, space: spaceName, job: "probe")
         if data.space.stale > 0 {
-            await ctx.log("\(data.space.stale) vectors of \(spaceName) are stale (their function changed since); run embed again for exact results", level: "warning")
+            await ctx.log("\(data.space.stale) vectors of \(spaceName) are stale (their function changed since); run embed again for exact results", level: .warning)
         }
         if let size = try Params.optionalInt(p, "sample", range: 10...100_000_000), size < data.count {
             data = data.subset(LayerAnalysis.sample(count: data.count, size: size, seed: seed))
@@ -92,7 +92,7 @@ public enum ProbeJob {
             case .failure(let skip):
                 // Absent history counts etc. are expected among the defaults; say so only when asked for.
                 if explicit != nil || skip.reason != "no function has this property" { skipped.append(skip.json) }
-                if explicit != nil { await ctx.log("skipping \(target.name): \(skip.reason)", level: "warning") }
+                if explicit != nil { await ctx.log("skipping \(target.name): \(skip.reason)", level: .warning) }
                 continue
             case .success(let l): labels = l
             }
@@ -118,7 +118,7 @@ public enum ProbeJob {
             } catch let e as AnalysisError {
                 let skip = TargetSkip(target: name, reason: e.description)
                 skipped.append(skip.json)
-                await ctx.log("skipping \(name): \(e.description)", level: "warning")
+                await ctx.log("skipping \(name): \(e.description)", level: .warning)
                 continue
             }
             let json = try JSONValue.from(result).merging([

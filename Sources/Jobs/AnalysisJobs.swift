@@ -238,10 +238,10 @@ enum TrivialFeature {
                 if explicit != nil {
                     throw APIError.badRequest("cannot load the tokenizer '\(name)' for the trivial control: \(error)", code: "unknown_model")
                 }
-                await ctx.log("no tokenizer for model '\(name)' (\(error)); the trivial control uses character counts", level: "warning")
+                await ctx.log("no tokenizer for model '\(name)' (\(error)); the trivial control uses character counts", level: .warning)
             }
         } else {
-            await ctx.log("the space names no model; the trivial control uses character counts", level: "warning")
+            await ctx.log("the space names no model; the trivial control uses character counts", level: .warning)
         }
         let texts = try await ctx.store.functionTexts(ids: ids)
         guard texts.count == ids.count else {

@@ -11,14 +11,14 @@ public enum EmbedJob {
         runner.register("embed", validate: validate) { ctx in try await run(ctx, afterWrite: afterWrite) }
     }
 
-    static func kinds(_ p: JSONValue) throws -> [EmbeddingKind] {
-        guard let list = p["kinds"] else { return EmbeddingKind.allCases }
+    static func kinds(_ p: JSONValue) throws -> [SpaceKind] {
+        guard let list = p["kinds"] else { return SpaceKind.teacherKinds }
         guard let items = list.arrayValue, !items.isEmpty else {
-            throw APIError.badRequest("'kinds' must be a non-empty list of \(EmbeddingKind.allCases.map(\.rawValue))", code: "invalid_parameter")
+            throw APIError.badRequest("'kinds' must be a non-empty list of \(SpaceKind.teacherKinds.map(\.rawValue))", code: "invalid_parameter")
         }
         return try items.map { item in
-            guard let s = item.stringValue, let k = EmbeddingKind(rawValue: s) else {
-                throw APIError.badRequest("unknown kind \(item.jsonString()); kinds are \(EmbeddingKind.allCases.map(\.rawValue).joined(separator: ", "))", code: "invalid_parameter")
+            guard let s = item.stringValue, let k = SpaceKind(rawValue: s), SpaceKind.teacherKinds.contains(k) else {
+                throw APIError.badRequest("unknown kind \(item.jsonString()); kinds are \(SpaceKind.teacherKinds.map(\.rawValue).joined(separator: ", "))", code: "invalid_parameter")
             }
             return k
         }
@@ -58,10 +58,10 @@ public enum EmbedJob {
         var names = [EmbeddingKey: String]()
         for l in layers {
             for k in kinds {
-                let name = spaceName(model: model.name, layer: l, kind: SpaceKind(k))
+                let name = spaceName(model: model.name, layer: l, kind: k)
                 names[EmbeddingKey(layer: l, kind: k)] = name
                 if try await ctx.store.space(named: name) == nil {
-                    _ = try? await ctx.store.createSpace(SpaceInput(name: name, model: model.name, layer: l, kind: SpaceKind(k), dim: d,
+                    _ = try? await ctx.store.createSpace(SpaceInput(name: name, model: model.name, layer: l, kind: k, dim: d,
                                                                    dtype: .float32, metric: .cosine, indexFactory: "Flat"))
                 }
             }

@@ -49,7 +49,7 @@ public enum IngestJob {
             }
         }
         try ctx.checkCancelled()
-        for failure in scan.failures { await ctx.log("skipped \(failure.path): \(failure.reason)", level: "warning") }
+        for failure in scan.failures { await ctx.log("skipped \(failure.path): \(failure.reason)", level: .warning) }
         await ctx.log("scanned \(scan.files.count) files: \(scan.functions.count) functions, \(scan.failures.count) files skipped")
 
         var history: RepositoryHistory?

@@ -69,7 +69,7 @@ public final class JobContext: @unchecked Sendable {
         try? await store.addMetrics(job: job.id, points)
     }
 
-    public func log(_ message: String, level: String = "info") async {
+    public func log(_ message: String, level: LogLevel = .info) async {
         try? await store.addLog(job: job.id, level: level, message: message)
     }
 

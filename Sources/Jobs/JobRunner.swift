@@ -128,7 +128,7 @@ public final class JobRunner: @unchecked Sendable {
 
     /// Expires the job's lease now, so the next claim (by any worker) queues it again.
     private func handBack(_ ctx: JobContext) async {
-        await ctx.log("handed back at shutdown; it resumes on the next claim", level: "warning")
+        await ctx.log("handed back at shutdown; it resumes on the next claim", level: .warning)
         _ = try? await store.heartbeat(job: ctx.job.id, worker: ctx.worker, leaseSeconds: -1)
     }
 
@@ -246,12 +246,12 @@ public final class JobRunner: @unchecked Sendable {
                 return
             }
             if error is JobCancelled {
-                await ctx.log("cancelled", level: "warning")
+                await ctx.log("cancelled", level: .warning)
                 _ = try? await store.finishJob(job: job.id, worker: worker, state: .cancelled, result: nil, error: nil)
                 return
             }
             let message = (error as? APIError)?.message ?? "\(error)"
-            await ctx.log(message, level: "error")
+            await ctx.log(message, level: .error)
             _ = try? await store.finishJob(job: job.id, worker: worker, state: .failed, result: nil, error: message)
         }
     }

@@ -31,14 +31,6 @@ public final class SearchService: @unchecked Sendable {
         catalog = IndexCatalog(directory: dataDirectory.appendingPathComponent("indexes"), log: log)
     }
 
-    static func metric(_ m: Core.Metric) -> Search.Metric {
-        switch m {
-        case .cosine: .cosine
-        case .ip: .innerProduct
-        case .l2: .l2
-        }
-    }
-
     /// Spaces with one vector per function can be indexed; token spaces cannot.
     static func indexable(_ s: SpaceRecord) -> Bool { !s.kind.isTokens }
 
@@ -53,8 +45,7 @@ public final class SearchService: @unchecked Sendable {
                         let chunk = 8_192
                         for start in stride(from: 0, to: all.ids.count, by: chunk) {
                             let end = min(all.ids.count, start + chunk)
-                            cont.yield(Search.VectorBatch(ids: Array(all.ids[start..<end]),
-                                                          vectors: Array(all.values[(start * dim)..<(end * dim)])))
+                            cont.yield(VectorBatch(ids: Array(all.ids[start..<end]), values: Array(all.values[(start * dim)..<(end * dim)])))
                         }
                         cont.finish()
                     } catch { cont.finish(throwing: error) }
@@ -75,7 +66,7 @@ public final class SearchService: @unchecked Sendable {
         let factory = try IndexFactory(space.indexFactory)
         let started = Date()
         let result = try await catalog.ensureFresh(space: space.name, storeGeneration: UInt64(space.generation), factory: factory,
-                                                   metric: Self.metric(space.metric), dim: space.dim, expectedCount: space.count,
+                                                   metric: space.metric, dim: space.dim, expectedCount: space.count,
                                                    source: source(space.name))
         if case .rebuilt(let reason, let count) = result {
             log(String(format: "index %@: rebuilt %d vectors (%@) in %.1f s", space.name, count, reason, Date().timeIntervalSince(started)))
@@ -93,13 +84,13 @@ public final class SearchService: @unchecked Sendable {
     }
 
     /// Called after vectors were stored: the live index follows without a rebuild when it was current.
-    public func afterWrite(space name: String, batch: StoredVectors, generation: Int64) async throws {
+    public func afterWrite(space name: String, batch: VectorBatch, generation: Int64) async throws {
         guard let space = try await store.space(named: name), Self.indexable(space) else { return }
         let info = catalog.info(space: name)
         if let info, info.generation + 1 == UInt64(generation), !info.rebuilding {
             try await catalog.add(space: name, ids: batch.ids, vectors: batch.values, generation: UInt64(generation))
         } else if info == nil, space.count == batch.ids.count, IndexFactoryKind.trainsNothing(space.indexFactory) {
-            try catalog.create(space: name, factory: try IndexFactory(space.indexFactory), metric: Self.metric(space.metric),
+            try catalog.create(space: name, factory: try IndexFactory(space.indexFactory), metric: space.metric,
                                dim: space.dim, generation: UInt64(generation) - 1)
             try await catalog.add(space: name, ids: batch.ids, vectors: batch.values, generation: UInt64(generation))
         } else {
@@ -113,7 +104,7 @@ public final class SearchService: @unchecked Sendable {
     public func drop(space: String) { catalog.drop(space: space) }
 
     /// Rebuilds a space's index with another factory / metric; the old one serves until the swap.
-    public func reindex(space name: String, factory: String, metric: Core.Metric) async throws -> IndexInfo {
+    public func reindex(space name: String, factory: String, metric: Metric) async throws -> IndexInfo {
         guard let space = try await store.space(named: name) else {
             throw APIError.notFound("space '\(name)' does not exist", code: "unknown_space")
         }
@@ -124,7 +115,7 @@ public final class SearchService: @unchecked Sendable {
         do { f = try IndexFactory(factory) } catch { throw Self.apiError(error) }
         let info: IndexInfo
         do {
-            info = try await catalog.rebuild(space: name, factory: f, metric: Self.metric(metric), dim: space.dim,
+            info = try await catalog.rebuild(space: name, factory: f, metric: metric, dim: space.dim,
                                              generation: UInt64(space.generation), expectedCount: space.count, source: source(name))
         } catch { throw Self.apiError(error) }
         try await store.setIndexFactory(space: name, factory: f.string, metric: metric)
@@ -150,7 +141,7 @@ public final class SearchService: @unchecked Sendable {
         case .nonFinite: return APIError.badRequest(e.description, code: "non_finite")
         case .invalidFactory, .faissRejected, .notEnoughTrainingVectors, .notTrained:
             return APIError.unprocessable(e.description, code: "invalid_index")
-        case .invalidMetric, .invalidParameter: return APIError.badRequest(e.description, code: "invalid_parameter")
+        case .invalidParameter: return APIError.badRequest(e.description, code: "invalid_parameter")
         default: return error
         }
     }

@@ -40,6 +40,3 @@ public final class ModelCache: @unchecked Sendable {
     }
 }
 
-extension SpaceKind {
-    init(_ kind: EmbeddingKind) { self = SpaceKind(rawValue: kind.rawValue)! }
-}

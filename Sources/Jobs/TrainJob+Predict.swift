@@ -109,7 +109,7 @@ public enum StudentPredictions {
         guard let space = try await store.space(named: info.inputSpace) else {
             throw APIError.unprocessable("the checkpoint's input space '\(info.inputSpace)' no longer exists", code: "unknown_space")
         }
-        let kind: EmbeddingKind
+        let kind: SpaceKind
         switch space.kind {
         case .sigTokens: kind = .sigTokens
         case .sigMean: kind = .sigMean

@@ -167,7 +167,7 @@ public enum TrainJob {
                 feed.log("resuming from the checkpoint after epoch \(t.epochsDone) (step \(t.step)) in \(dir.path)")
                 trainer = t
             } catch {
-                feed.log("cannot resume from \(dir.path) (\((error as? APIError)?.message ?? "\(error)")); training from scratch", level: "warning")
+                feed.log("cannot resume from \(dir.path) (\((error as? APIError)?.message ?? "\(error)")); training from scratch", level: .warning)
                 for f in (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [] where f != CheckpointInfo.fileName {
                     try? FileManager.default.removeItem(at: dir.appendingPathComponent(f))
                 }
@@ -213,7 +213,7 @@ public struct CheckpointInfo: Codable, Sendable, Equatable {
     func write(to dir: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(self).write(to: dir.appendingPathComponent(Self.fileName), options: .atomic)
+        try AtomicFile.write(try encoder.encode(self), to: dir.appendingPathComponent(Self.fileName))
     }
 
     static func read(_ dir: URL) -> CheckpointInfo? {
@@ -228,7 +228,7 @@ final class TrainingFeed: @unchecked Sendable {
     private let lock = NSLock()
     private var points: [JobMetric] = []
     private var latest: (Double, String)?
-    private var lines: [(String, String)] = []
+    private var lines: [(LogLevel, String)] = []
 
     func metric(_ step: Int, _ name: String, _ value: Double) {
         guard value.isFinite else { return }
@@ -239,11 +239,11 @@ final class TrainingFeed: @unchecked Sendable {
         lock.lock(); latest = (fraction, message); lock.unlock()
     }
 
-    func log(_ message: String, level: String = "info") {
+    func log(_ message: String, level: LogLevel = .info) {
         lock.lock(); lines.append((level, message)); lock.unlock()
     }
 
-    private func drain() -> ([JobMetric], (Double, String)?, [(String, String)]) {
+    private func drain() -> ([JobMetric], (Double, String)?, [(LogLevel, String)]) {
         lock.lock(); defer { lock.unlock() }
         let out = (points, latest, lines)
         points = []; latest = nil; lines = []

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// Progress of a rebuild, for logs and job status.
@@ -71,7 +72,7 @@ extension IndexCatalog {
             var added = 0
             var lastLog = Date()
             for try await batch in source() {
-                try await onQueue(buildQueue) { try fresh.add(ids: batch.ids, vectors: batch.vectors) }
+                try await onQueue(buildQueue) { try fresh.add(ids: batch.ids, vectors: batch.values) }
                 added += batch.ids.count
                 report(.adding, added)
                 if Date().timeIntervalSince(lastLog) > 5 {
@@ -177,9 +178,9 @@ extension IndexCatalog {
         var seen = 0
         var rng = SystemRandomNumberGenerator()
         for try await batch in source() {
-            try VectorIndex.validate(batch.vectors, rows: batch.ids.count, dim: dim)
+            try VectorIndex.validate(batch.values, rows: batch.ids.count, dim: dim)
             for r in 0..<batch.ids.count {
-                let row = batch.vectors[(r * dim)..<((r + 1) * dim)]
+                let row = batch.values[(r * dim)..<((r + 1) * dim)]
                 if seen < size {
                     sample.append(contentsOf: row)
                 } else {

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// What the catalog knows about one space's index.
@@ -90,21 +91,9 @@ public final class IndexCatalog: @unchecked Sendable {
         return s
     }
 
-    /// Spaces with a live index or a rebuild in progress.
-    public var spaces: [String] {
-        lock.lock()
-        defer { lock.unlock() }
-        return slots.keys.sorted()
-    }
-
     /// The live index of a space (nil if none). Holding it keeps it alive across a swap.
     public func index(for space: String) -> VectorIndex? {
         slot(space).flatMap { s in s.withLock { s.index } }
-    }
-
-    /// True while a rebuild of the space runs (its previous index, if any, keeps serving).
-    public func isRebuilding(space: String) -> Bool {
-        slot(space).map { s in s.withLock { s.rebuilding } } ?? false
     }
 
     /// Facts about the live index (nil when the space has none yet).
@@ -191,12 +180,6 @@ public final class IndexCatalog: @unchecked Sendable {
         }
     }
 
-    /// Records the store generation without changing vectors (e.g. a write that touched no vectors
-    /// of this space).
-    public func setGeneration(space: String, _ generation: UInt64) async throws {
-        try await write(space: space, generation: generation, entry: nil) { _ in 0 }
-    }
-
     /// Writes the space's index file (atomic) stamped with its current generation.
     @discardableResult
     public func save(space: String) async throws -> URL {
@@ -208,11 +191,6 @@ public final class IndexCatalog: @unchecked Sendable {
             try index.write(to: url, generation: generation)
         }
         return url
-    }
-
-    /// Saves every space (e.g. on shutdown).
-    public func saveAll() async throws {
-        for space in spaces where index(for: space) != nil { try await save(space: space) }
     }
 
     @discardableResult

@@ -1,29 +1,9 @@
 import CFaiss
+import Core
 import Foundation
 
-/// How vectors are compared. `cosine` normalises stored and query vectors and ranks by inner
-/// product (scores in -1...1); `innerProduct` ranks by the raw dot product; `l2` by squared
-/// Euclidean distance (the score is that distance: lower is closer).
-///
-///     let m = try Metric(parsing: "cosine")   // .cosine
-public enum Metric: String, Sendable, Codable, CaseIterable {
-    case cosine
-    case innerProduct = "inner_product"
-    case l2
-
-    /// Accepts "cosine", "inner_product"/"ip"/"dot", "l2"/"euclidean" (case-insensitive).
-    public init(parsing name: String) throws {
-        switch name.lowercased() {
-        case "cosine", "cos": self = .cosine
-        case "inner_product", "innerproduct", "ip", "dot": self = .innerProduct
-        case "l2", "euclidean": self = .l2
-        default: throw SearchError.invalidMetric(name)
-        }
-    }
-
-    /// True when a larger score means closer (cosine, inner product).
-    public var higherIsCloser: Bool { self != .l2 }
-
+/// FAISS's name for a `Metric` (cosine is inner product on normalised vectors).
+extension Metric {
     var faissCode: Int32 {
         self == .l2 ? Int32(CFAISS_METRIC_L2) : Int32(CFAISS_METRIC_INNER_PRODUCT)
     }

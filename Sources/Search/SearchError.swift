@@ -19,8 +19,6 @@ public enum SearchError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidParameter(String)
     /// The factory string is not one of Flat, HNSW{M}, IVF{n},Flat, IVF{n},PQ{m}.
     case invalidFactory(String, reason: String)
-    /// Unknown metric name.
-    case invalidMetric(String)
     /// FAISS (or the shim) rejected the call; the index is unchanged.
     case faissRejected(String)
     /// An IVF index needs at least `needed` training vectors.
@@ -46,7 +44,7 @@ public enum SearchError: Error, Equatable, Sendable, CustomStringConvertible {
     public var isBadInput: Bool {
         switch self {
         case .dimensionMismatch, .shapeMismatch, .nonFinite, .kOutOfRange, .invalidParameter,
-             .invalidFactory, .invalidMetric, .faissRejected, .notEnoughTrainingVectors, .notTrained,
+             .invalidFactory, .faissRejected, .notEnoughTrainingVectors, .notTrained,
              .unknownSpace, .rebuildInProgress:
             return true
         case .missingIndexFile, .corruptIndexFile, .staleIndexFile, .io, .outOfMemory:
@@ -68,8 +66,6 @@ public enum SearchError: Error, Equatable, Sendable, CustomStringConvertible {
             return message
         case let .invalidFactory(factory, reason):
             return "index factory \"\(factory)\" rejected: \(reason)"
-        case let .invalidMetric(name):
-            return "unknown metric \"\(name)\" (use cosine, inner_product or l2)"
         case let .faissRejected(message):
             return "FAISS rejected the request: \(message)"
         case let .notEnoughTrainingVectors(needed, got):

@@ -53,14 +53,3 @@ public struct SearchFilter: Sendable, Hashable {
 
     public var isEmpty: Bool { allowOnly == nil && exclude.isEmpty && excludePerQuery == nil }
 }
-
-/// A batch of vectors with their ids, row-major: `vectors.count == ids.count * dim`.
-public struct VectorBatch: Sendable {
-    public var ids: [Int64]
-    public var vectors: [Float]
-
-    public init(ids: [Int64], vectors: [Float]) {
-        self.ids = ids
-        self.vectors = vectors
-    }
-}

@@ -1,4 +1,5 @@
 import CFaiss
+import Core
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -17,11 +18,36 @@ public struct IndexFileHeader: Codable, Sendable, Equatable {
     /// cfaiss_checksum of the payload, hex.
     public var payloadChecksum: String
     public var faissVersion: String
+
+    enum CodingKeys: String, CodingKey {
+        case generation, dim, metric, factory, count, payloadLength, payloadChecksum, faissVersion
+    }
+
+    public init(generation: UInt64, dim: Int, metric: Metric, factory: IndexFactory, count: Int,
+                payloadLength: Int, payloadChecksum: String, faissVersion: String) {
+        self.generation = generation; self.dim = dim; self.metric = metric; self.factory = factory
+        self.count = count; self.payloadLength = payloadLength; self.payloadChecksum = payloadChecksum
+        self.faissVersion = faissVersion
+    }
+
+    /// Files written before the metric had one spelling say `"inner_product"` for `ip`.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let name = try c.decode(String.self, forKey: .metric)
+        guard let metric = Metric(rawValue: name == "inner_product" ? Metric.ip.rawValue : name) else {
+            throw DecodingError.dataCorruptedError(forKey: .metric, in: c, debugDescription: "unknown metric \"\(name)\"")
+        }
+        self.init(generation: try c.decode(UInt64.self, forKey: .generation), dim: try c.decode(Int.self, forKey: .dim),
+                  metric: metric, factory: try c.decode(IndexFactory.self, forKey: .factory),
+                  count: try c.decode(Int.self, forKey: .count), payloadLength: try c.decode(Int.self, forKey: .payloadLength),
+                  payloadChecksum: try c.decode(String.self, forKey: .payloadChecksum),
+                  faissVersion: try c.decode(String.self, forKey: .faissVersion))
+    }
 }
 
 /// Index files: `SWJIDX01`, u32 header length, JSON header, u64 header checksum, payload (the
-/// shim's serialised index). Written to a temporary file, fsync'd and renamed, so a reader sees
-/// either the old file or the new one; a truncated or altered file fails its checksums on load.
+/// shim's serialised index). Written with `AtomicFile`, so a reader sees either the old file or
+/// the new one; a truncated or altered file fails its checksums on load.
 extension VectorIndex {
     static let fileMagic: [UInt8] = Array("SWJIDX01".utf8)
 
@@ -44,7 +70,12 @@ extension VectorIndex {
         head.append(contentsOf: json)
         let hsum = json.withUnsafeBytes { cfaiss_checksum($0.bindMemory(to: UInt8.self).baseAddress, json.count, 0) }
         withUnsafeBytes(of: hsum.littleEndian) { head.append(contentsOf: $0) }
-        try AtomicFile.write(to: url, head: head, body: UnsafeRawBufferPointer(start: raw, count: length))
+        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        do {
+            try head.withUnsafeBytes { try AtomicFile.write(to: url, parts: [$0, UnsafeRawBufferPointer(start: raw, count: length)]) }
+        } catch let e as AtomicFile.Failure {
+            throw SearchError.io(path: e.path, message: e.message)
+        }
     }
 
     /// Reads only the header of an index file (checks magic, header checksum and file length,
@@ -145,48 +176,5 @@ final class MappedFile {
 
     deinit {
         if let mapped { munmap(mapped, length) }
-    }
-}
-
-/// Crash-safe file replacement: write a temporary file next to the target, fsync, rename, fsync
-/// the directory.
-enum AtomicFile {
-    static func write(to url: URL, head: [UInt8], body: UnsafeRawBufferPointer) throws {
-        let dir = url.deletingLastPathComponent()
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        let fd = open(tmp.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw SearchError.io(path: tmp.path, message: String(cString: strerror(errno))) }
-        var ok = false
-        defer {
-            if !ok { unlink(tmp.path) }
-        }
-        do {
-            defer { close(fd) }
-            try head.withUnsafeBytes { try writeAll(fd, $0, path: tmp.path) }
-            try writeAll(fd, body, path: tmp.path)
-            guard fsync(fd) == 0 else { throw SearchError.io(path: tmp.path, message: String(cString: strerror(errno))) }
-        }
-        guard rename(tmp.path, url.path) == 0 else {
-            throw SearchError.io(path: url.path, message: String(cString: strerror(errno)))
-        }
-        ok = true
-        let dfd = open(dir.path, O_RDONLY | O_DIRECTORY)
-        if dfd >= 0 {
-            _ = fsync(dfd)
-            close(dfd)
-        }
-    }
-
-    static func writeAll(_ fd: Int32, _ data: UnsafeRawBufferPointer, path: String) throws {
-        var done = 0
-        while done < data.count {
-            let n = Glibc.write(fd, data.baseAddress! + done, min(data.count - done, 1 << 26))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw SearchError.io(path: path, message: String(cString: strerror(errno)))
-            }
-            done += n
-        }
     }
 }

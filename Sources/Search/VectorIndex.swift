@@ -1,4 +1,5 @@
 import CFaiss
+import Core
 import Foundation
 
 /// One FAISS index over `dim`-dimensional vectors keyed by 64-bit ids (function ids).
@@ -105,12 +106,6 @@ public final class VectorIndex: @unchecked Sendable {
             }
         }
         return Int(removed)
-    }
-
-    /// Drops HNSW tombstones by rebuilding the graph from live vectors (automatic once they
-    /// exceed half the index).
-    public func compact() throws {
-        try Shim.call { err, len in cfaiss_compact(handle, Shim.writerThreads, err, len) }
     }
 
     /// The stored vector of `id` (normalised when the metric is cosine). Flat and HNSW only.
@@ -242,7 +237,7 @@ public final class VectorIndex: @unchecked Sendable {
 enum Shim {
     static let errorCapacity = 1024
 
-    /// OpenMP threads for writes (train / add / compact): every core, since writes are exclusive
+    /// OpenMP threads for writes (train / add / remove): every core, since writes are exclusive
     /// (env `SEARCH_WRITER_THREADS` overrides).
     static let writerThreads: Int32 =
         ProcessInfo.processInfo.environment["SEARCH_WRITER_THREADS"].flatMap { Int32($0) }.map { max(1, $0) }

@@ -1,4 +1,5 @@
 import FlyingSocks
+import Core
 import Foundation
 
 /// FlyingFox's default logger prints every connection; ours writes to stderr only at or above a level,

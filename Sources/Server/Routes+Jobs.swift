@@ -123,7 +123,7 @@ struct JobEventStream: AsyncBufferedSequence, AsyncBufferedIteratorProtocol, Sen
                 lastMetric = sequence
             }
             for log in try await store.jobLogs(job: jobID, afterID: lastLog, limit: 500) {
-                out += event("log", ["level": .string(log.level), "message": .string(log.message)])
+                out += event("log", ["level": .string(log.level.rawValue), "message": .string(log.message)])
                 lastLog = log.id
             }
             if job.state.isFinal || Date() > deadline {

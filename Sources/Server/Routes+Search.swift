@@ -15,7 +15,7 @@ extension APIServer {
                 return try .json(try await query.run(ctx: ctx, search: search, space: space))
             },
             Route("POST", "/v1/spaces/{name}/index") { req in
-                struct Body: Decodable { var factory: String; var metric: Core.Metric? }
+                struct Body: Decodable { var factory: String; var metric: Metric? }
                 let body = try JSONCodec.decode(Body.self, from: req.body)
                 let space = try await requireSpace(ctx, req.param("name"))
                 let started = Date()
@@ -43,12 +43,7 @@ struct IndexInfoJSON: Encodable {
     }
     init(_ i: IndexInfo, seconds: Double?) {
         space = i.space; factory = i.factory.string; dim = i.dim; count = i.count
-        // The API names metrics as space records and the SQL CHECK do ("ip"), not as FAISS does ("inner_product").
-        metric = switch i.metric {
-        case .cosine: Core.Metric.cosine.rawValue
-        case .innerProduct: Core.Metric.ip.rawValue
-        case .l2: Core.Metric.l2.rawValue
-        }
+        metric = i.metric.rawValue
         generation = i.generation; nprobe = i.defaultNprobe; efSearch = i.defaultEfSearch; self.seconds = seconds
     }
 }
@@ -139,7 +134,7 @@ struct SearchRequest {
         var queries = self.queries
         var filter = SearchFilter()
         if let ids = queryIDs {
-            let stored: StoredVectors
+            let stored: VectorBatch
             do { stored = try await ctx.store.vectors(space: space.name, ids: ids) } catch let e as APIError where e.code == "unknown_vector" {
                 throw APIError.unprocessable(e.message, code: "unknown_function")
             }

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// How `swejepa serve` listens and protects itself.
@@ -18,18 +19,4 @@ public struct ServerConfig: Sendable {
     public var logLevel: LogLevel = .warning
 
     public init() {}
-}
-
-public enum LogLevel: Int, Sendable, Comparable, CaseIterable {
-    case debug = 0, info, warning, error
-    public static func < (a: LogLevel, b: LogLevel) -> Bool { a.rawValue < b.rawValue }
-    public init?(name: String) {
-        switch name.lowercased() {
-        case "debug": self = .debug
-        case "info": self = .info
-        case "warning", "warn": self = .warning
-        case "error": self = .error
-        default: return nil
-        }
-    }
 }

@@ -1,12 +1,6 @@
 import Core
 import Foundation
 
-/// Job states: queued → running → succeeded / failed / cancelled.
-public enum JobState: String, Codable, Sendable, CaseIterable {
-    case queued, running, succeeded, failed, cancelled
-    public var isFinal: Bool { self == .succeeded || self == .failed || self == .cancelled }
-}
-
 /// A job row.
 public struct JobRecord: Codable, Sendable, Equatable {
     public var id: Int64
@@ -49,7 +43,7 @@ public struct JobMetric: Codable, Sendable, Equatable {
 public struct JobLog: Codable, Sendable, Equatable {
     public var id: Int64
     public var at: Double
-    public var level: String
+    public var level: LogLevel
     public var message: String
 }
 
@@ -69,7 +63,7 @@ public protocol JobStore: Sendable {
     func heartbeat(job: Int64, worker: String, leaseSeconds: Double) async throws -> LeaseStatus
     func updateProgress(job: Int64, worker: String, progress: Double, message: String) async throws
     func addMetrics(job: Int64, _ metrics: [JobMetric]) async throws
-    func addLog(job: Int64, level: String, message: String) async throws
+    func addLog(job: Int64, level: LogLevel, message: String) async throws
     /// Records the outcome if `worker` still holds the job; returns false otherwise.
     @discardableResult
     func finishJob(job: Int64, worker: String, state: JobState, result: JSONValue?, error: String?) async throws -> Bool

@@ -138,24 +138,6 @@ public struct SpaceRecord: Codable, Sendable, Equatable {
     }
 }
 
-/// Vectors of one space for a list of functions: `values` holds the rows of all ids back to back;
-/// `rows[i]` is 1 for vector spaces and the token count for `*_tokens` spaces.
-public struct VectorBatch: Sendable, Equatable {
-    public var ids: [Int64]
-    public var rows: [Int]
-    public var values: [Float]
-    public var truncated: [Bool]?
-
-    public init(ids: [Int64], rows: [Int], values: [Float], truncated: [Bool]? = nil) {
-        self.ids = ids; self.rows = rows; self.values = values; self.truncated = truncated
-    }
-
-    /// One vector per id, `values.count == ids.count * dim`.
-    public init(ids: [Int64], values: [Float]) {
-        self.init(ids: ids, rows: [Int](repeating: 1, count: ids.count), values: values)
-    }
-}
-
 /// Store-wide numbers for `/v1/stats` and `/metrics`.
 public struct StoreStats: Codable, Sendable, Equatable {
     public var repositories: Int
@@ -170,7 +152,3 @@ public struct StoreStats: Codable, Sendable, Equatable {
         case duplicateGroups = "duplicate_groups", databaseBytes = "database_bytes"
     }
 }
-
-/// The same as `VectorBatch`, for modules that also import `Search` (which has a `VectorBatch` of its own;
-/// `Store.VectorBatch` would name the protocol's member, not this module's type).
-public typealias StoredVectors = VectorBatch

@@ -100,10 +100,10 @@ extension SQLiteStore: JobStore {
         }
     }
 
-    public func addLog(job: Int64, level: String, message: String) async throws {
+    public func addLog(job: Int64, level: LogLevel, message: String) async throws {
         try await write { db in
             try db.run("INSERT INTO job_logs(job_id, at, level, message) VALUES (?, ?, ?, ?)",
-                       [.int(job), .double(Self.now), .text(level), .text(message)])
+                       [.int(job), .double(Self.now), .text(level.rawValue), .text(message)])
         }
     }
 
@@ -155,7 +155,7 @@ extension SQLiteStore: JobStore {
         try await read { db in
             try db.all("SELECT id, at, level, message FROM job_logs WHERE job_id = ? AND id > ? ORDER BY id LIMIT ?",
                        [.int(job), .int(afterID ?? 0), .int(Int64(limit))]) {
-                JobLog(id: $0.int(0), at: $0.double(1), level: $0.text(2), message: $0.text(3))
+                JobLog(id: $0.int(0), at: $0.double(1), level: LogLevel(rawValue: $0.text(2)) ?? .info, message: $0.text(3))
             }
         }
     }

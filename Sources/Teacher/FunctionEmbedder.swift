@@ -1,16 +1,5 @@
+import Core
 import Foundation
-
-/// What is embedded for a function (the space kinds of the seed; raw values equal `Core.SpaceKind`'s).
-public enum EmbeddingKind: String, Sendable, Codable, CaseIterable, Hashable {
-    /// Per-token states of a pass over the signature alone; real text tokens only ([CLS]/[SEP] excluded).
-    case sigTokens = "sig_tokens"
-    /// Mean of the `sigTokens` rows.
-    case sigMean = "sig_mean"
-    /// Pass over `signature + "\n" + body`; mean over the body's tokens only (by character offsets).
-    case bodyMean = "body_mean"
-    /// Pass over the body alone; mean over its tokens ([CLS]/[SEP] excluded).
-    case bodyOnlyMean = "body_only_mean"
-}
 
 /// A function's text as the corpus splits it.
 public struct FunctionText: Sendable, Hashable {
@@ -22,8 +11,8 @@ public struct FunctionText: Sendable, Hashable {
 /// (layer, kind) address of one embedding.
 public struct EmbeddingKey: Hashable, Sendable {
     public var layer: Int
-    public var kind: EmbeddingKind
-    public init(layer: Int, kind: EmbeddingKind) { self.layer = layer; self.kind = kind }
+    public var kind: SpaceKind
+    public init(layer: Int, kind: SpaceKind) { self.layer = layer; self.kind = kind }
 }
 
 /// The embeddings of one function.
@@ -32,11 +21,11 @@ public struct FunctionEmbedding: Sendable {
     public var vectors: [EmbeddingKey: [Float]] = [:]
     /// Tokens behind each kind (rows of `sigTokens`, tokens averaged for the means). A mean over
     /// 0 tokens (empty text, or a body cut off entirely by truncation) is a zero vector.
-    public var tokenCounts: [EmbeddingKind: Int] = [:]
+    public var tokenCounts: [SpaceKind: Int] = [:]
     /// True when the kind's forward pass was truncated at the model limit.
-    public var truncated: [EmbeddingKind: Bool] = [:]
+    public var truncated: [SpaceKind: Bool] = [:]
 
-    public func vector(layer: Int, kind: EmbeddingKind) -> [Float]? { vectors[EmbeddingKey(layer: layer, kind: kind)] }
+    public func vector(layer: Int, kind: SpaceKind) -> [Float]? { vectors[EmbeddingKey(layer: layer, kind: kind)] }
 }
 
 /// Turns functions (and plain texts) into teacher embeddings, batching many forward passes.
@@ -44,7 +33,7 @@ public struct FunctionEmbedding: Sendable {
 /// ```swift
 /// let embedder = FunctionEmbedder(model: try BertModel.load(directory: dir))
 /// let out = try embedder.embed(functions: [FunctionText(signature: "def f(x):", body: "    return x")],
-///                              layers: [3], kinds: Set(EmbeddingKind.allCases))
+///                              layers: [3], kinds: Set(SpaceKind.teacherKinds))
 /// let target = out[0].vector(layer: 3, kind: .bodyMean)!      // 384 floats
 /// let vectors = try embedder.embed(texts: ["This is an example sentence"], layer: 6)  // ST-style
 /// ```
@@ -81,7 +70,11 @@ public struct FunctionEmbedder: Sendable {
 
     /// Embeds functions for `layers` and `kinds`. Passes are sorted by length and packed into
     /// forward batches of at most `batchSize` sequences. `progress(done, total)` counts passes.
-    public func embed(functions: [FunctionText], layers: [Int], kinds: Set<EmbeddingKind>, batchSize: Int = 64,
+    /// `kinds` are among `SpaceKind.teacherKinds`: `sigTokens` (per-token states of a pass over the
+    /// signature alone, [CLS]/[SEP] excluded), `sigMean` (their mean), `bodyMean` (pass over
+    /// `signature + "\n" + body`, mean over the body's tokens only) and `bodyOnlyMean` (pass over the
+    /// body alone). Other kinds are not teacher outputs and are ignored.
+    public func embed(functions: [FunctionText], layers: [Int], kinds: Set<SpaceKind>, batchSize: Int = 64,
                       progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> [FunctionEmbedding] {
         guard batchSize > 0 else { throw TeacherError.invalidArgument("batchSize must be positive") }
         guard !layers.isEmpty else { throw TeacherError.invalidArgument("no layers requested") }
@@ -145,7 +138,7 @@ public struct FunctionEmbedder: Sendable {
                     case .bodyOnly: r.vectors[EmbeddingKey(layer: layer, kind: .bodyOnlyMean)] = mean
                     }
                 }
-                let passKinds: [EmbeddingKind]
+                let passKinds: [SpaceKind]
                 switch pass.kind {
                 case .signature: passKinds = [.sigTokens, .sigMean].filter(kinds.contains)
                 case .joined: passKinds = [.bodyMean]

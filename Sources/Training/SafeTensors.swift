@@ -18,7 +18,7 @@ public enum SafeTensors {
         public var metadata: [String: String]
     }
 
-    /// Writes atomically (a temporary file in the same directory, then rename).
+    /// Writes atomically (`AtomicFile`: temporary file, fsync, rename, directory fsync).
     public static func write(_ tensors: [(name: String, shape: [Int], values: [Float])], metadata: [String: String] = [:],
                              to url: URL) throws {
         var header: [String: Any] = [:]
@@ -86,17 +86,12 @@ public enum SafeTensors {
     }
 }
 
-/// Write `data` to a temporary file next to `url`, flush it, then rename over `url`.
+/// Writes a checkpoint file with `AtomicFile` (temporary file, fsync, rename, directory fsync);
+/// a failure surfaces as an internal error naming the path.
 func writeAtomically(_ data: Data, to url: URL) throws {
-    let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
     do {
-        try data.write(to: tmp)
-        if let h = try? FileHandle(forWritingTo: tmp) { try? h.synchronize(); try? h.close() }
-        if rename(tmp.path, url.path) != 0 {
-            throw APIError.internalError("cannot rename \(tmp.path) to \(url.path): errno \(errno)")
-        }
-    } catch {
-        try? FileManager.default.removeItem(at: tmp)
-        throw error
+        try AtomicFile.write(data, to: url)
+    } catch let e as AtomicFile.Failure {
+        throw APIError.internalError(e.description)
     }
 }

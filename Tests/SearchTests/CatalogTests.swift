@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import Synchronization
 import Testing
@@ -19,7 +20,7 @@ import Testing
                     for (n, start) in stride(from: 0, to: ids.count, by: batch).enumerated() {
                         if let gate, n == gate.after { await gate.hold() }
                         let end = min(start + batch, ids.count)
-                        c.yield(VectorBatch(ids: Array(ids[start..<end]), vectors: Array(vectors[(start * dim)..<(end * dim)])))
+                        c.yield(VectorBatch(ids: Array(ids[start..<end]), values: Array(vectors[(start * dim)..<(end * dim)])))
                     }
                     c.finish()
                 }

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import Testing
 @testable import Search
@@ -103,5 +104,18 @@ import Testing
         let blocked = url.appendingPathComponent("child.faissidx")  // parent is a file
         #expect(throws: SearchError.self) { try index.write(to: blocked, generation: 3) }
         #expect(try VectorIndex.readHeader(at: url).generation == 2)
+    }
+
+    @Test func headerMetricIsSpelledAsEverywhereAndOldFilesStillRead() throws {
+        let header = IndexFileHeader(generation: 3, dim: 4, metric: .ip, factory: .flat, count: 0, payloadLength: 0,
+                                     payloadChecksum: "0", faissVersion: "x")
+        let json = String(decoding: try JSONEncoder().encode(header), as: UTF8.self)
+        #expect(json.contains(#""metric":"ip""#))
+        #expect(try JSONDecoder().decode(IndexFileHeader.self, from: Data(json.utf8)) == header)
+        // Index files written before Metric had one spelling say "inner_product".
+        let old = json.replacingOccurrences(of: #""metric":"ip""#, with: #""metric":"inner_product""#)
+        #expect(try JSONDecoder().decode(IndexFileHeader.self, from: Data(old.utf8)).metric == .ip)
+        let bad = json.replacingOccurrences(of: #""metric":"ip""#, with: #""metric":"dot""#)
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(IndexFileHeader.self, from: Data(bad.utf8)) }
     }
 }

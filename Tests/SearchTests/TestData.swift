@@ -1,4 +1,4 @@
-import struct Core.SplitMix64
+import Core
 import Foundation
 @testable import Search
 
@@ -57,7 +57,7 @@ enum TestData {
             switch metric {
             case .l2:
                 return zip(q, row).reduce(0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
-            case .innerProduct:
+            case .ip:
                 return zip(q, row).reduce(0) { $0 + Double($1.0) * Double($1.1) }
             case .cosine:
                 let dot = zip(q, row).reduce(0) { $0 + Double($1.0) * Double($1.1) }

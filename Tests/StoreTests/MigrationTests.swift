@@ -147,9 +147,9 @@ import Testing
             JobMetric(step: 2, name: "loss", value: 1.125, at: t0 + 654), JobMetric(step: 0, name: "lr", value: 0.001, at: t0 + 652)])
         #expect(try await store.jobMetrics(job: 1, name: nil, afterStep: nil) == [JobMetric(step: 0, name: "functions", value: 5, at: t0 + 605)])
         #expect(try await store.jobLogs(job: 1, afterID: nil, limit: 10) == [
-            JobLog(id: 1, at: t0 + 601, level: "info", message: "attempt 1 of 3"), JobLog(id: 2, at: t0 + 609, level: "info", message: "stored: 3 new")])
-        #expect(try await store.jobLogs(job: 2, afterID: nil, limit: 10) == [JobLog(id: 3, at: t0 + 629, level: "error", message: "model not found: m")])
-        #expect(try await store.jobLogs(job: 4, afterID: nil, limit: 10) == [JobLog(id: 4, at: t0 + 651, level: "warning", message: "slow epoch ✓")])
+            JobLog(id: 1, at: t0 + 601, level: .info, message: "attempt 1 of 3"), JobLog(id: 2, at: t0 + 609, level: .info, message: "stored: 3 new")])
+        #expect(try await store.jobLogs(job: 2, afterID: nil, limit: 10) == [JobLog(id: 3, at: t0 + 629, level: .error, message: "model not found: m")])
+        #expect(try await store.jobLogs(job: 4, afterID: nil, limit: 10) == [JobLog(id: 4, at: t0 + 651, level: .warning, message: "slow epoch ✓")])
 
         // Analysis tables.
         let probes = try await store.probeResults(ProbeQuery())

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import Testing
 @testable import Teacher
@@ -17,7 +18,7 @@ import Testing
         let functions = refs.map { FunctionText(signature: $0["signature"] as! String, body: $0["body"] as! String) }
         // Small batches so passes of different functions share forwards.
         let out = try FunctionEmbedder(model: model).embed(functions: functions, layers: [layer, 6],
-                                                           kinds: Set(EmbeddingKind.allCases), batchSize: 4)
+                                                           kinds: Set(SpaceKind.teacherKinds), batchSize: 4)
         #expect(out.count == functions.count)
         for (i, r) in refs.enumerated() {
             let e = out[i]
@@ -25,7 +26,7 @@ import Testing
             #expect(e.tokenCounts[.sigMean] == r["sig_token_count"] as? Int)
             #expect(e.tokenCounts[.bodyMean] == r["body_token_count"] as? Int)
             #expect(e.tokenCounts[.bodyOnlyMean] == r["body_only_token_count"] as? Int)
-            for kind in EmbeddingKind.allCases {
+            for kind in SpaceKind.teacherKinds {
                 #expect(e.truncated[kind] == false)
                 #expect(e.vector(layer: 6, kind: kind) != nil)
                 guard let expected = (r[kind.rawValue] as? [Double])?.map(Float.init) else { continue }
@@ -45,7 +46,7 @@ import Testing
             FunctionText(signature: "def empty():", body: ""),
             FunctionText(signature: "def " + String(repeating: "a, ", count: 600) + "):", body: "    pass"),
         ]
-        let kinds: Set<EmbeddingKind> = [.sigMean, .bodyMean, .bodyOnlyMean]
+        let kinds: Set<SpaceKind> = [.sigMean, .bodyMean, .bodyOnlyMean]
         let out = try FunctionEmbedder(model: model).embed(functions: functions, layers: [1], kinds: kinds)
         let tok = model.tokenizer
         // Long body: both body passes cut at 512; the signature pass is not.
