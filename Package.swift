@@ -66,21 +66,23 @@ let package = Package(
             "Core", "Tensor", "Store", "Search", "Corpus", "Teacher", "Analysis", "Training",
         ], path: "Sources/Bench"),
 
+        // Helpers two or more test targets share (temporary folders, polling, scratch git, the built binary, …).
+        .target(name: "TestSupport", dependencies: ["Core"], path: "Tests/TestSupport"),
         .testTarget(name: "CoreTests", dependencies: ["Core"], path: "Tests/CoreTests", exclude: ["Fixtures"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], path: "Tests/TensorTests"),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Core"], path: "Tests/StoreTests", exclude: ["Fixtures"]),
         .testTarget(name: "SearchTests", dependencies: ["Search", "Core"], path: "Tests/SearchTests", exclude: ["Fixtures"]),
-        .testTarget(name: "CorpusTests", dependencies: ["Corpus", "Core"], path: "Tests/CorpusTests", exclude: ["Fixtures"]),
-        .testTarget(name: "TeacherTests", dependencies: ["Teacher", "Tensor", "Core"], path: "Tests/TeacherTests", exclude: ["Fixtures"]),
+        .testTarget(name: "CorpusTests", dependencies: ["Corpus", "Core", "TestSupport"], path: "Tests/CorpusTests", exclude: ["Fixtures"]),
+        .testTarget(name: "TeacherTests", dependencies: ["Teacher", "Tensor", "Core", "TestSupport"], path: "Tests/TeacherTests", exclude: ["Fixtures"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Tensor", "Core"], path: "Tests/AnalysisTests", exclude: ["Fixtures"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Tensor", "Core"], path: "Tests/TrainingTests", exclude: ["Fixtures"]),
-        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Store", "Core", "Teacher", "Analysis", "Training", "Search"], path: "Tests/JobsTests"),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Tensor", "Core", "TestSupport"], path: "Tests/TrainingTests", exclude: ["Fixtures"]),
+        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Store", "Core", "Teacher", "Analysis", "Training", "Search", "TestSupport"], path: "Tests/JobsTests"),
         .testTarget(name: "ServerTests", dependencies: [
-            "Server", "Store", "Core", "Jobs", "Teacher",
+            "Server", "Store", "Core", "Jobs", "Teacher", "TestSupport",
             .product(name: "FlyingFox", package: "FlyingFox"),
             .product(name: "Yams", package: "Yams"),
         ], path: "Tests/ServerTests"),
         // Process-level: the built `swejepa` (debug, and release for shutdown) run as child processes.
-        .testTarget(name: "CLITests", dependencies: ["Core", "Store", "Search"], path: "Tests/CLITests"),
+        .testTarget(name: "CLITests", dependencies: ["Core", "Store", "Search", "TestSupport"], path: "Tests/CLITests"),
     ]
 )

@@ -1,13 +1,14 @@
 import Core
 import Foundation
+import TestSupport
 import Testing
 
 /// The `swejepa` client commands run as child processes against a `swejepa serve` child process:
 /// exit codes, the values they print, progress as plain lines on a pipe and as a bar on a terminal,
 /// and clear errors (not crashes) on bad input.
-@Suite(.serialized, .enabled(if: Binary.any != nil, "needs the built swejepa executable"))
+@Suite(.serialized, .enabled(if: SwejepaBinary.any != nil, "needs the built swejepa executable"))
 struct CommandTests {
-    let bin = Binary.any!
+    let bin = SwejepaBinary.any!
 
     /// Runs `swejepa ARGS --server BASE` with pipes.
     func swejepa(_ server: ServerProcess, _ args: [String]) async throws -> Outcome {
@@ -16,13 +17,14 @@ struct CommandTests {
 
     /// Starts a server on a fresh data directory.
     func server(_ label: String, _ arguments: [String] = []) async throws -> ServerProcess {
-        try await ServerProcess(binary: bin, data: try temporaryDirectory(label).appendingPathComponent("data"), arguments: arguments)
+        try await ServerProcess(binary: bin, data: try makeTemporaryDirectory("cli-" + label).appendingPathComponent("data"), arguments: arguments)
     }
 
     @Test func ingestCountsEveryDefOfADirectoryAndAGitHistory() async throws {
         let s = try await server("ingest")
-        defer { s.kill9() }
-        let src = try temporaryDirectory("src")
+        defer { s.kill9(); removeTemporaryDirectory(s.data.deletingLastPathComponent()) }
+        let src = try makeTemporaryDirectory("cli-src")
+        defer { removeTemporaryDirectory(src) }
         try PythonFixture.write(["app/core.py": PythonFixture.module("core", count: 6),
                                  "app/util/strings.py": PythonFixture.module("strings", count: 3),
                                  "notes.txt": "def not_python(): pass\n"], under: src)
@@ -49,7 +51,8 @@ struct CommandTests {
         #expect(again.status == 0 && JSONValue.parse(again.stdout)?["unchanged"]?.intValue == expected, "\(again)")
 
         // A git repository: two commits, the second touching one function.
-        let repo = try temporaryDirectory("git")
+        let repo = try makeTemporaryDirectory("cli-git")
+        defer { removeTemporaryDirectory(repo) }
         try await PythonFixture.gitRepository(at: repo)
         let git = try await swejepa(s, ["ingest", repo.path, "--repo", "gitfx"])
         #expect(git.status == 0, "\(git)")
@@ -65,8 +68,9 @@ struct CommandTests {
 
     @Test func aTerminalGetsABarAndAPipeGetsLines() async throws {
         let s = try await server("tty")
-        defer { s.kill9() }
-        let src = try temporaryDirectory("src")
+        defer { s.kill9(); removeTemporaryDirectory(s.data.deletingLastPathComponent()) }
+        let src = try makeTemporaryDirectory("cli-src")
+        defer { removeTemporaryDirectory(src) }
         try PythonFixture.write(["m.py": PythonFixture.module("m", count: 4)], under: src)
         let tty = try await runOnTerminal(bin, ["ingest", src.path, "--repo", "t", "--server", s.base])
         #expect(tty.status == 0, "\(tty)")
@@ -81,7 +85,7 @@ struct CommandTests {
 
     @Test func jobsWatchFollowsToTheEndAndFailsOnACancelledJob() async throws {
         let s = try await server("watch")
-        defer { s.kill9() }
+        defer { s.kill9(); removeTemporaryDirectory(s.data.deletingLastPathComponent()) }
         let queued = try await swejepa(s, ["jobs", "submit", "sleep", #"{"seconds": 0.5, "steps": 5}"#, "--no-wait"])
         #expect(queued.status == 0, "\(queued)")
         let id = try #require(queued.stdout.firstMatch(of: /job (\d+) queued/).map { Int($0.1)! }, "\(queued)")
@@ -103,7 +107,7 @@ struct CommandTests {
 
     @Test func badInputIsAClearErrorAndANonZeroExit() async throws {
         let s = try await server("errors")
-        defer { s.kill9() }
+        defer { s.kill9(); removeTemporaryDirectory(s.data.deletingLastPathComponent()) }
         // Unknown job: the server's 404 in words, exit 1.
         let unknown = try await swejepa(s, ["jobs", "watch", "987654"])
         #expect(unknown.status == 1 && unknown.stderr.contains("404") && unknown.stderr.contains("987654"), "\(unknown)")

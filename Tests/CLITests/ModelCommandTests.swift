@@ -1,14 +1,17 @@
 import Core
 import Foundation
+import TestSupport
 import Testing
 
 /// `embed`, `probe` and `train` with the real teacher (all-MiniLM-L6-v2) on a small three-repository
 /// corpus, through the CLI against a `swejepa serve` child process.
-@Suite(.serialized, .enabled(if: Binary.any != nil && modelDirectory != nil, "needs the built swejepa and SWEJEPA_MODEL_DIR"))
+@Suite(.serialized, .enabled(if: SwejepaBinary.any != nil && modelDirectory != nil, "needs the built swejepa and SWEJEPA_MODEL_DIR"))
 struct ModelCommandTests {
     @Test func embedThenProbeThenTrain() async throws {
-        let bin = Binary.any!
-        let data = try temporaryDirectory("model").appendingPathComponent("data")
+        let bin = SwejepaBinary.any!
+        let tmp = try makeTemporaryDirectory("cli-model")
+        defer { removeTemporaryDirectory(tmp) }
+        let data = tmp.appendingPathComponent("data")
         // Where the server looks for the default teacher: DATA/models/<name>.
         let models = data.appendingPathComponent("models")
         try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
@@ -20,7 +23,8 @@ struct ModelCommandTests {
 
         var total = 0
         for (i, name) in ["alpha", "beta", "gamma"].enumerated() {
-            let src = try temporaryDirectory(name)
+            let src = try makeTemporaryDirectory("cli-" + name)
+            defer { removeTemporaryDirectory(src) }
             try PythonFixture.write(["\(name).py": PythonFixture.module(name, count: 5 + i)], under: src)
             total += try await PythonFixture.defCount(under: src)
             let out = try await swejepa(["ingest", src.path, "--repo", name, "--no-history"])

@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import TestSupport
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -7,40 +8,8 @@ import FoundationNetworking
 import Glibc
 #endif
 
-/// Where the package lives (three levels above this file).
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-/// The `swejepa` executables under test: `SWEJEPA_BIN` / `SWEJEPA_RELEASE_BIN`, else the package's build folders
-/// (the same lookup as `swejepaExecutable()` in the server tests).
-enum Binary {
-    /// Any built `swejepa` (debug first: `swift build --build-tests` builds it).
-    static var any: URL? {
-        if let env = ProcessInfo.processInfo.environment["SWEJEPA_BIN"] { return URL(fileURLWithPath: env) }
-        return ["debug", "release"].map { packageRoot.appendingPathComponent(".build/\($0)/swejepa") }
-            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }
-
-    /// The release build (`make test` builds it first): shutdown behaviour is checked on what ships.
-    static var release: URL? {
-        if let env = ProcessInfo.processInfo.environment["SWEJEPA_RELEASE_BIN"] { return URL(fileURLWithPath: env) }
-        let url = packageRoot.appendingPathComponent(".build/release/swejepa")
-        return FileManager.default.isExecutableFile(atPath: url.path) ? url : nil
-    }
-}
-
-/// The teacher model folder (`SWEJEPA_MODEL_DIR`, set by `make test`), when present.
-var modelDirectory: URL? {
-    guard let dir = ProcessInfo.processInfo.environment["SWEJEPA_MODEL_DIR"] else { return nil }
-    let url = URL(fileURLWithPath: dir)
-    return FileManager.default.fileExists(atPath: url.appendingPathComponent("model.safetensors").path) ? url : nil
-}
-
-/// A fresh temporary directory.
-func temporaryDirectory(_ label: String) throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("swejepa-cli-\(label)-\(UUID().uuidString.prefix(8))")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
+/// The teacher model folder (`SWEJEPA_MODEL_DIR`, set by `make test`), when it holds the weights.
+var modelDirectory: URL? { PackagePaths.modelDirectory(holding: "model.safetensors") }
 
 /// What a finished command left: exit status (nil: killed by a signal or out of time) and its output.
 struct Outcome: CustomStringConvertible {
@@ -53,7 +22,7 @@ struct Outcome: CustomStringConvertible {
 /// Runs an executable to its end (at most `timeout` seconds, then SIGKILL), output captured in files
 /// (a pipe could fill and stall the child).
 func run(_ executable: URL, _ arguments: [String], environment: [String: String] = [:], timeout: Double = 900) async throws -> Outcome {
-    let dir = try temporaryDirectory("run")
+    let dir = try makeTemporaryDirectory("cli-run")
     defer { try? FileManager.default.removeItem(at: dir) }
     let out = dir.appendingPathComponent("out"), err = dir.appendingPathComponent("err")
     _ = FileManager.default.createFile(atPath: out.path, contents: nil)
@@ -207,46 +176,3 @@ func bruteForce(_ data: [[Float]], ids: [Int64], query: [Float], k: Int) -> [Int
     return scored.sorted { $0.1 > $1.1 }.prefix(k).map(\.0)
 }
 
-/// Deterministic vectors in [-1, 1).
-func seededVectors(_ n: Int, _ d: Int, seed: UInt64) -> [[Float]] {
-    var rng = SplitMix64(seed: seed)
-    return (0..<n).map { _ in (0..<d).map { _ in Float(rng.next() % 2000) / 1000 - 1 } }
-}
-
-/// A raw loopback TCP client, for a request whose body arrives in two parts.
-final class RawConnection {
-    let fd: Int32
-    init(port: UInt16) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = port.bigEndian
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        if rc != 0 { throw POSIXError(.ECONNREFUSED) }
-        var tv = timeval(tv_sec: 300, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-    }
-    deinit { close(fd) }
-
-    @discardableResult
-    func send(_ data: Data) -> Bool {
-        data.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) == $0.count }
-    }
-
-    /// The status code of the response (reads until the head is complete, the peer closes or 300 s pass).
-    func responseStatus() -> Int? {
-        var out = Data()
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while !String(decoding: out, as: UTF8.self).contains("\r\n\r\n") {
-            let n = recv(fd, &buf, buf.count, 0)
-            if n <= 0 { break }
-            out.append(contentsOf: buf[0..<n])
-        }
-        let head = String(decoding: out, as: UTF8.self)
-        guard head.hasPrefix("HTTP/1.1 ") else { return nil }
-        return Int(head.dropFirst(9).prefix(3))
-    }
-}

@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import TestSupport
 import Search
 import Store
 import Testing
@@ -55,12 +56,14 @@ func temporaryFiles(in dir: URL) -> [String] {
 
 /// The release `swejepa serve` stopped by SIGTERM while a client writes and while a job runs: it exits 0
 /// after saving indexes at the store's generation and handing the job back; nothing acknowledged is lost.
-@Suite(.serialized, .enabled(if: Binary.release != nil, "needs .build/release/swejepa (make test builds it)"))
+@Suite(.serialized, .enabled(if: SwejepaBinary.release != nil, "needs .build/release/swejepa (make test builds it)"))
 struct GracefulShutdownTests {
-    let bin = Binary.release!
+    let bin = SwejepaBinary.release!
 
     @Test func sigtermDuringWritesSavesTheIndexAtTheStoreGeneration() async throws {
-        let data = try temporaryDirectory("term-write").appendingPathComponent("data")
+        let tmp = try makeTemporaryDirectory("cli-term-write")
+        defer { removeTemporaryDirectory(tmp) }
+        let data = tmp.appendingPathComponent("data")
         let s = try await ServerProcess(binary: bin, data: data)
         defer { s.kill9() }
         var stream = VectorStream()
@@ -104,7 +107,9 @@ struct GracefulShutdownTests {
     }
 
     @Test func sigtermWaitsForARequestInFlightAndRefusesNewOnes() async throws {
-        let data = try temporaryDirectory("term-drain").appendingPathComponent("data")
+        let tmp = try makeTemporaryDirectory("cli-term-drain")
+        defer { removeTemporaryDirectory(tmp) }
+        let data = tmp.appendingPathComponent("data")
         let s = try await ServerProcess(binary: bin, data: data, arguments: ["--log-level", "debug", "--shutdown-grace", "300"])
         defer { s.kill9() }
         var stream = VectorStream(n: 1000)
@@ -114,7 +119,7 @@ struct GracefulShutdownTests {
         let body = Data(JSONValue.object(["ids": .array(stream.ids.map { .number(Double($0)) }),
                                           "vectors": .array(stream.vectors.map { .array($0.map { .number(Double($0)) }) })]).jsonString().utf8)
         #expect(body.count > 128 << 10)
-        let raw = try RawConnection(port: s.port)
+        let raw = try RawClient(port: s.port, timeout: 300)
         raw.send(Data("PUT /v1/spaces/k/vectors HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n".utf8))
         raw.send(body.prefix(body.count / 2))
         #expect(await s.poll { s.output.contains("PUT /v1/spaces/k/vectors") }, "the server saw the request: \(s.output)")
@@ -136,12 +141,14 @@ struct GracefulShutdownTests {
     }
 
     @Test func aRequestThatNeverEndsDoesNotHoldTheExitPastTheGracePeriod() async throws {
-        let data = try temporaryDirectory("term-stuck").appendingPathComponent("data")
+        let tmp = try makeTemporaryDirectory("cli-term-stuck")
+        defer { removeTemporaryDirectory(tmp) }
+        let data = tmp.appendingPathComponent("data")
         let s = try await ServerProcess(binary: bin, data: data, arguments: ["--log-level", "debug", "--shutdown-grace", "2", "--read-timeout", "3600"])
         defer { s.kill9() }
         var stream = VectorStream(n: 50)
         try await stream.prepare(s)
-        let raw = try RawConnection(port: s.port)
+        let raw = try RawClient(port: s.port, timeout: 300)
         raw.send(Data("PUT /v1/spaces/k/vectors HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{\"ids\": [".utf8))
         #expect(await s.poll { s.output.contains("PUT /v1/spaces/k/vectors") }, "\(s.output)")
         s.signal(SIGTERM)
@@ -153,7 +160,9 @@ struct GracefulShutdownTests {
     }
 
     @Test func sigtermDuringAJobHandsItBackAndTheNextStartResumesIt() async throws {
-        let data = try temporaryDirectory("term-job").appendingPathComponent("data")
+        let tmp = try makeTemporaryDirectory("cli-term-job")
+        defer { removeTemporaryDirectory(tmp) }
+        let data = tmp.appendingPathComponent("data")
         let s = try await ServerProcess(binary: bin, data: data)
         defer { s.kill9() }
         let submitted = try await s.call("POST", "/v1/jobs", json: ["type": "sleep", "seconds": 600, "steps": 600])
@@ -191,11 +200,13 @@ struct GracefulShutdownTests {
 /// A server killed with SIGKILL while vectors stream in: after a restart the index matches the store
 /// exactly, whatever the file on disk held at the kill, and no acknowledged write is lost.
 /// (Moved from ServerTests: port 0 read back, the kill after a counted number of acknowledged batches.)
-@Suite(.enabled(if: Binary.any != nil, "needs the built swejepa executable"))
+@Suite(.enabled(if: SwejepaBinary.any != nil, "needs the built swejepa executable"))
 struct CrashTests {
     @Test func killDashNineDuringWritesLeavesAnIndexThatMatchesTheStore() async throws {
-        let bin = Binary.release ?? Binary.any!
-        let data = try temporaryDirectory("kill").appendingPathComponent("data")
+        let bin = SwejepaBinary.release ?? SwejepaBinary.any!
+        let tmp = try makeTemporaryDirectory("cli-kill")
+        defer { removeTemporaryDirectory(tmp) }
+        let data = tmp.appendingPathComponent("data")
         let s = try await ServerProcess(binary: bin, data: data)
         defer { s.kill9() }
         var stream = VectorStream()

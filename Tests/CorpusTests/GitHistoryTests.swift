@@ -1,36 +1,12 @@
 import Corpus
 import Foundation
 import Testing
+import TestSupport
 
-/// A throw-away git repository in a temporary directory, driven by the real `git`.
-final class TestRepo {
-    let root: URL
-
-    init() throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("corpus-git-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        try git(["init", "-q", "-b", "main"])
-    }
-
-    deinit { try? FileManager.default.removeItem(at: root) }
-
-    @discardableResult
-    func git(_ args: [String], author: String = "Alice") throws -> String {
-        let env = ["GIT_AUTHOR_NAME": author, "GIT_AUTHOR_EMAIL": "\(author.lowercased())@example.com",
-                   "GIT_COMMITTER_NAME": author, "GIT_COMMITTER_EMAIL": "\(author.lowercased())@example.com",
-                   "GIT_CONFIG_NOSYSTEM": "1", "HOME": root.path]
-        return String(decoding: try run("git", ["-C", root.path] + args, env: env), as: UTF8.self)
-    }
-
+extension ScratchRepo {
+    /// Writes `lines` (each ended by a newline) to `path`, making folders.
     func write(_ path: String, _ lines: [String]) throws {
-        let url = root.appendingPathComponent(path)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: url)
-    }
-
-    func commit(_ message: String, author: String) throws {
-        try git(["add", "-A"], author: author)
-        try git(["commit", "-q", "-m", message], author: author)
+        try write(path, lines.joined(separator: "\n") + "\n")
     }
 }
 
@@ -49,8 +25,8 @@ func pyFunction(_ name: String, _ body: [String], decorator: String? = nil, inde
 @Suite struct GitHistoryTests {
     /// Builds a repository whose history edits, moves, decorates, renames and merges functions,
     /// by five authors; returns it.
-    static func buildRepository() throws -> TestRepo {
-        let r = try TestRepo()
+    static func buildRepository() throws -> ScratchRepo {
+        let r = try ScratchRepo()
         let a0 = pyFunction("alpha", ["y = x + 1", "return y"])
         let b0 = pyFunction("beta", ["if x:", "    return 1", "return 2"])
         let c0 = pyFunction("gamma", ["for i in range(x):", "    x += i", "return x"])
@@ -133,11 +109,8 @@ func pyFunction(_ name: String, _ body: [String], decorator: String? = nil, inde
     }
 
     /// What `git log -L START,END:FILE` lists: (commit ids, distinct authors).
-    static func gitLogL(_ r: TestRepo, _ f: PythonFunction) throws -> (commits: Int, authors: Int) {
-        let out = try r.git(["log", "-L\(f.startLine),\(f.endLine):\(f.path)", "-s", "--format=%x01%H%x09%an"])
-        let rows = out.split(separator: "\n").filter { $0.hasPrefix("\u{1}") }
-        let authors = Set(rows.map { $0.split(separator: "\t").last.map(String.init) ?? "" })
-        return (rows.count, authors.count)
+    static func gitLogL(_ r: ScratchRepo, _ f: PythonFunction) throws -> (commits: Int, authors: Int) {
+        try r.logL(path: f.path, start: f.startLine, end: f.endLine)
     }
 
     @Test func functionHistoryMatchesGitLogL() throws {
@@ -193,7 +166,7 @@ func pyFunction(_ name: String, _ body: [String], decorator: String? = nil, inde
     }
 
     @Test func gitIgnoreAndSkippedDirectories() throws {
-        let r = try TestRepo()
+        let r = try ScratchRepo()
         try r.write(".gitignore", ["*.gen.py", "/generated/", "docs/**/conf.py", "!keep.gen.py", "build_out/"])
         try r.write("src/.gitignore", ["local_*.py", "!local_keep.py"])
         let one = pyFunction("f", ["return 1"])

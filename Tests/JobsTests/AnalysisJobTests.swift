@@ -5,6 +5,7 @@ import Teacher
 import Testing
 @testable import Jobs
 @testable import Store
+import TestSupport
 
 /// The probe, layer_sweep and neighbours jobs on a real SQLite store through a real `JobRunner`.
 /// Reference: the Analysis module called directly on the same arrays (that module is itself
@@ -25,9 +26,10 @@ import Testing
 
     static let categories = ["None", "builtin_scalar", "container"]
 
+    /// A corpus in a fresh data directory (`runner.dataDirectory`, which the caller removes).
     static func makeCorpus(n: Int = 300, repos: Int = 6, dims: Int = 16, space: String = "test.L1.body_mean",
                            extraSpaces: [String] = [], seed: UInt64 = 1, workers: Int = 1) async throws -> Corpus {
-        let dir = tempDir()
+        let dir = try makeTemporaryDirectory("jobs")
         let runner = try makeRunner(dir, workers: workers)
         let store = runner.store as! SQLiteStore
         var rng = SplitMix64(seed: seed)
@@ -86,6 +88,7 @@ import Testing
 
     @Test func probeResultsEqualProbeRunOnTheSameArraysAndAreStored() async throws {
         let c = try await Self.makeCorpus()
+        defer { removeTemporaryDirectory(c.runner.dataDirectory) }
         let job = try await c.runner.submit(type: "probe", params: [
             "space": .string(c.space), "targets": ["loc", "cyclomatic_complexity", "return_category", "is_async"],
             "folds": 5, "group_by": "repo", "seed": 3,
@@ -138,6 +141,7 @@ import Testing
 
     @Test func groupByFunctionUsesDuplicateGroupsAndFileUsesPaths() async throws {
         let c = try await Self.makeCorpus(n: 200)
+        defer { removeTemporaryDirectory(c.runner.dataDirectory) }
         let byFunction = try await c.runner.submit(type: "probe", params: ["space": .string(c.space), "targets": "loc", "group_by": "function"])
         let byFile = try await c.runner.submit(type: "probe", params: ["space": .string(c.space), "targets": ["loc"], "group_by": "file", "folds": 3])
         c.runner.start()
@@ -158,6 +162,7 @@ import Testing
 
     @Test func defaultTargetsAreThePropertiesPresent() async throws {
         let c = try await Self.makeCorpus(n: 150, repos: 5)
+        defer { removeTemporaryDirectory(c.runner.dataDirectory) }
         let job = try await c.runner.submit(type: "probe", params: ["space": .string(c.space)])
         c.runner.start()
         let done = try await Self.finish(c.runner, job)
@@ -170,14 +175,13 @@ import Testing
     }
 
     /// The real default teacher's folder (SWEJEPA_MODEL_DIR, else <repo>/.cache/models/all-MiniLM-L6-v2).
-    static let modelDir = ProcessInfo.processInfo.environment["SWEJEPA_MODEL_DIR"]
-        ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent(".cache/models/all-MiniLM-L6-v2").path
+    static let modelDir = PackagePaths.modelDirectory.path
 
     @Test(.enabled(if: FileManager.default.fileExists(atPath: modelDir + "/tokenizer.json"), "needs the default teacher (make model)"))
     func theTrivialControlCountsTeacherTokensWhenATokenizerIsGiven() async throws {
         let modelDir = Self.modelDir
         let c = try await Self.makeCorpus(n: 100, repos: 5)
+        defer { removeTemporaryDirectory(c.runner.dataDirectory) }
         let job = try await c.runner.submit(type: "probe", params: ["space": .string(c.space), "targets": ["loc"], "tokenizer": .string(modelDir)])
         let bad = try await c.runner.submit(type: "probe", params: ["space": .string(c.space), "targets": ["loc"], "tokenizer": "/no/such/model"])
         c.runner.start()
@@ -202,6 +206,7 @@ import Testing
 
     @Test func runTimeErrorsFailTheJobWithAClearMessage() async throws {
         let c = try await Self.makeCorpus(n: 60, repos: 2)
+        defer { removeTemporaryDirectory(c.runner.dataDirectory) }
         let unknown = try await c.runner.submit(type: "probe", params: ["space": "no.such.space"])
         let fewRepos = try await c.runner.submit(type: "probe", params: ["space": .string(c.space), "targets": ["loc"]])
         let nothing = try await c.runner.submit(type: "probe", params: ["space": .string(c.space), "targets": ["is_async", "commits"], "folds": 2])
@@ -214,7 +219,9 @@ import Testing
     }
 
     @Test func badParamsAreRejectedAtSubmission() async throws {
-        let runner = try makeRunner(tempDir(), workers: 0)
+        let dir = try makeTemporaryDirectory("jobs")
+        defer { removeTemporaryDirectory(dir) }
+        let runner = try makeRunner(dir, workers: 0)
         let bad: [(String, JSONValue)] = [
             ("probe", [:]), ("probe", ["space": 3]), ("probe", ["space": "m.L3.sig_tokens"]),
             ("probe", ["space": "s", "targets": []]), ("probe", ["space": "s", "targets": ["Bad Name"]]),
@@ -247,6 +254,7 @@ import Testing
     /// the next target and ends `cancelled` with exactly that one target stored.
     @Test func cancelStopsAProbeMidJob() async throws {
         let c = try await Self.makeCorpus(n: 300, repos: 6)
+        defer { removeTemporaryDirectory(c.runner.dataDirectory) }
         let targets = (0..<8).map { "p\($0)" }
         let all = try await c.store.functions(FunctionQuery(limit: 10_000))
         var inputs = [FunctionInput]()
@@ -277,6 +285,7 @@ import Testing
     /// A resumed attempt reuses the targets the dead attempt already stored.
     @Test func aResumedProbeReusesStoredTargets() async throws {
         let c = try await Self.makeCorpus(n: 120, repos: 5)
+        defer { removeTemporaryDirectory(c.runner.dataDirectory) }
         let job = try await c.store.createJob(type: "probe", params: ["space": .string(c.space), "targets": ["loc", "n_args"]], maxAttempts: 3)
         _ = try #require(try await c.store.claimJob(worker: "dead", types: [], leaseSeconds: -1))
         let earlier = try await c.store.addProbeResult(ProbeRecordInput(
@@ -294,6 +303,7 @@ import Testing
 
     @Test func neighboursAreStoredAndEqualTopKOnTheSameArrays() async throws {
         let c = try await Self.makeCorpus(n: 250, repos: 5)
+        defer { removeTemporaryDirectory(c.runner.dataDirectory) }
         let first = try await c.runner.submit(type: "neighbours", params: ["space": .string(c.space), "k": 5])
         c.runner.start()
         let done = try await Self.finish(c.runner, first)
@@ -350,6 +360,7 @@ import Testing
 
     @Test func layerSweepTabulatesEveryLayerAndEqualsTheAnalysisModule() async throws {
         let c = try await Self.makeCorpus(n: 260, repos: 5, space: "tm.L0.body_mean", extraSpaces: ["tm.L1.body_mean"])
+        defer { removeTemporaryDirectory(c.runner.dataDirectory) }
         let job = try await c.runner.submit(type: "layer_sweep", params: ["model": "tm", "sample": 200, "seed": 4, "folds": 3])
         let missing = try await c.runner.submit(type: "layer_sweep", params: ["model": "tm", "layers": [0, 5]])
         c.runner.start()

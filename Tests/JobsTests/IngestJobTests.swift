@@ -3,67 +3,7 @@ import Foundation
 import Testing
 @testable import Jobs
 @testable import Store
-
-/// A throw-away git repository driven by the real `git` CLI (no user or system configuration).
-final class ScratchRepo {
-    let root: URL
-
-    init() throws {
-        root = tempDir().appendingPathComponent("repo")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        try git(["init", "-q", "-b", "main"])
-    }
-
-    deinit { try? FileManager.default.removeItem(at: root.deletingLastPathComponent()) }
-
-    @discardableResult
-    func git(_ args: [String], author: String = "Alice") throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["git", "-C", root.path] + args
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in ["GIT_AUTHOR_NAME": author, "GIT_AUTHOR_EMAIL": "\(author.lowercased())@example.com",
-                       "GIT_COMMITTER_NAME": author, "GIT_COMMITTER_EMAIL": "\(author.lowercased())@example.com",
-                       "GIT_CONFIG_NOSYSTEM": "1", "HOME": root.path, "LC_ALL": "C"] { env[k] = v }
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey:
-                "git \(args.joined(separator: " ")): exit \(p.terminationStatus): \(String(decoding: errData, as: UTF8.self))"])
-        }
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    func write(_ path: String, _ text: String) throws {
-        let url = root.appendingPathComponent(path)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Data(text.utf8).write(to: url)
-    }
-
-    func commit(_ message: String, author: String) throws {
-        try git(["add", "-A"], author: author)
-        try git(["commit", "-q", "-m", message], author: author)
-    }
-
-    /// The independent reference: what `git log -L START,END:PATH` lists (commits, distinct author names).
-    func logL(path: String, start: Int, end: Int) throws -> (commits: Int, authors: Int) {
-        let out = try git(["log", "-L\(start),\(end):\(path)", "-s", "--format=%x01%H%x09%an"])
-        let rows = out.split(separator: "\n").filter { $0.hasPrefix("\u{1}") }
-        return (rows.count, Set(rows.map { $0.split(separator: "\t").last.map(String.init) ?? "" }).count)
-    }
-
-    /// Non-merge commits that changed `path`, following renames (`git log --follow`).
-    func fileCommits(_ path: String) throws -> Int {
-        try git(["log", "--full-history", "--no-merges", "--follow", "--format=%H", "--", path])
-            .split(separator: "\n").count
-    }
-}
+import TestSupport
 
 /// The corpus the ingest tests use, by four authors over four commits: bodies edited, a file renamed
 /// (`util.py` → `tools.py`, with an edit), a method in a class. Returns the repository.
@@ -190,7 +130,8 @@ func editIngestCorpus(_ r: ScratchRepo) throws {
 
     @Test func ingestThenReingestAfterAnEdit() async throws {
         let r = try buildIngestCorpus()
-        let dir = tempDir()
+        let dir = try makeTemporaryDirectory("jobs")
+        defer { removeTemporaryDirectory(dir) }
         let runner = try makeRunner(dir)
         runner.start()
         let store = runner.store as! SQLiteStore
@@ -257,11 +198,15 @@ func editIngestCorpus(_ r: ScratchRepo) throws {
     /// with `history: false` in its result; `skip_dirs` keeps a directory out.
     @Test func historyOffAndPlainDirectories() async throws {
         let r = try buildIngestCorpus()
-        let plain = tempDir().appendingPathComponent("plain")
+        let plainRoot = try makeTemporaryDirectory("jobs-plain")
+        defer { removeTemporaryDirectory(plainRoot) }
+        let plain = plainRoot.appendingPathComponent("plain")
         try FileManager.default.createDirectory(at: plain.appendingPathComponent("tests"), withIntermediateDirectories: true)
         try Data("def f():\n    return 1\n".utf8).write(to: plain.appendingPathComponent("a.py"))
         try Data("def test_f():\n    assert True\n".utf8).write(to: plain.appendingPathComponent("tests/test_a.py"))
-        let runner = try makeRunner(tempDir())
+        let dir = try makeTemporaryDirectory("jobs")
+        defer { removeTemporaryDirectory(dir) }
+        let runner = try makeRunner(dir)
         runner.start()
         let store = runner.store as! SQLiteStore
 

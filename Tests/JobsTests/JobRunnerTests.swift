@@ -3,22 +3,7 @@ import Foundation
 import Testing
 @testable import Jobs
 @testable import Store
-
-func tempDir() -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("swejepa-jobs-\(UUID().uuidString)")
-    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
-
-/// Polls until `condition` holds or `seconds` pass.
-func eventually(_ seconds: Double = 120, _ condition: () async throws -> Bool) async throws -> Bool {
-    let end = Date().addingTimeInterval(seconds)
-    while Date() < end {
-        if try await condition() { return true }
-        try await Task.sleep(nanoseconds: 50_000_000)
-    }
-    return try await condition()
-}
+import TestSupport
 
 func makeRunner(_ dir: URL, workers: Int = 1, lease: Double = 30, name: String? = nil) throws -> JobRunner {
     let runner = JobRunner(store: try SQLiteStore(directory: dir), dataDirectory: dir, workers: workers,
@@ -66,20 +51,10 @@ final class ProgressGate: @unchecked Sendable {
     }
 }
 
-/// The built `swejepa` executable (tests run after `swift build --build-tests`).
-func swejepaBinary() -> URL? {
-    if let env = ProcessInfo.processInfo.environment["SWEJEPA_BIN"] { return URL(fileURLWithPath: env) }
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    for config in ["debug", "release"] {
-        let url = root.appendingPathComponent(".build/\(config)/swejepa")
-        if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-    }
-    return nil
-}
-
 @Suite struct JobRunnerTests {
     @Test func racingWorkersClaimEachJobOnce() async throws {
-        let dir = tempDir()
+        let dir = try makeTemporaryDirectory("jobs")
+        defer { removeTemporaryDirectory(dir) }
         // Two runners with their own connections, as two processes would have.
         let a = try makeRunner(dir, workers: 2, name: "a"), b = try makeRunner(dir, workers: 2, name: "b")
         var ids = [Int64]()
@@ -97,7 +72,8 @@ func swejepaBinary() -> URL? {
     }
 
     @Test func cancelStopsARunningJobAndAQueuedOneAtOnce() async throws {
-        let dir = tempDir()
+        let dir = try makeTemporaryDirectory("jobs")
+        defer { removeTemporaryDirectory(dir) }
         let runner = try makeRunner(dir)
         // The running job is held after its third step until the cancel request has reached it.
         let gate = ProgressGate(at: "step 3/300")
@@ -123,7 +99,9 @@ func swejepaBinary() -> URL? {
     }
 
     @Test func aThrowingJobFailsWithItsErrorAndTheRunnerGoesOn() async throws {
-        let runner = try makeRunner(tempDir())
+        let dir = try makeTemporaryDirectory("jobs")
+        defer { removeTemporaryDirectory(dir) }
+        let runner = try makeRunner(dir)
         let bad = try await runner.submit(type: "sleep", params: ["seconds": 0, "fail": true])
         let good = try await runner.submit(type: "sleep", params: ["seconds": 0])
         runner.start()
@@ -137,7 +115,9 @@ func swejepaBinary() -> URL? {
     }
 
     @Test func anExpiredLeaseRequeuesUntilMaxAttemptsThenFails() async throws {
-        let store = try SQLiteStore(directory: tempDir())
+        let dir = try makeTemporaryDirectory("jobs")
+        defer { removeTemporaryDirectory(dir) }
+        let store = try SQLiteStore(directory: dir)
         let job = try await store.createJob(type: "sleep", params: ["seconds": 1], maxAttempts: 2)
         // Claim with a lease that runs out at once, twice: a worker dying each time.
         let first = try #require(try await store.claimJob(worker: "dead-1", types: [], leaseSeconds: -1))
@@ -160,14 +140,15 @@ func swejepaBinary() -> URL? {
     /// the process has exited; the test polls for the reclaim with a generous bound and checks it came
     /// after that end. The rescuer holds a long lease, so a slow machine cannot make it lose the job to
     /// itself (attempt 3).
-    @Test(.enabled(if: swejepaBinary() != nil, "needs the built swejepa executable"))
+    @Test(.enabled(if: SwejepaBinary.any != nil, "needs the built swejepa executable"))
     func aKilledWorkerProcessLosesItsJobToAnotherWorker() async throws {
-        let dir = tempDir()
+        let dir = try makeTemporaryDirectory("jobs")
+        defer { removeTemporaryDirectory(dir) }
         let store = try SQLiteStore(directory: dir)
         let deadLease = 6.0
         let job = try await store.createJob(type: "sleep", params: ["seconds": 2, "steps": 40, "hold_after_step": 1], maxAttempts: 3)
         let process = Process()
-        process.executableURL = swejepaBinary()!
+        process.executableURL = SwejepaBinary.any!
         process.arguments = ["worker", "--data", dir.path, "--lease", "\(deadLease)", "--types", "sleep"]
         process.standardOutput = FileHandle.nullDevice
         try process.run()

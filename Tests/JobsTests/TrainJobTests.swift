@@ -4,6 +4,7 @@ import Testing
 import Training
 @testable import Jobs
 @testable import Store
+import TestSupport
 
 /// A synthetic corpus with a real signal: R repositories × N functions; each function has 2…6 random
 /// signature tokens of dim `din`, and its body target is a fixed random linear map of the tokens'
@@ -92,7 +93,8 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
 
 @Suite(.serialized) struct TrainJobTests {
     @Test func aTrainJobLearnsTheSignalStoresTheStudentSpaceAndPredictsTheSame() async throws {
-        let dir = tempDir()
+        let dir = try makeTemporaryDirectory("jobs")
+        defer { removeTemporaryDirectory(dir) }
         let runner = try makeRunner(dir)
         let store = runner.store as! SQLiteStore
         let corpus = try await SyntheticCorpus(store: store)
@@ -159,7 +161,8 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
     }
 
     @Test func anMLPWithSmoothL1OnSigMeanBeatsChance() async throws {
-        let dir = tempDir()
+        let dir = try makeTemporaryDirectory("jobs")
+        defer { removeTemporaryDirectory(dir) }
         let runner = try makeRunner(dir)
         let store = runner.store as! SQLiteStore
         let corpus = try await SyntheticCorpus(store: store, seed: 11)
@@ -184,7 +187,8 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
     /// job's point of view) leaves a checkpoint; attempt 2 resumes from it and ends exactly where an
     /// uninterrupted run with the same parameters ends.
     @Test func attemptTwoResumesFromTheCheckpointAndMatchesAnUninterruptedRun() async throws {
-        let dir = tempDir()
+        let dir = try makeTemporaryDirectory("jobs")
+        defer { removeTemporaryDirectory(dir) }
         let store = try SQLiteStore(directory: dir)
         let corpus = try await SyntheticCorpus(store: store, seed: 3)
         var fields = corpus.tinyParams.objectValue!
@@ -236,7 +240,8 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
     /// with the lease marked lost (so the runner records nothing and the next attempt resumes),
     /// not as cancelled.
     @Test func aCancelledWorkerTaskGivesTheJobBack() async throws {
-        let dir = tempDir()
+        let dir = try makeTemporaryDirectory("jobs")
+        defer { removeTemporaryDirectory(dir) }
         let store = try SQLiteStore(directory: dir)
         let corpus = try await SyntheticCorpus(store: store, seed: 5)
         var fields = corpus.tinyParams.objectValue!
@@ -268,7 +273,9 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
     }
 
     @Test func badParamsAreRefusedAtSubmission() throws {
-        let runner = JobRunner(store: try SQLiteStore(directory: tempDir()), dataDirectory: tempDir(), workers: 0)
+        let dir = try makeTemporaryDirectory("jobs"), other = try makeTemporaryDirectory("jobs")
+        defer { removeTemporaryDirectory(dir); removeTemporaryDirectory(other) }
+        let runner = JobRunner(store: try SQLiteStore(directory: dir), dataDirectory: other, workers: 0)
         JobTypes.registerAll(on: runner)
         let ok: [String: JSONValue] = ["input_space": "a", "target_space": "b"]
         try runner.validate(type: "train", params: .object(ok))
@@ -303,7 +310,8 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
     }
 
     @Test func runTimeProblemsFailTheJobWithAClearMessage() async throws {
-        let dir = tempDir()
+        let dir = try makeTemporaryDirectory("jobs")
+        defer { removeTemporaryDirectory(dir) }
         let runner = try makeRunner(dir)
         let store = runner.store as! SQLiteStore
         let corpus = try await SyntheticCorpus(store: store, repositories: 2, perRepository: 10)
@@ -366,53 +374,4 @@ func expectReportMatchesStoredVectors(_ r: JSONValue, store: SQLiteStore, corpus
     }
     try check(r["test"], wantTest, "test")
     try check(r["signature_mean_baseline"], wantSig, "signature_mean_baseline")
-}
-
-/// Rank metrics recomputed in Double with plain loops (no sgemm, no production helpers): rows are
-/// centred on `mean` and L2-normalised, a query's rank is 1 + the rows outside its true duplicate
-/// group scoring strictly above the group's best. Ties are detected from these reference scores:
-/// a candidate within `tie` of the group's best could land on either side in Float arithmetic, so
-/// each metric comes as the range [worst, best] over those candidates; with no near-ties both ends
-/// are equal and the check is exact.
-struct NaiveMetrics {
-    var rank1: ClosedRange<Double>
-    var rank10: ClosedRange<Double>
-    var mrr: ClosedRange<Double>
-    var count: Int
-    var nearTies: Int
-
-    func contains(rank1 r1: Double, rank10 r10: Double, mrr m: Double, count c: Int) -> Bool {
-        c == count && rank1.contains(r1) && rank10.contains(r10)
-            && m >= mrr.lowerBound - 1e-12 && m <= mrr.upperBound + 1e-12
-    }
-}
-
-func naiveCentredUnitRows(_ x: [Float], dim: Int, meanOver rows: [Int]) -> [[Double]] {
-    var mean = [Double](repeating: 0, count: dim)
-    for r in rows { for k in 0..<dim { mean[k] += Double(x[r * dim + k]) } }
-    for k in 0..<dim { mean[k] /= Double(rows.count) }
-    return (0..<(x.count / dim)).map { i in
-        let v = (0..<dim).map { Double(x[i * dim + $0]) - mean[$0] }
-        let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
-        return v.map { $0 / norm }
-    }
-}
-
-func naiveRankMetrics(queries: [[Double]], truth: [Int], database: [[Double]], groups: [Int], tie: Double = 1e-5) -> NaiveMetrics {
-    var strict = [Int](), loose = [Int](), nearTies = 0
-    for (q, t) in zip(queries, truth) {
-        let scores = database.map { row in zip(q, row).reduce(0) { $0 + $1.0 * $1.1 } }
-        let best = scores.indices.filter { groups[$0] == groups[t] }.map { scores[$0] }.max()!
-        let outside = scores.indices.filter { groups[$0] != groups[t] }
-        let above = outside.filter { scores[$0] > best + tie }.count
-        let close = outside.filter { abs(scores[$0] - best) <= tie }.count
-        if close > 0 { nearTies += 1 }
-        strict.append(above + 1)
-        loose.append(above + close + 1)
-    }
-    let n = Double(truth.count)
-    func frac(_ r: [Int], _ k: Int) -> Double { Double(r.filter { $0 <= k }.count) / n }
-    func mrr(_ r: [Int]) -> Double { r.reduce(0) { $0 + 1 / Double($1) } / n }
-    return NaiveMetrics(rank1: frac(loose, 1)...frac(strict, 1), rank10: frac(loose, 10)...frac(strict, 10),
-                        mrr: mrr(loose)...mrr(strict), count: truth.count, nearTies: nearTies)
 }

@@ -3,13 +3,13 @@ import Foundation
 import Jobs
 import Store
 import Testing
+import TestSupport
 
 /// `GET /v1/probes` and `GET /v1/spaces/{name}/neighbours` on a real server, with the results made
-/// by real `probe` and `neighbours` jobs run by a worker sharing the data directory (as
-/// `swejepa worker` would); answers are compared with what the store holds.
+/// by real `probe` and `neighbours` jobs run by the server's job runner (started once the jobs are
+/// queued); answers are compared with what the store holds.
 @Suite struct AnalysisRouteTests {
-    static func populate(_ dir: URL, n: Int = 60) async throws -> (store: SQLiteStore, ids: [Int64]) {
-        let store = try SQLiteStore(directory: dir)
+    static func populate(_ store: SQLiteStore, n: Int = 60) async throws -> [Int64] {
         var inputs = [FunctionInput]()
         for i in 0..<n {
             let loc = 1 + (i * 7) % 23
@@ -30,15 +30,14 @@ import Testing
             _ = try await store.createSpace(SpaceInput(name: name, model: "", layer: 1, kind: .bodyMean, dim: 8))
             try await store.upsertVectors(space: name, VectorBatch(ids: ids, values: values))
         }
-        return (store, ids)
+        return ids
     }
 
     @Test func storedProbesAndNeighboursAreServed() async throws {
-        let server = try await LiveServer()
+        let server = try await LiveServer(jobs: .init(start: false))
         defer { Task { await server.stop() } }
-        let (store, ids) = try await Self.populate(server.dir)
-        let runner = JobRunner(store: store, dataDirectory: server.dir, workers: 1, heartbeatSeconds: 0.2)
-        JobTypes.registerAll(on: runner)
+        let store = server.store, runner = try #require(server.runner)
+        let ids = try await Self.populate(store)
         let probe = try await runner.submit(type: "probe", params: ["space": "t.L1.body_mean", "targets": ["loc"], "group_by": "function", "folds": 3])
         let neighbours = try await runner.submit(type: "neighbours", params: ["space": "t.L1.body_mean", "k": 4])
         runner.start()

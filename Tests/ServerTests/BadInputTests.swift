@@ -4,6 +4,7 @@ import Foundation
 import Glibc
 #endif
 import Testing
+import TestSupport
 @testable import Server
 
 @Suite struct BadInputTests {

@@ -4,6 +4,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Testing
+import TestSupport
 @testable import Jobs
 @testable import Server
 import Store
@@ -20,28 +21,14 @@ import Store
         "POST /v1/jobs/{}/cancel", "POST /v1/spaces/{}/search",
     ]
 
-    /// A real server with a job runner and search.
+    /// A real server with a job runner and search (`LiveServer` with `jobs:`), called without the
+    /// contract check (the page's calls are checked here for what the page reads).
     final class Service: @unchecked Sendable {
-        let dir: URL, runner: JobRunner, search: SearchService, server: APIServer, task: Task<Void, any Error>, base: String
-        init() async throws {
-            dir = FileManager.default.temporaryDirectory.appendingPathComponent("swejepa-dashboard-\(UUID().uuidString)")
-            let store = try SQLiteStore(directory: dir)
-            runner = JobRunner(store: store, dataDirectory: dir, workers: 1, leaseSeconds: 30, heartbeatSeconds: 0.2)
-            JobTypes.registerAll(on: runner)
-            search = SearchService(store: store, dataDirectory: dir)
-            var config = ServerConfig()
-            config.port = 0
-            let ctx = ServiceContext(store: store, config: config, dataDirectory: dir, jobs: runner, search: search)
-            server = try APIServer(context: ctx)
-            server.add(routes: APIServer.allRoutes(ctx))
-            let s = server
-            task = Task { try await s.run() }
-            try await server.waitUntilListening()
-            base = "http://127.0.0.1:\(await server.port()!)"
-            runner.start()
-        }
+        let live: LiveServer
+        var base: String { live.base }
+        init() async throws { live = try await LiveServer(jobs: .init()) }
 
-        func stop() async { await runner.stop(); await search.stop(); await server.stop(timeout: 2); task.cancel() }
+        func stop() async { await live.stop() }
 
         func call(_ method: String, _ path: String, _ body: JSONValue? = nil) async throws -> (status: Int, type: String, body: Data) {
             var req = URLRequest(url: URL(string: base + path)!)

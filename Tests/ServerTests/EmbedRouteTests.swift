@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import Testing
+import TestSupport
 @testable import Server
 import Teacher
 
@@ -12,9 +13,8 @@ import Teacher
 /// so a server that answered with another layer or in another order would fail. Plus the documented
 /// 4xx JSON errors.
 @Suite(.serialized) struct EmbedRouteTests {
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let modelDir: URL = ProcessInfo.processInfo.environment["SWEJEPA_MODEL_DIR"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
-        ?? repoRoot.appendingPathComponent(".cache/models/all-MiniLM-L6-v2")
+    static let repoRoot = PackagePaths.root
+    static let modelDir: URL = PackagePaths.modelDirectory
     static var modelAvailable: Bool { FileManager.default.fileExists(atPath: modelDir.appendingPathComponent("model.safetensors").path) }
 
     /// The three texts of the numpy reference, then one more.
@@ -36,11 +36,7 @@ import Teacher
 
     /// A server whose data directory holds the model under models/ (a symlink to the real folder).
     static func server() async throws -> LiveServer {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("swejepa-embed-\(UUID().uuidString)")
-        let models = dir.appendingPathComponent("models")
-        try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(at: models.appendingPathComponent("all-MiniLM-L6-v2"), withDestinationURL: modelDir)
-        return try await LiveServer(dir: dir)
+        try await LiveServer(model: modelDir)
     }
 
     static func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {

@@ -10,37 +10,78 @@ import Glibc
 import Jobs
 import Store
 import Testing
+import TestSupport
 
-/// A real server on an ephemeral loopback port over a real SQLite file.
+/// A real server on an ephemeral loopback port over a real SQLite file, with FAISS search and,
+/// when asked (`jobs:`), a job runner on the same store, wired as `swejepa serve` wires them
+/// (every job type registered, vector writes of jobs passed on to search).
 final class LiveServer: @unchecked Sendable {
+    /// The job runner of a server made with `jobs:`.
+    struct JobOptions {
+        /// Workers inside the server (0: jobs are only queued).
+        var workers = 1
+        var lease: Double = 30
+        var heartbeat: Double = 0.2
+        /// Whether workers start with the server.
+        var start = true
+    }
+
     let dir: URL
+    let store: SQLiteStore
     let server: APIServer
     let port: UInt16
     let task: Task<Void, any Error>
     let search: SearchService
+    /// The job runner (nil unless made with `jobs:`).
+    let runner: JobRunner?
+    /// Whether `stop()` removes `dir` (it does when the server made it; a linked model is left alone).
+    private let ownsDirectory: Bool
     var base: String { "http://127.0.0.1:\(port)" }
 
-    init(dir: URL? = nil, configure: (inout ServerConfig) -> Void = { _ in }) async throws {
-        self.dir = dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("swejepa-server-\(UUID().uuidString)")
+    /// A server on `dir` (default: a fresh temporary directory, removed by `stop()`); `model`: the teacher
+    /// folder, linked (a symlink) as models/all-MiniLM-L6-v2, the default model, before the server opens the directory.
+    init(dir: URL? = nil, model: URL? = nil, jobs: JobOptions? = nil, configure: (inout ServerConfig) -> Void = { _ in }) async throws {
+        ownsDirectory = dir == nil
+        self.dir = try dir ?? makeTemporaryDirectory("server")
+        if let model {
+            let models = self.dir.appendingPathComponent("models")
+            try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(at: models.appendingPathComponent("all-MiniLM-L6-v2"), withDestinationURL: model)
+        }
         var config = ServerConfig()
         config.port = 0
         configure(&config)
         let store = try SQLiteStore(directory: self.dir)
+        self.store = store
         let search = SearchService(store: store, dataDirectory: self.dir)
         self.search = search
-        let ctx = ServiceContext(store: store, config: config, dataDirectory: self.dir, search: search)
+        if let jobs {
+            let runner = JobRunner(store: store, dataDirectory: self.dir, workers: jobs.workers,
+                                   leaseSeconds: jobs.lease, heartbeatSeconds: jobs.heartbeat)
+            JobTypes.registerAll(on: runner) { space, batch, generation in
+                try await search.afterWrite(space: space, batch: batch, generation: generation)
+            }
+            self.runner = runner
+        } else {
+            runner = nil
+        }
+        let ctx = ServiceContext(store: store, config: config, dataDirectory: self.dir, jobs: runner, search: search)
         server = try APIServer(context: ctx)
         server.add(routes: APIServer.allRoutes(ctx))
         let s = server
         task = Task { try await s.run() }
         try await server.waitUntilListening()
         port = await server.port()!
+        if let jobs, jobs.start { runner?.start() }
     }
 
+    /// Stops the runner, search and the server; removes the data directory the server made.
     func stop() async {
+        await runner?.stop()
         await search.stop()
         await server.stop(timeout: 2)
         task.cancel()
+        if ownsDirectory { removeTemporaryDirectory(dir) }
     }
 
     struct Response {
@@ -74,47 +115,3 @@ final class LiveServer: @unchecked Sendable {
     }
 }
 
-/// A raw TCP client for what URLSession will not do (trickling, exact bytes).
-final class RawClient {
-    let fd: Int32
-    init(port: UInt16) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = port.bigEndian
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        if rc != 0 { throw POSIXError(.ECONNREFUSED) }
-        var tv = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-    }
-    deinit { close(fd) }
-
-    @discardableResult
-    func send(_ text: String) -> Bool { send(Data(text.utf8)) }
-    @discardableResult
-    func send(_ data: Data) -> Bool {
-        data.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) == $0.count }
-    }
-    /// Reads until the peer closes or `timeout` (SO_RCVTIMEO) passes; returns what arrived and whether it closed.
-    func readAll() -> (Data, closed: Bool) {
-        var out = Data()
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = recv(fd, &buf, buf.count, 0)
-            if n == 0 { return (out, true) }
-            if n < 0 { return (out, false) }
-            out.append(contentsOf: buf[0..<n])
-        }
-    }
-}
-
-/// The built `swejepa` executable (tests run after `swift build --build-tests`), or `SWEJEPA_BIN`.
-func swejepaExecutable() -> URL? {
-    if let env = ProcessInfo.processInfo.environment["SWEJEPA_BIN"] { return URL(fileURLWithPath: env) }
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    return ["debug", "release"].map { root.appendingPathComponent(".build/\($0)/swejepa") }
-        .first { FileManager.default.isExecutableFile(atPath: $0.path) }
-}

@@ -4,35 +4,20 @@ import Foundation
 import FoundationNetworking
 #endif
 import Testing
+import TestSupport
 @testable import Jobs
 @testable import Server
 import Store
 
 @Suite struct JobRouteTests {
     @Test func jobsOverHTTPWithEventsMetricsLogsAndCancel() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("swejepa-jobroutes-\(UUID().uuidString)")
-        let store = try SQLiteStore(directory: dir)
-        let runner = JobRunner(store: store, dataDirectory: dir, workers: 1, leaseSeconds: 5, heartbeatSeconds: 0.2)
-        JobTypes.registerAll(on: runner)
-        var config = ServerConfig()
-        config.port = 0
-        let ctx = ServiceContext(store: store, config: config, dataDirectory: dir, jobs: runner)
-        let server = try APIServer(context: ctx)
-        server.add(routes: APIServer.allRoutes(ctx))
-        let task = Task { try await server.run() }
-        try await server.waitUntilListening()
-        let port = await server.port()!
-        runner.start()
-        defer { Task { await runner.stop(); await server.stop(); task.cancel() } }
-        let base = "http://127.0.0.1:\(port)"
+        let server = try await LiveServer(jobs: .init(lease: 5))
+        defer { Task { await server.stop() } }
+        let base = server.base
 
         func call(_ method: String, _ path: String, _ body: String? = nil) async throws -> (Int, JSONValue?) {
-            var req = URLRequest(url: URL(string: base + path)!)
-            req.httpMethod = method
-            req.httpBody = body.map { Data($0.utf8) }
-            let (data, resp) = try await URLSession.shared.data(for: req)
-            checkAgainstOpenAPI(req, resp as! HTTPURLResponse, data)
-            return ((resp as! HTTPURLResponse).statusCode, JSONValue.parse(String(decoding: data, as: UTF8.self)))
+            let r = try await server.call(method, path, body: body.map { Data($0.utf8) })
+            return (r.status, r.json)
         }
 
         let (status, job) = try await call("POST", "/v1/jobs", #"{"type": "sleep", "seconds": 0.4, "steps": 4}"#)
@@ -74,13 +59,4 @@ import Store
         #expect(try await call("POST", "/v1/jobs/999/cancel").0 == 404)
         #expect(try await call("GET", "/v1/jobs?state=sleeping").0 == 400)
     }
-}
-
-func eventually(_ seconds: Double = 120, _ condition: () async throws -> Bool) async throws -> Bool {
-    let end = Date().addingTimeInterval(seconds)
-    while Date() < end {
-        if try await condition() { return true }
-        try await Task.sleep(nanoseconds: 50_000_000)
-    }
-    return try await condition()
 }

@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import TestSupport
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -284,7 +285,7 @@ struct OpenAPIContract: Sendable {
 }
 
 extension OpenAPIContract {
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repoRoot = PackagePaths.root
     static let specURL = repoRoot.appendingPathComponent("openapi/openapi.yaml")
 
     /// The repository's spec, loaded once per test process (nil and a reason when it does not load).

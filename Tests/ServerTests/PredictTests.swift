@@ -4,6 +4,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Testing
+import TestSupport
 @testable import Jobs
 @testable import Server
 import Store
@@ -13,44 +14,24 @@ import Store
 /// job; predictions by function id must equal the stored student space, predictions from the same
 /// signature texts (through the teacher) must equal those.
 @Suite(.serialized) struct PredictTests {
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let modelDir: URL = ProcessInfo.processInfo.environment["SWEJEPA_MODEL_DIR"].map { URL(fileURLWithPath: $0) }
-        ?? repoRoot.appendingPathComponent(".cache/models/all-MiniLM-L6-v2")
+    static let repoRoot = PackagePaths.root
+    static let modelDir: URL = PackagePaths.modelDirectory
     static var modelAvailable: Bool { FileManager.default.fileExists(atPath: modelDir.appendingPathComponent("config.json").path) }
 
+    /// A real server with a job runner and search (`LiveServer` with `jobs:`) whose data directory
+    /// holds the model under models/ (a symlink to the real folder).
     final class Service: @unchecked Sendable {
-        let dir: URL, store: SQLiteStore, runner: JobRunner, server: APIServer, task: Task<Void, any Error>, base: String
-        init() async throws {
-            dir = FileManager.default.temporaryDirectory.appendingPathComponent("swejepa-predict-\(UUID().uuidString)")
-            let models = dir.appendingPathComponent("models")
-            try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
-            try FileManager.default.createSymbolicLink(at: models.appendingPathComponent("all-MiniLM-L6-v2"), withDestinationURL: PredictTests.modelDir)
-            store = try SQLiteStore(directory: dir)
-            runner = JobRunner(store: store, dataDirectory: dir, workers: 1, leaseSeconds: 30, heartbeatSeconds: 0.2)
-            JobTypes.registerAll(on: runner)
-            var config = ServerConfig()
-            config.port = 0
-            let ctx = ServiceContext(store: store, config: config, dataDirectory: dir, jobs: runner)
-            server = try APIServer(context: ctx)
-            server.add(routes: APIServer.allRoutes(ctx))
-            let s = server
-            task = Task { try await s.run() }
-            try await server.waitUntilListening()
-            base = "http://127.0.0.1:\(await server.port()!)"
-            runner.start()
-        }
+        let live: LiveServer
+        var store: SQLiteStore { live.store }
+        var runner: JobRunner { live.runner! }
+        init() async throws { live = try await LiveServer(model: PredictTests.modelDir, jobs: .init()) }
 
-        func stop() async { await runner.stop(); await server.stop(timeout: 2); task.cancel() }
+        func stop() async { await live.stop() }
 
+        /// A validated POST (`LiveServer.call`): status, body, and the body as JSON.
         func post(_ path: String, _ body: JSONValue, accept: String? = nil) async throws -> (Int, Data, JSONValue?) {
-            var req = URLRequest(url: URL(string: base + path)!)
-            req.httpMethod = "POST"
-            req.httpBody = Data(body.jsonString().utf8)
-            req.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            if let accept { req.setValue(accept, forHTTPHeaderField: "Accept") }
-            let (data, resp) = try await URLSession.shared.data(for: req)
-            checkAgainstOpenAPI(req, resp as! HTTPURLResponse, data)
-            return ((resp as! HTTPURLResponse).statusCode, data, JSONValue.parse(String(decoding: data, as: UTF8.self)))
+            let r = try await live.call("POST", path, json: body, headers: accept.map { ["Accept": $0] } ?? [:])
+            return (r.status, r.body, r.json)
         }
 
         func finish(_ id: Int64, seconds: Double = 120) async throws -> JobRecord {

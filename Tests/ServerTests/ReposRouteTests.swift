@@ -1,63 +1,10 @@
 import Core
 import Foundation
 import Testing
+import TestSupport
 @testable import Jobs
 @testable import Server
 import Store
-
-/// A scratch git repository driven by the real `git` CLI (no user or system configuration).
-private final class GitScratch {
-    let root = FileManager.default.temporaryDirectory.appendingPathComponent("swejepa-reposroute-\(UUID().uuidString)")
-
-    init() throws {
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        try git(["init", "-q", "-b", "main"])
-    }
-
-    deinit { try? FileManager.default.removeItem(at: root) }
-
-    @discardableResult
-    func git(_ args: [String], author: String = "Alice") throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["git", "-C", root.path] + args
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in ["GIT_AUTHOR_NAME": author, "GIT_AUTHOR_EMAIL": "\(author.lowercased())@example.com",
-                       "GIT_COMMITTER_NAME": author, "GIT_COMMITTER_EMAIL": "\(author.lowercased())@example.com",
-                       "GIT_CONFIG_NOSYSTEM": "1", "HOME": root.path, "LC_ALL": "C"] { env[k] = v }
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey:
-                "git \(args.joined(separator: " ")): \(String(decoding: errData, as: UTF8.self))"])
-        }
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    func write(_ path: String, _ text: String) throws {
-        let url = root.appendingPathComponent(path)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Data(text.utf8).write(to: url)
-    }
-
-    func commit(_ message: String, author: String) throws {
-        try git(["add", "-A"], author: author)
-        try git(["commit", "-q", "-m", message], author: author)
-    }
-
-    /// `git log -L START,END:PATH`: (commits, distinct author names).
-    func logL(_ path: String, _ start: Int, _ end: Int) throws -> [Int] {
-        let rows = try git(["log", "-L\(start),\(end):\(path)", "-s", "--format=%x01%H%x09%an"])
-            .split(separator: "\n").filter { $0.hasPrefix("\u{1}") }
-        return [rows.count, Set(rows.map { $0.split(separator: "\t").last.map(String.init) ?? "" }).count]
-    }
-}
 
 private func modText(change: String, drop: Bool, fresh: Bool) -> String {
     var s = "def keep(a):\n    return a + 1\n\n\ndef change(a):\n    return a * \(change)\n"
@@ -66,23 +13,17 @@ private func modText(change: String, drop: Bool, fresh: Bool) -> String {
     return s
 }
 
-/// `POST /v1/repos` and `GET /v1/repos` on a real server over loopback (the `LiveServer` harness plus
-/// the job and repository routes `swejepa serve` adds, with a job runner on the same data directory),
+/// `POST /v1/repos` and `GET /v1/repos` on a real server over loopback (the `LiveServer` harness with
+/// a job runner on the same store, as `swejepa serve` runs),
 /// ingesting a real git repository twice around an edit. Checked against: the known
 /// created/updated/unchanged/removed counts of the edit, the space's stale count and vector ids as
 /// served, and `git log -L` for each served function's history properties.
 @Suite struct ReposRouteTests {
     @Test func ingestOverHTTPThenReingestAfterAnEdit() async throws {
-        let server = try await LiveServer()
-        let store = try SQLiteStore(directory: server.dir)
-        let runner = JobRunner(store: store, dataDirectory: server.dir, workers: 1, heartbeatSeconds: 0.2)
-        JobTypes.registerAll(on: runner)
-        let ctx = ServiceContext(store: store, config: ServerConfig(), dataDirectory: server.dir, jobs: runner)
-        server.server.add(routes: APIServer.jobRoutes(ctx, runner: runner) + APIServer.repoRoutes(ctx, runner: runner))
-        runner.start()
-        defer { Task { await runner.stop(); await server.stop() } }
+        let server = try await LiveServer(jobs: .init())
+        defer { Task { await server.stop() } }
 
-        let r = try GitScratch()
+        let r = try ScratchRepo()
         try r.write("mod.py", modText(change: "2", drop: true, fresh: false))
         try r.write("other.py", "def stay():\n    return 0\n")
         try r.commit("initial", author: "Alice")
@@ -117,7 +58,8 @@ private func modText(change: String, drop: Bool, fresh: Bool) -> String {
             for (name, f) in fs {
                 let path = f["path"]?.stringValue ?? "", start = f["start_line"]?.intValue ?? 0, end = f["end_line"]?.intValue ?? 0
                 let served = [f["properties"]?["commits"]?.intValue ?? -1, f["properties"]?["authors"]?.intValue ?? -1]
-                #expect(served == (try r.logL(path, start, end)), "\(name) \(path) \(start)-\(end)")
+                let log = try r.logL(path: path, start: start, end: end)
+                #expect(served == [log.commits, log.authors], "\(name) \(path) \(start)-\(end)")
             }
         }
 
@@ -160,13 +102,9 @@ private func modText(change: String, drop: Bool, fresh: Bool) -> String {
     }
 
     @Test func badIngestRequestsAreRefusedBeforeAJobExists() async throws {
-        let server = try await LiveServer()
-        let store = try SQLiteStore(directory: server.dir)
-        let runner = JobRunner(store: store, dataDirectory: server.dir, workers: 1, heartbeatSeconds: 0.2)
-        JobTypes.registerAll(on: runner)
-        let ctx = ServiceContext(store: store, config: ServerConfig(), dataDirectory: server.dir, jobs: runner)
-        server.server.add(routes: APIServer.jobRoutes(ctx, runner: runner) + APIServer.repoRoutes(ctx, runner: runner))
+        let server = try await LiveServer(jobs: .init(start: false))
         defer { Task { await server.stop() } }
+        let store = server.store
         let file = server.dir.appendingPathComponent("swejepa.sqlite").path
         let cases: [(String, String)] = [
             ("[1, 2]", "invalid_json"),

@@ -4,6 +4,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Testing
+import TestSupport
 @testable import Server
 
 /// Brute-force cosine top-k, computed here independently of FAISS.
@@ -258,7 +259,10 @@ func seededVectors(_ n: Int, _ d: Int, seed: UInt64) -> [[Float]] {
     }
 
     @Test func anIndexSurvivesARestartAndACorruptFileIsRebuilt() async throws {
-        let first = try await LiveServer()
+        // One data directory for the servers one after the other; removed at the end, not by `stop()`.
+        let dir = try makeTemporaryDirectory("restart-index")
+        defer { removeTemporaryDirectory(dir) }
+        let first = try await LiveServer(dir: dir)
         let (ids, vectors) = try await load(first)
         let q = JSONValue.object(["vectors": [.array(vectors[5].map { .number(Double($0)) })], "k": 10])
         let before = hits(try await first.call("POST", "/v1/spaces/sp/search", json: q))

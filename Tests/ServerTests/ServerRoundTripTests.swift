@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import Testing
+import TestSupport
 @testable import Server
 
 let sampleFunctions: JSONValue = ["functions": [
@@ -105,7 +106,10 @@ let sampleFunctions: JSONValue = ["functions": [
     }
 
     @Test func aRestartFindsTheData() async throws {
-        let first = try await LiveServer()
+        // One data directory for the servers one after the other; removed at the end, not by `stop()`.
+        let dir = try makeTemporaryDirectory("restart")
+        defer { removeTemporaryDirectory(dir) }
+        let first = try await LiveServer(dir: dir)
         _ = try await first.call("POST", "/v1/functions", json: sampleFunctions)
         _ = try await first.call("POST", "/v1/spaces", json: ["name": "keep", "kind": "sig_mean", "dim": 2])
         await first.stop()

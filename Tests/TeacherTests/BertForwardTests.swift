@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Teacher
 
 /// The Swift forward against the numpy reference (scripts/reference/teacher_numpy_bert.py) on the
 /// real all-MiniLM-L6-v2 weights: every layer, ≤ 1e-4 max abs difference.
 @Suite(.serialized) struct BertForwardTests {
-    static let model: Result<BertModel, Error> = Result { try BertModel.load(directory: TestPaths.modelDir) }
+    static let model: Result<BertModel, Error> = Result { try BertModel.load(directory: PackagePaths.modelDirectory) }
 
     struct Reference {
         var ids: [[Int32]] = []

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Teacher
 
 /// A tiny random BERT written by scripts/reference/teacher_numpy_bert.py: `bert.`-prefixed names,
@@ -31,7 +32,7 @@ import Testing
     }
 
     func folderWith(config: String) throws -> URL {
-        let dir = try TestPaths.tempDir()
+        let dir = try makeTemporaryDirectory("teacher")
         for f in ["vocab.txt", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", "model.safetensors.index.json"] {
             try FileManager.default.copyItem(at: Self.tinyDir.appendingPathComponent(f), to: dir.appendingPathComponent(f))
         }
@@ -56,7 +57,7 @@ import Testing
         ]
         for (config, isExpected) in cases {
             let dir = try folderWith(config: config)
-            defer { try? FileManager.default.removeItem(at: dir) }
+            defer { removeTemporaryDirectory(dir) }
             do {
                 _ = try BertModel.load(directory: dir)
                 Issue.record("no error for \(config)")
@@ -67,7 +68,7 @@ import Testing
         }
         // Architectures without model_type are accepted when they are Bert*.
         let ok = try folderWith(config: #"{"architectures":["BertForMaskedLM"],\#(base)}"#)
-        defer { try? FileManager.default.removeItem(at: ok) }
+        defer { removeTemporaryDirectory(ok) }
         #expect(try BertModel.load(directory: ok).layerCount == 2)
         #expect(throws: TeacherError.self) { try BertModel.load(directory: ok.appendingPathComponent("missing")) }
     }

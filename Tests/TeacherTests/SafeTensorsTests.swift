@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Teacher
 
 /// Builds safetensors bytes: tensors in order, with optional overrides to corrupt the header.
@@ -41,7 +42,7 @@ func bytes<T>(_ values: [T]) -> [UInt8] { values.withUnsafeBytes { Array($0) } }
     }
 
     @Test func readsF32F16BF16F64() throws {
-        let dir = try TestPaths.tempDir(); defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("teacher"); defer { removeTemporaryDirectory(dir) }
         let values: [Float] = [1.5, -2.25, 0.0001, 65504, 6e-8, -0.0, 3.14159, 1e-3]
         var b = SafeTensorsBuilder()
         b.add("f32", "F32", [2, 4], bytes(values.map { $0.bitPattern.littleEndian }))
@@ -69,7 +70,7 @@ func bytes<T>(_ values: [T]) -> [UInt8] { values.withUnsafeBytes { Array($0) } }
     }
 
     @Test func corruptFilesThrow() throws {
-        let dir = try TestPaths.tempDir(); defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("teacher"); defer { removeTemporaryDirectory(dir) }
         var good = SafeTensorsBuilder()
         good.add("a", "F32", [2], bytes([Float(1), 2]))
         good.add("b", "F16", [2, 2], bytes([UInt16](repeating: 0x3C00, count: 4)))
@@ -111,7 +112,7 @@ func bytes<T>(_ values: [T]) -> [UInt8] { values.withUnsafeBytes { Array($0) } }
     }
 
     @Test func shardedIndexIsValidated() throws {
-        let dir = try TestPaths.tempDir(); defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("teacher"); defer { removeTemporaryDirectory(dir) }
         var s1 = SafeTensorsBuilder(); s1.add("x", "F32", [1], bytes([Float(7)]))
         var s2 = SafeTensorsBuilder(); s2.add("y", "BF16", [1], bytes([UInt16(0x4000)]))
         _ = try write(s1.data(), dir, "s1.safetensors")

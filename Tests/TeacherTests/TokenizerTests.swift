@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Teacher
 
 /// WordPiece against Hugging Face `tokenizers` (fixture by scripts/reference/teacher_tokenizer.py).
@@ -9,7 +10,7 @@ import Testing
 
     init() throws {
         fixture = try TestPaths.fixtureJSON("tokenizer_reference.json")
-        tok = try WordPieceTokenizer(directory: TestPaths.modelDir)
+        tok = try WordPieceTokenizer(directory: PackagePaths.modelDirectory)
     }
 
     func check(_ expected: [String: Any], _ got: Encoding, _ label: String) {
@@ -100,9 +101,9 @@ import Testing
     }
 
     @Test func vocabTxtFallbackGivesTheSameIds() throws {
-        let dir = try TestPaths.tempDir()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        try FileManager.default.copyItem(at: TestPaths.modelDir.appendingPathComponent("vocab.txt"), to: dir.appendingPathComponent("vocab.txt"))
+        let dir = try makeTemporaryDirectory("teacher")
+        defer { removeTemporaryDirectory(dir) }
+        try FileManager.default.copyItem(at: PackagePaths.modelDirectory.appendingPathComponent("vocab.txt"), to: dir.appendingPathComponent("vocab.txt"))
         let fallback = try WordPieceTokenizer(directory: dir)
         for c in (fixture["cases"] as! [[String: Any]]) {
             let text = c["text"] as! String
@@ -111,8 +112,8 @@ import Testing
     }
 
     @Test func unsupportedTokenizerFilesThrow() throws {
-        let dir = try TestPaths.tempDir()
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryDirectory("teacher")
+        defer { removeTemporaryDirectory(dir) }
         #expect(throws: TeacherError.self) { try WordPieceTokenizer(directory: dir) }
         let bpe = #"{"model": {"type": "BPE", "vocab": {}, "merges": []}}"#
         try Data(bpe.utf8).write(to: dir.appendingPathComponent("tokenizer.json"))

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Tensor
+import TestSupport
 @testable import Training
 
 /// A synthetic corpus: inputs are random token matrices, each target a fixed random linear map of

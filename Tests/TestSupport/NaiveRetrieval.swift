@@ -6,20 +6,20 @@ import Foundation
 /// a candidate within `tie` of the group's best could land on either side in Float arithmetic, so
 /// each metric comes as the range [worst, best] over those candidates; with no near-ties both ends
 /// are equal and the check is exact.
-struct NaiveMetrics {
-    var rank1: ClosedRange<Double>
-    var rank10: ClosedRange<Double>
-    var mrr: ClosedRange<Double>
-    var count: Int
-    var nearTies: Int
+public struct NaiveMetrics {
+    public var rank1: ClosedRange<Double>
+    public var rank10: ClosedRange<Double>
+    public var mrr: ClosedRange<Double>
+    public var count: Int
+    public var nearTies: Int
 
-    func contains(rank1 r1: Double, rank10 r10: Double, mrr m: Double, count c: Int) -> Bool {
+    public func contains(rank1 r1: Double, rank10 r10: Double, mrr m: Double, count c: Int) -> Bool {
         c == count && rank1.contains(r1) && rank10.contains(r10)
             && m >= mrr.lowerBound - 1e-12 && m <= mrr.upperBound + 1e-12
     }
 }
 
-func naiveCentredUnitRows(_ x: [Float], dim: Int, meanOver rows: [Int]) -> [[Double]] {
+public func naiveCentredUnitRows(_ x: [Float], dim: Int, meanOver rows: [Int]) -> [[Double]] {
     var mean = [Double](repeating: 0, count: dim)
     for r in rows { for k in 0..<dim { mean[k] += Double(x[r * dim + k]) } }
     for k in 0..<dim { mean[k] /= Double(rows.count) }
@@ -30,7 +30,7 @@ func naiveCentredUnitRows(_ x: [Float], dim: Int, meanOver rows: [Int]) -> [[Dou
     }
 }
 
-func naiveRankMetrics(queries: [[Double]], truth: [Int], database: [[Double]], groups: [Int], tie: Double = 1e-5) -> NaiveMetrics {
+public func naiveRankMetrics(queries: [[Double]], truth: [Int], database: [[Double]], groups: [Int], tie: Double = 1e-5) -> NaiveMetrics {
     var strict = [Int](), loose = [Int](), nearTies = 0
     for (q, t) in zip(queries, truth) {
         let scores = database.map { row in zip(q, row).reduce(0) { $0 + $1.0 * $1.1 } }

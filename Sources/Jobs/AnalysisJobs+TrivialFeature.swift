@@ -1,0 +1,56 @@
+import Analysis
+import Core
+import Foundation
+import Store
+import Teacher
+
+/// The trivial control feature: log(1 + token count) of each function (`signature + "\n" + body`,
+/// the text of the teacher's body pass, untruncated, no special tokens), with the teacher's
+/// WordPiece tokenizer; when no tokenizer can be loaded, log(1 + Unicode scalar count) instead.
+enum TrivialFeature {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var cache: [String: WordPieceTokenizer] = [:]
+
+    /// The tokenizer of a model folder (name under DATA/models, or a path); cached.
+    static func tokenizer(_ nameOrPath: String, dataDirectory: URL) throws -> WordPieceTokenizer {
+        let dir = ModelCache.resolve(nameOrPath, dataDirectory: dataDirectory)
+        lock.lock()
+        if let t = cache[dir.path] { lock.unlock(); return t }
+        lock.unlock()
+        let t = try WordPieceTokenizer(directory: dir)
+        lock.lock(); cache[dir.path] = t; lock.unlock()
+        return t
+    }
+
+    /// (values, description). `explicit` = a tokenizer the caller named (failure to load is an error).
+    static func compute(_ ctx: JobContext, ids: [Int64], tokenizer explicit: String?, model: String) async throws -> ([Double], String) {
+        var tok: WordPieceTokenizer?
+        var label = "log1p(characters)"
+        if let name = explicit ?? (model.isEmpty ? nil : model) {
+            do {
+                tok = try tokenizer(name, dataDirectory: ctx.dataDirectory)
+                label = "log1p(tokens: \(URL(fileURLWithPath: name).lastPathComponent) WordPiece)"
+            } catch {
+                if explicit != nil {
+                    throw APIError.badRequest("cannot load the tokenizer '\(name)' for the trivial control: \(error)", code: "unknown_model")
+                }
+                await ctx.log("no tokenizer for model '\(name)' (\(error)); the trivial control uses character counts", level: .warning)
+            }
+        } else {
+            await ctx.log("the space names no model; the trivial control uses character counts", level: .warning)
+        }
+        let texts = try await ctx.store.functionTexts(ids: ids)
+        guard texts.count == ids.count else {
+            throw APIError.conflict("\(ids.count - texts.count) functions vanished while the job ran; run it again", code: "functions_changed")
+        }
+        let t = tok
+        let values = try await ctx.compute {
+            texts.map { f -> Double in
+                let text = FunctionEmbedder.joinedText(FunctionText(signature: f.signature, body: f.body)).text
+                let n = t.map { $0.encode(text, maxLength: nil, addSpecialTokens: false).count } ?? text.unicodeScalars.count
+                return Foundation.log1p(Double(n))
+            }
+        }
+        return (values, label)
+    }
+}
