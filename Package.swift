@@ -71,10 +71,10 @@ let package = Package(
         .testTarget(name: "CoreTests", dependencies: ["Core"], path: "Tests/CoreTests", exclude: ["Fixtures"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], path: "Tests/TensorTests"),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Core"], path: "Tests/StoreTests", exclude: ["Fixtures"]),
-        .testTarget(name: "SearchTests", dependencies: ["Search", "Core"], path: "Tests/SearchTests", exclude: ["Fixtures"]),
+        .testTarget(name: "SearchTests", dependencies: ["Search", "Core", "TestSupport"], path: "Tests/SearchTests", exclude: ["Fixtures"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "Core", "TestSupport"], path: "Tests/CorpusTests", exclude: ["Fixtures"]),
         .testTarget(name: "TeacherTests", dependencies: ["Teacher", "Tensor", "Core", "TestSupport"], path: "Tests/TeacherTests", exclude: ["Fixtures"]),
-        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Tensor", "Core"], path: "Tests/AnalysisTests", exclude: ["Fixtures"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Tensor", "Core", "TestSupport"], path: "Tests/AnalysisTests", exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Tensor", "Core", "TestSupport"], path: "Tests/TrainingTests", exclude: ["Fixtures"]),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "Store", "Core", "Teacher", "Analysis", "Training", "Search", "TestSupport"], path: "Tests/JobsTests"),
         .testTarget(name: "ServerTests", dependencies: [

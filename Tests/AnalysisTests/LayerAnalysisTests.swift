@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Analysis
 
 /// Layer geometry against numpy (fixture from scripts/reference/analysis_sklearn.py).
-@Suite struct LayerAnalysisTests {
+@Suite(.ownThreads) struct LayerAnalysisTests {
     let layer = SklearnFixture.shared.layer
 
     @Test func statsMatchNumpy() throws {

@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import Testing
+import TestSupport
 @testable import Analysis
 
 /// Optimality of the logistic solver checked independently: the gradient of scikit-learn's
@@ -8,7 +9,7 @@ import Testing
 /// must vanish at the returned coefficients (the problem is strictly convex in W, so this pins
 /// the unique optimum), including near-separable data where the exact-Hessian preconditioner
 /// takes over.
-@Suite struct LogisticRegressionTests {
+@Suite(.ownThreads) struct LogisticRegressionTests {
     func data(n: Int, d: Int, classes: Int, separation: Double, seed: UInt64) -> ([Double], [Int]) {
         var rng = SplitMix64(seed: seed)
         let centres = (0..<(classes * d)).map { _ in Double.random(in: -1...1, using: &rng) * separation }

@@ -1,10 +1,11 @@
 import Core
 import Foundation
 import Testing
+import TestSupport
 @testable import Analysis
 
 /// Neighbour search and summaries against independent brute-force paths written here.
-@Suite struct NeighbourTests {
+@Suite(.ownThreads) struct NeighbourTests {
     /// Reference top-k: Double dot products, sort by (score desc, index asc), other repositories only.
     func naiveTopK(_ x: [Float], n: Int, d: Int, k: Int, repos: [Int], cosine: Bool) -> [[(Int, Double)]] {
         let v = x.map(Double.init)

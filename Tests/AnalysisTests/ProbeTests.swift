@@ -1,10 +1,11 @@
 import Core
 import Foundation
 import Testing
+import TestSupport
 @testable import Analysis
 
 /// Probe numbers against scikit-learn (fixture from scripts/reference/analysis_sklearn.py).
-@Suite struct ProbeTests {
+@Suite(.ownThreads) struct ProbeTests {
     let fx = SklearnFixture.shared
 
     /// Measured against the fixture: ridge R² folds, means and stds within 2.4e-15 of RidgeCV

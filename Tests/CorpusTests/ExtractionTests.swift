@@ -2,10 +2,11 @@ import Core
 import Corpus
 import Foundation
 import Testing
+import TestSupport
 
 /// Hand-written hard cases (Fixtures/python) against Python's `ast` (Fixtures/reference.json, produced by
 /// scripts/reference/corpus_ast.py Fixtures/python).
-@Suite struct ExtractionTests {
+@Suite(.ownThreads) struct ExtractionTests {
     static func reference() throws -> ReferenceOutput {
         let data = try Data(contentsOf: Paths.fixtures.appendingPathComponent("reference.json"))
         return try JSONDecoder().decode(ReferenceOutput.self, from: data)
@@ -67,7 +68,7 @@ import Testing
 }
 
 /// Corpus hashes with its own byte-level code; Core.FunctionHash is the reference the Store uses.
-@Suite struct HashingTests {
+@Suite(.ownThreads) struct HashingTests {
     @Test func hashesEqualCoreFunctionHash() throws {
         let scan = try ExtractionTests.scan()
         var functions = scan.functions

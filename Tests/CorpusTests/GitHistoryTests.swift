@@ -22,7 +22,7 @@ func pyFunction(_ name: String, _ body: [String], decorator: String? = nil, inde
     return out
 }
 
-@Suite struct GitHistoryTests {
+@Suite(.ownThreads) struct GitHistoryTests {
     /// Builds a repository whose history edits, moves, decorates, renames and merges functions,
     /// by five authors; returns it.
     static func buildRepository() throws -> ScratchRepo {

@@ -1,10 +1,11 @@
 import Corpus
 import Foundation
 import Testing
+import TestSupport
 
 /// Randomly mutated copies of the hard-case fixture: the extractor must never crash (it returns or throws
 /// a typed error), and on every mutant that `ast` still parses it must agree with `ast` exactly.
-@Suite struct MutationTests {
+@Suite(.ownThreads) struct MutationTests {
     @Test func mutantsNeverCrashAndAgreeWithAstWhenValid() throws {
         let seedFile = Paths.fixtures.appendingPathComponent("python/hard_cases.py")
         let original = Array(try Data(contentsOf: seedFile))

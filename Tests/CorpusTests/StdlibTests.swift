@@ -1,9 +1,10 @@
 import Corpus
 import Foundation
 import Testing
+import TestSupport
 
 /// The Python standard library on this machine (minus test directories and site-packages) against `ast`.
-@Suite struct StdlibTests {
+@Suite(.ownThreads) struct StdlibTests {
     static let excluded: Set<String> = ["test", "tests", "idle_test", "site-packages", "__pycache__"]
 
     @Test func stdlibMatchesAst() throws {

@@ -1,10 +1,11 @@
 import Core
 import Foundation
 import Testing
+import TestSupport
 @testable import Search
 
 /// Approximate indexes (HNSW, IVF) against Flat on embedding-like synthetic data.
-@Suite struct ANNTests {
+@Suite(.ownThreads) struct ANNTests {
     /// 20k clustered 384-d vectors (64-d intrinsic, 50 overlapping clusters) + 200 held-out queries.
     static let big: (base: [Float], queries: [Float]) = {
         let all = TestData.clustered(20_200, dim: 384, intrinsic: 64, clusters: 50, seed: 11)

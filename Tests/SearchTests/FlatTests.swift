@@ -1,10 +1,11 @@
 import Core
 import Foundation
 import Testing
+import TestSupport
 @testable import Search
 
 /// Flat (exact) search must equal a brute-force search computed here in Double precision.
-@Suite struct FlatTests {
+@Suite(.ownThreads) struct FlatTests {
     let dim = 48
     let n = 2000
 

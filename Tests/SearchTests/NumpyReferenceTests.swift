@@ -1,12 +1,13 @@
 import Core
 import Foundation
 import Testing
+import TestSupport
 @testable import Search
 
 /// Exact top-k against numpy (scripts/reference/search_numpy.py → Fixtures/search_numpy.json):
 /// every metric, unfiltered and with allow / exclude / per-query filters, for Flat and for index
 /// types run in an exhaustive setting (IVF scanning all lists, HNSW with efSearch ≥ n).
-@Suite struct NumpyReferenceTests {
+@Suite(.ownThreads) struct NumpyReferenceTests {
     struct Expected: Decodable {
         var ids: [[Int64]]
         var scores: [[Double]]

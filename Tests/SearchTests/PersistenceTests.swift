@@ -1,10 +1,11 @@
 import Core
 import Foundation
 import Testing
+import TestSupport
 @testable import Search
 
 /// Index files: round trips, and damage detected as `corruptIndexFile` (never a crash).
-@Suite struct PersistenceTests {
+@Suite(.ownThreads) struct PersistenceTests {
     let dim = 32
 
     func build(_ factory: String, metric: Metric = .cosine, n: Int = 3_000) throws -> (VectorIndex, [Float]) {

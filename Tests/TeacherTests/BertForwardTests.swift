@@ -5,7 +5,7 @@ import TestSupport
 
 /// The Swift forward against the numpy reference (scripts/reference/teacher_numpy_bert.py) on the
 /// real all-MiniLM-L6-v2 weights: every layer, ≤ 1e-4 max abs difference.
-@Suite(.serialized) struct BertForwardTests {
+@Suite(.ownThreads, .serialized) struct BertForwardTests {
     static let model: Result<BertModel, Error> = Result { try BertModel.load(directory: PackagePaths.modelDirectory) }
 
     struct Reference {

@@ -1,10 +1,11 @@
 import Core
 import Foundation
 import Testing
+import TestSupport
 @testable import Teacher
 
 /// The four kinds against the numpy forward with `tokenizers` offsets (function_reference.json).
-@Suite struct FunctionEmbedderTests {
+@Suite(.ownThreads) struct FunctionEmbedderTests {
     static func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         #expect(a.count == b.count)
         return zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Teacher
 
 /// The vectorised approximations against libm (Foundation's Double erf / exp).
-@Suite struct KernelsTests {
+@Suite(.ownThreads) struct KernelsTests {
     @Test func erfAndGeluMatchLibm() {
         var worstErf = 0.0, worstGelu = 0.0
         var x = -8.0

@@ -5,7 +5,7 @@ import TestSupport
 
 /// A tiny random BERT written by scripts/reference/teacher_numpy_bert.py: `bert.`-prefixed names,
 /// mixed F32/F16/BF16, two shards with an index, vocab.txt only — against the numpy forward.
-@Suite struct ModelLoadingTests {
+@Suite(.ownThreads) struct ModelLoadingTests {
     static let tinyDir = TestPaths.fixtures.appendingPathComponent("tiny-bert")
 
     @Test func tinyShardedMixedDTypeModelMatchesNumpy() throws {

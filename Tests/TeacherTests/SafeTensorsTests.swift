@@ -34,7 +34,7 @@ struct SafeTensorsBuilder {
 
 func bytes<T>(_ values: [T]) -> [UInt8] { values.withUnsafeBytes { Array($0) } }
 
-@Suite struct SafeTensorsTests {
+@Suite(.ownThreads) struct SafeTensorsTests {
     func write(_ data: Data, _ dir: URL, _ name: String = "model.safetensors") throws -> String {
         let url = dir.appendingPathComponent(name)
         try data.write(to: url)

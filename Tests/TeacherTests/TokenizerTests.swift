@@ -4,7 +4,7 @@ import TestSupport
 @testable import Teacher
 
 /// WordPiece against Hugging Face `tokenizers` (fixture by scripts/reference/teacher_tokenizer.py).
-@Suite struct TokenizerTests {
+@Suite(.ownThreads) struct TokenizerTests {
     let fixture: [String: Any]
     let tok: WordPieceTokenizer
 

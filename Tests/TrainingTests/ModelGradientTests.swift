@@ -1,9 +1,10 @@
 import Testing
+import TestSupport
 @testable import Training
 
 /// The whole model's gradient (every parameter, the temperature included) against Float64 central
 /// differences of the same forward instantiated at Double.
-@Suite struct ModelGradientTests {
+@Suite(.ownThreads) struct ModelGradientTests {
     struct Case: CustomTestStringConvertible, Sendable {
         var kind: ModelKind, loss: LossKind, symmetric = false, dropout = 0.0, finalNorm = true, extra = 0
         var testDescription: String { "\(kind.rawValue)+\(loss.rawValue) sym=\(symmetric) p=\(dropout) fn=\(finalNorm) extra=\(extra)" }

@@ -1,8 +1,9 @@
 import Testing
+import TestSupport
 @testable import Training
 
 /// Each op's backward against Float64 central differences of its forward, L = Σ g ⊙ op(x).
-@Suite struct OpsGradientTests {
+@Suite(.ownThreads) struct OpsGradientTests {
     let tolerance = 1e-4
 
     @Test func linear() {

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Training
 
 /// One forward/backward step and two AdamW steps against an independent numpy implementation
 /// (gradients by autograd, padded batch with a key padding mask): scripts/reference/training_numpy.py.
-@Suite struct ReferenceFixtureTests {
+@Suite(.ownThreads) struct ReferenceFixtureTests {
     struct Fixture: Decodable { var cases: [Case] }
     struct Case: Decodable, CustomTestStringConvertible, Sendable {
         struct Config: Decodable, Sendable {

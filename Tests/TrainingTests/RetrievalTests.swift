@@ -1,7 +1,8 @@
 import Testing
+import TestSupport
 @testable import Training
 
-@Suite struct RetrievalTests {
+@Suite(.ownThreads) struct RetrievalTests {
     /// Reference: sort every database row by score (Double), the rank is the first position whose
     /// duplicate group is the true one's.
     func referenceRank(_ q: [Float], _ db: [Float], dim: Int, truth: Int, groups: [Int]) -> Int {

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Training
 import Core
 
-@Suite struct ScheduleAndBatchTests {
+@Suite(.ownThreads) struct ScheduleAndBatchTests {
     @Test func warmupThenCosine() {
         let base = 1e-3, total = 100, warmup = 10
         let lr = (0...total).map { Ops.learningRate(step: $0, total: total, warmup: warmup, base: base, minRatio: 0.1) }

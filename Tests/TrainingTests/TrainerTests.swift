@@ -52,7 +52,7 @@ func temporaryDirectory(_ name: String) -> URL {
 }
 
 /// Serialized: two tests change the OpenBLAS thread count, which partitions the parallel loops.
-@Suite(.serialized) struct TrainerTests {
+@Suite(.ownThreads, .serialized) struct TrainerTests {
     func smallConfig(_ kind: ModelKind, _ loss: LossKind) -> TrainingConfig {
         var m = ModelConfig(kind: kind, inputDim: 16, outputDim: 16)
         m.dModel = 32; m.heads = 4; m.ffnDim = 64; m.layers = 1; m.mlpHidden = 64; m.loss = loss; m.dropout = 0
