@@ -15,7 +15,7 @@ enum Grouping: String, CaseIterable, Sendable {
     }
 
     /// One group key per row.
-    func keys(_ data: SpaceData, store: any Store) async throws -> [String] {
+    func keys(_ data: SpaceData, store: any StoreBackend) async throws -> [String] {
         switch self {
         case .repo: return data.facts.map(\.repo)
         case .function: return data.facts.map(\.bodyHash)

@@ -13,7 +13,7 @@ struct SpaceData: Sendable {
 
     /// Loads every vector of `name` (a space with one vector per function) and its functions' facts;
     /// clear job errors for an unknown or token space.
-    static func load(_ store: any Store, space name: String, job: String) async throws -> SpaceData {
+    static func load(_ store: any StoreBackend, space name: String, job: String) async throws -> SpaceData {
         guard let space = try await store.space(named: name) else {
             let known = try await store.spaces().map(\.name).filter { !$0.hasSuffix("_tokens") }.prefix(20)
             throw APIError.notFound("space '\(name)' does not exist\(known.isEmpty ? " (no spaces yet: run an embed job)" : "; spaces: \(known.joined(separator: ", "))")",

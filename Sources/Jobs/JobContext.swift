@@ -20,7 +20,7 @@ public struct JobCancelled: Error, CustomStringConvertible {
 /// ```
 public final class JobContext: @unchecked Sendable {
     public let job: JobRecord
-    public let store: any Store
+    public let store: any StoreBackend
     public let worker: String
     public let dataDirectory: URL
     let flags = Flags()
@@ -41,7 +41,7 @@ public final class JobContext: @unchecked Sendable {
         }
     }
 
-    init(job: JobRecord, store: any Store, worker: String, dataDirectory: URL) {
+    init(job: JobRecord, store: any StoreBackend, worker: String, dataDirectory: URL) {
         self.job = job
         self.store = store
         self.worker = worker

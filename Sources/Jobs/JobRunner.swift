@@ -12,7 +12,7 @@ import Store
 /// runner.start()
 /// ```
 public final class JobRunner: @unchecked Sendable {
-    public let store: any Store
+    public let store: any StoreBackend
     public let dataDirectory: URL
     public let workers: Int
     /// Seconds a claim stays valid without a heartbeat (a dead worker's job is re-queued after this).
@@ -37,7 +37,7 @@ public final class JobRunner: @unchecked Sendable {
     /// Jobs running in this process, with their heartbeat tasks (so `stop` can hand them back).
     private var active: [Int64: (ctx: JobContext, beat: Task<Void, Never>)] = [:]
 
-    public init(store: any Store, dataDirectory: URL, workers: Int = 1, leaseSeconds: Double = 30,
+    public init(store: any StoreBackend, dataDirectory: URL, workers: Int = 1, leaseSeconds: Double = 30,
                 heartbeatSeconds: Double? = nil, name: String? = nil) {
         self.store = store
         self.dataDirectory = dataDirectory

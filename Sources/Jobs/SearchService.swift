@@ -17,7 +17,7 @@ import Store
 /// let hits = try await search.search(space: "m.L3.body_mean", queries: q, k: 10)
 /// ```
 public final class SearchService: @unchecked Sendable {
-    public let store: any Store
+    public let store: any StoreBackend
     public let catalog: IndexCatalog
     let log: @Sendable (String) -> Void
     private let lock = NSLock()
@@ -25,7 +25,7 @@ public final class SearchService: @unchecked Sendable {
     private var saver: Task<Void, Never>?
     private var stopped = false
 
-    public init(store: any Store, dataDirectory: URL, log: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(store: any StoreBackend, dataDirectory: URL, log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.store = store
         self.log = log
         catalog = IndexCatalog(directory: dataDirectory.appendingPathComponent("indexes"), log: log)

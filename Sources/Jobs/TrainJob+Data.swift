@@ -17,7 +17,7 @@ extension TrainJob {
     /// directories) and duplicate groups (body hash) come from the store. Token matrices are cut to
     /// `maxTokens` rows here (the trainer would ignore the rest), while the `sig_mean` baseline uses
     /// every token.
-    static func load(store: any Store, input: SpaceRecord, target: SpaceRecord, maxTokens: Int,
+    static func load(store: any StoreBackend, input: SpaceRecord, target: SpaceRecord, maxTokens: Int,
                      splitBy: SplitBy) async throws -> LoadedData {
         let inputs = try await store.vectors(space: input.name, ids: nil)
         let targets = try await store.vectors(space: target.name, ids: nil)

@@ -32,7 +32,7 @@ public enum StudentPredictions {
 
     /// The checkpoint of a finished train job, or a directory under `DATA/checkpoints` (relative to it
     /// or absolute); exactly one of the two.
-    public static func resolve(store: any Store, dataDirectory: URL, jobID: Int64?, checkpoint: String?) async throws -> Source {
+    public static func resolve(store: any StoreBackend, dataDirectory: URL, jobID: Int64?, checkpoint: String?) async throws -> Source {
         switch (jobID, checkpoint) {
         case (nil, nil), (.some, .some):
             throw APIError.badRequest("give exactly one of 'job_id' (a finished train job) and 'checkpoint' (a directory under DATA/checkpoints)",
@@ -76,7 +76,7 @@ public enum StudentPredictions {
     }
 
     /// Predictions from the functions' vectors in the checkpoint's input space.
-    public static func predict(_ source: Source, store: any Store, functionIDs ids: [Int64]) async throws -> Output {
+    public static func predict(_ source: Source, store: any StoreBackend, functionIDs ids: [Int64]) async throws -> Output {
         guard !ids.isEmpty, ids.count <= maxFunctionIDs else {
             throw APIError.badRequest("function_ids must hold 1 to \(maxFunctionIDs) ids", code: "invalid_parameter")
         }
@@ -99,7 +99,7 @@ public enum StudentPredictions {
 
     /// Predictions from signature texts: the teacher (model and layer of the input space) gives
     /// their tokens (or mean), then the student predicts.
-    public static func predict(_ source: Source, store: any Store, dataDirectory: URL, signatures: [String]) async throws -> Output {
+    public static func predict(_ source: Source, store: any StoreBackend, dataDirectory: URL, signatures: [String]) async throws -> Output {
         guard !signatures.isEmpty, signatures.count <= maxSignatures else {
             throw APIError.badRequest("signatures must hold 1 to \(maxSignatures) strings", code: "invalid_parameter")
         }

@@ -7,7 +7,7 @@ import Store
 
 /// What route handlers share: the store, the configuration, metrics and the log.
 public struct ServiceContext: Sendable {
-    public var store: any Store
+    public var store: any StoreBackend
     public var config: ServerConfig
     public var metrics: Metrics
     public var logger: QuietLogger
@@ -18,7 +18,7 @@ public struct ServiceContext: Sendable {
     /// FAISS indexes per space (nil: no search routes).
     public var search: SearchService?
 
-    public init(store: any Store, config: ServerConfig, dataDirectory: URL, jobs: JobRunner? = nil,
+    public init(store: any StoreBackend, config: ServerConfig, dataDirectory: URL, jobs: JobRunner? = nil,
                 search: SearchService? = nil, version: String = swejepaVersion) {
         self.store = store
         self.jobs = jobs

@@ -88,7 +88,7 @@ extension APIServer {
 /// store (so jobs run by other worker processes are followed too); ends after the final state.
 struct JobEventStream: AsyncBufferedSequence, AsyncBufferedIteratorProtocol, Sendable {
     typealias Element = UInt8
-    let store: any Store
+    let store: any StoreBackend
     let jobID: Int64
     var lastState: JobState?
     var lastProgress: (Double, String)?
@@ -97,7 +97,7 @@ struct JobEventStream: AsyncBufferedSequence, AsyncBufferedIteratorProtocol, Sen
     var done = false
     var deadline = Date().addingTimeInterval(24 * 3600)
 
-    init(store: any Store, jobID: Int64) { self.store = store; self.jobID = jobID }
+    init(store: any StoreBackend, jobID: Int64) { self.store = store; self.jobID = jobID }
 
     func makeAsyncIterator() -> JobEventStream { self }
 

@@ -9,7 +9,7 @@ import Foundation
 /// let store = try SQLiteStore(directory: URL(fileURLWithPath: "./data"))
 /// print(try await store.stats())
 /// ```
-public final class SQLiteStore: Store, @unchecked Sendable {
+public final class SQLiteStore: StoreBackend, @unchecked Sendable {
     public let path: String
     public var backendName: String { "sqlite" }
     let writer: SQLiteConnection

@@ -8,7 +8,7 @@ import Foundation
 /// let store = try SQLiteStore(directory: dataDir)
 /// let summary = try await store.upsertFunctions([input])
 /// ```
-public protocol Store: JobStore, CorpusStore, AnalysisStore, Sendable {
+public protocol StoreBackend: JobStore, CorpusStore, AnalysisStore, Sendable {
     // Functions
     func upsertFunctions(_ items: [FunctionInput]) async throws -> UpsertSummary
     func function(id: Int64) async throws -> FunctionRecord?
