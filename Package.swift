@@ -45,9 +45,9 @@ let package = Package(
 
         // Pure compute modules: arrays and texts in, arrays and numbers out.
         .target(name: "Corpus", dependencies: ["Core"], path: "Sources/Corpus", swiftSettings: optimised),
-        .target(name: "Teacher", dependencies: ["Core", "Tensor", "CBLAS"], path: "Sources/Teacher", swiftSettings: optimised),
-        .target(name: "Analysis", dependencies: ["Core", "Tensor", "CBLAS"], path: "Sources/Analysis", swiftSettings: optimised),
-        .target(name: "Training", dependencies: ["Core", "Tensor", "CBLAS"], path: "Sources/Training", swiftSettings: optimised),
+        .target(name: "Teacher", dependencies: ["Core", "Tensor"], path: "Sources/Teacher", swiftSettings: optimised),
+        .target(name: "Analysis", dependencies: ["Core", "Tensor"], path: "Sources/Analysis", swiftSettings: optimised),
+        .target(name: "Training", dependencies: ["Core", "Tensor"], path: "Sources/Training", swiftSettings: optimised),
 
         // Wiring: job runner, HTTP server, command line.
         .target(name: "Jobs", dependencies: ["Core", "Store", "Search", "Corpus", "Teacher", "Analysis", "Training"],
