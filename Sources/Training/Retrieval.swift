@@ -12,11 +12,6 @@ public struct RetrievalMetrics: Codable, Sendable, Equatable {
     }
 }
 
-/// A k-nearest-neighbour search over the normalised target matrix: queries `[count, dim]` in,
-/// for each query the database rows best first. Lets the caller swap in a FAISS index;
-/// `Retrieval.bruteForceSearch` is the exact default (what FAISS `IndexFlatIP` computes).
-public typealias SearchFunction = @Sendable (_ queries: [Float], _ count: Int, _ k: Int) throws -> [[Int]]
-
 /// Exact inner-product retrieval with sgemm, and the rank metrics.
 ///
 /// The rank of a query is the position of the first database row in the true function's duplicate
@@ -62,23 +57,6 @@ public enum Retrieval {
             out[i] = above + 1
         }
         return out
-    }
-
-    /// Ranks from ranked result lists (e.g. a FAISS search): the first position in the true group,
-    /// or `Int.max` when the group is not among the returned rows (MRR is then truncated at k).
-    public static func ranks(fromResults lists: [[Int]], truth: [Int], groups: [Int]) -> [Int] {
-        zip(lists, truth).map { list, t in
-            let g = groups[t]
-            if let i = list.firstIndex(where: { $0 >= 0 && $0 < groups.count && groups[$0] == g }) { return i + 1 }
-            return Int.max
-        }
-    }
-
-    /// The exact top-k rows by inner product for each query, best first (ties by lower index).
-    public static func bruteForceSearch(database: [Float], dim: Int) -> SearchFunction {
-        { queries, count, k in
-            try topK(queries: queries, database: database, dim: dim, k: k, skip: { _, _ in false })
-        }
     }
 
     /// Top-k database rows per query, best first (ties by lower index), leaving out rows for which
