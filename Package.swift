@@ -45,9 +45,9 @@ let package = Package(
 
         // Pure compute modules: arrays and texts in, arrays and numbers out.
         .target(name: "Corpus", dependencies: ["Core"], path: "Sources/Corpus", swiftSettings: optimised),
-        .target(name: "Teacher", dependencies: ["Core", "Tensor", "CBLAS"], path: "Sources/Teacher", swiftSettings: optimised),
-        .target(name: "Analysis", dependencies: ["Core", "Tensor", "CBLAS"], path: "Sources/Analysis", swiftSettings: optimised),
-        .target(name: "Training", dependencies: ["Core", "Tensor", "CBLAS"], path: "Sources/Training", swiftSettings: optimised),
+        .target(name: "Teacher", dependencies: ["Core", "Tensor"], path: "Sources/Teacher", swiftSettings: optimised),
+        .target(name: "Analysis", dependencies: ["Core", "Tensor"], path: "Sources/Analysis", swiftSettings: optimised),
+        .target(name: "Training", dependencies: ["Core", "Tensor"], path: "Sources/Training", swiftSettings: optimised),
 
         // Wiring: job runner, HTTP server, command line.
         .target(name: "Jobs", dependencies: ["Core", "Store", "Search", "Corpus", "Teacher", "Analysis", "Training"],
@@ -69,7 +69,7 @@ let package = Package(
         // Helpers two or more test targets share (temporary folders, polling, scratch git, the built binary, …).
         .target(name: "TestSupport", dependencies: ["Core"], path: "Tests/TestSupport"),
         .testTarget(name: "CoreTests", dependencies: ["Core"], path: "Tests/CoreTests", exclude: ["Fixtures"]),
-        .testTarget(name: "TensorTests", dependencies: ["Tensor"], path: "Tests/TensorTests"),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"], path: "Tests/TensorTests", exclude: ["Fixtures"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Core"], path: "Tests/StoreTests", exclude: ["Fixtures"]),
         .testTarget(name: "SearchTests", dependencies: ["Search", "Core", "TestSupport"], path: "Tests/SearchTests", exclude: ["Fixtures"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "Core", "TestSupport"], path: "Tests/CorpusTests", exclude: ["Fixtures"]),

@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import Tensor
 
 /// One row of a layer sweep: geometry of one layer's embeddings plus probe scores the caller adds.
 public struct LayerStats: Codable, Sendable, Equatable {
@@ -65,7 +66,7 @@ public enum LayerAnalysis {
             for j in 0..<d { u[i * d + j] *= inv; sum[j] += u[i * d + j]; sq += u[i * d + j] * u[i * d + j] }
             selfDot += sq; selfDot2 += sq * sq
         }
-        let gram = dgemm(u, u, m: d, n: d, k: n, transA: true)
+        let gram = BLAS.product(u, u, m: d, n: d, k: n, transA: true)
         let frob = gram.reduce(0) { $0 + $1 * $1 }
         let pairs = Double(n) * Double(n - 1) / 2
         let sumCos = (dot(sum, sum) - selfDot) / 2
@@ -82,7 +83,7 @@ public enum LayerAnalysis {
         var x = vectors.map(Double.init)
         let mean = columnMeans(x, n: n, d: d)
         for i in 0..<n { for j in 0..<d { x[i * d + j] -= mean[j] } }
-        var g = n >= d ? dgemm(x, x, m: d, n: d, k: n, transA: true) : dgemm(x, x, m: n, n: n, k: d, transB: true)
+        var g = n >= d ? BLAS.product(x, x, m: d, n: d, k: n, transA: true) : BLAS.product(x, x, m: n, n: n, k: d, transB: true)
         let lambda = try symmetricEigen(&g, n: min(n, d), vectors: false)
         return lambda.reversed().map { max($0, 0).squareRoot() }
     }

@@ -1,35 +1,12 @@
-import CBLAS
 import Tensor
 
 // Small Double-precision helpers over flat row-major buffers (llm.c style).
-
-/// C[m×n] = op(A) · op(B) on arrays (row-major); see `BLAS.dgemm` for the transposition rules.
-func dgemm(_ a: [Double], _ b: [Double], m: Int, n: Int, k: Int,
-           transA: Bool = false, transB: Bool = false) -> [Double] {
-    var c = [Double](repeating: 0, count: m * n)
-    if m == 0 || n == 0 || k == 0 { return c }
-    a.withUnsafeBufferPointer { pa in
-        b.withUnsafeBufferPointer { pb in
-            c.withUnsafeMutableBufferPointer { pc in
-                BLAS.dgemm(pa.baseAddress!, pb.baseAddress!, pc.baseAddress!, m: m, n: n, k: k,
-                           transA: transA, transB: transB)
-            }
-        }
-    }
-    return c
-}
 
 /// Eigen-decomposition of a symmetric n×n matrix (row-major, overwritten by the eigenvectors
 /// as columns when `vectors`), eigenvalues ascending. LAPACK `dsyevd`.
 func symmetricEigen(_ a: inout [Double], n: Int, vectors: Bool) throws -> [Double] {
     var w = [Double](repeating: 0, count: n)
-    if n == 0 { return w }
-    let info = a.withUnsafeMutableBufferPointer { pa in
-        w.withUnsafeMutableBufferPointer { pw in
-            LAPACKE_dsyevd(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: vectors ? "V" : "N")),
-                           CChar(UInt8(ascii: "U")), Int32(n), pa.baseAddress, Int32(n), pw.baseAddress)
-        }
-    }
+    let info = LAPACK.symmetricEigen(&a, eigenvalues: &w, n: n, vectors: vectors)
     guard info == 0 else { throw AnalysisError.lapack(routine: "dsyevd", info: info) }
     return w
 }

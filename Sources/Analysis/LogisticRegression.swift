@@ -1,5 +1,5 @@
-import CBLAS
 import Foundation
+import Tensor
 
 /// L2-penalised logistic regression with an unpenalised intercept, scikit-learn's
 /// `LogisticRegression(C:, class_weight: "balanced")` semantics: it minimises
@@ -48,7 +48,7 @@ public struct LogisticRegression: Sendable {
         }
 
         // Whitening: U = X V Λ^{-1/2} over the directions with non-negligible variance.
-        var v = dgemm(x, x, m: d, n: d, k: n, transA: true)
+        var v = BLAS.product(x, x, m: d, n: d, k: n, transA: true)
         let lambda = try symmetricEigen(&v, n: d, vectors: true)
         let top = lambda.last ?? 0
         let kept = (0..<d).filter { lambda[$0] > max(top, 1e-300) * 1e-12 }
@@ -58,7 +58,7 @@ public struct LogisticRegression: Sendable {
             let s = 1 / lambda[j].squareRoot()
             for i in 0..<d { basis[i * r + col] = v[i * d + j] * s }
         }
-        let u = dgemm(x, basis, m: n, n: r, k: d)
+        let u = BLAS.product(x, basis, m: n, n: r, k: d)
         let penalty = kept.map { 1 / lambda[$0] }
 
         let objective = LogisticObjective(x: u, n: n, d: r, rows: classes.count == 2 ? 1 : classes.count,
@@ -68,7 +68,7 @@ public struct LogisticRegression: Sendable {
         // Back to the original coordinates: coef = W̃ · basisᵀ.
         let rows = objective.rows
         let wTilde = Array(theta[0..<(rows * r)])
-        let coef = dgemm(wTilde, basis, m: rows, n: d, k: r, transB: true)
+        let coef = BLAS.product(wTilde, basis, m: rows, n: d, k: r, transB: true)
         var intercept = Array(theta[(rows * r)...])
         if rows > 1 {
             let mean = intercept.reduce(0, +) / Double(rows)
@@ -81,7 +81,7 @@ public struct LogisticRegression: Sendable {
     /// Decision values, m × rows.
     public func decision(_ x: [Double], count m: Int) -> [Double] {
         let rows = intercept.count
-        var z = dgemm(x, coef, m: m, n: rows, k: dims, transB: true)
+        var z = BLAS.product(x, coef, m: m, n: rows, k: dims, transB: true)
         for i in 0..<m { for k in 0..<rows { z[i * rows + k] += intercept[k] } }
         return z
     }
@@ -113,7 +113,7 @@ struct LogisticObjective {
 
     /// Logits n×rows.
     func logits(_ theta: [Double]) -> [Double] {
-        var z = dgemm(x, Array(theta[0..<(rows * d)]), m: n, n: rows, k: d, transB: true)
+        var z = BLAS.product(x, Array(theta[0..<(rows * d)]), m: n, n: rows, k: d, transB: true)
         for i in 0..<n { for k in 0..<rows { z[i * rows + k] += theta[rows * d + k] } }
         return z
     }
@@ -159,7 +159,7 @@ struct LogisticObjective {
 
     /// [Gᵀ X + penalty ⊙ W, Σᵢ Gᵢ] for per-logit derivatives G (n×rows).
     func backProject(_ g: [Double], _ w: [Double]) -> [Double] {
-        var out = dgemm(g, x, m: rows, n: d, k: n, transA: true)
+        var out = BLAS.product(g, x, m: rows, n: d, k: n, transA: true)
         for k in 0..<rows { for j in 0..<d { out[k * d + j] += penalty[j] * w[k * d + j] } }
         var bias = [Double](repeating: 0, count: rows)
         for i in 0..<n { for k in 0..<rows { bias[k] += g[i * rows + k] } }
@@ -192,7 +192,7 @@ struct LogisticObjective {
             }
         }
         let xsq = x.map { $0 * $0 }
-        var diag = dgemm(a, xsq, m: rows, n: d, k: n, transA: true)
+        var diag = BLAS.product(a, xsq, m: rows, n: d, k: n, transA: true)
         for k in 0..<rows { for j in 0..<d { diag[k * d + j] += penalty[j] } }
         var bias = [Double](repeating: 0, count: rows)
         for i in 0..<n { for k in 0..<rows { bias[k] += a[i * rows + k] } }
@@ -289,7 +289,7 @@ struct LogisticObjective {
                     let c = rows == 1 ? weights[i] * pk * (1 - pk) : weights[i] * pk * ((k == l ? 1 : 0) - pl)
                     for j in 0..<m { scaled[i * m + j] = c * aug[i * m + j] }
                 }
-                let block = dgemm(scaled, aug, m: m, n: m, k: n, transA: true)
+                let block = BLAS.product(scaled, aug, m: m, n: m, k: n, transA: true)
                 for a in 0..<m {
                     for b in 0..<m {
                         h[(k * m + a) * size + (l * m + b)] = block[a * m + b]
@@ -304,7 +304,7 @@ struct LogisticObjective {
             for j in 0..<d { h[(k * m + j) * size + (k * m + j)] += penalty[j] }
             h[(k * m + d) * size + (k * m + d)] += 1e-6 * max(interceptScale, 1e-12)
         }
-        let info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "L")), Int32(size), &h, Int32(size))
+        let info = LAPACK.choleskyFactor(&h, n: size)
         guard info == 0 else { return nil }
         let (rows, d) = (self.rows, self.d)
         return { r in
@@ -313,7 +313,7 @@ struct LogisticObjective {
                 for j in 0..<d { v[k * m + j] = r[k * d + j] }
                 v[k * m + d] = r[rows * d + k]
             }
-            _ = LAPACKE_dpotrs(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "L")), Int32(size), 1, h, Int32(size), &v, 1)
+            LAPACK.choleskySolve(factor: h, n: size, &v)
             var out = r
             for k in 0..<rows {
                 for j in 0..<d { out[k * d + j] = v[k * m + j] }

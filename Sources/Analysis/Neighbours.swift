@@ -46,35 +46,9 @@ public enum NeighbourSearch {
                 for j in 0..<d { x[i * d + j] *= inv }
             }
         }
-        var ids = [Int32](repeating: -1, count: n * k)
-        var scores = [Float](repeating: -.infinity, count: n * k)
-        var sims = [Float](repeating: 0, count: min(chunk, max(n, 1)) * n)
-        var start = 0
-        while start < n {
-            let rows = min(chunk, n - start)
-            x.withUnsafeBufferPointer { px in
-                sims.withUnsafeMutableBufferPointer { ps in
-                    BLAS.gemm(px.baseAddress! + start * d, px.baseAddress!, ps.baseAddress!,
-                              m: rows, n: n, k: d, transB: true)
-                }
-            }
-            for r in 0..<rows {
-                let q = start + r, base = q * k
-                var filled = 0
-                for j in 0..<n where repos[j] != repos[q] {
-                    let s = sims[r * n + j]
-                    if filled == k && !(s > scores[base + k - 1]) { continue }
-                    var pos = filled == k ? k - 1 : filled
-                    if filled < k { filled += 1 }
-                    while pos > 0 && s > scores[base + pos - 1] {
-                        scores[base + pos] = scores[base + pos - 1]; ids[base + pos] = ids[base + pos - 1]
-                        pos -= 1
-                    }
-                    scores[base + pos] = s; ids[base + pos] = Int32(j)
-                }
-            }
-            start += rows
-        }
+        let top = TopK.search(queries: x, database: x, dim: d, k: k, chunk: chunk) { q, j in repos[j] == repos[q] }
+        let ids = top.ids.map { Int32($0) }
+        var scores = top.scores
         for i in 0..<(n * k) where ids[i] < 0 { scores[i] = .nan }
         return try NeighbourLists(count: n, k: k, ids: ids, scores: scores)
     }

@@ -1,3 +1,5 @@
+import Tensor
+
 /// Ridge regression with an intercept whose penalty `alpha` is chosen from a grid by efficient
 /// leave-one-out cross-validation, as scikit-learn's `RidgeCV(alphas:)` (cv=None, scoring=None,
 /// gcv_mode auto): the alpha with the smallest mean squared LOO error wins (first on ties).
@@ -37,15 +39,15 @@ public struct RidgeCV: Sendable {
         var basis: [Double]   // V (d×d) for covariance, Q (n×n) for Gram
         let lambda: [Double]
         if covariance {
-            basis = dgemm(xc, xc, m: d, n: d, k: n, transA: true)
+            basis = BLAS.product(xc, xc, m: d, n: d, k: n, transA: true)
             lambda = try symmetricEigen(&basis, n: d, vectors: true)
-            z = dgemm(xc, basis, m: n, n: d, k: d)
+            z = BLAS.product(xc, basis, m: n, n: d, k: d)
         } else {
-            basis = dgemm(xc, xc, m: n, n: n, k: d, transB: true)
+            basis = BLAS.product(xc, xc, m: n, n: n, k: d, transB: true)
             lambda = try symmetricEigen(&basis, n: n, vectors: true)
             z = basis
         }
-        let zty = dgemm(z, yc, m: r, n: 1, k: n, transA: true)
+        let zty = BLAS.product(z, yc, m: r, n: 1, k: n, transA: true)
         var zsq = z
         for i in 0..<zsq.count { zsq[i] *= zsq[i] }
 
@@ -55,8 +57,8 @@ public struct RidgeCV: Sendable {
         for (ai, alpha) in alphas.enumerated() {
             for j in 0..<r { w[j] = covariance ? 1 / (lambda[j] + alpha) : lambda[j] / (lambda[j] + alpha) }
             let wzty = (0..<r).map { w[$0] * zty[$0] }
-            let fitted = dgemm(z, wzty, m: n, n: 1, k: r)
-            let hat = dgemm(zsq, w, m: n, n: 1, k: r)
+            let fitted = BLAS.product(z, wzty, m: n, n: 1, k: r)
+            let hat = BLAS.product(zsq, w, m: n, n: 1, k: r)
             var sse = 0.0
             for i in 0..<n {
                 let e = (yc[i] - fitted[i]) / (1 - hat[i] - 1 / Double(n))
@@ -70,11 +72,11 @@ public struct RidgeCV: Sendable {
         let coef: [Double]
         if covariance {
             // (XᵀX + αI)⁻¹Xᵀy = V diag(1/(λ+α)) Vᵀ Xᵀ y, and Vᵀ Xᵀ y = Zᵀ y.
-            coef = dgemm(basis, scaled, m: d, n: 1, k: d)
+            coef = BLAS.product(basis, scaled, m: d, n: 1, k: d)
         } else {
             // Xᵀ(XXᵀ + αI)⁻¹y = Xᵀ Q diag(1/(λ+α)) Qᵀ y.
-            let c = dgemm(basis, scaled, m: n, n: 1, k: n)
-            coef = dgemm(xc, c, m: d, n: 1, k: n, transA: true)
+            let c = BLAS.product(basis, scaled, m: n, n: 1, k: n)
+            coef = BLAS.product(xc, c, m: d, n: 1, k: n, transA: true)
         }
         var intercept = yMean
         for j in 0..<d { intercept -= xMean[j] * coef[j] }
@@ -83,7 +85,7 @@ public struct RidgeCV: Sendable {
 
     /// Predictions for an m×d matrix.
     public func predict(_ x: [Double], count m: Int) -> [Double] {
-        var p = dgemm(x, coef, m: m, n: 1, k: coef.count)
+        var p = BLAS.product(x, coef, m: m, n: 1, k: coef.count)
         for i in 0..<m { p[i] += intercept }
         return p
     }

@@ -1,4 +1,4 @@
-import CBLAS
+import Tensor
 import Dispatch
 import Foundation
 
@@ -98,22 +98,22 @@ extension BertModel {
             Kernels.parallelRows(n, minRowsPerChunk: 64) { range in
                 for r in range { (qp + r * 3 * d).update(from: bq, count: 3 * d) }
             }
-            Kernels.sgemm(transB: true, m: n, n: 3 * d, k: d, a: x.pointer, lda: d, b: w.wqkv.pointer, ldb: d,
-                          beta: 1, c: qkv.pointer, ldc: 3 * d)
+            Float.gemm(transA: false, transB: true, m: n, n: 3 * d, k: d, alpha: 1, a: x.pointer, lda: d, b: w.wqkv.pointer, ldb: d,
+                       beta: 1, c: qkv.pointer, ldc: 3 * d)
             // Attention per (sequence, head).
             attention(qkv: qkv.pointer, ctx: ctx.pointer, offsets: offsets, lengths: lengths,
                       d: d, heads: heads, dh: dh, scale: scale)
             // Output projection, residual, LayerNorm.
-            Kernels.sgemm(transB: true, m: n, n: d, k: d, a: ctx.pointer, lda: d, b: w.wo.pointer, ldb: d,
-                          c: tmp.pointer, ldc: d)
+            Float.gemm(transA: false, transB: true, m: n, n: d, k: d, alpha: 1, a: ctx.pointer, lda: d, b: w.wo.pointer, ldb: d,
+                       beta: 0, c: tmp.pointer, ldc: d)
             Kernels.addBiasResidualLayerNorm(x: x.pointer, y: tmp.pointer, bias: w.bo.pointer,
                                              g: w.ln1g.pointer, b: w.ln1b.pointer, rows: n, d: d, eps: eps)
             // Feed-forward.
-            Kernels.sgemm(transB: true, m: n, n: ffn, k: d, a: x.pointer, lda: d, b: w.w1.pointer, ldb: d,
-                          c: hid.pointer, ldc: ffn)
+            Float.gemm(transA: false, transB: true, m: n, n: ffn, k: d, alpha: 1, a: x.pointer, lda: d, b: w.w1.pointer, ldb: d,
+                       beta: 0, c: hid.pointer, ldc: ffn)
             Kernels.addBiasActivation(hid.pointer, bias: w.b1.pointer, rows: n, n: ffn, activation: config.hiddenAct)
-            Kernels.sgemm(transB: true, m: n, n: d, k: ffn, a: hid.pointer, lda: ffn, b: w.w2.pointer, ldb: ffn,
-                          c: tmp.pointer, ldc: d)
+            Float.gemm(transA: false, transB: true, m: n, n: d, k: ffn, alpha: 1, a: hid.pointer, lda: ffn, b: w.w2.pointer, ldb: ffn,
+                       beta: 0, c: tmp.pointer, ldc: d)
             Kernels.addBiasResidualLayerNorm(x: x.pointer, y: tmp.pointer, bias: w.b2.pointer,
                                              g: w.ln2g.pointer, b: w.ln2b.pointer, rows: n, d: d, eps: eps)
             if wantedSet.contains(l + 1) { results[l + 1] = x.toArray() }
@@ -126,7 +126,7 @@ extension BertModel {
                            offsets: [Int], lengths: [Int], d: Int, heads: Int, dh: Int, scale: Float) {
         let items = lengths.count * heads
         // One item per (sequence, head); Dispatch balances them over the cores.
-        Kernels.concurrentPerform(items) { item in
+        Parallel.perform(items) { item in
             let b = item / heads, h = item % heads
             let t = lengths[b]
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: Kernels.attentionChunk(t: t, dh: dh) * t)

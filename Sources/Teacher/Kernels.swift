@@ -1,42 +1,11 @@
-import CBLAS
-import Dispatch
 import Foundation
-
-struct UncheckedSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
-}
+import Tensor
 
 /// Flat-buffer kernels of the BERT forward (llm.c style: raw pointers, no bounds checks in hot loops).
 enum Kernels {
-    static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
-
-    /// Runs `body` over `0..<n` split into contiguous chunks on all cores (serially when small).
+    /// Runs `body` over `0..<n` split into contiguous chunks, up to four per core (serially when small).
     static func parallelRows(_ n: Int, minRowsPerChunk: Int = 16, _ body: (Range<Int>) -> Void) {
-        let chunks = min(cores * 4, max(1, n / minRowsPerChunk))
-        if chunks <= 1 { body(0..<n); return }
-        concurrentPerform(chunks) { c in
-            let lo = n * c / chunks, hi = n * (c + 1) / chunks
-            if lo < hi { body(lo..<hi) }
-        }
-    }
-
-    /// `DispatchQueue.concurrentPerform` for a non-Sendable body over raw buffers: callers guarantee
-    /// iterations touch disjoint memory.
-    static func concurrentPerform(_ iterations: Int, _ body: (Int) -> Void) {
-        withoutActuallyEscaping(body) { escapable in
-            let box = UncheckedSendable(escapable)
-            DispatchQueue.concurrentPerform(iterations: iterations) { box.value($0) }
-        }
-    }
-
-    /// Row-major C[m×n] = alpha·op(A)·op(B) + beta·C with explicit leading dimensions.
-    @inline(__always)
-    static func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
-                      a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                      beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        Parallel.ranges(n, minChunk: minRowsPerChunk, maxParts: Parallel.cores * 4, body)
     }
 
     /// y = LayerNorm(x) · g + b over one row of `d` values, in place.
@@ -99,9 +68,11 @@ enum Kernels {
         var i = 0
         while i < t {
             let m = min(chunk, t - i)
-            sgemm(transB: true, m: m, n: t, k: dh, alpha: scale, a: q + i * ld, lda: ld, b: k, ldb: ld, c: scores, ldc: t)
+            Float.gemm(transA: false, transB: true, m: m, n: t, k: dh, alpha: scale, a: q + i * ld, lda: ld, b: k, ldb: ld,
+                       beta: 0, c: scores, ldc: t)
             for r in 0..<m { softmaxRow(scores + r * t, n: t) }
-            sgemm(m: m, n: dh, k: t, a: scores, lda: t, b: v, ldb: ld, c: out + i * ldo, ldc: ldo)
+            Float.gemm(transA: false, transB: false, m: m, n: dh, k: t, alpha: 1, a: scores, lda: t, b: v, ldb: ld,
+                       beta: 0, c: out + i * ldo, ldc: ldo)
             i += m
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 
 /// Optimiser and schedule settings.
 public struct OptimizerConfig: Codable, Sendable, Equatable {

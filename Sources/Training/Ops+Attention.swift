@@ -1,3 +1,5 @@
+import Tensor
+
 extension Ops {
     /// Row softmax in place: each of `rows` rows of length `columns` (stride `columns`).
     public static func softmaxForward<T: TrainScalar>(_ x: UnsafeMutablePointer<T>, rows: Int, columns: Int) {

@@ -1,3 +1,5 @@
+import Tensor
+
 extension Ops {
     /// GELU, exact (erf) form as PyTorch's default: 0.5·x·(1 + erf(x/√2)).
     public static func geluForward<T: TrainScalar>(_ out: UnsafeMutablePointer<T>, _ inp: UnsafePointer<T>, count: Int) {

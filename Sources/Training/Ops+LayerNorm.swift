@@ -1,3 +1,5 @@
+import Tensor
+
 extension Ops {
     /// LayerNorm over the last dimension: out = (x − μ)/√(σ² + eps) · weight + bias.
     /// Saves the per-row mean and reciprocal std for the backward pass.

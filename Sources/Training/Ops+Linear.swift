@@ -1,3 +1,5 @@
+import Tensor
+
 /// Hand-written forward/backward ops over flat row-major buffers (llm.c style).
 ///
 /// Conventions: activations are `[rows, columns]` row-major; parameter gradients are

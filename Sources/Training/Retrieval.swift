@@ -1,4 +1,5 @@
 import Core
+import Tensor
 
 /// Retrieval quality of predictions: Rank@1, Rank@10 and mean reciprocal rank.
 public struct RetrievalMetrics: Codable, Sendable, Equatable {
@@ -10,11 +11,6 @@ public struct RetrievalMetrics: Codable, Sendable, Equatable {
         self.rank1 = rank1; self.rank10 = rank10; self.mrr = mrr; self.count = count
     }
 }
-
-/// A k-nearest-neighbour search over the normalised target matrix: queries `[count, dim]` in,
-/// for each query the database rows best first. Lets the caller swap in a FAISS index;
-/// `Retrieval.bruteForceSearch` is the exact default (what FAISS `IndexFlatIP` computes).
-public typealias SearchFunction = @Sendable (_ queries: [Float], _ count: Int, _ k: Int) throws -> [[Int]]
 
 /// Exact inner-product retrieval with sgemm, and the rank metrics.
 ///
@@ -52,7 +48,7 @@ public enum Retrieval {
         var members: [Int: [Int]] = [:]
         for (i, g) in groups.enumerated() { members[g, default: []].append(i) }
         var out = [Int](repeating: 0, count: q)
-        forEachScoreRow(queries: queries, database: database, dim: dim, count: q, chunk: chunk) { i, row in
+        TopK.forEachScoreRow(queries: queries, database: database, dim: dim, chunk: chunk) { i, row in
             let g = groups[truth[i]]
             var best = -Float.infinity
             for j in members[g]! where row[j] > best { best = row[j] }
@@ -63,68 +59,15 @@ public enum Retrieval {
         return out
     }
 
-    /// Scores every query against the whole database in chunks of `chunk` queries (one sgemm each)
-    /// and hands each query's row of `n` scores to `body`.
-    static func forEachScoreRow(queries: [Float], database: [Float], dim: Int, count q: Int, chunk: Int,
-                                _ body: (Int, UnsafeMutablePointer<Float>) -> Void) {
-        let n = database.count / dim
-        var scores = [Float](repeating: 0, count: min(chunk, max(q, 1)) * max(n, 1))
-        queries.withUnsafeBufferPointer { qp in
-            database.withUnsafeBufferPointer { dp in
-                scores.withUnsafeMutableBufferPointer { sp in
-                    var start = 0
-                    while start < q {
-                        let m = min(chunk, q - start)
-                        Float.gemm(transA: false, transB: true, m: m, n: n, k: dim, alpha: 1, a: qp.baseAddress! + start * dim,
-                                   lda: dim, b: dp.baseAddress!, ldb: dim, beta: 0, c: sp.baseAddress!, ldc: n)
-                        for r in 0..<m { body(start + r, sp.baseAddress! + r * n) }
-                        start += m
-                    }
-                }
-            }
-        }
-    }
-
-    /// Ranks from ranked result lists (e.g. a FAISS search): the first position in the true group,
-    /// or `Int.max` when the group is not among the returned rows (MRR is then truncated at k).
-    public static func ranks(fromResults lists: [[Int]], truth: [Int], groups: [Int]) -> [Int] {
-        zip(lists, truth).map { list, t in
-            let g = groups[t]
-            if let i = list.firstIndex(where: { $0 >= 0 && $0 < groups.count && groups[$0] == g }) { return i + 1 }
-            return Int.max
-        }
-    }
-
-    /// The exact top-k rows by inner product for each query, best first (ties by lower index).
-    public static func bruteForceSearch(database: [Float], dim: Int) -> SearchFunction {
-        { queries, count, k in
-            try topK(queries: queries, database: database, dim: dim, k: k, skip: { _, _ in false })
-        }
-    }
-
-    /// Top-k database rows per query, best first, leaving out rows for which `skip(query, row)`.
+    /// Top-k database rows per query, best first (ties by lower index), leaving out rows for which
+    /// `skip(query, row)`: `TopK.search` with the sizes checked.
     public static func topK(queries: [Float], database: [Float], dim: Int, k: Int, chunk: Int = 256,
                             skip: (Int, Int) -> Bool) throws -> [[Int]] {
         let n = database.count / dim, q = queries.count / dim
         guard queries.count == q * dim, database.count == n * dim, k >= 0 else {
             throw APIError.badRequest("topK: sizes do not agree with dim \(dim)", code: "wrong_dimension")
         }
-        var out = [[Int]](repeating: [], count: q)
-        forEachScoreRow(queries: queries, database: database, dim: dim, count: q, chunk: chunk) { i, row in
-            // Keep a small sorted list (k is small): insertion into the top-k.
-            var best: [(Float, Int)] = []
-            best.reserveCapacity(k + 1)
-            for j in 0..<n {
-                let s = row[j]
-                if best.count == k, let last = best.last, !(s > last.0) { continue }
-                if skip(i, j) { continue }
-                var pos = best.count
-                while pos > 0 && s > best[pos - 1].0 { pos -= 1 }
-                best.insert((s, j), at: pos)
-                if best.count > k { best.removeLast() }
-            }
-            out[i] = best.map(\.1)
-        }
-        return out
+        let top = TopK.search(queries: queries, database: database, dim: dim, k: k, chunk: chunk, skip: skip)
+        return (0..<q).map(top.row)
     }
 }

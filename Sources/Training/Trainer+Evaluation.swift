@@ -32,10 +32,6 @@ extension Trainer {
 
     func rankMetrics(queries: [Float], truth: [Int]) throws -> RetrievalMetrics {
         if truth.isEmpty { return Retrieval.metrics(ranks: []) }
-        if let search {
-            let lists = try search(queries, truth.count, 100)
-            return Retrieval.metrics(ranks: Retrieval.ranks(fromResults: lists, truth: truth, groups: data.duplicateGroups))
-        }
         return Retrieval.metrics(ranks: try Retrieval.ranks(queries: queries, database: normalizedTargets, dim: data.targetDim,
                                                             truth: truth, groups: data.duplicateGroups))
     }

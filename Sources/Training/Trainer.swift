@@ -25,9 +25,6 @@ public final class Trainer {
     let optimizer: AdamW<Float>
     public let hooks: TrainingHooks
     public let checkpointDirectory: URL?
-    /// Optional replacement for the exact brute-force evaluation (e.g. a FAISS Flat IP index over
-    /// `normalizedTargets`); ranks beyond its k = 100 results count as misses.
-    public var search: SearchFunction?
 
     public let stepsPerEpoch: Int
     public var totalSteps: Int { stepsPerEpoch * config.epochs }
