@@ -82,12 +82,10 @@ public final class JobContext: @unchecked Sendable {
 /// A dedicated queue for CPU-bound work (teacher forward passes, training steps, probes), so long
 /// computations never occupy Swift's cooperative threads.
 public enum Compute {
-    static let queue = DispatchQueue(label: "swejepa.compute", qos: .userInitiated, attributes: .concurrent)
-
+    /// Runs CPU-heavy work (a forward pass, a training run, a scan) on `ThreadPool.compute`, never on
+    /// the cooperative pool or Dispatch's (which the store's queues and every async task need).
     public static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { cont in
-            queue.async { cont.resume(with: Result { try body() }) }
-        }
+        try await ThreadPool.compute.run(body)
     }
 }
 

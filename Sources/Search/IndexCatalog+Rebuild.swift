@@ -67,12 +67,12 @@ extension IndexCatalog {
                 }
                 report(.training, sample.count / dim)
                 log("index \(space): training on \(sample.count / dim) vectors")
-                try await onQueue(buildQueue) { try fresh.train(sample) }
+                try await buildPool.run { try fresh.train(sample) }
             }
             var added = 0
             var lastLog = Date()
             for try await batch in source() {
-                try await onQueue(buildQueue) { try fresh.add(ids: batch.ids, vectors: batch.values) }
+                try await buildPool.run { try fresh.add(ids: batch.ids, vectors: batch.values) }
                 added += batch.ids.count
                 report(.adding, added)
                 if Date().timeIntervalSince(lastLog) > 5 {
@@ -132,7 +132,7 @@ extension IndexCatalog {
         let header = try? VectorIndex.readHeader(at: url)
         var reason: String
         do {
-            let (index, gen) = try await onQueue(buildQueue) {
+            let (index, gen) = try await buildPool.run {
                 try VectorIndex.load(from: url, expectedGeneration: storeGeneration)
             }
             if index.dim != dim {

@@ -33,7 +33,9 @@ public final class IndexCatalog: @unchecked Sendable {
     public let directory: URL
     public let executor: SearchExecutor
     let log: @Sendable (String) -> Void
-    let buildQueue = DispatchQueue(label: "search.build", qos: .utility)
+    /// Index builds (training, bulk adds, loading) on a thread of their own: seconds to minutes of CPU
+    /// that must not hold a thread of Dispatch's pool, which the store and searches share.
+    let buildPool = ThreadPool(name: "swejepa.search.build", threads: 1)
     private let lock = NSLock()
     private var slots: [String: Slot] = [:]
 

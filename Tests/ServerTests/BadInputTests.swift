@@ -116,7 +116,7 @@ import TestSupport
 
         // Sends nothing: only the read timeout can end it.
         let idle = try RawClient(port: s.port)
-        let silent = idle.waitForClose(within: bound)
+        let silent = await idle.waitForClose(within: bound)
         #expect(silent.closed, "an idle connection was still open after \(bound) s")
         #expect(silent.data.isEmpty)
 
@@ -128,14 +128,14 @@ import TestSupport
         let end = Date().addingTimeInterval(bound)
         while !cut && Date() < end {
             if c.send("X") { trickled += 1 } else { cut = true; break }
-            cut = c.waitForClose(within: 0.1).closed
+            cut = await c.waitForClose(within: 0.1).closed
         }
         #expect(cut, "a client trickling a request head was not cut off within \(bound) s (\(trickled) bytes sent)")
 
         // A complete request on a keep-alive connection is answered; the idle connection is closed after.
         let k = try RawClient(port: s.port)
         #expect(k.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"))
-        let kept = k.waitForClose(within: bound)
+        let kept = await k.waitForClose(within: bound)
         #expect(String(decoding: kept.data, as: UTF8.self).hasPrefix("HTTP/1.1 200"))
         #expect(kept.closed, "an idle keep-alive connection was still open after \(bound) s")
 
@@ -145,26 +145,29 @@ import TestSupport
 }
 
 extension RawClient {
-    /// Waits (poll) until the peer closes the connection (recv gives 0, or the connection resets)
-    /// or `seconds` pass; returns whether it closed and the bytes that arrived meanwhile.
-    func waitForClose(within seconds: Double) -> (closed: Bool, data: Data) {
+    /// Waits until the peer closes the connection (recv gives 0, or the connection resets) or
+    /// `seconds` pass; returns whether it closed and the bytes that arrived meanwhile. Polls without
+    /// blocking and sleeps between polls as an async task: a blocking wait would hold one of the
+    /// cooperative threads that the in-process server needs to close the connection.
+    func waitForClose(within seconds: Double) async -> (closed: Bool, data: Data) {
         var out = Data()
         var buf = [UInt8](repeating: 0, count: 65536)
         let end = Date().addingTimeInterval(seconds)
         while true {
-            let left = end.timeIntervalSinceNow
-            if left <= 0 { return (false, out) }
             var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&p, 1, Int32(min(left * 1000, 1000).rounded(.up)))
-            if ready < 0 && errno != EINTR { return (false, out) }
-            if ready <= 0 { continue }
-            let n = recv(fd, &buf, buf.count, Int32(MSG_DONTWAIT))
-            if n == 0 { return (true, out) }
-            if n < 0 {
-                if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { continue }
-                return (errno == ECONNRESET || errno == EPIPE, out)
+            let ready = poll(&p, 1, 0)
+            if ready > 0 {
+                let n = recv(fd, &buf, buf.count, Int32(MSG_DONTWAIT))
+                if n == 0 { return (true, out) }
+                if n > 0 { out.append(contentsOf: buf[0..<n]); continue }
+                if !(errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+                    return (errno == ECONNRESET || errno == EPIPE, out)
+                }
+            } else if ready < 0 && errno != EINTR {
+                return (false, out)
             }
-            out.append(contentsOf: buf[0..<n])
+            if end.timeIntervalSinceNow <= 0 { return (false, out) }
+            try? await Task.sleep(nanoseconds: 10_000_000)
         }
     }
 }

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import Testing
 
@@ -7,7 +8,8 @@ import Testing
 /// synchronous, CPU-bound test (a BERT forward pass, a probe, a training run, the standard-library
 /// extraction) holds one of those threads until it ends, so a few of them at once starve every async
 /// test — a job runner claiming its job, a server answering — for minutes on a loaded machine, and
-/// generous-looking waits run out. Suites marked `.ownThreads` run their bodies on
+/// generous-looking waits run out. (An `OperationQueue` would not do: it draws on Dispatch's pool,
+/// which the store's queues and URLSession need.) Suites marked `.ownThreads` run their bodies on
 /// `TestThreads.executor` instead: at most two at a time, FIFO, leaving the pool to the async tests.
 ///
 /// ```swift
@@ -28,21 +30,8 @@ extension Trait where Self == OwnThreads {
     public static var ownThreads: OwnThreads { OwnThreads() }
 }
 
-/// The task executor behind `.ownThreads`: an operation queue of two threads, outside the
-/// cooperative pool (jobs wait their turn in order).
-public final class TestThreads: TaskExecutor, @unchecked Sendable {
-    public static let executor = TestThreads(threads: 2)
-    private let queue: OperationQueue
-
-    init(threads: Int) {
-        queue = OperationQueue()
-        queue.name = "swejepa.tests.own-threads"
-        queue.maxConcurrentOperationCount = threads
-    }
-
-    public func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        let executor = asUnownedTaskExecutor()
-        queue.addOperation { job.runSynchronously(on: executor) }
-    }
+/// The threads behind `.ownThreads`: two of their own (a `ThreadPool`), outside both the cooperative
+/// pool and Dispatch's (which the store's queues and URLSession use); jobs wait their turn in order.
+public enum TestThreads {
+    public static let executor = ThreadPool(name: "swejepa.tests.own-threads", threads: 2)
 }
