@@ -89,11 +89,11 @@ struct Serve: AsyncParsableCommand {
         async let jobsDone: Void = runner.stop(grace: grace)
         _ = await (requestsDone, jobsDone)
         warm.cancel()
-        _ = await JobRunner.wait(for: [warm], upTo: grace)
+        _ = await waitForAll([warm], upTo: grace)
         await search.stop()
         // FlyingFox's run ends (a cancellation or a closed-socket error: both mean "stopped") once its
         // connections end; one stuck past the grace period does not hold the exit.
-        _ = await JobRunner.wait(for: [task], upTo: 1)
+        _ = await waitForAll([task], upTo: 1)
         if case .serverEnded(let error?) = reason {
             Console.error("the HTTP server ended: \(error)")
             throw ExitCode.failure

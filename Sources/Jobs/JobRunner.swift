@@ -113,7 +113,7 @@ public final class JobRunner: @unchecked Sendable {
         }
         for w in waiting { w.1.resume() }
         for ctx in running { ctx.flags.set(cancelled: true) }
-        if await Self.wait(for: loops, upTo: grace) { return }
+        if await waitForAll(loops, upTo: grace) { return }
         for t in loops { t.cancel() }
         let stuck = lock.withLock { active.values.map { $0 } }
         for (ctx, beat) in stuck {
@@ -130,27 +130,6 @@ public final class JobRunner: @unchecked Sendable {
     private func handBack(_ ctx: JobContext) async {
         await ctx.log("handed back at shutdown; it resumes on the next claim", level: .warning)
         _ = try? await store.heartbeat(job: ctx.job.id, worker: ctx.worker, leaseSeconds: -1)
-    }
-
-    /// True when every task ended within `seconds`, false when the time ran out first.
-    public static func wait(for tasks: [Task<Void, Never>], upTo seconds: Double) async -> Bool {
-        let first = FirstResult()
-        return await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
-            first.set(c)
-            Task { for t in tasks { await t.value }; first.resume(true) }
-            Task { try? await Task.sleep(nanoseconds: UInt64(max(0, seconds) * 1e9)); first.resume(false) }
-        }
-    }
-
-    /// Resumes a continuation once, with whichever result comes first.
-    private final class FirstResult: @unchecked Sendable {
-        private let lock = NSLock()
-        private var c: CheckedContinuation<Bool, Never>?
-        func set(_ c: CheckedContinuation<Bool, Never>) { lock.withLock { self.c = c } }
-        func resume(_ value: Bool) {
-            let c = lock.withLock { () -> CheckedContinuation<Bool, Never>? in defer { self.c = nil }; return self.c }
-            c?.resume(returning: value)
-        }
     }
 
     /// Wakes idle workers (called when a job is created).

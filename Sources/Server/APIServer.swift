@@ -99,7 +99,7 @@ public final class APIServer: Sendable {
         // FlyingFox then awaits the connection tasks it cancelled, which a handler stuck in a read does not end.
         let http = self.http
         let closing = Task { await http.stop(timeout: 0.25) }
-        _ = await JobRunner.wait(for: [closing], upTo: max(0, end.timeIntervalSinceNow) + 1)
+        _ = await waitForAll([closing], upTo: max(0, end.timeIntervalSinceNow) + 1)
     }
 }
 
