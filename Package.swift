@@ -49,15 +49,19 @@ let package = Package(
         .target(name: "Analysis", dependencies: ["Core", "Tensor"], path: "Sources/Analysis", swiftSettings: optimised),
         .target(name: "Training", dependencies: ["Core", "Tensor"], path: "Sources/Training", swiftSettings: optimised),
 
+        // The application layer: use-cases the server and jobs share (search with filters, one vector
+        // writer that keeps indexes current, text embedding, student predictions, loaded models).
+        .target(name: "Services", dependencies: ["Core", "Store", "Search", "Teacher", "Training"], path: "Sources/Services"),
+
         // Wiring: job runner, HTTP server, command line.
-        .target(name: "Jobs", dependencies: ["Core", "Store", "Search", "Corpus", "Teacher", "Analysis", "Training"],
+        .target(name: "Jobs", dependencies: ["Core", "Store", "Search", "Services", "Corpus", "Teacher", "Analysis", "Training"],
                 path: "Sources/Jobs"),
         .target(name: "Server", dependencies: [
-            "Core", "Store", "Search", "Jobs", "Teacher", "Training", "Analysis",
+            "Core", "Store", "Search", "Services", "Jobs", "Teacher", "Training", "Analysis",
             .product(name: "FlyingFox", package: "FlyingFox"),
         ], path: "Sources/Server"),
         .executableTarget(name: "CLI", dependencies: [
-            "Core", "Store", "Search", "Jobs", "Server", "Corpus", "Teacher",
+            "Core", "Store", "Search", "Services", "Jobs", "Server", "Corpus", "Teacher",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/CLI"),
 
@@ -76,9 +80,10 @@ let package = Package(
         .testTarget(name: "TeacherTests", dependencies: ["Teacher", "Tensor", "Core", "TestSupport"], path: "Tests/TeacherTests", exclude: ["Fixtures"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Tensor", "Core", "TestSupport"], path: "Tests/AnalysisTests", exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Tensor", "Core", "TestSupport"], path: "Tests/TrainingTests", exclude: ["Fixtures"]),
-        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Store", "Core", "Teacher", "Analysis", "Training", "Search", "TestSupport"], path: "Tests/JobsTests"),
+        .testTarget(name: "ServicesTests", dependencies: ["Services", "Store", "Search", "Core", "TestSupport"], path: "Tests/ServicesTests"),
+        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Services", "Store", "Core", "Teacher", "Analysis", "Training", "Search", "TestSupport"], path: "Tests/JobsTests"),
         .testTarget(name: "ServerTests", dependencies: [
-            "Server", "Store", "Core", "Jobs", "Teacher", "TestSupport",
+            "Server", "Store", "Core", "Services", "Jobs", "Teacher", "TestSupport",
             .product(name: "FlyingFox", package: "FlyingFox"),
             .product(name: "Yams", package: "Yams"),
         ], path: "Tests/ServerTests"),

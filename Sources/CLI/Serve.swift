@@ -3,6 +3,7 @@ import Core
 import Foundation
 import Jobs
 import Server
+import Services
 import Store
 #if canImport(Glibc)
 import Glibc
@@ -49,9 +50,7 @@ struct Serve: AsyncParsableCommand {
         let logger = QuietLogger(level: level)
         let search = SearchService(store: store, dataDirectory: data.url) { logger.info($0) }
         let runner = JobRunner(store: store, dataDirectory: data.url, workers: workers)
-        JobTypes.registerAll(on: runner) { space, batch, generation in
-            try await search.afterWrite(space: space, batch: batch, generation: generation)
-        }
+        JobTypes.registerAll(on: runner, writer: VectorWriter(store: store, search: search))
         let context = ServiceContext(store: store, config: config, dataDirectory: data.url, jobs: runner, search: search)
         let server = try APIServer(context: context)
         server.add(routes: APIServer.allRoutes(context))

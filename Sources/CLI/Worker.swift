@@ -2,6 +2,7 @@ import ArgumentParser
 import Core
 import Foundation
 import Jobs
+import Services
 import Store
 
 struct Worker: AsyncParsableCommand {
@@ -23,7 +24,7 @@ struct Worker: AsyncParsableCommand {
     func run() async throws {
         let store = try SQLiteStore(directory: data.url)
         let runner = JobRunner(store: store, dataDirectory: data.url, workers: workers, leaseSeconds: lease)
-        JobTypes.registerAll(on: runner)
+        JobTypes.registerAll(on: runner, writer: VectorWriter(store: store, search: nil))
         if let types {
             let keep = Set(types.split(separator: ",").map(String.init))
             runner.restrict(to: keep)

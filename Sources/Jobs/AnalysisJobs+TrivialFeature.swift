@@ -1,6 +1,7 @@
 import Analysis
 import Core
 import Foundation
+import Services
 import Store
 import Teacher
 

@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import Services
 import Store
 import Teacher
 
@@ -7,8 +8,8 @@ import Teacher
 /// corpus and stores one space per (layer, kind), named `MODEL.L<layer>.<kind>`. Resumable: functions
 /// that already have a fresh vector in every requested space are skipped.
 public enum EmbedJob {
-    public static func register(on runner: JobRunner, afterWrite: VectorWriteHook? = nil) {
-        runner.register("embed", validate: validate) { ctx in try await run(ctx, afterWrite: afterWrite) }
+    public static func register(on runner: JobRunner, writer: VectorWriter) {
+        runner.register("embed", validate: validate) { ctx in try await run(ctx, writer: writer) }
     }
 
     static func kinds(_ p: JSONValue) throws -> [SpaceKind] {
@@ -45,7 +46,7 @@ public enum EmbedJob {
         }
     }
 
-    static func run(_ ctx: JobContext, afterWrite: VectorWriteHook?) async throws -> JSONValue {
+    static func run(_ ctx: JobContext, writer: VectorWriter) async throws -> JSONValue {
         let started = Date()
         let model = try ModelCache.shared.model(ctx.params["model"]?.stringValue, dataDirectory: ctx.dataDirectory)
         let layers = try self.layers(ctx.params, layerCount: model.layerCount)
@@ -92,8 +93,7 @@ public enum EmbedJob {
                     truncated.append(e.truncated[key.kind] ?? false)
                 }
                 let batch = VectorBatch(ids: texts.map(\.id), rows: rows, values: values, truncated: truncated)
-                let generation = try await ctx.store.upsertVectors(space: name, batch)
-                try await afterWrite?(name, batch, generation)
+                try await writer.upsert(space: name, batch)
             }
             let chunkTokens = out.reduce(0) { $0 + $1.tokenCounts.values.reduce(0, +) }
             tokens += chunkTokens
@@ -110,6 +110,3 @@ public enum EmbedJob {
                 "spaces": .array(names.values.sorted().map { .string($0) })]
     }
 }
-
-/// Called after vectors are stored (the search layer updates its live index).
-public typealias VectorWriteHook = @Sendable (_ space: String, _ batch: VectorBatch, _ generation: Int64) async throws -> Void

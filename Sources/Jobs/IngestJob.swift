@@ -1,6 +1,7 @@
 import Core
 import Corpus
 import Foundation
+import Services
 import Store
 
 /// `ingest {path, name?, history?, skip_dirs?, split?}` (`skip_dirs`: directory names never entered, e.g. `["test", "tests"]`): scans a directory of Python code, stores every function with its
@@ -29,11 +30,11 @@ public enum IngestJob {
         }
     }
 
-    public static func register(on runner: JobRunner) {
-        runner.register("ingest", validate: validate) { ctx in try await run(ctx) }
+    public static func register(on runner: JobRunner, writer: VectorWriter) {
+        runner.register("ingest", validate: validate) { ctx in try await run(ctx, writer: writer) }
     }
 
-    static func run(_ ctx: JobContext) async throws -> JSONValue {
+    static func run(_ ctx: JobContext, writer: VectorWriter) async throws -> JSONValue {
         let started = Date()
         let root = URL(fileURLWithPath: ctx.params["path"]!.stringValue!).standardizedFileURL
         let name = ctx.params["name"]?.stringValue ?? root.lastPathComponent
@@ -85,7 +86,7 @@ public enum IngestJob {
             await ctx.progress(0.5 + 0.5 * Double(done) / Double(max(1, items.count)), "stored \(done)/\(items.count) functions")
         }
         var removed = 0
-        for repo in Set(items.map(\.repo)).union([name]) { removed += try await ctx.store.pruneFunctions(repo: repo, keep: keep) }
+        for repo in Set(items.map(\.repo)).union([name]) { removed += try await writer.pruneFunctions(repo: repo, keep: keep) }
         let seconds = Date().timeIntervalSince(started)
         await ctx.log(String(format: "stored: %d new, %d changed, %d unchanged, %d removed in %.1f s", created, updated, unchanged, removed, seconds))
         return [

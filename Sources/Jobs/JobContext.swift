@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import Services
 import Store
 
 /// Thrown by `JobContext.checkCancelled()` once cancel was requested (or the lease was lost).
@@ -76,16 +77,6 @@ public final class JobContext: @unchecked Sendable {
     /// Runs CPU-heavy work on a compute thread, off the cooperative pool that serves HTTP.
     public func compute<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await Compute.run(body)
-    }
-}
-
-/// A dedicated queue for CPU-bound work (teacher forward passes, training steps, probes), so long
-/// computations never occupy Swift's cooperative threads.
-public enum Compute {
-    /// Runs CPU-heavy work (a forward pass, a training run, a scan) on `ThreadPool.compute`, never on
-    /// the cooperative pool or Dispatch's (which the store's queues and every async task need).
-    public static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await ThreadPool.compute.run(body)
     }
 }
 

@@ -1,13 +1,15 @@
 import Foundation
+import Services
 
 /// Every job type this build knows, registered on a runner.
 public enum JobTypes {
-    /// `afterWrite` is told of every vector batch a job stores (the search layer keeps its indexes live).
-    public static func registerAll(on runner: JobRunner, afterWrite: VectorWriteHook? = nil) {
+    /// Jobs write and delete vectors through `writer` (which keeps the search indexes live; a writer
+    /// without a search service only writes the store).
+    public static func registerAll(on runner: JobRunner, writer: VectorWriter) {
         DiagnosticJobs.register(on: runner)
-        IngestJob.register(on: runner)
-        EmbedJob.register(on: runner, afterWrite: afterWrite)
+        IngestJob.register(on: runner, writer: writer)
+        EmbedJob.register(on: runner, writer: writer)
         AnalysisJobs.register(on: runner)
-        TrainJob.register(on: runner, afterWrite: afterWrite)
+        TrainJob.register(on: runner, writer: writer)
     }
 }

@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import Services
 import Store
 import Training
 
@@ -13,30 +14,26 @@ import Training
 /// `output_space`, `checkpoint`, `resumed`, `config`.
 ///
 /// ```swift
-/// TrainJob.register(on: runner, afterWrite: hook)
+/// TrainJob.register(on: runner, writer: VectorWriter(store: store, search: search))
 /// try await runner.submit(type: "train", params: ["input_space": "all-MiniLM-L6-v2.L3.sig_tokens",
 ///     "target_space": "all-MiniLM-L6-v2.L3.body_mean", "model": "sig_predictor", "loss": "infonce", "epochs": 20])
 /// ```
 public enum TrainJob {
-    public static let type = "train"
+    public static let type = Checkpoints.trainJobType
     /// Vectors per `upsertVectors` call when storing the student space.
     static let writeBatch = 2_000
 
-    public static func register(on runner: JobRunner, afterWrite: VectorWriteHook? = nil) {
-        runner.register(type, validate: { _ = try Params($0) }) { ctx in try await run(ctx, afterWrite: afterWrite) }
+    public static func register(on runner: JobRunner, writer: VectorWriter) {
+        runner.register(type, validate: { _ = try Params($0) }) { ctx in try await run(ctx, writer: writer) }
     }
 
-    /// `DATA/checkpoints`, where every train job keeps its checkpoint directory.
-    public static func checkpointsRoot(_ dataDirectory: URL) -> URL {
-        dataDirectory.appendingPathComponent("checkpoints", isDirectory: true)
-    }
-
+    /// `DATA/checkpoints/job-ID` (see `Checkpoints`).
     public static func checkpointDirectory(_ dataDirectory: URL, job: Int64) -> URL {
-        checkpointsRoot(dataDirectory).appendingPathComponent("job-\(job)", isDirectory: true)
+        Checkpoints.directory(dataDirectory, job: job)
     }
 
     /// `observer` is a test seam: told of every checkpoint (epoch) as it is written, on the compute thread.
-    static func run(_ ctx: JobContext, afterWrite: VectorWriteHook?,
+    static func run(_ ctx: JobContext, writer: VectorWriter,
                     observer: (@Sendable (_ epoch: Int) -> Void)? = nil) async throws -> JSONValue {
         let started = Date()
         let p = try Params(ctx.params)
@@ -123,8 +120,7 @@ public enum TrainJob {
             try ctx.checkCancelled()
             let end = min(loaded.ids.count, start + writeBatch)
             let batch = VectorBatch(ids: Array(loaded.ids[start..<end]), values: Array(outcome.predictions[(start * dt)..<(end * dt)]))
-            let generation = try await store.upsertVectors(space: outputName, batch)
-            try await afterWrite?(outputName, batch, generation)
+            try await writer.upsert(space: outputName, batch)
             await ctx.progress(0.95 + 0.05 * Double(end) / Double(loaded.ids.count), "stored \(end)/\(loaded.ids.count) predictions")
         }
 
@@ -189,36 +185,6 @@ public enum TrainJob {
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return try JSONDecoder().decode(JSONValue.self, from: encoder.encode(value))
-    }
-}
-
-/// What a checkpoint directory was trained on (`job.json` beside the trainer's `config.json`), so
-/// `POST /v1/predict` can find the input space from a bare checkpoint.
-public struct CheckpointInfo: Codable, Sendable, Equatable {
-    public static let fileName = "job.json"
-    public var jobID: Int64
-    public var inputSpace: String
-    public var inputKind: String
-    public var targetSpace: String
-    public var outputSpace: String
-    /// The teacher model and layer of the input space (for predictions from signature texts).
-    public var model: String
-    public var layer: Int?
-
-    enum CodingKeys: String, CodingKey {
-        case jobID = "job_id", inputSpace = "input_space", inputKind = "input_kind", targetSpace = "target_space"
-        case outputSpace = "output_space", model, layer
-    }
-
-    func write(to dir: URL) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(self), to: dir.appendingPathComponent(Self.fileName))
-    }
-
-    static func read(_ dir: URL) -> CheckpointInfo? {
-        guard let data = try? Data(contentsOf: dir.appendingPathComponent(fileName)) else { return nil }
-        return try? JSONDecoder().decode(CheckpointInfo.self, from: data)
     }
 }
 

@@ -3,6 +3,7 @@ import FlyingFox
 import FlyingSocks
 import Foundation
 import Jobs
+import Services
 import Store
 
 /// What route handlers share: the store, the configuration, metrics and the log.
@@ -17,6 +18,8 @@ public struct ServiceContext: Sendable {
     public var jobs: JobRunner?
     /// FAISS indexes per space (nil: no search routes).
     public var search: SearchService?
+    /// Every vector write and delete of the routes goes through it (so indexes stay current).
+    public var writer: VectorWriter { VectorWriter(store: store, search: search) }
 
     public init(store: any StoreBackend, config: ServerConfig, dataDirectory: URL, jobs: JobRunner? = nil,
                 search: SearchService? = nil, version: String = swejepaVersion) {

@@ -1,13 +1,14 @@
 import Core
 import FlyingFox
 import Foundation
+import Services
 import Store
 
 extension APIServer {
     public static let maxFunctionBatch = 10_000
 
-    /// Batch upsert, get, list with cursor, delete.
-    public static func functionRoutes(_ ctx: ServiceContext, afterDelete: (@Sendable (Int64) async -> Void)? = nil) -> [Route] {
+    /// Batch upsert, get, list with cursor, delete (through the vector writer: its vectors leave the indexes).
+    public static func functionRoutes(_ ctx: ServiceContext) -> [Route] {
         [
             Route("POST", "/v1/functions") { req in
                 struct Batch: Decodable { var functions: [FunctionInput] }
@@ -55,10 +56,9 @@ extension APIServer {
             },
             Route("DELETE", "/v1/functions/{id}") { req in
                 let id = try req.int64Param("id")
-                guard try await ctx.store.deleteFunction(id: id) else {
+                guard try await ctx.writer.deleteFunction(id: id) else {
                     throw APIError.notFound("function \(id) does not exist", code: "unknown_function")
                 }
-                await afterDelete?(id)
                 return HTTPResponse(statusCode: .noContent)
             },
         ]

@@ -1,7 +1,7 @@
 import Core
 import FlyingFox
 import Foundation
-import Jobs
+import Services
 
 extension APIServer {
     /// `POST /v1/predict {job_id | checkpoint, function_ids | signatures, format?}`: a trained student's

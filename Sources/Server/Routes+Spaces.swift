@@ -1,11 +1,12 @@
 import Core
 import FlyingFox
 import Foundation
+import Services
 import Store
 
 extension APIServer {
-    /// Create, list, get and delete spaces.
-    public static func spaceRoutes(_ ctx: ServiceContext, onDelete: (@Sendable (String) async -> Void)? = nil) -> [Route] {
+    /// Create, list, get and delete spaces (deleting drops the index and its file too).
+    public static func spaceRoutes(_ ctx: ServiceContext) -> [Route] {
         [
             Route("POST", "/v1/spaces") { req in
                 let input = try JSONCodec.decode(SpaceInput.self, from: req.body)
@@ -19,10 +20,9 @@ extension APIServer {
             },
             Route("DELETE", "/v1/spaces/{name}") { req in
                 let name = req.param("name")
-                guard try await ctx.store.deleteSpace(named: name) else {
+                guard try await ctx.writer.deleteSpace(named: name) else {
                     throw APIError.notFound("space '\(name)' does not exist", code: "unknown_space")
                 }
-                await onDelete?(name)
                 return HTTPResponse(statusCode: .noContent)
             },
         ]

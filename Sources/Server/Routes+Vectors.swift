@@ -1,21 +1,18 @@
 import Core
 import FlyingFox
 import Foundation
+import Services
 import Store
 
 extension APIServer {
-    /// Upload and download a space's vectors (JSON, .npy, .npz).
-    /// `afterWrite` lets the search layer update its live index.
-    public static func vectorRoutes(
-        _ ctx: ServiceContext,
-        afterWrite: (@Sendable (SpaceRecord, VectorBatch, Int64) async throws -> Void)? = nil
-    ) -> [Route] {
+    /// Upload (through the vector writer, which keeps the live index current) and download a
+    /// space's vectors (JSON, .npy, .npz).
+    public static func vectorRoutes(_ ctx: ServiceContext) -> [Route] {
         [
             Route("PUT", "/v1/spaces/{name}/vectors") { req in
                 let space = try await requireSpace(ctx, req.param("name"))
                 let batch = try VectorBody.decode(req, space: space)
-                let generation = try await ctx.store.upsertVectors(space: space.name, batch)
-                try await afterWrite?(space, batch, generation)
+                let generation = try await ctx.writer.upsert(space: space.name, batch)
                 return try .json(["space": JSONValue.string(space.name), "upserted": .number(Double(batch.ids.count)),
                                   "generation": .number(Double(generation))])
             },

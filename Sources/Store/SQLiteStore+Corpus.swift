@@ -90,24 +90,4 @@ extension SQLiteStore: CorpusStore {
             return out
         }
     }
-
-    public func functionIDs(repos: [String]) async throws -> [Int64] {
-        try await read { db in
-            var out = [Int64]()
-            for repo in Set(repos) {
-                out += try db.all("SELECT f.id FROM functions f JOIN repositories r ON r.id = f.repo_id WHERE r.name = ?", [.text(repo)]) { $0.int(0) }
-            }
-            return out.sorted()
-        }
-    }
-
-    public func functionIDs(bodyHashes: [String]) async throws -> [String: [Int64]] {
-        try await read { db in
-            var out = [String: [Int64]]()
-            for h in Set(bodyHashes) {
-                out[h] = try db.all("SELECT id FROM functions WHERE body_hash = ? ORDER BY id", [.text(h)]) { $0.int(0) }
-            }
-            return out
-        }
-    }
 }

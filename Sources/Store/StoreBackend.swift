@@ -61,12 +61,10 @@ public protocol CorpusStore: Sendable {
     func functionsMissingVectors(spaces: [String], repo: String?) async throws -> [Int64]
     /// Signature and body of functions, in the order of `ids` (unknown ids are skipped).
     func functionTexts(ids: [Int64]) async throws -> [(id: Int64, signature: String, body: String)]
-    /// Ids of every function in these repositories.
-    func functionIDs(repos: [String]) async throws -> [Int64]
-    /// Ids of every function sharing each of these body hashes (duplicate groups).
-    func functionIDs(bodyHashes: [String]) async throws -> [String: [Int64]]
     /// Repository and duplicate-group key (body hash) of functions, and their properties.
     func functionFacts(ids: [Int64]) async throws -> [Int64: FunctionFacts]
+    /// Query vectors and filter id lists of a search, in one snapshot (see `SearchScope`).
+    func searchScope(_ request: SearchScopeRequest) async throws -> SearchScope
 }
 
 /// What analysis and training need to know of a function besides its vectors.

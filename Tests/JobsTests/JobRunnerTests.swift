@@ -2,13 +2,14 @@ import Core
 import Foundation
 import Testing
 @testable import Jobs
+import Services
 @testable import Store
 import TestSupport
 
 func makeRunner(_ dir: URL, workers: Int = 1, lease: Double = 30, name: String? = nil) throws -> JobRunner {
     let runner = JobRunner(store: try SQLiteStore(directory: dir), dataDirectory: dir, workers: workers,
                            leaseSeconds: lease, heartbeatSeconds: min(0.2, lease / 3), name: name)
-    JobTypes.registerAll(on: runner)
+    JobTypes.registerAll(on: runner, writer: VectorWriter(store: runner.store, search: nil))
     return runner
 }
 

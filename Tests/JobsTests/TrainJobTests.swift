@@ -3,6 +3,7 @@ import Foundation
 import Testing
 import Training
 @testable import Jobs
+import Services
 @testable import Store
 import TestSupport
 
@@ -198,7 +199,7 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         let a = try await store.createJob(type: "train", params: .object(fields), maxAttempts: 3)
         let claimedA = try #require(try await store.claimJob(worker: "w-a", types: ["train"], leaseSeconds: 600))
         #expect(claimedA.id == a.id)
-        let reference = try await TrainJob.run(JobContext(job: claimedA, store: store, worker: "w-a", dataDirectory: dir), afterWrite: nil)
+        let reference = try await TrainJob.run(JobContext(job: claimedA, store: store, worker: "w-a", dataDirectory: dir), writer: VectorWriter(store: store, search: nil))
 
         // Attempt 1 is lost right after the checkpoint of epoch 2.
         let b = try await store.createJob(type: "train", params: .object(fields), maxAttempts: 3)
@@ -206,7 +207,7 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         #expect(first.id == b.id && first.attempt == 1)
         let ctx1 = JobContext(job: first, store: store, worker: "w-dead", dataDirectory: dir)
         await #expect(throws: JobCancelled.self) {
-            _ = try await TrainJob.run(ctx1, afterWrite: nil, observer: { epoch in if epoch == 2 { ctx1.flags.set(lost: true) } })
+            _ = try await TrainJob.run(ctx1, writer: VectorWriter(store: store, search: nil), observer: { epoch in if epoch == 2 { ctx1.flags.set(lost: true) } })
         }
         let partial = try Data(contentsOf: TrainJob.checkpointDirectory(dir, job: b.id).appendingPathComponent("config.json"))
         #expect(JSONValue.parse(String(decoding: partial, as: UTF8.self))?["epoch"] == 2)
@@ -215,7 +216,7 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         // Attempt 2 (the lease expired, another worker claims it).
         let second = try #require(try await store.claimJob(worker: "w-2", types: ["train"], leaseSeconds: 600))
         #expect(second.id == b.id && second.attempt == 2)
-        let resumed = try await TrainJob.run(JobContext(job: second, store: store, worker: "w-2", dataDirectory: dir), afterWrite: nil)
+        let resumed = try await TrainJob.run(JobContext(job: second, store: store, worker: "w-2", dataDirectory: dir), writer: VectorWriter(store: store, search: nil))
         #expect(resumed["resumed_from_epoch"] == 2)
         let logs = try await store.jobLogs(job: b.id, afterID: nil, limit: 1000).map(\.message)
         #expect(logs.contains { $0.hasPrefix("resuming from the checkpoint after epoch 2") })
@@ -258,7 +259,7 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         }
         let box = Box()
         let task = Task {
-            try await TrainJob.run(ctx, afterWrite: nil, observer: { epoch in
+            try await TrainJob.run(ctx, writer: VectorWriter(store: store, search: nil), observer: { epoch in
                 box.lock.lock(); defer { box.lock.unlock() }
                 box.epochs.append(epoch)
                 if epoch == 1 { box.task?.cancel() }
@@ -276,7 +277,7 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         let dir = try makeTemporaryDirectory("jobs"), other = try makeTemporaryDirectory("jobs")
         defer { removeTemporaryDirectory(dir); removeTemporaryDirectory(other) }
         let runner = JobRunner(store: try SQLiteStore(directory: dir), dataDirectory: other, workers: 0)
-        JobTypes.registerAll(on: runner)
+        JobTypes.registerAll(on: runner, writer: VectorWriter(store: runner.store, search: nil))
         let ok: [String: JSONValue] = ["input_space": "a", "target_space": "b"]
         try runner.validate(type: "train", params: .object(ok))
         try runner.validate(type: "train", params: .object(ok.merging(["model": "mlp", "loss": "smooth_l1", "epochs": 3, "lr": 1e-3,

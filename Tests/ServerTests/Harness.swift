@@ -8,6 +8,7 @@ import Glibc
 #endif
 @testable import Server
 import Jobs
+import Services
 import Store
 import Testing
 import TestSupport
@@ -58,9 +59,7 @@ final class LiveServer: @unchecked Sendable {
         if let jobs {
             let runner = JobRunner(store: store, dataDirectory: self.dir, workers: jobs.workers,
                                    leaseSeconds: jobs.lease, heartbeatSeconds: jobs.heartbeat)
-            JobTypes.registerAll(on: runner) { space, batch, generation in
-                try await search.afterWrite(space: space, batch: batch, generation: generation)
-            }
+            JobTypes.registerAll(on: runner, writer: VectorWriter(store: store, search: search))
             self.runner = runner
         } else {
             runner = nil

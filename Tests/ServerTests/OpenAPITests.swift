@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import Jobs
+import Services
 import Server
 import Store
 import Testing

@@ -95,7 +95,6 @@ import Testing
             #expect(f.contentHash == FunctionHash.content(signature: e.7, body: e.8))
             #expect(f.createdAt == t0 + 100 + Double(e.0) && f.updatedAt == t0 + 200 + Double(e.0))
         }
-        #expect(try await store.functionIDs(bodyHashes: ["bh-dup"]) == ["bh-dup": [3, 4]])
 
         // Spaces, with their vector and stale counts.
         let spaces = try await store.spaces().sorted { $0.id < $1.id }

@@ -2,6 +2,7 @@ import Core
 import Foundation
 import Search
 import Store
+import Synchronization
 
 /// Keeps one FAISS index per vector space in step with the store and answers searches.
 ///
@@ -16,14 +17,17 @@ import Store
 /// await search.warmUp()                       // at start: load or rebuild every space's index
 /// let hits = try await search.search(space: "m.L3.body_mean", queries: q, k: 10)
 /// ```
-public final class SearchService: @unchecked Sendable {
+public final class SearchService: Sendable {
     public let store: any StoreBackend
     public let catalog: IndexCatalog
     let log: @Sendable (String) -> Void
-    private let lock = NSLock()
-    private var dirty = Set<String>()
-    private var saver: Task<Void, Never>?
-    private var stopped = false
+    /// Spaces whose live index changed since it was last saved, and the background saver.
+    private struct SaveState {
+        var dirty = Set<String>()
+        var saver: Task<Void, Never>?
+        var stopped = false
+    }
+    private let saving = Mutex(SaveState())
 
     public init(store: any StoreBackend, dataDirectory: URL, log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.store = store
@@ -74,6 +78,12 @@ public final class SearchService: @unchecked Sendable {
         return true
     }
 
+    /// The space's index, brought up to date first (nil: no vectors yet, or a token space).
+    public func indexInfo(_ space: SpaceRecord) async throws -> IndexInfo? {
+        try await ensureFresh(space)
+        return catalog.info(space: space.name)
+    }
+
     /// At start: every indexable space loaded or rebuilt (errors are logged; searches retry).
     public func warmUp() async {
         guard let spaces = try? await store.spaces() else { return }
@@ -83,8 +93,8 @@ public final class SearchService: @unchecked Sendable {
         startSaver()
     }
 
-    /// Called after vectors were stored: the live index follows without a rebuild when it was current.
-    public func afterWrite(space name: String, batch: VectorBatch, generation: Int64) async throws {
+    /// Called (by `VectorWriter`) after vectors were stored: the live index follows without a rebuild when it was current.
+    func afterWrite(space name: String, batch: VectorBatch, generation: Int64) async throws {
         guard let space = try await store.space(named: name), Self.indexable(space) else { return }
         let info = catalog.info(space: name)
         if let info, info.generation + 1 == UInt64(generation), !info.rebuilding {
@@ -100,8 +110,8 @@ public final class SearchService: @unchecked Sendable {
         markDirty(name)
     }
 
-    /// Drops a space's index and file.
-    public func drop(space: String) { catalog.drop(space: space) }
+    /// Drops a space's index and file (`VectorWriter.deleteSpace`).
+    func drop(space: String) { catalog.drop(space: space) }
 
     /// Rebuilds a space's index with another factory / metric; the old one serves until the swap.
     public func reindex(space name: String, factory: String, metric: Metric) async throws -> IndexInfo {
@@ -123,7 +133,7 @@ public final class SearchService: @unchecked Sendable {
     }
 
     /// Searches `queries` (row-major, n × dim) in a space, bringing its index up to date first.
-    public func search(space: SpaceRecord, queries: [Float], k: Int, params: SearchParams, filter: SearchFilter) async throws -> [[Hit]] {
+    public func search(space: SpaceRecord, queries: [Float], k: Int, params: SearchParams, filter: SearchFilter = .none) async throws -> [[Hit]] {
         do {
             try await ensureFresh(space)
             return try await catalog.search(space: space.name, queries: queries, k: k, params: params, filter: filter)
@@ -148,27 +158,27 @@ public final class SearchService: @unchecked Sendable {
 
     // MARK: - Persistence
 
-    private func markDirty(_ space: String) {
-        lock.lock(); dirty.insert(space); lock.unlock()
+    func markDirty(_ space: String) {
+        _ = saving.withLock { $0.dirty.insert(space) }
     }
 
     /// Saves changed indexes every few seconds (the store stays the truth: a lost save only means a rebuild).
     func startSaver() {
-        lock.lock(); defer { lock.unlock() }
-        guard saver == nil, !stopped else { return }
-        saver = Task.detached { [weak self] in
-            while !Task.isCancelled {
-                try? await Task.sleep(nanoseconds: 5_000_000_000)
-                await self?.saveDirty()
+        saving.withLock { state in
+            guard state.saver == nil, !state.stopped else { return }
+            state.saver = Task.detached { [weak self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(nanoseconds: 5_000_000_000)
+                    await self?.saveDirty()
+                }
             }
         }
     }
 
     private func takeDirty() -> Set<String> {
-        lock.withLock {
-            let spaces = dirty
-            dirty.removeAll()
-            return spaces
+        saving.withLock { state in
+            defer { state.dirty.removeAll() }
+            return state.dirty
         }
     }
 
@@ -179,7 +189,11 @@ public final class SearchService: @unchecked Sendable {
     /// Stops the background saver — waiting for a save it is in the middle of, so no temporary file is
     /// left behind — then saves every changed index, stamped with its generation.
     public func stop() async {
-        let t: Task<Void, Never>? = lock.withLock { stopped = true; let t = saver; saver = nil; return t }
+        let t: Task<Void, Never>? = saving.withLock { state in
+            state.stopped = true
+            defer { state.saver = nil }
+            return state.saver
+        }
         t?.cancel()
         await t?.value
         await saveDirty()
@@ -196,7 +210,7 @@ enum IndexFactoryKind {
 extension SearchService {
     /// After a function was deleted (its vectors went by cascade, each moving its space's generation
     /// by one): remove it from live indexes that were current; others rebuild before their next search.
-    public func afterDelete(function id: Int64) async {
+    func afterDelete(function id: Int64) async {
         guard let spaces = try? await store.spaces() else { return }
         for s in spaces where Self.indexable(s) {
             guard let info = catalog.info(space: s.name), !info.rebuilding else { continue }

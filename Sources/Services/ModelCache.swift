@@ -1,20 +1,25 @@
 import Core
 import Foundation
+import Synchronization
 import Teacher
 
 /// Loaded teacher models, one per folder, shared by jobs and `/v1/embed`.
-public final class ModelCache: @unchecked Sendable {
+///
+/// ```swift
+/// let model = try ModelCache.shared.model(nil, dataDirectory: dir)   // the default teacher
+/// model.hiddenSize   // 384 for all-MiniLM-L6-v2
+/// ```
+public final class ModelCache: Sendable {
     public static let shared = ModelCache()
     public static let defaultModel = "all-MiniLM-L6-v2"
-    private let lock = NSLock()
-    private var models: [String: BertModel] = [:]
+    private let models = Mutex<[String: BertModel]>([:])
+
+    public init() {}
 
     /// A model by name (a folder under `DATA/models/`) or by absolute path.
     public func model(_ nameOrPath: String?, dataDirectory: URL) throws -> BertModel {
         let dir = Self.resolve(nameOrPath, dataDirectory: dataDirectory)
-        lock.lock()
-        if let m = models[dir.path] { lock.unlock(); return m }
-        lock.unlock()
+        if let m = models.withLock({ $0[dir.path] }) { return m }
         guard FileManager.default.fileExists(atPath: dir.appendingPathComponent("config.json").path) else {
             throw APIError.badRequest(
                 "no model at \(dir.path) (a Hugging Face BERT folder with config.json, tokenizer.json, model.safetensors); `make model` installs the default",
@@ -24,10 +29,16 @@ public final class ModelCache: @unchecked Sendable {
         do { m = try BertModel.load(directory: dir) } catch {
             throw APIError.unprocessable("cannot load the model at \(dir.path): \(error)", code: "bad_model")
         }
-        lock.lock(); models[dir.path] = m; lock.unlock()
-        return m
+        // Two loads racing keep the first stored: every caller then shares one model.
+        return models.withLock { cache in
+            if let first = cache[dir.path] { return first }
+            cache[dir.path] = m
+            return m
+        }
     }
 
+    /// The folder a model name (or path) means: an absolute or relative path as given, else
+    /// `DATA/models/NAME`, else `SWEJEPA_MODEL_DIR` when its last component is `NAME`.
     public static func resolve(_ nameOrPath: String?, dataDirectory: URL) -> URL {
         let name = nameOrPath ?? ProcessInfo.processInfo.environment["SWEJEPA_MODEL"] ?? defaultModel
         if name.hasPrefix("/") || name.hasPrefix(".") { return URL(fileURLWithPath: name).standardizedFileURL }
@@ -39,4 +50,3 @@ public final class ModelCache: @unchecked Sendable {
         return local
     }
 }
-

@@ -39,18 +39,18 @@ public enum StudentPredictions {
                                       code: "invalid_parameter")
         case (let id?, nil):
             guard let job = try await store.job(id: id) else { throw APIError.notFound("job \(id) does not exist", code: "unknown_job") }
-            guard job.type == TrainJob.type else {
+            guard job.type == Checkpoints.trainJobType else {
                 throw APIError.unprocessable("job \(id) is a '\(job.type)' job, not a train job", code: "not_a_train_job")
             }
             guard job.state == .succeeded else {
                 let partial = FileManager.default.fileExists(
-                    atPath: TrainJob.checkpointDirectory(dataDirectory, job: id).appendingPathComponent("config.json").path)
+                    atPath: Checkpoints.directory(dataDirectory, job: id).appendingPathComponent("config.json").path)
                 throw APIError.conflict("train job \(id) is \(job.state.rawValue), not succeeded"
                                         + (partial ? "; its latest checkpoint is usable as 'checkpoint': \"job-\(id)\"" : " (and has no checkpoint yet)"),
                                         code: "job_not_finished")
             }
             let dir = job.result?["checkpoint"]?.stringValue.map { URL(fileURLWithPath: $0, isDirectory: true) }
-                ?? TrainJob.checkpointDirectory(dataDirectory, job: id)
+                ?? Checkpoints.directory(dataDirectory, job: id)
             guard FileManager.default.fileExists(atPath: dir.appendingPathComponent("config.json").path) else {
                 throw APIError.notFound("the checkpoint of job \(id) is gone (\(dir.path))", code: "unknown_checkpoint")
             }
@@ -61,7 +61,7 @@ public enum StudentPredictions {
             }
             return Source(directory: dir, jobID: id, info: info)
         case (nil, let path?):
-            let root = TrainJob.checkpointsRoot(dataDirectory).standardizedFileURL.resolvingSymlinksInPath()
+            let root = Checkpoints.root(dataDirectory).standardizedFileURL.resolvingSymlinksInPath()
             let url = (path.hasPrefix("/") ? URL(fileURLWithPath: path, isDirectory: true) : root.appendingPathComponent(path, isDirectory: true))
                 .standardizedFileURL.resolvingSymlinksInPath()
             guard url.path.hasPrefix(root.path + "/") else {
@@ -142,49 +142,10 @@ public enum StudentPredictions {
 
     static func run(_ source: Source, inputDim: Int, tokens: [Float], offsets: [Int]) async throws -> Output {
         let entry = try PredictorCache.shared.entry(source.directory)
-        guard entry.predictor.inputDim == inputDim else {
-            throw APIError.unprocessable("the checkpoint takes inputs of dim \(entry.predictor.inputDim), the input space has \(inputDim)", code: "wrong_dimension")
+        guard entry.inputDim == inputDim else {
+            throw APIError.unprocessable("the checkpoint takes inputs of dim \(entry.inputDim), the input space has \(inputDim)", code: "wrong_dimension")
         }
         let values = try await Compute.run { try entry.predict(tokens: tokens, offsets: offsets) }
-        return Output(source: source, dim: entry.predictor.outputDim, values: values)
-    }
-}
-
-/// Loaded students by checkpoint directory; an entry is reloaded when the directory's `config.json`
-/// changes (a checkpoint still being trained). A model's buffers are not shareable, so each entry
-/// predicts for one request at a time.
-final class PredictorCache: @unchecked Sendable {
-    static let shared = PredictorCache()
-    static let capacity = 8
-
-    final class Entry: @unchecked Sendable {
-        let predictor: Predictor
-        let stamp: String
-        private let lock = NSLock()
-        var used = Date()
-        init(predictor: Predictor, stamp: String) { self.predictor = predictor; self.stamp = stamp }
-        func predict(tokens: [Float], offsets: [Int]) throws -> [Float] {
-            lock.lock(); defer { lock.unlock() }
-            return try predictor.predict(tokens: tokens, offsets: offsets)
-        }
-    }
-
-    private let lock = NSLock()
-    private var entries: [String: Entry] = [:]
-
-    func entry(_ dir: URL) throws -> Entry {
-        let manifest = dir.appendingPathComponent("config.json")
-        let attrs = try? FileManager.default.attributesOfItem(atPath: manifest.path)
-        let stamp = "\((attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0):\(attrs?[.size] as? Int ?? 0)"
-        lock.lock()
-        if let e = entries[dir.path], e.stamp == stamp { e.used = Date(); lock.unlock(); return e }
-        lock.unlock()
-        let e = Entry(predictor: try Predictor(checkpoint: dir), stamp: stamp)
-        lock.lock(); defer { lock.unlock() }
-        entries[dir.path] = e
-        while entries.count > Self.capacity, let oldest = entries.min(by: { $0.value.used < $1.value.used })?.key {
-            entries.removeValue(forKey: oldest)
-        }
-        return e
+        return Output(source: source, dim: entry.outputDim, values: values)
     }
 }

@@ -1,0 +1,55 @@
+import Core
+import Foundation
+
+/// What a search needs from the store besides the index, read in one snapshot: the stored vectors of
+/// query functions, and the ids each query must not return (itself, its duplicate group, its
+/// repository) or the only ids it may return (`repos`).
+///
+/// ```swift
+/// var r = SearchScopeRequest(space: space, queryIDs: [12, 40])
+/// r.excludeDuplicates = true
+/// let scope = try await store.searchScope(r)   // scope.queries: 2 × dim, scope.excludePerQuery: 2 lists
+/// ```
+public struct SearchScopeRequest: Sendable {
+    public var space: SpaceRecord
+    /// Functions whose stored vectors are the queries (nil: the caller has query vectors).
+    public var queryIDs: [Int64]?
+    public var excludeSelf: Bool
+    /// Every function with the query's body hash.
+    public var excludeDuplicates: Bool
+    /// Every function of the query's repository.
+    public var excludeSameRepo: Bool
+    /// Only functions of these repositories may be returned.
+    public var repos: [String]?
+
+    public init(space: SpaceRecord, queryIDs: [Int64]? = nil, excludeSelf: Bool = true, excludeDuplicates: Bool = false,
+                excludeSameRepo: Bool = false, repos: [String]? = nil) {
+        self.space = space
+        self.queryIDs = queryIDs
+        self.excludeSelf = excludeSelf
+        self.excludeDuplicates = excludeDuplicates
+        self.excludeSameRepo = excludeSameRepo
+        self.repos = repos
+    }
+}
+
+public struct SearchScope: Sendable, Equatable {
+    /// The query functions' vectors, row-major in the order of `queryIDs` (empty without them).
+    public var queries: [Float] = []
+    /// Per query function, ids it must not return (nil without query functions).
+    public var excludePerQuery: [[Int64]]?
+    /// Ids that may be returned (nil: any).
+    public var allowOnly: [Int64]?
+    public init() {}
+}
+
+/// A query function without a vector in the space searched.
+public enum SearchScopeError: Error, Sendable, Equatable, CustomStringConvertible {
+    case unknownFunction(index: Int, id: Int64, space: String)
+    public var description: String {
+        switch self {
+        case .unknownFunction(let i, let id, let space):
+            "function_ids[\(i)] = \(id) has no vector in space '\(space)' (unknown function, or not embedded there)"
+        }
+    }
+}
