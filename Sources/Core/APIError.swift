@@ -1,10 +1,12 @@
 /// A client-facing error: an HTTP status, a stable machine code and a human message.
 ///
-/// Every layer throws `APIError` (or an error mapped to one in `Server`) for bad input, so the
-/// server answers `{"error":{"code":…,"message":…}}` with a 4xx and never a 500 for a client's mistake.
+/// The application and server layers may throw `APIError` directly; the modules below them throw
+/// their own `CategorizedError`s, and the server turns any thrown error into an `APIError` once,
+/// with `APIError(_:)`, to answer `{"error":{"code":…,"message":…}}` — a 4xx for a client's mistake.
 ///
 /// ```swift
 /// throw APIError.badRequest("vectors[3] has 12 values, space 'x' has dim 384", code: "wrong_dimension")
+/// let e = APIError(SomeModuleError.unknownThing("x"))   // status from its category, its code and description
 /// ```
 public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     public var status: Int
@@ -42,5 +44,45 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     }
     public static func internalError(_ message: String) -> APIError {
         APIError(status: 500, code: "internal", message: message)
+    }
+}
+
+extension APIError {
+    /// The one mapping from a thrown error to a client-facing one: an `APIError` stays itself, a
+    /// `CategorizedError` gets the status of its category with its code and description, a
+    /// `CancellationError` is a 503 `cancelled`, anything else a 500 `internal`.
+    ///
+    /// ```swift
+    /// APIError(APIError.notFound("no job 7", code: "unknown_job")).status   // 404
+    /// APIError(CocoaError(.fileNoSuchFile)).code                           // "internal"
+    /// ```
+    public init(_ error: any Error) {
+        switch error {
+        case let e as APIError:
+            self = e
+        case let e as any CategorizedError:
+            self.init(status: Self.status(of: e.category), code: e.code, message: e.description)
+        case is CancellationError:
+            self.init(status: 503, code: "cancelled", message: "the request was cancelled (server stopping or timeout)")
+        default:
+            self = .internalError("\(error)")
+        }
+    }
+
+    /// Same as `APIError(error)`.
+    public static func from(_ error: any Error) -> APIError { APIError(error) }
+
+    /// The HTTP status a category answers with.
+    public static func status(of category: ErrorCategory) -> Int {
+        switch category {
+        case .invalidInput: 400
+        case .notFound: 404
+        case .conflict: 409
+        case .unprocessable: 422
+        case .tooLarge: 413
+        case .unsupportedFormat: 415
+        case .unavailable: 503
+        case .internalFailure: 500
+        }
     }
 }

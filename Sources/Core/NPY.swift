@@ -45,7 +45,7 @@ public struct NPYArray: Sendable, Equatable {
     public init(data: Data) throws {
         let d = [UInt8](data.prefix(12))
         guard d.count >= 10, d[0] == 0x93, d[1...5].elementsEqual("NUMPY".utf8) else {
-            throw APIError.badRequest("body is not a .npy file (missing \\x93NUMPY magic)", code: "bad_npy")
+            throw NPYError.badNPY("body is not a .npy file (missing \\x93NUMPY magic)")
         }
         let major = d[6]
         let headerLength: Int
@@ -55,33 +55,33 @@ public struct NPYArray: Sendable, Equatable {
             headerLength = Int(d[8]) | Int(d[9]) << 8
             headerStart = 10
         case 2, 3:
-            guard d.count >= 12 else { throw APIError.badRequest(".npy header truncated", code: "bad_npy") }
+            guard d.count >= 12 else { throw NPYError.badNPY(".npy header truncated") }
             headerLength = Int(d[8]) | Int(d[9]) << 8 | Int(d[10]) << 16 | Int(d[11]) << 24
             headerStart = 12
         default:
-            throw APIError.badRequest("unsupported .npy format version \(major)", code: "bad_npy")
+            throw NPYError.badNPY("unsupported .npy format version \(major)")
         }
         guard data.count >= headerStart + headerLength else {
-            throw APIError.badRequest(".npy header truncated", code: "bad_npy")
+            throw NPYError.badNPY(".npy header truncated")
         }
         let start = data.startIndex
         let headerBytes = data[(start + headerStart)..<(start + headerStart + headerLength)]
         guard let header = String(data: headerBytes, encoding: major == 3 ? .utf8 : .isoLatin1) else {
-            throw APIError.badRequest(".npy header is not text", code: "bad_npy")
+            throw NPYError.badNPY(".npy header is not text")
         }
         let (descr, fortran, shape) = try NPYArray.parseHeader(header)
         guard let dtype = DType(rawValue: descr == "|f2" ? "<f2" : descr) else {
-            throw APIError.unsupportedMediaType(
+            throw NPYError.unsupported(
                 ".npy dtype '\(descr)' is not supported; send little-endian float32 ('<f4'), float16, float64 or int64/int32")
         }
         if fortran && shape.count > 1 {
-            throw APIError.badRequest(".npy arrays in Fortran order are not supported; use np.ascontiguousarray", code: "bad_npy")
+            throw NPYError.badNPY(".npy arrays in Fortran order are not supported; use np.ascontiguousarray")
         }
         let count = shape.reduce(1, *)
         let payload = data[(start + headerStart + headerLength)...]
         guard payload.count == count * dtype.size else {
-            throw APIError.badRequest(
-                ".npy shape \(shape) needs \(count * dtype.size) bytes of data, body has \(payload.count)", code: "bad_npy")
+            throw NPYError.badNPY(
+                ".npy shape \(shape) needs \(count * dtype.size) bytes of data, body has \(payload.count)")
         }
         self.init(dtype: dtype, shape: shape, bytes: Data(payload))
     }
@@ -96,18 +96,18 @@ public struct NPYArray: Sendable, Equatable {
         }
         guard let d = value(of: "descr"), let q = d.first, q == "'" || q == "\"",
               let end = d.dropFirst().firstIndex(of: q) else {
-            throw APIError.badRequest(".npy header has no descr", code: "bad_npy")
+            throw NPYError.badNPY(".npy header has no descr")
         }
         let descr = String(d[d.index(after: d.startIndex)..<end])
         let fortran = value(of: "fortran_order")?.hasPrefix("True") ?? false
         guard let s = value(of: "shape"), s.first == "(", let close = s.firstIndex(of: ")") else {
-            throw APIError.badRequest(".npy header has no shape", code: "bad_npy")
+            throw NPYError.badNPY(".npy header has no shape")
         }
         var shape = [Int]()
         for part in s[s.index(after: s.startIndex)..<close].split(separator: ",") {
             let t = part.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "L", with: "")
             if t.isEmpty { continue }
-            guard let n = Int(t), n >= 0 else { throw APIError.badRequest(".npy shape is malformed", code: "bad_npy") }
+            guard let n = Int(t), n >= 0 else { throw NPYError.badNPY(".npy shape is malformed") }
             shape.append(n)
         }
         return (descr, fortran, shape)
@@ -137,7 +137,7 @@ public struct NPYArray: Sendable, Equatable {
         case .float64:
             return bytes.withUnsafeBytes { raw in raw.bindMemory(to: Double.self).map { Float($0) } }
         case .int32, .int64:
-            throw APIError.badRequest("expected a float array, got \(dtype.rawValue)", code: "bad_npy")
+            throw NPYError.badNPY("expected a float array, got \(dtype.rawValue)")
         }
     }
 
@@ -147,7 +147,7 @@ public struct NPYArray: Sendable, Equatable {
         case .int64: return bytes.withUnsafeBytes { Array($0.bindMemory(to: Int64.self)) }
         case .int32: return bytes.withUnsafeBytes { raw in raw.bindMemory(to: Int32.self).map(Int64.init) }
         default:
-            throw APIError.badRequest("expected an integer array of ids, got \(dtype.rawValue)", code: "bad_npy")
+            throw NPYError.badNPY("expected an integer array of ids, got \(dtype.rawValue)")
         }
     }
 }

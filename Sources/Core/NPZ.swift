@@ -45,7 +45,7 @@ public enum NPZ {
     /// Parses an `.npz` (ZIP, stored members, ZIP64 extra fields as numpy writes them).
     public static func decode(_ data: Data) throws -> [String: NPYArray] {
         let bytes = [UInt8](data)
-        func bad(_ m: String) -> APIError { APIError.badRequest(".npz: \(m)", code: "bad_npz") }
+        func bad(_ m: String) -> NPYError { .badNPZ(".npz: \(m)") }
         func u16(_ o: Int) throws -> Int {
             guard o >= 0, o + 2 <= bytes.count else { throw bad("truncated") }
             return Int(bytes[o]) | Int(bytes[o + 1]) << 8
@@ -95,7 +95,7 @@ public enum NPZ {
                 e += 4 + len
             }
             guard method == 0 else {
-                throw APIError.unsupportedMediaType(".npz member '\(name)' is compressed; use np.savez, not np.savez_compressed")
+                throw NPYError.unsupported(".npz member '\(name)' is compressed; use np.savez, not np.savez_compressed")
             }
             guard try u32(localOffset) == 0x04034b50 else { throw bad("bad local header for '\(name)'") }
             let localName = try u16(localOffset + 26), localExtra = try u16(localOffset + 28)

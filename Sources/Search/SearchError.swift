@@ -1,6 +1,6 @@
 import Foundation
 
-/// Everything the Search module can throw. Bad input (`isBadInput`) maps to a 4xx answer;
+/// Everything the Search module can throw. Bad input (`isBadInput`, by its `category`) maps to a 4xx answer;
 /// the rest are server-side conditions (corrupt file, I/O) the caller usually recovers from
 /// by rebuilding the index from the store.
 ///
@@ -40,17 +40,8 @@ public enum SearchError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Out of memory inside FAISS.
     case outOfMemory
 
-    /// True when the caller sent something invalid (answer 4xx; nothing changed).
-    public var isBadInput: Bool {
-        switch self {
-        case .dimensionMismatch, .shapeMismatch, .nonFinite, .kOutOfRange, .invalidParameter,
-             .invalidFactory, .faissRejected, .notEnoughTrainingVectors, .notTrained,
-             .unknownSpace, .rebuildInProgress:
-            return true
-        case .missingIndexFile, .corruptIndexFile, .staleIndexFile, .io, .outOfMemory:
-            return false
-        }
-    }
+    /// True when the caller sent something invalid (answer 4xx; nothing changed): see `category`.
+    public var isBadInput: Bool { category.isCallerFault }
 
     public var description: String {
         switch self {
@@ -73,7 +64,7 @@ public enum SearchError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .notTrained(factory):
             return "index \"\(factory)\" must be trained first"
         case let .unknownSpace(name):
-            return "no index for space \"\(name)\""
+            return "space '\(name)' has no vectors to search"
         case let .rebuildInProgress(name):
             return "the index of space \"\(name)\" is being rebuilt; try again when it finishes"
         case let .missingIndexFile(path):

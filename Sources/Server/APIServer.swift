@@ -164,15 +164,12 @@ struct Dispatcher: HTTPHandler {
                 let body = try await readBody(request)
                 response = try await route.handler(RequestContext(request: request, route: route.template, params: params, body: body))
             }
-        } catch let e as APIError {
-            response = .error(e)
-        } catch let e as DecodingError {
-            response = .error(.badRequest(JSONCodec.describe(e), code: "invalid_json"))
-        } catch is CancellationError {
-            response = .error(APIError(status: 503, code: "cancelled", message: "the request was cancelled (server stopping or timeout)"))
         } catch {
-            context.logger.error("\(method) \(request.path): \(error)")
-            response = .error(.internalError("\(error)"))
+            // The one place a thrown error becomes an answer: each module's error carries its category
+            // and code (`CategorizedError`), `APIError(_:)` maps them; decoding errors name the field.
+            let e = (error as? DecodingError).map { APIError.badRequest(JSONCodec.describe($0), code: "invalid_json") } ?? APIError(error)
+            if e.status == 500 { context.logger.error("\(method) \(request.path): \(error)") }
+            response = .error(e)
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         context.metrics.record(route: routeName, method: method, status: response.statusCode.code, seconds: seconds)

@@ -12,6 +12,8 @@ public enum JSONCodec {
             throw APIError.badRequest(describe(error), code: "invalid_json")
         } catch let error as APIError {
             throw error
+        } catch let error as any CategorizedError {
+            throw error
         } catch {
             throw APIError.badRequest("malformed JSON: \(error.localizedDescription)", code: "invalid_json")
         }

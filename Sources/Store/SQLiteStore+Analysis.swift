@@ -12,7 +12,7 @@ extension SQLiteStore: AnalysisStore {
 
     public func addProbeResult(_ input: ProbeRecordInput) async throws -> ProbeRecord {
         guard input.mean.isFinite, input.std.isFinite else {
-            throw APIError.unprocessable("probe result for '\(input.target)' has a non-finite score", code: "invalid_probe_result")
+            throw StoreError.invalidProbeResult(target: input.target)
         }
         return try await write { db in
             try db.run("""
@@ -40,12 +40,11 @@ extension SQLiteStore: AnalysisStore {
 
     public func replaceNeighbours(run: NeighbourRun, _ rows: [NeighbourRow]) async throws {
         for row in rows where !row.score.isFinite || row.rank < 0 {
-            throw APIError.unprocessable("neighbour row of function \(row.functionID) rank \(row.rank) has score \(row.score)",
-                                         code: "invalid_neighbours")
+            throw StoreError.invalidNeighbour(functionID: row.functionID, rank: row.rank, score: row.score)
         }
         try await write { db in
             guard try db.first("SELECT 1 FROM spaces WHERE name = ?", [.text(run.space)], { $0.int(0) }) != nil else {
-                throw APIError.notFound("space '\(run.space)' does not exist", code: "unknown_space")
+                throw StoreError.unknownSpace(run.space)
             }
             try db.run("DELETE FROM neighbours WHERE space = ?", [.text(run.space)])
             try db.run("""
@@ -60,8 +59,7 @@ extension SQLiteStore: AnalysisStore {
                                [.text(run.space), .int(r.functionID), .int(Int64(r.rank)), .int(r.neighbourID), .double(r.score)])
                 }
             } catch let e as SQLiteError where e.isConstraint {
-                throw APIError.conflict("neighbour rows of '\(run.space)' name a function that does not exist or repeat a (function, rank): \(e.message)",
-                                        code: "invalid_neighbours")
+                throw StoreError.conflictingNeighbours(space: run.space, reason: e.message)
             }
         }
     }

@@ -16,11 +16,11 @@ extension SQLiteStore {
             createdAt: row.double(12), updatedAt: row.double(13))
     }
 
-    /// Checks a batch before it touches the store; throws a 4xx `APIError` naming the first bad item.
+    /// Checks a batch before it touches the store; throws a `StoreError` naming the first bad item.
     static func validate(_ items: [FunctionInput]) throws {
         var seen = [String: Int]()
         for (i, f) in items.enumerated() {
-            func bad(_ m: String) -> APIError { .badRequest("functions[\(i)]: \(m)", code: "invalid_function") }
+            func bad(_ m: String) -> StoreError { .invalidFunction(index: i, reason: m) }
             if f.repo.isEmpty { throw bad("repo is empty") }
             if f.path.isEmpty { throw bad("path is empty") }
             if f.qualifiedName.isEmpty { throw bad("qualified_name is empty") }
@@ -29,9 +29,7 @@ extension SQLiteStore {
             if case .some(let p) = f.properties, p.objectValue == nil, p != .null { throw bad("properties must be an object") }
             let key = "\(f.repo)\u{0}\(f.path)\u{0}\(f.qualifiedName)"
             if let j = seen[key] {
-                throw APIError.badRequest(
-                    "functions[\(i)] repeats functions[\(j)] (\(f.repo) \(f.path) \(f.qualifiedName)); a batch holds each key once",
-                    code: "duplicate_keys")
+                throw StoreError.duplicateFunction(index: i, first: j, key: "\(f.repo) \(f.path) \(f.qualifiedName)")
             }
             seen[key] = i
         }

@@ -20,18 +20,18 @@ extension SQLiteStore {
     static func validateSpaceName(_ name: String) throws {
         let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_.@:"))
         guard !name.isEmpty, name.count <= 200, name.unicodeScalars.allSatisfy({ allowed.contains($0) && $0.isASCII }) else {
-            throw APIError.badRequest("space name must be 1–200 characters of A–Z a–z 0–9 - _ . @ :", code: "invalid_space")
+            throw StoreError.invalidSpace("space name must be 1–200 characters of A–Z a–z 0–9 - _ . @ :")
         }
     }
 
     public func createSpace(_ input: SpaceInput) async throws -> SpaceRecord {
         try Self.validateSpaceName(input.name)
         guard (1...65_536).contains(input.dim) else {
-            throw APIError.badRequest("dim must be between 1 and 65536, got \(input.dim)", code: "invalid_space")
+            throw StoreError.invalidSpace("dim must be between 1 and 65536, got \(input.dim)")
         }
         return try await write { db in
             if try db.first("SELECT 1 FROM spaces WHERE name = ?", [.text(input.name)], { $0.int(0) }) != nil {
-                throw APIError.conflict("space '\(input.name)' already exists", code: "space_exists")
+                throw StoreError.spaceExists(input.name)
             }
             try db.run("""
                 INSERT INTO spaces(name, model, layer, kind, dim, dtype, metric, index_factory, created_at)
@@ -65,21 +65,21 @@ extension SQLiteStore {
         try await write { db in
             let n = try db.run("UPDATE spaces SET index_factory = ?, metric = ? WHERE name = ?",
                                [.text(factory), .text(metric.rawValue), .text(space)])
-            if n == 0 { throw APIError.notFound("space '\(space)' does not exist", code: "unknown_space") }
+            if n == 0 { throw StoreError.unknownSpace(space) }
         }
     }
 
     @discardableResult
     public func upsertVectors(space name: String, _ batch: VectorBatch) async throws -> Int64 {
         guard let space = try await self.space(named: name) else {
-            throw APIError.notFound("space '\(name)' does not exist", code: "unknown_space")
+            throw StoreError.unknownSpace(name)
         }
         try Self.validate(batch, for: space)
         return try await write { db in
             // Every function must exist; name the first that does not.
             for (i, id) in batch.ids.enumerated() {
                 if try db.first("SELECT 1 FROM functions WHERE id = ?", [.int(id)], { $0.int(0) }) == nil {
-                    throw APIError.unprocessable("ids[\(i)] = \(id) is not a stored function", code: "unknown_function")
+                    throw StoreError.unknownFunction(index: i, id: id)
                 }
             }
             let now = Self.now
@@ -106,32 +106,32 @@ extension SQLiteStore {
     /// Shape, duplicate and finiteness checks of a vector batch against its space.
     static func validate(_ batch: VectorBatch, for space: SpaceRecord) throws {
         guard batch.ids.count == batch.rows.count else {
-            throw APIError.badRequest("ids and rows differ in length", code: "bad_batch")
+            throw StoreError.invalidBatch("ids and rows differ in length")
         }
         var seen = [Int64: Int]()
         var total = 0
         for (i, id) in batch.ids.enumerated() {
             if let j = seen[id] {
-                throw APIError.badRequest("ids[\(i)] = \(id) repeats ids[\(j)]; a batch holds each id once", code: "duplicate_ids")
+                throw StoreError.duplicateIDs(index: i, id: id, first: j)
             }
             seen[id] = i
-            if batch.rows[i] < 1 { throw APIError.badRequest("vector \(i) is empty", code: "wrong_dimension") }
+            if batch.rows[i] < 1 { throw StoreError.wrongDimension("vector \(i) is empty") }
             if !space.kind.isTokens && batch.rows[i] != 1 {
-                throw APIError.badRequest("space '\(space.name)' holds one vector per function, vector \(i) has \(batch.rows[i]) rows", code: "wrong_dimension")
+                throw StoreError.wrongDimension("space '\(space.name)' holds one vector per function, vector \(i) has \(batch.rows[i]) rows")
             }
             total += batch.rows[i]
         }
         guard batch.values.count == total * space.dim else {
-            throw APIError.badRequest("expected \(total) × \(space.dim) values for space '\(space.name)' (dim \(space.dim)), got \(batch.values.count)", code: "wrong_dimension")
+            throw StoreError.wrongDimension("expected \(total) × \(space.dim) values for space '\(space.name)' (dim \(space.dim)), got \(batch.values.count)")
         }
         if let bad = batch.values.withUnsafeBufferPointer(VectorCodec.firstNonFinite) {
-            throw APIError.badRequest("value \(bad % space.dim) of vector row \(bad / space.dim) is NaN or infinite", code: "non_finite")
+            throw StoreError.nonFinite(row: bad / space.dim, value: bad % space.dim)
         }
     }
 
     public func vectors(space name: String, ids: [Int64]?) async throws -> VectorBatch {
         guard let space = try await self.space(named: name) else {
-            throw APIError.notFound("space '\(name)' does not exist", code: "unknown_space")
+            throw StoreError.unknownSpace(name)
         }
         return try await read { db in
             var out = VectorBatch(ids: [], rows: [], values: [], truncated: [])
@@ -141,14 +141,14 @@ extension SQLiteStore {
                 VectorCodec.decode(row.blob(2), as: space.dtype, into: &out.values)
             }
             if let ids {
-                for (i, id) in ids.enumerated() {
+                var missing = [Int64]()
+                for id in ids {
                     var found = false
                     try db.query("SELECT function_id, n_rows, data, truncated FROM vectors WHERE space_id = ? AND function_id = ?",
                                  [.int(space.id), .int(id)]) { add($0); found = true }
-                    if !found {
-                        throw APIError.notFound("ids[\(i)] = \(id) has no vector in space '\(name)'", code: "unknown_vector")
-                    }
+                    if !found { missing.append(id) }
                 }
+                if !missing.isEmpty { throw StoreError.unknownVectors(space: name, ids: missing) }
             } else {
                 try db.query("SELECT function_id, n_rows, data, truncated FROM vectors WHERE space_id = ? ORDER BY function_id",
                              [.int(space.id)], row: add)

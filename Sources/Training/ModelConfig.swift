@@ -51,9 +51,9 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         self.outputDim = outputDim
     }
 
-    /// Throws a 400 `APIError` naming the first inconsistent field.
+    /// Throws `TrainingError.invalidModelConfig` naming the first inconsistent field.
     public func validate() throws {
-        func bad(_ m: String) -> APIError { .badRequest("model config: \(m)", code: "invalid_model_config") }
+        func bad(_ m: String) -> TrainingError { .invalidModelConfig(m) }
         guard inputDim > 0, outputDim > 0 else { throw bad("inputDim and outputDim must be positive") }
         guard (0..<1).contains(dropout) else { throw bad("dropout must be in [0, 1), got \(dropout)") }
         guard temperatureMin > 0, temperatureMin <= temperatureInit, temperatureInit <= temperatureMax else {

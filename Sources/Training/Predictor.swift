@@ -29,7 +29,7 @@ public final class Predictor {
         let batchSize = max(1, batchSize ?? manifest.config.evalBatchSize)
         let din = inputDim, n = offsets.count - 1
         guard n >= 1, offsets[0] == 0, tokens.count == offsets[n] * din else {
-            throw APIError.badRequest("predict: \(tokens.count) values do not match offsets ending at \(offsets.last ?? 0) × \(din)", code: "wrong_dimension")
+            throw TrainingError.wrongDimension("predict: \(tokens.count) values do not match offsets ending at \(offsets.last ?? 0) × \(din)")
         }
         let cap = manifest.config.maxTokens
         var out: [Float] = []
@@ -40,7 +40,7 @@ public final class Predictor {
             var tk: [Float] = [], off = [0]
             for i in start..<end {
                 let s = offsets[i], l = min(offsets[i + 1] - s, cap)
-                guard l >= 1 else { throw APIError.badRequest("predict: input \(i) has no tokens", code: "invalid_batch") }
+                guard l >= 1 else { throw TrainingError.invalidBatch("predict: input \(i) has no tokens") }
                 tk.append(contentsOf: tokens[(s * din)..<((s + l) * din)])
                 off.append(off.last! + l)
             }

@@ -40,10 +40,10 @@ public enum Retrieval {
                              chunk: Int = 256) throws -> [Int] {
         let n = database.count / dim, q = truth.count
         guard queries.count == q * dim, database.count == n * dim, groups.count == n else {
-            throw APIError.badRequest("retrieval: queries \(queries.count), database \(database.count), dim \(dim), groups \(groups.count) do not agree", code: "wrong_dimension")
+            throw TrainingError.wrongDimension("retrieval: queries \(queries.count), database \(database.count), dim \(dim), groups \(groups.count) do not agree")
         }
         guard truth.allSatisfy({ (0..<n).contains($0) }) else {
-            throw APIError.badRequest("retrieval: a true index is outside the database", code: "invalid")
+            throw TrainingError.invalidArgument("retrieval: a true index is outside the database")
         }
         var members: [Int: [Int]] = [:]
         for (i, g) in groups.enumerated() { members[g, default: []].append(i) }
@@ -65,7 +65,7 @@ public enum Retrieval {
                             skip: (Int, Int) -> Bool) throws -> [[Int]] {
         let n = database.count / dim, q = queries.count / dim
         guard queries.count == q * dim, database.count == n * dim, k >= 0 else {
-            throw APIError.badRequest("topK: sizes do not agree with dim \(dim)", code: "wrong_dimension")
+            throw TrainingError.wrongDimension("topK: sizes do not agree with dim \(dim)")
         }
         let top = TopK.search(queries: queries, database: database, dim: dim, k: k, chunk: chunk, skip: skip)
         return (0..<q).map(top.row)

@@ -25,7 +25,7 @@ public enum SafeTensors {
         var offset = 0
         for t in tensors {
             guard t.values.count == t.shape.reduce(1, *) else {
-                throw APIError.internalError("safetensors: \(t.name) has \(t.values.count) values for shape \(t.shape)")
+                throw TrainingError.writeFailed("safetensors: \(t.name) has \(t.values.count) values for shape \(t.shape)")
             }
             header[t.name] = ["dtype": "F32", "shape": t.shape, "data_offsets": [offset, offset + 4 * t.values.count]]
             offset += 4 * t.values.count
@@ -48,9 +48,9 @@ public enum SafeTensors {
     public static func read(_ url: URL) throws -> File {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw APIError.notFound("safetensors: cannot read \(url.path): \(error.localizedDescription)", code: "checkpoint_missing")
+            throw TrainingError.checkpointMissing("safetensors: cannot read \(url.path): \(error.localizedDescription)")
         }
-        func bad(_ m: String) -> APIError { .unprocessable("safetensors \(url.lastPathComponent): \(m)", code: "invalid_checkpoint") }
+        func bad(_ m: String) -> TrainingError { .invalidCheckpoint("safetensors \(url.lastPathComponent): \(m)") }
         guard data.count >= 8 else { throw bad("file shorter than its header length") }
         let len = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         guard len <= UInt64(data.count - 8) else { throw bad("header length \(len) exceeds the file") }
@@ -92,6 +92,6 @@ func writeAtomically(_ data: Data, to url: URL) throws {
     do {
         try AtomicFile.write(data, to: url)
     } catch let e as AtomicFile.Failure {
-        throw APIError.internalError(e.description)
+        throw TrainingError.writeFailed(e.description)
     }
 }

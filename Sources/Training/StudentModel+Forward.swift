@@ -8,15 +8,15 @@ extension StudentModel {
         try setInputs(tokens: batch.tokens, offsets: batch.offsets)
         let dout = config.outputDim
         guard batch.targets.count % dout == 0, batch.targets.count / dout >= bsz else {
-            throw APIError.badRequest("batch has \(batch.targets.count) target values; need at least \(bsz) rows of \(dout)", code: "wrong_dimension")
+            throw TrainingError.wrongDimension("batch has \(batch.targets.count) target values; need at least \(bsz) rows of \(dout)")
         }
         ncol = batch.targets.count / dout
         if config.loss == .smoothL1 && ncol != bsz {
-            throw APIError.badRequest("SmoothL1 takes no extra negatives", code: "invalid_batch")
+            throw TrainingError.invalidBatch("SmoothL1 takes no extra negatives")
         }
         if let ex = batch.exclude {
             guard ex.count == bsz * ncol else {
-                throw APIError.badRequest("exclude mask has \(ex.count) entries, expected \(bsz) × \(ncol)", code: "invalid_batch")
+                throw TrainingError.invalidBatch("exclude mask has \(ex.count) entries, expected \(bsz) × \(ncol)")
             }
             excludeMask = ex
             hasExclude = true

@@ -161,18 +161,18 @@ public final class StudentModel<T: TrainScalar> {
     func setInputs(tokens: [T], offsets o: [Int]) throws {
         let din = config.inputDim
         guard o.count >= 2, o[0] == 0 else {
-            throw APIError.badRequest("batch needs at least one sequence and offsets starting at 0", code: "invalid_batch")
+            throw TrainingError.invalidBatch("batch needs at least one sequence and offsets starting at 0")
         }
         var ml = 0
         for b in 0..<(o.count - 1) {
             let l = o[b + 1] - o[b]
             guard l >= 1 else {
-                throw APIError.badRequest("sequence \(b) of the batch has \(l) tokens; each needs at least 1", code: "invalid_batch")
+                throw TrainingError.invalidBatch("sequence \(b) of the batch has \(l) tokens; each needs at least 1")
             }
             ml = max(ml, l)
         }
         guard tokens.count == o[o.count - 1] * din else {
-            throw APIError.badRequest("batch has \(tokens.count) token values, expected \(o[o.count - 1]) × \(din)", code: "wrong_dimension")
+            throw TrainingError.wrongDimension("batch has \(tokens.count) token values, expected \(o[o.count - 1]) × \(din)")
         }
         offsets = o
         bsz = o.count - 1

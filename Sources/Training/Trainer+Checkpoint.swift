@@ -27,16 +27,16 @@ public struct CheckpointManifest: Codable, Sendable {
     public static func read(_ dir: URL) throws -> CheckpointManifest {
         let url = dir.appendingPathComponent("config.json")
         guard let data = try? Data(contentsOf: url) else {
-            throw APIError.notFound("no checkpoint at \(dir.path) (config.json missing)", code: "checkpoint_missing")
+            throw TrainingError.checkpointMissing("no checkpoint at \(dir.path) (config.json missing)")
         }
         do {
             let m = try JSONDecoder().decode(CheckpointManifest.self, from: data)
             guard m.format == formatName else {
-                throw APIError.unprocessable("checkpoint format \(m.format), expected \(formatName)", code: "invalid_checkpoint")
+                throw TrainingError.invalidCheckpoint("checkpoint format \(m.format), expected \(formatName)")
             }
             return m
-        } catch let e as APIError { throw e } catch {
-            throw APIError.unprocessable("checkpoint config.json is invalid: \(error)", code: "invalid_checkpoint")
+        } catch let e as TrainingError { throw e } catch {
+            throw TrainingError.invalidCheckpoint("checkpoint config.json is invalid: \(error)")
         }
     }
 }
@@ -53,10 +53,10 @@ extension StudentModel where T == Float {
     func loadTensors(_ file: SafeTensors.File, into dst: UnsafeMutablePointer<Float>, prefix: String = "") throws {
         for e in layout.entries {
             guard let t = file.tensors[prefix + e.name] else {
-                throw APIError.unprocessable("checkpoint lacks tensor \(prefix + e.name)", code: "invalid_checkpoint")
+                throw TrainingError.invalidCheckpoint("checkpoint lacks tensor \(prefix + e.name)")
             }
             guard t.shape == e.shape else {
-                throw APIError.unprocessable("checkpoint tensor \(prefix + e.name) has shape \(t.shape), expected \(e.shape)", code: "invalid_checkpoint")
+                throw TrainingError.invalidCheckpoint("checkpoint tensor \(prefix + e.name) has shape \(t.shape), expected \(e.shape)")
             }
             (dst + e.offset).update(from: t.values, count: e.count)
         }
@@ -101,7 +101,7 @@ extension Trainer {
     public static func resume(from dir: URL, data: TrainingData, hooks: TrainingHooks = TrainingHooks()) throws -> Trainer {
         let m = try CheckpointManifest.read(dir)
         guard m.dataFingerprint == data.fingerprint else {
-            throw APIError.conflict("the checkpoint at \(dir.path) was trained on different data", code: "checkpoint_data_mismatch")
+            throw TrainingError.checkpointDataMismatch(path: dir.path)
         }
         let t = try Trainer(config: m.config, data: data, checkpointDirectory: dir, hooks: hooks)
         try t.model.loadTensors(SafeTensors.read(dir.appendingPathComponent(m.modelFile)), into: t.model.params)
@@ -109,7 +109,7 @@ extension Trainer {
         try t.model.loadTensors(opt, into: t.optimizer.m, prefix: "exp_avg.")
         try t.model.loadTensors(opt, into: t.optimizer.v, prefix: "exp_avg_sq.")
         guard let s = opt.metadata["step"].flatMap(Int.init) else {
-            throw APIError.unprocessable("optimizer state lacks its step", code: "invalid_checkpoint")
+            throw TrainingError.invalidCheckpoint("optimizer state lacks its step")
         }
         t.optimizer.step = s
         try t.bestParams.withUnsafeMutableBufferPointer { p in

@@ -47,7 +47,7 @@ public final class Trainer {
                 hooks: TrainingHooks = TrainingHooks()) throws {
         try config.validate()
         guard config.model.inputDim == data.inputDim, config.model.outputDim == data.targetDim else {
-            throw APIError.badRequest("model dims \(config.model.inputDim)→\(config.model.outputDim) do not match the data's \(data.inputDim)→\(data.targetDim)", code: "wrong_dimension")
+            throw TrainingError.wrongDimension("model dims \(config.model.inputDim)→\(config.model.outputDim) do not match the data's \(data.inputDim)→\(data.targetDim)")
         }
         self.config = config
         self.data = data
@@ -87,8 +87,7 @@ public final class Trainer {
                                       base: config.optimizer.learningRate, minRatio: config.optimizer.minLearningRateRatio)
                 let loss = try model.forward(batch, training: true, dropoutSeed: config.seed &* 0x9E37_79B9 &+ UInt64(step))
                 guard loss.isFinite else {
-                    throw APIError.unprocessable("training diverged at step \(step + 1): the loss is \(loss); lower the learning rate",
-                                                 code: "training_diverged")
+                    throw TrainingError.diverged(step: step + 1, loss: loss)
                 }
                 model.backward()
                 Ops.clipGradientNorm(model.grads, count: model.parameterCount, maxNorm: config.optimizer.gradClip)

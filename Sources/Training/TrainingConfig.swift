@@ -26,7 +26,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
 
     public func validate() throws {
         try model.validate()
-        func bad(_ m: String) -> APIError { .badRequest("training config: \(m)", code: "invalid_training_config") }
+        func bad(_ m: String) -> TrainingError { .invalidTrainingConfig(m) }
         guard batchSize >= 2 else { throw bad("batchSize must be at least 2") }
         guard epochs >= 1 else { throw bad("epochs must be at least 1") }
         guard maxTokens >= 1, evalBatchSize >= 1 else { throw bad("maxTokens and evalBatchSize must be positive") }

@@ -31,7 +31,7 @@ public struct TrainingData: Sendable {
     public init(inputDim: Int, targetDim: Int, tokens: [Float], offsets: [Int], targets: [Float],
                 repositories: [Int], duplicateGroups: [Int], signatureMeans: [Float]? = nil,
                 hardNegatives: [[Int]]? = nil) throws {
-        func bad(_ m: String) -> APIError { .badRequest("training data: \(m)", code: "invalid_training_data") }
+        func bad(_ m: String) -> TrainingError { .invalidTrainingData(m) }
         let n = offsets.count - 1
         guard inputDim > 0, targetDim > 0 else { throw bad("dimensions must be positive") }
         guard n >= 1, offsets[0] == 0 else { throw bad("need at least one function and offsets starting at 0") }
@@ -61,7 +61,7 @@ public struct TrainingData: Sendable {
     /// Fixed-vector inputs (e.g. `sig_mean`): one token per function.
     public init(vectors: [Float], inputDim: Int, targets: [Float], targetDim: Int, repositories: [Int],
                 duplicateGroups: [Int], signatureMeans: [Float]? = nil, hardNegatives: [[Int]]? = nil) throws {
-        guard inputDim > 0 else { throw APIError.badRequest("training data: inputDim must be positive", code: "invalid_training_data") }
+        guard inputDim > 0 else { throw TrainingError.invalidTrainingData("inputDim must be positive") }
         let n = vectors.count / inputDim
         try self.init(inputDim: inputDim, targetDim: targetDim, tokens: vectors, offsets: Array(0...n), targets: targets,
                       repositories: repositories, duplicateGroups: duplicateGroups, signatureMeans: signatureMeans,
@@ -100,7 +100,7 @@ public struct DataSplit: Codable, Sendable, Equatable {
         for (i, r) in repositories.enumerated() { byRepo[r, default: []].append(i) }
         var repos = byRepo.keys.sorted()
         guard repos.count >= 3 else {
-            throw APIError.unprocessable("the split by repository needs at least 3 repositories, got \(repos.count)", code: "too_few_repositories")
+            throw TrainingError.tooFewRepositories(repos.count)
         }
         var rng = TrainingRNG(seed: seed, stream: 2)
         rng.shuffle(&repos)

@@ -44,10 +44,11 @@ func npyFilesWrittenByNumpyParse(name: String) throws {
 }
 
 @Test func compressedNpzIsRejectedClearly() throws {
-    #expect(throws: APIError.self) { try NPZ.decode(try Fixtures.data("compressed.npz")) }
-    do { _ = try NPZ.decode(try Fixtures.data("compressed.npz")) } catch let e as APIError {
-        #expect(e.status == 415)
-        #expect(e.message.contains("savez_compressed"))
+    #expect(throws: NPYError.self) { try NPZ.decode(try Fixtures.data("compressed.npz")) }
+    do { _ = try NPZ.decode(try Fixtures.data("compressed.npz")) } catch let e as NPYError {
+        let api = APIError(e)
+        #expect(api.status == 415 && api.code == "unsupported_media_type")
+        #expect(api.message.contains("savez_compressed"))
     }
 }
 
@@ -71,12 +72,12 @@ func npyFilesWrittenByNumpyParse(name: String) throws {
 @Test func malformedNpyIsABadRequest() {
     let cases: [Data] = [Data(), Data("not numpy".utf8), Data([0x93] + Array("NUMPY".utf8) + [1, 0, 200, 0] + Array("{'descr'".utf8))]
     for c in cases {
-        #expect(throws: APIError.self) { try NPYArray(data: c) }
+        #expect(throws: NPYError.self) { try NPYArray(data: c) }
     }
     // Header says 5×3 float32 but the payload is short.
     var short = try! Fixtures.data("f32_2d.npy")
     short.removeLast(4)
-    #expect(throws: APIError.self) { try NPYArray(data: short) }
+    #expect(throws: NPYError.self) { try NPYArray(data: short) }
 }
 
 @Test func sha256AndCRC32MatchHashlibAndZlib() throws {

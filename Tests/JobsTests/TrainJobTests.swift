@@ -304,8 +304,9 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
             do {
                 try runner.validate(type: "train", params: .object(params))
                 Issue.record("accepted: \(what)")
-            } catch let e as APIError {
-                #expect(e.status == 400, "\(what): \(e)")
+            } catch {
+                // A job's own check (APIError) or Training's (TrainingError): a 400 either way.
+                #expect(APIError(error).status == 400, "\(what): \(error)")
             }
         }
     }

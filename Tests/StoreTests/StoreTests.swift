@@ -51,9 +51,11 @@ func fn(_ name: String, repo: String = "r1", path: String = "a.py", body: String
         let store = try SQLiteStore(directory: tempDir())
         _ = try await store.upsertFunctions([fn("keep")])
         let before = try await store.tableCounts()
-        await #expect(throws: APIError.self) { try await store.upsertFunctions([fn("x"), fn("x")]) }
+        await #expect(throws: StoreError.duplicateFunction(index: 1, first: 0, key: "r1 a.py x")) {
+            try await store.upsertFunctions([fn("x"), fn("x")])
+        }
         var broken = fn("y"); broken.endLine = 0
-        await #expect(throws: APIError.self) { try await store.upsertFunctions([fn("z"), broken]) }
+        await #expect(throws: StoreError.self) { try await store.upsertFunctions([fn("z"), broken]) }
         #expect(try await store.tableCounts() == before)
     }
 
@@ -63,17 +65,20 @@ func fn(_ name: String, repo: String = "r1", path: String = "a.py", body: String
         _ = try await store.createSpace(SpaceInput(name: "v", kind: .bodyMean, dim: 3))
         try await store.upsertVectors(space: "v", VectorBatch(ids: [ids[0]], values: [1, 2, 3]))
         let generation = try #require(try await store.space(named: "v")).generation
-        let bad: [VectorBatch] = [
-            VectorBatch(ids: [ids[1], 999_999], values: [1, 2, 3, 4, 5, 6]),     // unknown function
-            VectorBatch(ids: [ids[1], ids[1]], values: [1, 2, 3, 4, 5, 6]),     // duplicate ids
-            VectorBatch(ids: [ids[1]], values: [1, 2]),                          // wrong dimension
-            VectorBatch(ids: [ids[1]], values: [1, .nan, 3]),                    // NaN
-            VectorBatch(ids: [ids[1]], values: [1, .infinity, 3]),               // Inf
+        let bad: [(VectorBatch, String)] = [
+            (VectorBatch(ids: [ids[1], 999_999], values: [1, 2, 3, 4, 5, 6]), "unknown_function"),
+            (VectorBatch(ids: [ids[1], ids[1]], values: [1, 2, 3, 4, 5, 6]), "duplicate_ids"),
+            (VectorBatch(ids: [ids[1]], values: [1, 2]), "wrong_dimension"),
+            (VectorBatch(ids: [ids[1]], values: [1, .nan, 3]), "non_finite"),
+            (VectorBatch(ids: [ids[1]], values: [1, .infinity, 3]), "non_finite"),
         ]
-        for b in bad {
-            await #expect(throws: APIError.self) { try await store.upsertVectors(space: "v", b) }
+        for (b, code) in bad {
+            do { try await store.upsertVectors(space: "v", b); Issue.record("accepted a batch that is \(code)") }
+            catch let e as StoreError { #expect(e.code == code, "\(e)") }
         }
-        await #expect(throws: APIError.self) { try await store.upsertVectors(space: "nope", VectorBatch(ids: [ids[0]], values: [1, 2, 3])) }
+        await #expect(throws: StoreError.unknownSpace("nope")) {
+            try await store.upsertVectors(space: "nope", VectorBatch(ids: [ids[0]], values: [1, 2, 3]))
+        }
         let after = try #require(try await store.space(named: "v"))
         #expect(after.count == 1 && after.generation == generation)
         #expect(try await store.vectors(space: "v", ids: nil).values == [1, 2, 3])
@@ -92,7 +97,7 @@ func fn(_ name: String, repo: String = "r1", path: String = "a.py", body: String
         let t = try await store.vectors(space: "t", ids: nil)
         #expect(t.rows == [3, 1] && t.values == [1, 2, 3, 4, 5, 6, 7, 8])
         // A token count that does not match the values is refused.
-        await #expect(throws: APIError.self) {
+        await #expect(throws: StoreError.self) {
             try await store.upsertVectors(space: "t", VectorBatch(ids: [ids[0]], rows: [2], values: [1, 2, 3]))
         }
     }
