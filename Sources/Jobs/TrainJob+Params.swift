@@ -96,8 +96,8 @@ extension TrainJob {
             var probe = config
             probe.model.inputDim = 1
             probe.model.outputDim = 1
-            do { try probe.validate() } catch let e as APIError {
-                throw APIError.badRequest(e.message, code: "invalid_parameter")
+            do { try probe.validate() } catch let e as TrainingError {
+                throw APIError.badRequest(e.description, code: "invalid_parameter")
             }
         }
     }

@@ -105,8 +105,9 @@ extension SearchService {
                 scope = try await store.searchScope(SearchScopeRequest(
                     space: space, queryIDs: ids, excludeSelf: query.excludeSelf, excludeDuplicates: query.excludeDuplicates,
                     excludeSameRepo: query.excludeSameRepo, repos: query.repos))
-            } catch let e as SearchScopeError {
-                throw APIError.unprocessable(e.description, code: "unknown_function")
+            } catch let e as StoreError {
+                guard case .unknownVectors = e else { throw e }
+                throw APIError.unprocessable(e.description + " (unknown function, or not embedded in this space)", code: "unknown_function")
             }
             if ids != nil { queries = scope.queries }
             filter.excludePerQuery = scope.excludePerQuery

@@ -121,39 +121,17 @@ public final class SearchService: Sendable {
         guard Self.indexable(space) else {
             throw APIError.badRequest("'\(name)' is a token space; index a mean space", code: "not_indexable")
         }
-        let f: IndexFactory
-        do { f = try IndexFactory(factory) } catch { throw Self.apiError(error) }
-        let info: IndexInfo
-        do {
-            info = try await catalog.rebuild(space: name, factory: f, metric: metric, dim: space.dim,
+        let f = try IndexFactory(factory)
+        let info = try await catalog.rebuild(space: name, factory: f, metric: metric, dim: space.dim,
                                              generation: UInt64(space.generation), expectedCount: space.count, source: source(name))
-        } catch { throw Self.apiError(error) }
         try await store.setIndexFactory(space: name, factory: f.string, metric: metric)
         return info
     }
 
     /// Searches `queries` (row-major, n × dim) in a space, bringing its index up to date first.
     public func search(space: SpaceRecord, queries: [Float], k: Int, params: SearchParams, filter: SearchFilter = .none) async throws -> [[Hit]] {
-        do {
-            try await ensureFresh(space)
-            return try await catalog.search(space: space.name, queries: queries, k: k, params: params, filter: filter)
-        } catch { throw Self.apiError(error) }
-    }
-
-    /// FAISS and search errors as client errors where the client caused them.
-    static func apiError(_ error: any Error) -> any Error {
-        guard let e = error as? SearchError else { return error }
-        switch e {
-        case .unknownSpace(let s): return APIError.notFound("space '\(s)' has no vectors to search", code: "unknown_space")
-        case .rebuildInProgress: return APIError(status: 409, code: "rebuild_in_progress", message: e.description)
-        case .kOutOfRange: return APIError.badRequest(e.description, code: "invalid_k")
-        case .dimensionMismatch, .shapeMismatch: return APIError.badRequest(e.description, code: "wrong_dimension")
-        case .nonFinite: return APIError.badRequest(e.description, code: "non_finite")
-        case .invalidFactory, .faissRejected, .notEnoughTrainingVectors, .notTrained:
-            return APIError.unprocessable(e.description, code: "invalid_index")
-        case .invalidParameter: return APIError.badRequest(e.description, code: "invalid_parameter")
-        default: return error
-        }
+        try await ensureFresh(space)
+        return try await catalog.search(space: space.name, queries: queries, k: k, params: params, filter: filter)
     }
 
     // MARK: - Persistence

@@ -89,8 +89,9 @@ public enum StudentPredictions {
         let batch: VectorBatch
         do {
             batch = try await store.vectors(space: space.name, ids: ids)
-        } catch let e as APIError where e.code == "unknown_vector" {
-            throw APIError.unprocessable(e.message + " (unknown function, or not embedded in the input space)", code: "unknown_function")
+        } catch let e as StoreError {
+            guard case .unknownVectors = e else { throw e }
+            throw APIError.unprocessable(e.description + " (unknown function, or not embedded in the input space)", code: "unknown_function")
         }
         var offsets = [0]
         for r in batch.rows { offsets.append(offsets.last! + r) }

@@ -8,15 +8,18 @@ extension SQLiteStore {
             var scope = SearchScope()
             if let ids = request.queryIDs {
                 var facts = [(repo: String, bodyHash: String)?]()
-                for (i, id) in ids.enumerated() {
+                var missing = [Int64]()
+                for id in ids {
                     guard let data = try db.first("SELECT data FROM vectors WHERE space_id = ? AND function_id = ?",
                                                   [.int(space.id), .int(id)], { $0.blob(0) }) else {
-                        throw SearchScopeError.unknownFunction(index: i, id: id, space: space.name)
+                        missing.append(id)
+                        continue
                     }
                     VectorCodec.decode(data, as: space.dtype, into: &scope.queries)
                     facts.append(try db.first("SELECT r.name, f.body_hash FROM functions f JOIN repositories r ON r.id = f.repo_id WHERE f.id = ?",
                                               [.int(id)], { (repo: $0.text(0), bodyHash: $0.text(1)) }))
                 }
+                if !missing.isEmpty { throw StoreError.unknownVectors(space: space.name, ids: missing) }
                 var groups = [String: [Int64]]()
                 if request.excludeDuplicates {
                     for h in Set(facts.compactMap { $0?.bodyHash }) {

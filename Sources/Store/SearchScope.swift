@@ -3,7 +3,8 @@ import Foundation
 
 /// What a search needs from the store besides the index, read in one snapshot: the stored vectors of
 /// query functions, and the ids each query must not return (itself, its duplicate group, its
-/// repository) or the only ids it may return (`repos`).
+/// repository) or the only ids it may return (`repos`). Query functions without a vector in the
+/// space throw `StoreError.unknownVectors` naming every one.
 ///
 /// ```swift
 /// var r = SearchScopeRequest(space: space, queryIDs: [12, 40])
@@ -41,15 +42,4 @@ public struct SearchScope: Sendable, Equatable {
     /// Ids that may be returned (nil: any).
     public var allowOnly: [Int64]?
     public init() {}
-}
-
-/// A query function without a vector in the space searched.
-public enum SearchScopeError: Error, Sendable, Equatable, CustomStringConvertible {
-    case unknownFunction(index: Int, id: Int64, space: String)
-    public var description: String {
-        switch self {
-        case .unknownFunction(let i, let id, let space):
-            "function_ids[\(i)] = \(id) has no vector in space '\(space)' (unknown function, or not embedded there)"
-        }
-    }
 }
