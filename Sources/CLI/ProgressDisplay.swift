@@ -4,8 +4,8 @@ import Glibc
 #endif
 
 /// Progress for long commands: a redrawn bar on a terminal, plain lines (at most one per 5% or 10 s)
-/// when the output is a pipe or a file.
-final class ProgressDisplay: @unchecked Sendable {
+/// when the output is a pipe or a file. Used by one task at a time (not `Sendable`).
+final class ProgressDisplay {
     let label: String
     let isTerminal = isatty(STDERR_FILENO) != 0
     private var lastLine = ""

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A Python file seen by a scan.
 public struct ScannedFile: Sendable, Codable, Equatable {
@@ -146,24 +147,26 @@ public enum CorpusScanner {
         return CorpusScan(files: files, functions: functions, failures: failures)
     }
 
-    final class ResultBox: @unchecked Sendable {
-        private let lock = NSLock()
-        private var slots: [Result<(ScannedFile, [PythonFunction]), ScanFailure>?]
-        private var done = 0, fnCount = 0
+    /// Per-file outcomes, filled in by the scanning threads in any order.
+    final class ResultBox: Sendable {
+        typealias Outcome = Result<(ScannedFile, [PythonFunction]), ScanFailure>
+        private struct State {
+            var slots: [Outcome?]
+            var done = 0, fnCount = 0
+        }
+        private let state: Mutex<State>
 
-        init(count: Int) { slots = Array(repeating: nil, count: count) }
+        init(count: Int) { state = Mutex(State(slots: Array(repeating: nil, count: count))) }
 
-        func store(_ k: Int, _ r: Result<(ScannedFile, [PythonFunction]), ScanFailure>, total: Int) -> ScanProgress {
-            lock.lock(); defer { lock.unlock() }
-            slots[k] = r
-            done += 1
-            if case .success(let (_, fns)) = r { fnCount += fns.count }
-            return ScanProgress(filesDone: done, filesTotal: total, functions: fnCount)
+        func store(_ k: Int, _ r: Outcome, total: Int) -> ScanProgress {
+            state.withLock { s in
+                s.slots[k] = r
+                s.done += 1
+                if case .success(let (_, fns)) = r { s.fnCount += fns.count }
+                return ScanProgress(filesDone: s.done, filesTotal: total, functions: s.fnCount)
+            }
         }
 
-        func take() -> [Result<(ScannedFile, [PythonFunction]), ScanFailure>?] {
-            lock.lock(); defer { lock.unlock() }
-            return slots
-        }
+        func take() -> [Outcome?] { state.withLock { $0.slots } }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Where a function sits in the current (HEAD) version of a file; lines are 1-based and inclusive.
 public struct FunctionSpan: Sendable, Codable, Hashable {
@@ -430,15 +431,14 @@ public enum GitHistory {
         return out
     }
 
-    final class DataBox: @unchecked Sendable {
-        private let lock = NSLock()
-        private var _data = Data()
-        private var _done = false
+    /// What the stderr-reading thread hands back: the data, and whether it has finished.
+    final class DataBox: Sendable {
+        private let state = Mutex((data: Data(), done: false))
         var data: Data {
-            get { lock.lock(); defer { lock.unlock() }; return _data }
-            set { lock.lock(); _data = newValue; _done = true; lock.unlock() }
+            get { state.withLock { $0.data } }
+            set { state.withLock { $0 = (newValue, true) } }
         }
-        var done: Bool { lock.lock(); defer { lock.unlock() }; return _done }
+        var done: Bool { state.withLock { $0.done } }
     }
 }
 

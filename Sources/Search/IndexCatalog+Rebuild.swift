@@ -43,15 +43,15 @@ extension IndexCatalog {
         // Validate the factory before touching any state: a rejected factory changes nothing.
         let fresh = try VectorIndex(factory: factory, metric: metric, dim: dim)
         let s = slot(space, create: true)!
-        try s.withLock {
+        try s.state.withLock { s in
             if s.rebuilding { throw SearchError.rebuildInProgress(space) }
             s.rebuilding = true
         }
         // Start journaling behind every write already queued (those are in the store snapshot).
         do {
-            try await onQueue(s.writeQueue) { s.withLock { s.journal = []; s.rebuildDim = dim } }
+            try await s.lane.run { s.state.withLock { $0.journal = []; $0.rebuildDim = dim } }
         } catch {
-            s.withLock { s.rebuilding = false }
+            s.state.withLock { $0.rebuilding = false }
             throw error
         }
         let report: @Sendable (RebuildProgress.Phase, Int) -> Void = { phase, n in
@@ -80,16 +80,16 @@ extension IndexCatalog {
                     log("index \(space): \(added)\(expectedCount.map { " of \($0)" } ?? "") vectors added")
                 }
             }
-            // Swap on the write queue: no write can slip between replay and swap.
-            let replayed = try await onQueue(s.writeQueue) { () -> Int in
-                let journal = s.withLock { s.journal ?? [] }
+            // Swap on the write lane: no write can slip between replay and swap.
+            let replayed = try await s.lane.run { () -> Int in
+                let journal = s.state.withLock { $0.journal ?? [] }
                 for entry in journal {
                     switch entry {
                     case let .add(ids, vectors): try fresh.add(ids: ids, vectors: vectors)
                     case let .remove(ids): try fresh.remove(ids: ids)
                     }
                 }
-                s.withLock {
+                s.state.withLock { s in
                     s.index = fresh
                     s.generation = max(s.generation, generation)
                     s.journal = nil
@@ -102,7 +102,7 @@ extension IndexCatalog {
             log(String(format: "index \(space): %d vectors in %.1f s (%d writes replayed)",
                        fresh.count, Date().timeIntervalSince(started), replayed))
         } catch {
-            s.withLock {
+            s.state.withLock { s in
                 s.journal = nil
                 s.rebuildDim = nil
                 s.rebuilding = false

@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import Synchronization
 
 /// What the catalog knows about one space's index.
 public struct IndexInfo: Sendable, Equatable {
@@ -17,8 +18,10 @@ public struct IndexInfo: Sendable, Equatable {
 }
 
 /// One FAISS index per space, kept in step with the store.
-/// - Searches run concurrently on `SearchExecutor` threads (off the cooperative pool).
-/// - Writes (add / remove / save / swap) of one space run in order on that space's serial queue.
+/// - Searches run concurrently on the executor's `ThreadPool` (off the cooperative pool).
+/// - Writes (add / remove / save / swap) of one space run in order on that space's serial
+///   `ThreadPool.Lane` over the same pool: FIFO like a serial queue, but no thread per space and
+///   no thread parked waiting for another write's lock.
 /// - `rebuild` builds a new index in the background while the old one keeps serving, records
 ///   writes that arrive meanwhile, replays them and swaps atomically; if FAISS rejects the new
 ///   factory, nothing changes.
@@ -29,42 +32,37 @@ public struct IndexInfo: Sendable, Equatable {
 ///                                       source: { store.vectorBatches(space) })
 ///     try await catalog.add(space: "minilm.L6.sig_mean", ids: ids, vectors: v, generation: gen + 1)
 ///     let hits = try await catalog.search(space: "minilm.L6.sig_mean", queries: q, k: 10)
-public final class IndexCatalog: @unchecked Sendable {
+public final class IndexCatalog: Sendable {
     public let directory: URL
     public let executor: SearchExecutor
     let log: @Sendable (String) -> Void
     /// Index builds (training, bulk adds, loading) on a thread of their own: seconds to minutes of CPU
-    /// that must not hold a thread of Dispatch's pool, which the store and searches share.
-    let buildPool = ThreadPool(name: "swejepa.search.build", threads: 1)
-    private let lock = NSLock()
-    private var slots: [String: Slot] = [:]
+    /// that must not hold a search thread, nor a thread of Dispatch's pool.
+    let buildPool = ThreadPool.serial(name: "swejepa.search.build")
+    private let slots = Mutex<[String: Slot]>([:])
 
     /// A write recorded while a rebuild runs, replayed onto the new index before the swap.
-    enum JournalEntry {
+    enum JournalEntry: Sendable {
         case add(ids: [Int64], vectors: [Float])
         case remove(ids: [Int64])
     }
 
-    final class Slot: @unchecked Sendable {
-        let name: String
-        let writeQueue: DispatchQueue
-        let lock = NSLock()
-        // Guarded by `lock`:
-        var index: VectorIndex?
-        var generation: UInt64 = 0
-        var journal: [JournalEntry]?
-        var rebuildDim: Int?
-        var rebuilding = false
-
-        init(name: String) {
-            self.name = name
-            writeQueue = DispatchQueue(label: "search.write.\(name)")
+    /// One space: its write lane and, behind a `Mutex`, its live index and rebuild state.
+    final class Slot: Sendable {
+        struct State {
+            var index: VectorIndex?
+            var generation: UInt64 = 0
+            var journal: [JournalEntry]?
+            var rebuildDim: Int?
+            var rebuilding = false
         }
+        let name: String
+        let lane: ThreadPool.Lane
+        let state = Mutex(State())
 
-        func withLock<T>(_ body: () throws -> T) rethrows -> T {
-            lock.lock()
-            defer { lock.unlock() }
-            return try body()
+        init(name: String, pool: ThreadPool) {
+            self.name = name
+            lane = ThreadPool.Lane(on: pool)
         }
     }
 
@@ -84,24 +82,25 @@ public final class IndexCatalog: @unchecked Sendable {
     }
 
     func slot(_ space: String, create: Bool = false) -> Slot? {
-        lock.lock()
-        defer { lock.unlock() }
-        if let s = slots[space] { return s }
-        guard create else { return nil }
-        let s = Slot(name: space)
-        slots[space] = s
-        return s
+        let pool = executor.pool
+        return slots.withLock { slots in
+            if let s = slots[space] { return s }
+            guard create else { return nil }
+            let s = Slot(name: space, pool: pool)
+            slots[space] = s
+            return s
+        }
     }
 
     /// The live index of a space (nil if none). Holding it keeps it alive across a swap.
     public func index(for space: String) -> VectorIndex? {
-        slot(space).flatMap { s in s.withLock { s.index } }
+        slot(space).flatMap { s in s.state.withLock { $0.index } }
     }
 
     /// Facts about the live index (nil when the space has none yet).
     public func info(space: String) -> IndexInfo? {
         guard let s = slot(space) else { return nil }
-        let (index, generation, rebuilding) = s.withLock { (s.index, s.generation, s.rebuilding) }
+        let (index, generation, rebuilding) = s.state.withLock { ($0.index, $0.generation, $0.rebuilding) }
         guard let index else { return nil }
         return IndexInfo(space: space, factory: index.factory, metric: index.metric, dim: index.dim,
                          count: index.count, generation: generation, tombstones: index.tombstones,
@@ -121,7 +120,7 @@ public final class IndexCatalog: @unchecked Sendable {
         }
         let index = try VectorIndex(factory: factory, metric: metric, dim: dim)
         let s = slot(space, create: true)!
-        return s.withLock {
+        return s.state.withLock { s in
             guard s.index == nil, !s.rebuilding else { return false }
             s.index = index
             s.generation = generation
@@ -132,7 +131,7 @@ public final class IndexCatalog: @unchecked Sendable {
     /// Installs a ready index (e.g. built by hand), replacing the current one.
     public func install(space: String, index: VectorIndex, generation: UInt64) {
         let s = slot(space, create: true)!
-        s.withLock {
+        s.state.withLock { s in
             s.index = index
             s.generation = generation
         }
@@ -140,9 +139,7 @@ public final class IndexCatalog: @unchecked Sendable {
 
     /// Forgets a space; with `deleteFile`, also removes its index file.
     public func drop(space: String, deleteFile: Bool = true) {
-        lock.lock()
-        slots[space] = nil
-        lock.unlock()
+        slots.withLock { $0[space] = nil }
         if deleteFile { try? FileManager.default.removeItem(at: fileURL(for: space)) }
     }
 
@@ -152,7 +149,7 @@ public final class IndexCatalog: @unchecked Sendable {
     public func search(space: String, queries: [Float], k: Int, params: SearchParams = SearchParams(),
                        filter: SearchFilter = .none) async throws -> [[Hit]] {
         guard let s = slot(space) else { throw SearchError.unknownSpace(space) }
-        let (index, rebuilding) = s.withLock { (s.index, s.rebuilding) }
+        let (index, rebuilding) = s.state.withLock { ($0.index, $0.rebuilding) }
         guard let index else {
             throw rebuilding ? SearchError.rebuildInProgress(space) : SearchError.unknownSpace(space)
         }
@@ -187,8 +184,8 @@ public final class IndexCatalog: @unchecked Sendable {
     public func save(space: String) async throws -> URL {
         guard let s = slot(space) else { throw SearchError.unknownSpace(space) }
         let url = fileURL(for: space)
-        try await onQueue(s.writeQueue) {
-            let (index, generation) = s.withLock { (s.index, s.generation) }
+        try await s.lane.run {
+            let (index, generation) = s.state.withLock { ($0.index, $0.generation) }
             guard let index else { throw SearchError.unknownSpace(space) }
             try index.write(to: url, generation: generation)
         }
@@ -199,27 +196,20 @@ public final class IndexCatalog: @unchecked Sendable {
     func write(space: String, generation: UInt64?, entry: JournalEntry?,
                apply: @escaping @Sendable (VectorIndex) throws -> Int) async throws -> Int {
         guard let s = slot(space) else { throw SearchError.unknownSpace(space) }
-        let payload = UncheckedBox(entry)
-        return try await onQueue(s.writeQueue) {
-            let (index, journaling, dim) = s.withLock { (s.index, s.journal != nil, s.rebuildDim) }
+        return try await s.lane.run {
+            let (index, journaling, dim) = s.state.withLock { ($0.index, $0.journal != nil, $0.rebuildDim) }
             guard index != nil || journaling else { throw SearchError.unknownSpace(space) }
             var result = 0
             if let index {
                 result = try apply(index)
-            } else if let dim, case let .add(ids, vectors)? = payload.value {
+            } else if let dim, case let .add(ids, vectors)? = entry {
                 try VectorIndex.validate(vectors, rows: ids.count, dim: dim)
             }
-            s.withLock {
-                if let e = payload.value, s.journal != nil { s.journal!.append(e) }
+            s.state.withLock { s in
+                if let entry, s.journal != nil { s.journal!.append(entry) }
                 if let generation { s.generation = generation }
             }
             return result
         }
     }
-}
-
-/// Carries a non-Sendable value across a queue hop that the caller serialises.
-struct UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }

@@ -11,6 +11,7 @@ import Foundation
 ///     try index.add(ids: [7, 8], vectors: v)            // v.count == 2 * 384; re-adding an id replaces it
 ///     let hits = try index.search(queries: q, k: 10)     // [[Hit]], one list per query row
 ///     try index.remove(ids: [8])
+// Safe: the FAISS handle is only touched through the shim, whose shared/exclusive lock serialises writes.
 public final class VectorIndex: @unchecked Sendable {
     /// Largest k a search accepts.
     public static let maxK = 1000

@@ -5,6 +5,7 @@ import Foundation
 import Jobs
 import Services
 import Store
+import Synchronization
 
 /// What route handlers share: the store, the configuration, metrics and the log.
 public struct ServiceContext: Sendable {
@@ -106,32 +107,33 @@ public final class APIServer: Sendable {
     }
 }
 
-final class RouterBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var _router = Router()
-    var router: Router { lock.lock(); defer { lock.unlock() }; return _router }
+/// The route table: routes are added while the server starts, then read by every request.
+final class RouterBox: Sendable {
+    private let table = Mutex(Router())
+    var router: Router { table.withLock { $0 } }
     func add(_ routes: [Route]) {
-        lock.lock(); defer { lock.unlock() }
-        for r in routes { _router.add(r.method, r.template, r.handler) }
+        table.withLock { router in
+            for r in routes { router.add(r.method, r.template, r.handler) }
+        }
     }
 }
 
 /// Counts requests being handled, so a graceful stop can wait for them; once draining, no request
 /// enters (so the count can only fall).
-final class InFlight: @unchecked Sendable {
-    private let lock = NSLock()
-    private var n = 0
-    private var draining = false
-    var count: Int { lock.lock(); defer { lock.unlock() }; return n }
+final class InFlight: Sendable {
+    private struct State { var count = 0; var draining = false }
+    private let state = Mutex(State())
+    var count: Int { state.withLock { $0.count } }
     /// Counts a request in; false once the server is stopping.
     func enter() -> Bool {
-        lock.lock(); defer { lock.unlock() }
-        if draining { return false }
-        n += 1
-        return true
+        state.withLock { s in
+            if s.draining { return false }
+            s.count += 1
+            return true
+        }
     }
-    func leave() { lock.lock(); n -= 1; lock.unlock() }
-    func drain() { lock.lock(); draining = true; lock.unlock() }
+    func leave() { state.withLock { $0.count -= 1 } }
+    func drain() { state.withLock { $0.draining = true } }
 }
 
 struct Dispatcher: HTTPHandler {

@@ -1,13 +1,13 @@
 import FlyingSocks
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Tracks when each connection last finished a request, so reads can be cut off after a deadline.
-final class ConnectionGuard: @unchecked Sendable {
-    private let lock = NSLock()
-    private var lastActivity: [String: Double] = [:]
+final class ConnectionGuard: Sendable {
+    private let lastActivity = Mutex<[String: Double]>([:])
     let readTimeout: Double
 
     init(readTimeout: Double) { self.readTimeout = readTimeout }
@@ -15,19 +15,21 @@ final class ConnectionGuard: @unchecked Sendable {
     /// Called when a response is ready: the connection's next request head has a fresh deadline.
     func touch(peer: String) {
         let now = Date().timeIntervalSince1970
-        lock.lock(); lastActivity[peer] = now; lock.unlock()
+        lastActivity.withLock { $0[peer] = now }
     }
 
     /// The time by which `peer` must have delivered its next request head.
     func deadline(peer: String) -> Double {
         let now = Date().timeIntervalSince1970
-        lock.lock(); defer { lock.unlock() }
-        if let t = lastActivity[peer] { return t + readTimeout }
-        lastActivity[peer] = now
-        if lastActivity.count > 50_000 {  // forget connections long gone
-            lastActivity = lastActivity.filter { now - $0.value < 4 * readTimeout }
+        let readTimeout = self.readTimeout
+        return lastActivity.withLock { lastActivity in
+            if let t = lastActivity[peer] { return t + readTimeout }
+            lastActivity[peer] = now
+            if lastActivity.count > 50_000 {  // forget connections long gone
+                lastActivity = lastActivity.filter { now - $0.value < 4 * readTimeout }
+            }
+            return now + readTimeout
         }
-        return now + readTimeout
     }
 }
 
@@ -95,21 +97,21 @@ struct GuardedSocketPool<Inner: AsyncSocketPool>: AsyncSocketPool {
 }
 
 /// Remembers which descriptors are listening sockets (and sets TCP_NODELAY on them once).
-final class ListenerSet: @unchecked Sendable {
-    private let lock = NSLock()
-    private var known: [Int32: Bool] = [:]
+final class ListenerSet: Sendable {
+    private let known = Mutex<Set<Int32>>([])
 
     func isListener(_ fd: Int32) -> Bool {
-        lock.lock(); defer { lock.unlock() }
-        if let v = known[fd], v { return true }
-        var accepting: Int32 = 0
-        var len = socklen_t(MemoryLayout<Int32>.size)
-        let listening = getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) == 0 && accepting != 0
-        if listening {
-            var one: Int32 = 1
-            _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-            known[fd] = true
+        known.withLock { known in
+            if known.contains(fd) { return true }
+            var accepting: Int32 = 0
+            var len = socklen_t(MemoryLayout<Int32>.size)
+            let listening = getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) == 0 && accepting != 0
+            if listening {
+                var one: Int32 = 1
+                _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+                known.insert(fd)
+            }
+            return listening
         }
-        return listening
     }
 }

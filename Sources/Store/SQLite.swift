@@ -25,6 +25,7 @@ public enum SQLValue: Sendable, Equatable {
 /// try db.execute("CREATE TABLE t(x)")
 /// try db.run("INSERT INTO t VALUES (?)", [.int(1)])
 /// ```
+// Safe: a connection is used by one thread at a time (the store's writer thread, or a reader checked out of its pool).
 public final class SQLiteConnection: @unchecked Sendable {
     let handle: OpaquePointer
     private var cache: [String: OpaquePointer] = [:]

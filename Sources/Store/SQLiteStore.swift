@@ -1,22 +1,28 @@
 import Core
 import CSQLite
 import Foundation
+import Synchronization
 
 /// The embedded default store: `DIR/swejepa.sqlite`, WAL, foreign keys, busy timeout, one writer
-/// connection (serial queue) and a small pool of reader connections.
+/// connection used serially on a thread of its own, and up to `readerThreads` concurrent readers
+/// (each on a pooled reader connection). Neither runs on Swift's cooperative pool nor Dispatch's.
 ///
 /// ```swift
 /// let store = try SQLiteStore(directory: URL(fileURLWithPath: "./data"))
 /// print(try await store.stats())
 /// ```
-public final class SQLiteStore: StoreBackend, @unchecked Sendable {
+public final class SQLiteStore: StoreBackend, Sendable {
+    /// Most reads at a time (and reader connections kept open).
+    public static let readerThreads = 8
+
     public let path: String
     public var backendName: String { "sqlite" }
     let writer: SQLiteConnection
-    private let writeQueue = DispatchQueue(label: "swejepa.store.writer")
-    private let readQueue = DispatchQueue(label: "swejepa.store.readers", attributes: .concurrent)
-    private let readersLock = NSLock()
-    private var readers: [SQLiteConnection] = []
+    /// One thread: the writer connection is used by one transaction at a time, in submission order.
+    private let writerThread = ThreadPool.serial(name: "swejepa.store.writer")
+    private let readerPool = ThreadPool(name: "swejepa.store.readers", threads: SQLiteStore.readerThreads)
+    /// Reader connections not in use.
+    private let idleReaders = Mutex<[SQLiteConnection]>([])
     public let appliedMigrations: [Int]
 
     /// Opens (creating if needed) the store in `directory` and applies pending migrations.
@@ -31,39 +37,27 @@ public final class SQLiteStore: StoreBackend, @unchecked Sendable {
 
     /// Runs `body` on the single writer connection inside `BEGIN IMMEDIATE … COMMIT`.
     func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { cont in
-            writeQueue.async { [writer] in
-                cont.resume(with: Result { try writer.transaction { try body(writer) } })
-            }
-        }
+        try await writerThread.run { [writer] in try writer.transaction { try body(writer) } }
     }
 
     /// Runs `body` on a reader connection (a snapshot: one read transaction).
     func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { cont in
-            readQueue.async { [self] in
-                cont.resume(with: Result {
-                    let db = try checkoutReader()
-                    defer { checkinReader(db) }
-                    return try db.transaction(immediate: false) { try body(db) }
-                })
-            }
+        try await readerPool.run { [self] in
+            let db = try checkoutReader()
+            defer { checkinReader(db) }
+            return try db.transaction(immediate: false) { try body(db) }
         }
     }
 
     private func checkoutReader() throws -> SQLiteConnection {
-        readersLock.lock()
-        if let db = readers.popLast() { readersLock.unlock(); return db }
-        readersLock.unlock()
+        if let db = idleReaders.withLock({ $0.popLast() }) { return db }
         let db = try SQLiteConnection(path: path)
         try db.execute("PRAGMA foreign_keys=ON; PRAGMA query_only=ON;")
         return db
     }
 
     private func checkinReader(_ db: SQLiteConnection) {
-        readersLock.lock()
-        if readers.count < 8 { readers.append(db) }
-        readersLock.unlock()
+        idleReaders.withLock { if $0.count < Self.readerThreads { $0.append(db) } }
     }
 
     static var now: Double { Date().timeIntervalSince1970 }

@@ -1,5 +1,6 @@
 /// An owned, fixed-size, 64-byte-aligned Float buffer (llm.c style). Read-only after construction
 /// when shared between tasks; scratch buffers are private to one forward call.
+// Safe: owns its allocation; shared buffers are only read after construction (see above).
 final class FloatBuffer: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<Float>
     let count: Int

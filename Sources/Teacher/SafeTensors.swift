@@ -37,6 +37,7 @@ public struct SafeTensorInfo: Sendable, Equatable {
 }
 
 /// A read-only memory mapping of a whole file (unmapped on deinit).
+// Safe: the mapping is read-only (PROT_READ) and immutable from init to deinit.
 final class MappedFile: @unchecked Sendable {
     let base: UnsafeRawPointer?
     let count: Int

@@ -53,6 +53,7 @@ public enum Parallel {
 /// let box = UncheckedBox(pointer)
 /// DispatchQueue.concurrentPerform(iterations: 4) { i in box.value[i] = 0 }
 /// ```
+// Safe only as the doc above says: the caller guarantees concurrent uses touch disjoint memory.
 public struct UncheckedBox<V>: @unchecked Sendable {
     public let value: V
     public init(_ value: V) { self.value = value }

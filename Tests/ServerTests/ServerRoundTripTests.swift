@@ -79,6 +79,11 @@ let sampleFunctions: JSONValue = ["functions": [
         #expect(metrics.contains("swejepa_http_requests_total{route=\"/v1/spaces/{name}/vectors\",method=\"PUT\",status=\"200\"}"))
         #expect(metrics.contains("swejepa_table_rows{table=\"functions\"} 3"))
         #expect(metrics.contains("swejepa_http_request_duration_seconds_bucket{route=\"/healthz\",le=\"+Inf\"} 1"))
+        // The thread pools' load: idle now (the counts are whole numbers of jobs).
+        for pool in ["swejepa.compute", "swejepa.search"] {
+            #expect(metrics.contains("swejepa_pool_busy_threads{pool=\"\(pool)\"} "))
+            #expect(metrics.contains("swejepa_pool_queued_jobs{pool=\"\(pool)\"} 0"))
+        }
 
         // Deletes.
         #expect(try await s.call("DELETE", "/v1/functions/\(ids[2])").status == 204)
