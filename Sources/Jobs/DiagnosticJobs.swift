@@ -34,7 +34,7 @@ public enum DiagnosticJobs {
 
         public func validate() throws {
             try JobParamsCheck.range("seconds", seconds, 0...86_400)
-            try JobParamsCheck.range("hold_after_step", holdAfterStep, 0...Int.max)
+            try JobParamsCheck.atLeast("hold_after_step", holdAfterStep, 0)
         }
     }
 

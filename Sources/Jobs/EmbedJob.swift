@@ -153,7 +153,7 @@ public enum LayerSelection: Decodable, Sendable, Equatable {
     func validate(max: Int?) throws {
         guard case .list(let items) = self else { return }
         for l in items where !(0...(max ?? 1_000)).contains(l) {
-            throw JobParamsCheck.bad("layer \(l) is not in 0...\(max.map(String.init) ?? "1000")")
+            throw JobParamsCheck.bad("'layers' has layer \(l), not in 0...\(max.map(String.init) ?? "1000")")
         }
     }
 

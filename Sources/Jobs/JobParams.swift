@@ -55,13 +55,25 @@ public enum JobParamsCheck {
     /// `value` (when present) lies in `range`.
     public static func range<T: Comparable>(_ key: String, _ value: T?, _ range: ClosedRange<T>) throws {
         guard let value, !range.contains(value) else { return }
-        throw bad("'\(key)' must be in \(range.lowerBound)...\(range.upperBound), got \(value)")
+        throw bad("'\(key)' must be in \(text(range.lowerBound))...\(text(range.upperBound)), got \(text(value))")
+    }
+
+    /// `value` (when present) is at least `min`.
+    public static func atLeast<T: Comparable>(_ key: String, _ value: T?, _ min: T) throws {
+        guard let value, value < min else { return }
+        throw bad("'\(key)' must be ≥ \(text(min)), got \(text(value))")
+    }
+
+    /// Whole numbers without a trailing `.0`.
+    private static func text<T>(_ v: T) -> String {
+        if let d = v as? Double, d.rounded() == d, abs(d) < 1e15 { return String(Int64(d)) }
+        return "\(v)"
     }
 
     /// `value` (when present) is a positive finite number.
     public static func positive(_ key: String, _ value: Double?) throws {
         guard let value, !(value.isFinite && value > 0) else { return }
-        throw bad("'\(key)' must be a positive number, got \(value)")
+        throw bad("'\(key)' must be a positive number, got \(text(value))")
     }
 
     /// `value` (when present) is not empty.
