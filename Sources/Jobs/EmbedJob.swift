@@ -131,8 +131,9 @@ public typealias VectorWriteHook = @Sendable (_ space: String, _ batch: VectorBa
 /// Which layers of a model: a list of layer numbers (0 = the embeddings output), or `"all"`.
 ///
 /// ```swift
-/// let l = try LayerSelection(from: JSONValueDecoder(["all"][0]))   // .all
-/// l.layers(count: 6)                                             // [0, 1, …, 6]
+/// let p = try EmbedJob.Params.decode(["layers": "all"], job: "embed")
+/// p.layers                    // .all
+/// p.layers.layers(count: 6)   // [0, 1, …, 6]
 /// ```
 public enum LayerSelection: Decodable, Sendable, Equatable {
     case all
