@@ -1,6 +1,7 @@
 import ArgumentParser
 import Core
 import Foundation
+import Jobs
 
 struct Train: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,25 +24,25 @@ struct Train: AsyncParsableCommand {
     @OptionGroup var server: ServerOptions
     @Option(help: "Input space (sig_tokens or sig_mean).") var inputSpace: String
     @Option(help: "Target space (body_mean, body_only_mean …).") var targetSpace: String
-    @Option(help: "mlp or sig_predictor.") var model: String = "sig_predictor"
-    @Option(help: "smooth_l1 or infonce.") var loss: String = "infonce"
+    @Option(help: setting("model")) var model: String = TrainingDefaults.text("model")
+    @Option(help: setting("loss")) var loss: String = TrainingDefaults.text("loss")
     @Option(help: "Name of the student space (default student.job-<id>).") var outputSpace: String?
     @Option(help: "repository or directory.") var splitBy: String?
-    @Option(help: "Epochs (default 10).") var epochs: Int?
-    @Option(help: "Batch size (default 64).") var batchSize: Int?
-    @Option(help: "Peak learning rate (default 3e-4).") var lr: Double?
-    @Option(help: "Seed (default 0).") var seed: Int?
-    @Option(help: "Transformer width (default 512).") var dModel: Int?
-    @Option(help: "Transformer blocks (default 2).") var layers: Int?
-    @Option(help: "Attention heads (default 8).") var heads: Int?
-    @Option(help: "Feed-forward width (default 2048).") var ffn: Int?
-    @Option(help: "MLP hidden width (default 1024).") var mlpHidden: Int?
-    @Option(help: "Dropout (default 0.1).") var dropout: Double?
-    @Option(help: "Early-stopping patience in epochs, 0 = off (default 3).") var patience: Int?
-    @Option(help: "Hard negatives per function from the target space (infonce only; default 0).") var hardNegatives: Int?
-    @Option(help: "Signature tokens kept (default 64).") var maxTokens: Int?
-    @Flag(help: "Symmetric InfoNCE.") var symmetric = false
-    @Option(name: .customLong("set"), help: "Any other train parameter, key=value (repeatable).") var extra: [String] = []
+    @Option(help: setting("epochs")) var epochs: Int?
+    @Option(help: setting("batch_size")) var batchSize: Int?
+    @Option(help: setting("lr")) var lr: Double?
+    @Option(help: setting("seed")) var seed: Int?
+    @Option(help: setting("d_model")) var dModel: Int?
+    @Option(help: setting("layers")) var layers: Int?
+    @Option(help: setting("heads")) var heads: Int?
+    @Option(help: setting("ffn")) var ffn: Int?
+    @Option(help: setting("mlp_hidden")) var mlpHidden: Int?
+    @Option(help: setting("dropout")) var dropout: Double?
+    @Option(help: setting("patience")) var patience: Int?
+    @Option(help: setting("hard_negatives")) var hardNegatives: Int?
+    @Option(help: setting("max_tokens")) var maxTokens: Int?
+    @Flag(help: setting("symmetric")) var symmetric = false
+    @Option(name: .customLong("set"), help: "Any other train parameter, key=value (repeatable): \(TrainJob.settings.map(\.name).joined(separator: ", ")).") var extra: [String] = []
     @Flag(help: "Return after queueing instead of following the job.") var noWait = false
     @Flag(help: "Print the whole job result as JSON after the table.") var json = false
 
@@ -50,13 +51,7 @@ struct Train: AsyncParsableCommand {
                                       "model": .string(model), "loss": .string(loss)]
         if let outputSpace { p["output_space"] = .string(outputSpace) }
         if let splitBy { p["split_by"] = .string(splitBy) }
-        let ints: [(String, Int?)] = [("epochs", epochs), ("batch_size", batchSize), ("seed", seed), ("d_model", dModel),
-                                      ("layers", layers), ("heads", heads), ("ffn", ffn), ("mlp_hidden", mlpHidden),
-                                      ("patience", patience), ("hard_negatives", hardNegatives), ("max_tokens", maxTokens)]
-        for (k, v) in ints { if let v { p[k] = .number(Double(v)) } }
-        if let lr { p["lr"] = .number(lr) }
-        if let dropout { p["dropout"] = .number(dropout) }
-        if symmetric { p["symmetric"] = true }
+        for (k, v) in Self.options(self) { if let v { p[k] = v } }
         for item in extra {
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--set takes key=value, got '\(item)'") }
@@ -64,6 +59,15 @@ struct Train: AsyncParsableCommand {
             p[parts[0]] = JSONValue.parse(parts[1]) ?? .string(parts[1])
         }
         return .object(p)
+    }
+
+    /// The dedicated options, by the name of the training setting each sets (`TrainJob.settings`).
+    static func options(_ t: Train) -> [(String, JSONValue?)] {
+        func n(_ v: Int?) -> JSONValue? { v.map { .number(Double($0)) } }
+        return [("epochs", n(t.epochs)), ("batch_size", n(t.batchSize)), ("seed", n(t.seed)), ("d_model", n(t.dModel)),
+                ("layers", n(t.layers)), ("heads", n(t.heads)), ("ffn", n(t.ffn)), ("mlp_hidden", n(t.mlpHidden)),
+                ("patience", n(t.patience)), ("hard_negatives", n(t.hardNegatives)), ("max_tokens", n(t.maxTokens)),
+                ("lr", t.lr.map(JSONValue.number)), ("dropout", t.dropout.map(JSONValue.number)), ("symmetric", t.symmetric ? true : nil)]
     }
 
     func run() async throws {
@@ -94,4 +98,15 @@ struct Train: AsyncParsableCommand {
         lines.append("student space \(r["output_space"]?.stringValue ?? "?"); checkpoint \(r["checkpoint"]?.stringValue ?? "?")")
         return lines.joined(separator: "\n")
     }
+}
+
+/// Help of the option for a training setting: its description and default, from `TrainJob.settings`.
+private func setting(_ name: String) -> ArgumentHelp {
+    guard let s = TrainJob.settings.first(where: { $0.name == name }) else { return ArgumentHelp("(unknown setting \(name))") }
+    return ArgumentHelp("\(s.help) (default \(s.defaultText)).")
+}
+
+/// Defaults of the training settings, as the CLI sends them.
+enum TrainingDefaults {
+    static func text(_ name: String) -> String { TrainJob.settings.first { $0.name == name }?.defaultText ?? "" }
 }

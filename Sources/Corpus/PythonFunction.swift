@@ -1,40 +1,8 @@
 // Value types for extracted functions and their static properties.
 
-/// Category of a function's return annotation.
-public enum ReturnAnnotationCategory: String, Sendable, Codable, CaseIterable {
-    /// No `->` annotation.
-    case none
-    /// `None`, `int`, `float`, `complex`, `str`, `bytes`, `bool` (bare, possibly dotted like `builtins.int`).
-    case builtinScalar = "builtin_scalar"
-    /// `list`, `dict`, `set`, `frozenset`, `tuple` and their `typing`/`collections.abc` counterparts, bare or
-    /// subscripted (`List[int]`, `dict[str, int]`, `typing.Sequence[T]`, `Iterator[int]`, ...).
-    case container
-    /// Anything else (`Optional[int]`, `int | None`, a class name, a string annotation, ...).
-    case other
-}
+import Core
 
-/// Static properties of one function: the probe targets. See `PythonMetrics` for the exact rules.
-public struct FunctionProperties: Sendable, Codable, Equatable {
-    /// Non-blank, non-comment lines of the whole function (decorators through the last body line); docstring lines excluded.
-    public var loc: Int
-    /// McCabe cyclomatic complexity, counted as radon does (nested functions and classes excluded).
-    public var cyclomaticComplexity: Int
-    /// `if` statements plus `elif` clauses plus `match` case clauses.
-    public var branches: Int
-    /// `for`, `async for` and `while` statements.
-    public var loops: Int
-    /// `return` statements.
-    public var returns: Int
-    /// Parameters: positional-only + positional + `*args` + keyword-only + `**kwargs` (`self`/`cls` included).
-    public var arguments: Int
-    /// Call expressions in the body (lambdas included; nested functions and classes excluded).
-    public var apiCalls: Int
-    public var returnAnnotation: ReturnAnnotationCategory
-    public var hasDocstring: Bool
-    public var hasDecorators: Bool
-    public var isMethod: Bool
-    public var isAsync: Bool
-}
+// `FunctionProperties` and `ReturnAnnotationCategory` live in Core (the store and the probes share them).
 
 /// A function (`def` or `async def`) extracted from a Python file.
 ///

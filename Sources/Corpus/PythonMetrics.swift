@@ -28,6 +28,7 @@
 // n_api_calls: call expressions (`f(x)`, `a.b(c)`, `g()()` counts 2; class patterns in `case` do not).
 // n_args: every parameter: positional-only, positional, `*args`, keyword-only, `**kwargs` (a bare `*` or `/` is not one).
 
+import Core
 struct PythonMetrics {
     let p: PythonParser
 

@@ -2,17 +2,13 @@ import Core
 import Store
 
 /// How cross-validation groups functions so that no group is on both sides of a split.
-enum Grouping: String, CaseIterable, Sendable {
+public enum Grouping: String, CaseIterable, Sendable {
     /// Repository: the probe generalises to unseen repositories.
     case repo
     /// Source file (repository + path): for single-repository corpora such as the standard library.
     case file
     /// Duplicate group (normalised body hash): copies of one function never straddle a split.
     case function
-
-    static func parse(_ p: JSONValue) throws -> Grouping {
-        Grouping(rawValue: try Params.choice(p, "group_by", default: "repo", among: allCases.map(\.rawValue)))!
-    }
 
     /// One group key per row.
     func keys(_ data: SpaceData, store: any StoreBackend) async throws -> [String] {

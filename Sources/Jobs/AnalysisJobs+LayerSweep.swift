@@ -22,68 +22,76 @@ import Teacher
 /// "complexity_r2", "complexity_r2_std", "skipped_zero"}], "columns": {"layer": […], …}}` where
 /// `columns` holds the same numbers column-wise.
 public enum LayerSweepJob {
-    static let keys: Set<String> = ["model", "layers", "kinds", "sample", "seed", "folds", "group_by"]
-    static let meanKinds = SpaceKind.allCases.filter { !$0.isTokens }.map(\.rawValue)
     static let columns = ["layer", "kind", "space", "n", "dims", "mean_cosine", "cosine_std", "effective_rank",
                           "loc_r2", "loc_r2_std", "complexity_r2", "complexity_r2_std", "skipped_zero"]
 
-    static func kinds(_ p: JSONValue) throws -> [SpaceKind] {
-        guard let v = p["kinds"], v != .null else { return [.bodyMean] }
-        guard let items = v.arrayValue, !items.isEmpty else {
-            throw Params.bad("'kinds' must be a non-empty list of \(meanKinds.joined(separator: ", "))")
+    /// One swept space (probe columns null when the property was unusable).
+    struct Row: Encodable, Sendable {
+        var layer: Int
+        var kind: String
+        var space: String
+        var n: Int
+        var dims: Int
+        var meanCosine: Double
+        var cosineStd: Double
+        var effectiveRank: Double
+        var locR2: Double?
+        var locR2Std: Double?
+        var complexityR2: Double?
+        var complexityR2Std: Double?
+        var skippedZero: Int
+
+        enum CodingKeys: String, CodingKey {
+            case layer, kind, space, n, dims, meanCosine = "mean_cosine", cosineStd = "cosine_std", effectiveRank = "effective_rank"
+            case locR2 = "loc_r2", locR2Std = "loc_r2_std", complexityR2 = "complexity_r2", complexityR2Std = "complexity_r2_std"
+            case skippedZero = "skipped_zero"
         }
-        var out = [SpaceKind]()
-        for item in items {
-            guard let s = item.stringValue, meanKinds.contains(s), let k = SpaceKind(rawValue: s) else {
-                throw Params.bad("kind \(item.jsonString()) cannot be swept; kinds with one vector per function: \(meanKinds.joined(separator: ", "))")
-            }
-            if !out.contains(k) { out.append(k) }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(layer, forKey: .layer); try c.encode(kind, forKey: .kind); try c.encode(space, forKey: .space)
+            try c.encode(n, forKey: .n); try c.encode(dims, forKey: .dims); try c.encode(meanCosine, forKey: .meanCosine)
+            try c.encode(cosineStd, forKey: .cosineStd); try c.encode(effectiveRank, forKey: .effectiveRank)
+            try c.encode(locR2, forKey: .locR2); try c.encode(locR2Std, forKey: .locR2Std)  // null, not absent
+            try c.encode(complexityR2, forKey: .complexityR2); try c.encode(complexityR2Std, forKey: .complexityR2Std)
+            try c.encode(skippedZero, forKey: .skippedZero)
         }
-        return out
     }
 
-    /// Explicit layers, or nil for "all".
-    static func layers(_ p: JSONValue) throws -> [Int]? {
-        guard let v = p["layers"], v != .null, v.stringValue != "all" else { return nil }
-        guard let items = v.arrayValue, !items.isEmpty, items.count <= 1_000 else {
-            throw Params.bad("'layers' must be a non-empty list of layer numbers (0 = embeddings output) or \"all\"")
+    /// `layer_sweep`'s result: `rows`, and the same numbers column-wise in `columns`.
+    struct Result: Encodable, Sendable {
+        var model: String
+        var kinds: [String]
+        var layers: [Int]
+        var sample: Int
+        var seed: UInt64
+        var folds: Int
+        var groupBy: String
+        var rows: [Row]
+        var seconds: Double
+
+        enum CodingKeys: String, CodingKey { case model, kinds, layers, sample, seed, folds, groupBy = "group_by", rows, columns, seconds }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(model, forKey: .model); try c.encode(kinds, forKey: .kinds); try c.encode(layers, forKey: .layers)
+            try c.encode(sample, forKey: .sample); try c.encode(seed, forKey: .seed); try c.encode(folds, forKey: .folds)
+            try c.encode(groupBy, forKey: .groupBy); try c.encode(rows, forKey: .rows); try c.encode(seconds, forKey: .seconds)
+            let table = try rows.map { try JSONValue.from($0) }
+            try c.encode(Dictionary(uniqueKeysWithValues: LayerSweepJob.columns.map { col in (col, table.map { $0[col] ?? .null }) }), forKey: .columns)
         }
-        var out = [Int]()
-        for item in items {
-            guard case .number = item, let l = item.intValue, (0...1_000).contains(l) else {
-                throw Params.bad("layer \(item.jsonString()) is not an integer in 0...1000")
-            }
-            if !out.contains(l) { out.append(l) }
-        }
-        return out
     }
 
-    public static func validate(_ p: JSONValue) throws {
-        try Params.onlyKnown(p, keys, job: "layer_sweep")
-        _ = try Params.optionalString(p, "model")
-        _ = try layers(p)
-        _ = try kinds(p)
-        _ = try Params.int(p, "sample", default: 2_000, range: 10...1_000_000)
-        _ = try Params.seed(p)
-        _ = try Params.int(p, "folds", default: 5, range: 2...20)
-        _ = try Grouping.parse(p)
-    }
-
-    static func run(_ ctx: JobContext) async throws -> JSONValue {
+    @Sendable static func run(_ ctx: JobContext, _ p: Params) async throws -> Result {
         let started = Date()
-        let p = ctx.params
-        try validate(p)
-        let modelArg = try Params.optionalString(p, "model") ?? ProcessInfo.processInfo.environment["SWEJEPA_MODEL"] ?? ModelCache.defaultModel
+        let modelArg = p.model ?? ProcessInfo.processInfo.environment["SWEJEPA_MODEL"] ?? ModelCache.defaultModel
         let model = modelArg.contains("/") ? URL(fileURLWithPath: modelArg).lastPathComponent : modelArg
-        let kinds = try self.kinds(p)
-        let sampleSize = try Params.int(p, "sample", default: 2_000, range: 10...1_000_000)
-        let seed = try Params.seed(p)
-        let folds = try Params.int(p, "folds", default: 5, range: 2...20)
-        let grouping = try Grouping.parse(p)
+        let kinds = p.kinds, sampleSize = p.sample, seed = p.seed, folds = p.folds, grouping = p.groupBy
 
         // Which layers, and do their spaces exist?
         let existing = Set(try await ctx.store.spaces().map(\.name))
-        var layers = try self.layers(p) ?? []
+        var layers = [Int]()  // for "all": from the model's config, else every layer that has a space
+        if case .list(let explicit) = p.layers { layers = explicit }
         if layers.isEmpty {
             let config = ModelCache.resolve(modelArg, dataDirectory: ctx.dataDirectory).appendingPathComponent("config.json")
             if let c = try? BertConfig(contentsOf: config) {
@@ -117,7 +125,7 @@ public enum LayerSweepJob {
         // One sample of function ids, drawn from the first space, used for every layer.
         var sampleIDs: Set<Int64>?
         var groupOf = [Int64: String]()
-        var rows = [[String: JSONValue]]()
+        var rows = [Row]()
         let options = ProbeOptions(folds: folds)
         for (s, item) in plan.enumerated() {
             try ctx.checkCancelled()
@@ -165,28 +173,16 @@ public enum LayerSweepJob {
                     await ctx.log("\(item.space): \(target) probe failed: \(e.description)", level: .warning)
                 }
             }
-            var out: [String: JSONValue] = [
-                "layer": .number(Double(layer)), "kind": .string(item.kind.rawValue), "space": .string(item.space),
-                "n": .number(Double(row.n)), "dims": .number(Double(row.dims)), "mean_cosine": .number(row.meanCosine),
-                "cosine_std": .number(row.cosineStd), "effective_rank": .number(row.effectiveRank),
-                "skipped_zero": .number(Double(skippedZero)),
-            ]
-            for key in ["loc_r2", "loc_r2_std", "complexity_r2", "complexity_r2_std"] {
-                out[key] = row.probes[key].map(JSONValue.number) ?? .null
-            }
-            rows.append(out)
+            rows.append(Row(layer: layer, kind: item.kind.rawValue, space: item.space, n: row.n, dims: row.dims,
+                            meanCosine: row.meanCosine, cosineStd: row.cosineStd, effectiveRank: row.effectiveRank,
+                            locR2: row.probes["loc_r2"], locR2Std: row.probes["loc_r2_std"],
+                            complexityR2: row.probes["complexity_r2"], complexityR2Std: row.probes["complexity_r2_std"],
+                            skippedZero: skippedZero))
             await ctx.log(String(format: "%@: cos %.3f ± %.3f, erank %.1f, R² loc %.3f, complexity %.3f", item.space, row.meanCosine,
                                  row.cosineStd, row.effectiveRank, row.probes["loc_r2"] ?? .nan, row.probes["complexity_r2"] ?? .nan))
             await ctx.progress(base + span, "\(item.space) done")
         }
-        var table = [String: JSONValue]()
-        for c in columns { table[c] = .array(rows.map { $0[c] ?? .null }) }
-        return [
-            "model": .string(model), "kinds": .array(kinds.map { .string($0.rawValue) }),
-            "layers": .array(layers.map { .number(Double($0)) }), "sample": .number(Double(sampleSize)),
-            "seed": .number(Double(seed)), "folds": .number(Double(folds)), "group_by": .string(grouping.rawValue),
-            "rows": .array(rows.map(JSONValue.object)), "columns": .object(table),
-            "seconds": .number(Date().timeIntervalSince(started)),
-        ]
+        return Result(model: model, kinds: kinds.map(\.rawValue), layers: layers, sample: sampleSize, seed: seed, folds: folds,
+                      groupBy: grouping.rawValue, rows: rows, seconds: Date().timeIntervalSince(started))
     }
 }

@@ -16,26 +16,53 @@ import Store
 /// "repositories": [names], "members": [{"id", "repo", "path", "qualified_name"}]}], "stored_rows"}`
 /// with the first `families` (default 20) template families spelled out.
 public enum NeighboursJob {
-    static let keys: Set<String> = ["space", "k", "exclude", "min_repositories", "families"]
+    /// `neighbours`' result (see the type's documentation).
+    struct Result: Encodable, Sendable {
+        struct Member: Encodable, Sendable {
+            var id: Int64
+            var repo: String
+            var path: String?
+            var qualifiedName: String?
+            enum CodingKeys: String, CodingKey { case id, repo, path, qualifiedName = "qualified_name" }
+            func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(id, forKey: .id); try c.encode(repo, forKey: .repo)
+                try c.encode(path, forKey: .path); try c.encode(qualifiedName, forKey: .qualifiedName)  // null when gone
+            }
+        }
+        struct Family: Encodable, Sendable {
+            var size: Int
+            var repositories: [String]
+            var members: [Member]
+        }
+        var space: String
+        var k: Int
+        var exclude: String
+        var metric: String
+        var functions: Int
+        var repositories: Int
+        var duplicateGroups: Int
+        var skippedZero: Int
+        var pairs: Int
+        var duplicatePairs: Int
+        var duplicateShare: Double
+        var mutualPairs: Int
+        var minRepositories: Int
+        var familyCount: Int
+        var families: [Family]
+        var storedRows: Int
+        var seconds: Double
 
-    public static func validate(_ p: JSONValue) throws {
-        try Params.onlyKnown(p, keys, job: "neighbours")
-        _ = try Params.meanSpace(p, job: "neighbours")
-        _ = try Params.int(p, "k", default: 10, range: 1...1_000)
-        _ = try Params.choice(p, "exclude", default: "repo", among: ["repo", "self"])
-        _ = try Params.int(p, "min_repositories", default: 3, range: 1...1_000)
-        _ = try Params.int(p, "families", default: 20, range: 0...10_000)
+        enum CodingKeys: String, CodingKey {
+            case space, k, exclude, metric, functions, repositories, duplicateGroups = "duplicate_groups", skippedZero = "skipped_zero"
+            case pairs, duplicatePairs = "duplicate_pairs", duplicateShare = "duplicate_share", mutualPairs = "mutual_pairs"
+            case minRepositories = "min_repositories", familyCount = "family_count", families, storedRows = "stored_rows", seconds
+        }
     }
 
-    static func run(_ ctx: JobContext) async throws -> JSONValue {
+    @Sendable static func run(_ ctx: JobContext, _ p: Params) async throws -> Result {
         let started = Date()
-        let p = ctx.params
-        try validate(p)
-        let spaceName = try Params.meanSpace(p, job: "neighbours")
-        let k = try Params.int(p, "k", default: 10, range: 1...1_000)
-        let exclude = try Params.choice(p, "exclude", default: "repo", among: ["repo", "self"])
-        let minRepos = try Params.int(p, "min_repositories", default: 3, range: 1...1_000)
-        let detail = try Params.int(p, "families", default: 20, range: 0...10_000)
+        let spaceName = p.space, k = p.k, exclude = p.exclude.rawValue, minRepos = p.minRepositories, detail = p.families
 
         await ctx.progress(0, "loading \(spaceName)")
         var data = try await SpaceData.load(ctx.store, space: spaceName, job: "neighbours")
@@ -112,28 +139,19 @@ public enum NeighboursJob {
         let memberIDs = shown.flatMap { $0.members.map { data.ids[$0] } }
         let names = try await ctx.store.functionSummaries(ids: memberIDs)
         let repoNames = repoIndex.sorted { $0.value < $1.value }.map(\.key)
-        let families: [JSONValue] = shown.map { fam in
-            [
-                "size": .number(Double(fam.members.count)),
-                "repositories": .array(fam.repositories.map { .string(repoNames[$0]) }),
-                "members": .array(fam.members.map { m in
-                    let id = data.ids[m], s = names[id]
-                    return ["id": .number(Double(id)), "repo": .string(data.facts[m].repo),
-                            "path": s.map { .string($0.path) } ?? .null, "qualified_name": s.map { .string($0.qualifiedName) } ?? .null]
-                }),
-            ]
+        let families = shown.map { fam in
+            Result.Family(size: fam.members.count, repositories: fam.repositories.map { repoNames[$0] },
+                          members: fam.members.map { m in
+                              let id = data.ids[m], s = names[id]
+                              return Result.Member(id: id, repo: data.facts[m].repo, path: s?.path, qualifiedName: s?.qualifiedName)
+                          })
         }
         await ctx.log(String(format: "%d pairs, %.1f%% within a duplicate group, %d mutual pairs, %d template families",
                              summary.pairs, 100 * summary.duplicateShare, summary.mutualPairs, summary.families.count))
-        return [
-            "space": .string(spaceName), "k": .number(Double(k)), "exclude": .string(exclude), "metric": .string(data.space.metric.rawValue),
-            "functions": .number(Double(n)), "repositories": .number(Double(repoIndex.count)),
-            "duplicate_groups": .number(Double(groupIndex.count)), "skipped_zero": .number(Double(skippedZero)),
-            "pairs": .number(Double(summary.pairs)), "duplicate_pairs": .number(Double(summary.duplicatePairs)),
-            "duplicate_share": .number(summary.duplicateShare), "mutual_pairs": .number(Double(summary.mutualPairs)),
-            "min_repositories": .number(Double(minRepos)), "family_count": .number(Double(summary.families.count)),
-            "families": .array(families), "stored_rows": .number(Double(rows.count)),
-            "seconds": .number(Date().timeIntervalSince(started)),
-        ]
+        return Result(space: spaceName, k: k, exclude: exclude, metric: data.space.metric.rawValue, functions: n,
+                      repositories: repoIndex.count, duplicateGroups: groupIndex.count, skippedZero: skippedZero,
+                      pairs: summary.pairs, duplicatePairs: summary.duplicatePairs, duplicateShare: summary.duplicateShare,
+                      mutualPairs: summary.mutualPairs, minRepositories: minRepos, familyCount: summary.families.count,
+                      families: families, storedRows: rows.count, seconds: Date().timeIntervalSince(started))
     }
 }

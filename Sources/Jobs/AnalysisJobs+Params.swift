@@ -1,84 +1,150 @@
 import Analysis
 import Core
 
-/// Small checked readers of job params; every failure is a 400 naming the field.
-enum Params {
-    static func bad(_ message: String) -> APIError { APIError.badRequest(message, code: "invalid_parameter") }
+// The analysis jobs' parameters: decoded once at submission (unknown keys refused: a typo would
+// otherwise be silently ignored), checked by `validate()`, decoded again when a worker runs the job.
 
-    static func object(_ p: JSONValue, _ job: String) throws -> [String: JSONValue] {
-        guard let o = p.objectValue else { throw bad("\(job) params must be a JSON object") }
-        return o
-    }
+extension ProbeJob {
+    /// `probe`'s parameters.
+    ///
+    /// ```swift
+    /// let p = try ProbeJob.Params.decode(["space": "m.L3.body_mean", "targets": "loc,is_async"], job: "probe")
+    /// p.targets?.map(\.name)   // ["loc", "is_async"]
+    /// ```
+    public struct Params: JobParams, Equatable {
+        public var space: String
+        /// Explicit targets (nil: every known count and category some function has).
+        var targets: [TargetSpec]?
+        public var folds = 5
+        public var groupBy = Grouping.repo
+        public var alphas = Probe.defaultAlphas
+        public var c = 1.0
+        public var seed: UInt64 = 0
+        public var sample: Int?
+        public var tokenizer: String?
 
-    static func string(_ p: JSONValue, _ key: String, required job: String) throws -> String {
-        guard let v = p[key] else { throw bad("\(job) needs '\(key)'") }
-        guard let s = v.stringValue, !s.isEmpty else { throw bad("'\(key)' must be a non-empty string") }
-        return s
-    }
-
-    static func optionalString(_ p: JSONValue, _ key: String) throws -> String? {
-        guard let v = p[key], v != .null else { return nil }
-        guard let s = v.stringValue, !s.isEmpty else { throw bad("'\(key)' must be a non-empty string") }
-        return s
-    }
-
-    static func int(_ p: JSONValue, _ key: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
-        guard let v = p[key], v != .null else { return value }
-        guard case .number = v, let n = v.intValue, range.contains(n) else {
-            throw bad("'\(key)' must be an integer in \(range.lowerBound)...\(range.upperBound), got \(v.jsonString())")
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case space, targets, folds, groupBy = "group_by", alphas, c, seed, sample, tokenizer
         }
-        return n
-    }
+        public static let knownKeys: Set<String>? = Set(CodingKeys.allCases.map(\.rawValue))
 
-    static func optionalInt(_ p: JSONValue, _ key: String, range: ClosedRange<Int>) throws -> Int? {
-        guard let v = p[key], v != .null else { return nil }
-        return try int(p, key, default: 0, range: range)
-    }
-
-    static func seed(_ p: JSONValue) throws -> UInt64 {
-        UInt64(try int(p, "seed", default: 0, range: 0...(1 << 53)))
-    }
-
-    static func choice(_ p: JSONValue, _ key: String, default value: String, among: [String]) throws -> String {
-        guard let v = p[key], v != .null else { return value }
-        guard let s = v.stringValue, among.contains(s) else {
-            throw bad("'\(key)' must be one of \(among.map { "\"\($0)\"" }.joined(separator: ", ")), got \(v.jsonString())")
+        public init(from decoder: any Decoder) throws {
+            let k = try decoder.container(keyedBy: CodingKeys.self)
+            space = try k.requiredString(.space)
+            targets = try TargetSpec.decodeList(k, .targets)
+            folds = try k.value(.folds, default: folds)
+            groupBy = try k.choice(.groupBy, default: groupBy)
+            alphas = try k.value(.alphas, default: alphas)
+            c = try k.value(.c, default: c)
+            seed = try k.value(.seed, default: seed)
+            sample = try k.decodeIfPresent(Int.self, forKey: .sample)
+            tokenizer = try k.nonEmptyString(.tokenizer)
         }
-        return s
-    }
 
-    static func positiveNumber(_ p: JSONValue, _ key: String, default value: Double) throws -> Double {
-        guard let v = p[key], v != .null else { return value }
-        guard case .number(let x) = v, x.isFinite, x > 0 else { throw bad("'\(key)' must be a positive number, got \(v.jsonString())") }
-        return x
-    }
-
-    /// The ridge alpha grid: 1…100 positive finite numbers (default `Probe.defaultAlphas`).
-    static func alphas(_ p: JSONValue) throws -> [Double] {
-        guard let v = p["alphas"], v != .null else { return Probe.defaultAlphas }
-        guard let items = v.arrayValue, (1...100).contains(items.count) else {
-            throw bad("'alphas' must be a list of 1 to 100 positive numbers")
-        }
-        return try items.map { item in
-            guard case .number(let x) = item, x.isFinite, x > 0 else { throw bad("alpha \(item.jsonString()) is not a positive number") }
-            return x
+        public func validate() throws {
+            try checkMeanSpace(space, job: "probe")
+            try JobParamsCheck.range("folds", folds, 2...20)
+            guard (1...100).contains(alphas.count) else { throw JobParamsCheck.bad("'alphas' must be a list of 1 to 100 positive numbers") }
+            for a in alphas { try JobParamsCheck.positive("alphas", a) }
+            try JobParamsCheck.positive("c", c)
+            try JobParamsCheck.range("seed", seed, 0...(1 << 53))
+            try JobParamsCheck.range("sample", sample, 10...100_000_000)
         }
     }
+}
 
-    /// A space name given for a job that needs one vector per function.
-    static func meanSpace(_ p: JSONValue, job: String) throws -> String {
-        let space = try string(p, "space", required: job)
-        if space.hasSuffix("_tokens") {
-            throw bad("space '\(space)' holds token matrices; \(job) needs one vector per function (a *_mean space, e.g. \(space.dropLast("_tokens".count))_mean)")
+extension LayerSweepJob {
+    /// `layer_sweep`'s parameters.
+    ///
+    /// ```swift
+    /// let p = try LayerSweepJob.Params.decode(["model": "m", "layers": [0, 3]], job: "layer_sweep")
+    /// p.kinds   // [.bodyMean]
+    /// ```
+    public struct Params: JobParams, Equatable {
+        public var model: String?
+        public var layers = LayerSelection.all
+        public var kinds: [SpaceKind] = [.bodyMean]
+        public var sample = 2_000
+        public var seed: UInt64 = 0
+        public var folds = 5
+        public var groupBy = Grouping.repo
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case model, layers, kinds, sample, seed, folds, groupBy = "group_by"
         }
-        return space
+        public static let knownKeys: Set<String>? = Set(CodingKeys.allCases.map(\.rawValue))
+
+        public init(from decoder: any Decoder) throws {
+            let k = try decoder.container(keyedBy: CodingKeys.self)
+            model = try k.nonEmptyString(.model)
+            layers = try k.value(.layers, default: layers)
+            if let names = try k.decodeIfPresent([String].self, forKey: .kinds) {
+                kinds = try SpaceKind.parse(names, among: SpaceKind.allCases.filter { !$0.isTokens }, key: .kinds, in: k)
+            }
+            sample = try k.value(.sample, default: sample)
+            seed = try k.value(.seed, default: seed)
+            folds = try k.value(.folds, default: folds)
+            groupBy = try k.choice(.groupBy, default: groupBy)
+        }
+
+        public func validate() throws {
+            try layers.validate(max: nil)
+            try JobParamsCheck.range("sample", sample, 10...1_000_000)
+            try JobParamsCheck.range("seed", seed, 0...(1 << 53))
+            try JobParamsCheck.range("folds", folds, 2...20)
+        }
+    }
+}
+
+extension NeighboursJob {
+    /// Which candidates a function's neighbours exclude.
+    public enum Exclude: String, Sendable, CaseIterable {
+        /// Every function of its own repository.
+        case repo
+        /// Only the function itself (for a single-repository corpus).
+        case `self`
     }
 
-    /// Rejects keys a job does not know (a typo would otherwise be silently ignored).
-    static func onlyKnown(_ p: JSONValue, _ keys: Set<String>, job: String) throws {
-        let unknown = try object(p, job).keys.filter { !keys.contains($0) }.sorted()
-        if !unknown.isEmpty {
-            throw bad("\(job) does not know \(unknown.map { "'\($0)'" }.joined(separator: ", ")); it takes \(keys.sorted().joined(separator: ", "))")
+    /// `neighbours`' parameters.
+    ///
+    /// ```swift
+    /// let p = try NeighboursJob.Params.decode(["space": "m.L3.body_mean", "k": 5], job: "neighbours")
+    /// p.exclude   // .repo
+    /// ```
+    public struct Params: JobParams, Equatable {
+        public var space: String
+        public var k = 10
+        public var exclude = Exclude.repo
+        public var minRepositories = 3
+        /// Template families spelled out in the result.
+        public var families = 20
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case space, k, exclude, minRepositories = "min_repositories", families
         }
+        public static let knownKeys: Set<String>? = Set(CodingKeys.allCases.map(\.rawValue))
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            space = try c.requiredString(.space)
+            k = try c.value(.k, default: k)
+            exclude = try c.choice(.exclude, default: exclude)
+            minRepositories = try c.value(.minRepositories, default: minRepositories)
+            families = try c.value(.families, default: families)
+        }
+
+        public func validate() throws {
+            try checkMeanSpace(space, job: "neighbours")
+            try JobParamsCheck.range("k", k, 1...1_000)
+            try JobParamsCheck.range("min_repositories", minRepositories, 1...1_000)
+            try JobParamsCheck.range("families", families, 0...10_000)
+        }
+    }
+}
+
+/// A space name given for a job that needs one vector per function.
+private func checkMeanSpace(_ space: String, job: String) throws {
+    if space.hasSuffix("_tokens") {
+        throw JobParamsCheck.bad("space '\(space)' holds token matrices; \(job) needs one vector per function (a *_mean space, e.g. \(space.dropLast("_tokens".count))_mean)")
     }
 }

@@ -25,37 +25,35 @@ import Store
 /// single class, a fold's training part with one class) are listed under `skipped`; the job fails
 /// only when no target could be probed.
 public enum ProbeJob {
-    static let keys: Set<String> = ["space", "targets", "folds", "group_by", "alphas", "c", "seed", "sample", "tokenizer"]
+    /// `probe`'s result: the probed targets' stored records and the targets skipped, with why.
+    struct Result: Encodable, Sendable {
+        var space: String
+        var groupBy: String
+        var folds: Int
+        var n: Int
+        var dims: Int
+        var groups: Int
+        var trivialFeature: String
+        var seed: UInt64
+        var results: [JSONValue]
+        var skipped: [TargetSkip]
+        var seconds: Double
 
-    public static func validate(_ p: JSONValue) throws {
-        try Params.onlyKnown(p, keys, job: "probe")
-        _ = try Params.meanSpace(p, job: "probe")
-        _ = try TargetSpec.parseList(p)
-        _ = try Params.int(p, "folds", default: 5, range: 2...20)
-        _ = try Grouping.parse(p)
-        _ = try Params.alphas(p)
-        _ = try Params.positiveNumber(p, "c", default: 1)
-        _ = try Params.seed(p)
-        _ = try Params.optionalInt(p, "sample", range: 10...100_000_000)
-        _ = try Params.optionalString(p, "tokenizer")
+        enum CodingKeys: String, CodingKey {
+            case space, groupBy = "group_by", folds, n, dims, groups, trivialFeature = "trivial_feature", seed, results, skipped, seconds
+        }
     }
 
-    static func run(_ ctx: JobContext) async throws -> JSONValue {
+    @Sendable static func run(_ ctx: JobContext, _ p: Params) async throws -> Result {
         let started = Date()
-        let p = ctx.params
-        try validate(p)
-        let spaceName = try Params.meanSpace(p, job: "probe")
-        let folds = try Params.int(p, "folds", default: 5, range: 2...20)
-        let grouping = try Grouping.parse(p)
-        let seed = try Params.seed(p)
-        let options = ProbeOptions(folds: folds, alphas: try Params.alphas(p), c: try Params.positiveNumber(p, "c", default: 1),
-                                   shuffleSeed: seed)
+        let spaceName = p.space, folds = p.folds, grouping = p.groupBy, seed = p.seed
+        let options = ProbeOptions(folds: folds, alphas: p.alphas, c: p.c, shuffleSeed: seed)
         await ctx.progress(0, "loading \(spaceName)")
         var data = try await SpaceData.load(ctx.store, space: spaceName, job: "probe")
         if data.space.stale > 0 {
             await ctx.log("\(data.space.stale) vectors of \(spaceName) are stale (their function changed since); run embed again for exact results", level: .warning)
         }
-        if let size = try Params.optionalInt(p, "sample", range: 10...100_000_000), size < data.count {
+        if let size = p.sample, size < data.count {
             data = data.subset(LayerAnalysis.sample(count: data.count, size: size, seed: seed))
             await ctx.log("probing a seeded sample of \(data.count) functions")
         }
@@ -64,12 +62,12 @@ public enum ProbeJob {
         }
         let groups = try await grouping.keys(data, store: ctx.store)
         try grouping.check(groups, folds: folds, space: spaceName)
-        let explicit = try TargetSpec.parseList(p)
+        let explicit = p.targets
         let targets = explicit ?? TargetSpec.defaults.map(TargetSpec.init(name:))
         try ctx.checkCancelled()
 
         await ctx.progress(0, "trivial control feature")
-        let (trivial, trivialLabel) = try await TrivialFeature.compute(ctx, ids: data.ids, tokenizer: try Params.optionalString(p, "tokenizer"),
+        let (trivial, trivialLabel) = try await TrivialFeature.compute(ctx, ids: data.ids, tokenizer: p.tokenizer,
                                                                         model: data.space.model)
         await ctx.log("\(data.count) functions × \(data.dims) dims, \(Set(groups).count) groups by \(grouping.rawValue), \(folds) folds; trivial feature \(trivialLabel)")
 
@@ -80,7 +78,7 @@ public enum ProbeJob {
         }
         if !done.isEmpty { await ctx.log("resuming: \(done.keys.sorted().joined(separator: ", ")) already stored") }
 
-        var results = [JSONValue](), skipped = [JSONValue]()
+        var results = [JSONValue](), skipped = [TargetSkip]()
         for (t, target) in targets.enumerated() {
             try ctx.checkCancelled()
             if let r = done[target.name] {
@@ -91,7 +89,7 @@ public enum ProbeJob {
             switch target.labels(data.facts) {
             case .failure(let skip):
                 // Absent history counts etc. are expected among the defaults; say so only when asked for.
-                if explicit != nil || skip.reason != "no function has this property" { skipped.append(skip.json) }
+                if explicit != nil || skip.reason != "no function has this property" { skipped.append(skip) }
                 if explicit != nil { await ctx.log("skipping \(target.name): \(skip.reason)", level: .warning) }
                 continue
             case .success(let l): labels = l
@@ -117,7 +115,7 @@ public enum ProbeJob {
                 }
             } catch let e as AnalysisError {
                 let skip = TargetSkip(target: name, reason: e.description)
-                skipped.append(skip.json)
+                skipped.append(skip)
                 await ctx.log("skipping \(name): \(e.description)", level: .warning)
                 continue
             }
@@ -135,16 +133,12 @@ public enum ProbeJob {
             await ctx.progress(base + span, "\(name) done")
         }
         guard !results.isEmpty else {
-            let reasons = skipped.compactMap { s in s["target"]?.stringValue.map { "\($0): \(s["reason"]?.stringValue ?? "")" } }
+            let reasons = skipped.map { "\($0.target): \($0.reason)" }
             throw APIError.unprocessable("no target could be probed\(reasons.isEmpty ? " (no function has any of the default properties)" : ": " + reasons.joined(separator: "; "))",
                                          code: "nothing_to_probe")
         }
-        return [
-            "space": .string(spaceName), "group_by": .string(grouping.rawValue), "folds": .number(Double(folds)),
-            "n": .number(Double(data.count)), "dims": .number(Double(data.dims)), "groups": .number(Double(Set(groups).count)),
-            "trivial_feature": .string(trivialLabel), "seed": .number(Double(seed)),
-            "results": .array(results), "skipped": .array(skipped),
-            "seconds": .number(Date().timeIntervalSince(started)),
-        ]
+        return Result(space: spaceName, groupBy: grouping.rawValue, folds: folds, n: data.count, dims: data.dims,
+                      groups: Set(groups).count, trivialFeature: trivialLabel, seed: seed, results: results, skipped: skipped,
+                      seconds: Date().timeIntervalSince(started))
     }
 }

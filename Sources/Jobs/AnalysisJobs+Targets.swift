@@ -9,11 +9,10 @@ struct TargetSpec: Sendable, Equatable {
     var name: String
     var kind: Kind
 
-    /// Non-negative counts, probed as log(1 + count) by ridge regression (R²).
-    static let counts = ["loc", "cyclomatic_complexity", "n_branches", "n_loops", "n_returns", "n_args", "n_api_calls",
-                         "commits", "authors", "file_commits"]
-    /// Categories and flags, probed by balanced logistic regression (balanced accuracy).
-    static let categories = ["return_category", "has_docstring", "has_decorators", "is_method", "is_async"]
+    /// Non-negative counts, probed as log(1 + count) by ridge regression (R²): `StoredProperties.counts`.
+    static let counts = StoredProperties.counts
+    /// Categories and flags, probed by balanced logistic regression (balanced accuracy): `StoredProperties.categories`.
+    static let categories = StoredProperties.categories
     static let defaults = counts + categories
 
     init(name: String) {
@@ -21,21 +20,24 @@ struct TargetSpec: Sendable, Equatable {
         kind = Self.counts.contains(name) ? .count : Self.categories.contains(name) ? .category : .inferred
     }
 
-    static func parseList(_ p: JSONValue) throws -> [TargetSpec]? {
-        guard let v = p["targets"], v != .null else { return nil }
-        let items: [JSONValue]
-        if let s = v.stringValue { items = s.split(separator: ",").map { .string(String($0).trimmingCharacters(in: .whitespaces)) } }
-        else if let a = v.arrayValue { items = a }
-        else { throw Params.bad("'targets' must be a list of property names") }
-        guard !items.isEmpty, items.count <= 100 else { throw Params.bad("'targets' must name 1 to 100 properties") }
+    /// `targets`: a list of property names or one comma-separated string; nil when absent.
+    static func decodeList<K: CodingKey>(_ c: KeyedDecodingContainer<K>, _ key: K) throws -> [TargetSpec]? {
+        guard try c.contains(key) && !c.decodeNil(forKey: key) else { return nil }
+        let names: [String]
+        if let s = try? c.decode(String.self, forKey: key) {
+            names = s.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        } else {
+            names = try c.decode([String].self, forKey: key)
+        }
+        func bad(_ m: String) -> DecodingError { .dataCorruptedError(forKey: key, in: c, debugDescription: m) }
+        guard !names.isEmpty, names.count <= 100 else { throw bad("must name 1 to 100 properties") }
         var seen = Set<String>()
-        return try items.map { item in
-            guard let s = item.stringValue, s.count <= 64, let first = s.unicodeScalars.first,
-                  first == "_" || ("a"..."z").contains(first),
+        return try names.map { s in
+            guard s.count <= 64, let first = s.unicodeScalars.first, first == "_" || ("a"..."z").contains(first),
                   s.unicodeScalars.allSatisfy({ $0 == "_" || ("a"..."z").contains($0) || ("0"..."9").contains($0) }) else {
-                throw Params.bad("target \(item.jsonString()) is not a property name (lowercase letters, digits, _); known: \(defaults.joined(separator: ", "))")
+                throw bad("has \"\(s)\", not a property name (lowercase letters, digits, _); known: \(defaults.joined(separator: ", "))")
             }
-            guard seen.insert(s).inserted else { throw Params.bad("target '\(s)' is listed twice") }
+            guard seen.insert(s).inserted else { throw bad("lists '\(s)' twice") }
             return TargetSpec(name: s)
         }
     }
@@ -89,8 +91,7 @@ struct TargetLabels: Sendable {
     var transform: String?
 }
 
-struct TargetSkip: Error, Sendable {
+struct TargetSkip: Error, Sendable, Encodable {
     var target: String
     var reason: String
-    var json: JSONValue { ["target": .string(target), "reason": .string(reason)] }
 }

@@ -3,23 +3,21 @@ import Core
 import Foundation
 import Services
 import Store
+import Synchronization
 import Teacher
 
 /// The trivial control feature: log(1 + token count) of each function (`signature + "\n" + body`,
 /// the text of the teacher's body pass, untruncated, no special tokens), with the teacher's
 /// WordPiece tokenizer; when no tokenizer can be loaded, log(1 + Unicode scalar count) instead.
 enum TrivialFeature {
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var cache: [String: WordPieceTokenizer] = [:]
+    private static let cache = Mutex<[String: WordPieceTokenizer]>([:])
 
     /// The tokenizer of a model folder (name under DATA/models, or a path); cached.
     static func tokenizer(_ nameOrPath: String, dataDirectory: URL) throws -> WordPieceTokenizer {
         let dir = ModelCache.resolve(nameOrPath, dataDirectory: dataDirectory)
-        lock.lock()
-        if let t = cache[dir.path] { lock.unlock(); return t }
-        lock.unlock()
+        if let t = cache.withLock({ $0[dir.path] }) { return t }
         let t = try WordPieceTokenizer(directory: dir)
-        lock.lock(); cache[dir.path] = t; lock.unlock()
+        cache.withLock { $0[dir.path] = t }
         return t
     }
 

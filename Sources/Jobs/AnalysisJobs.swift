@@ -15,8 +15,8 @@
 /// ```
 public enum AnalysisJobs {
     public static func register(on runner: JobRunner) {
-        runner.register("probe", validate: ProbeJob.validate) { ctx in try await ProbeJob.run(ctx) }
-        runner.register("layer_sweep", validate: LayerSweepJob.validate) { ctx in try await LayerSweepJob.run(ctx) }
-        runner.register("neighbours", validate: NeighboursJob.validate) { ctx in try await NeighboursJob.run(ctx) }
+        runner.register("probe", ProbeJob.Params.self, ProbeJob.run)
+        runner.register("layer_sweep", LayerSweepJob.Params.self, LayerSweepJob.run)
+        runner.register("neighbours", NeighboursJob.Params.self, NeighboursJob.run)
     }
 }

@@ -10,34 +10,63 @@ public enum DiagnosticJobs {
     /// `hold_after_step: N` parks the job after reporting step N until the file
     /// `DATA/diagnostics/sleep-<job id>.release` exists (cancel still honoured): a test in another
     /// process holds a worker at a known point without assuming how fast anything runs.
+    ///
+    /// ```swift
+    /// let p = try DiagnosticJobs.SleepParams.decode(["seconds": 2, "steps": 4], job: "sleep")
+    /// ```
+    public struct SleepParams: JobParams, Equatable {
+        public var seconds: Double
+        public var steps = 10
+        public var fail = false
+        public var holdAfterStep: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case seconds, steps, fail, holdAfterStep = "hold_after_step"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            seconds = try c.decode(Double.self, forKey: .seconds)
+            steps = max(1, try c.value(.steps, default: steps))
+            fail = try c.value(.fail, default: fail)
+            holdAfterStep = try c.decodeIfPresent(Int.self, forKey: .holdAfterStep)
+        }
+
+        public func validate() throws {
+            try JobParamsCheck.range("seconds", seconds, 0...86_400)
+            try JobParamsCheck.atLeast("hold_after_step", holdAfterStep, 0)
+        }
+    }
+
+    /// `sleep`'s result.
+    public struct SleepResult: Encodable, Sendable {
+        public var slept: Double
+        public var steps: Int
+        public var resumedAfter: Int
+        enum CodingKeys: String, CodingKey { case slept, steps, resumedAfter = "resumed_after" }
+    }
+
     public static func register(on runner: JobRunner) {
-        runner.register("sleep", validate: { p in
-            guard let s = p["seconds"]?.doubleValue, s >= 0, s <= 86_400 else {
-                throw APIError.badRequest("sleep needs 'seconds' between 0 and 86400", code: "invalid_parameter")
-            }
-            if let h = p["hold_after_step"], h.intValue.map({ $0 >= 0 }) != true {
-                throw APIError.badRequest("hold_after_step must be a step number (an integer ≥ 0)", code: "invalid_parameter")
-            }
-        }) { ctx in
-            let seconds = ctx.params["seconds"]?.doubleValue ?? 1
-            let steps = max(1, ctx.params["steps"]?.intValue ?? 10)
-            let done = try await ctx.store.jobMetrics(job: ctx.job.id, name: "step", afterStep: nil).map(\.step).max() ?? -1
-            if done >= 0 { await ctx.log("resuming after step \(done)") }
-            for step in (done + 1)..<steps {
-                try ctx.checkCancelled()
-                try await Task.sleep(nanoseconds: UInt64(seconds / Double(steps) * 1e9))
-                await ctx.metric(step: step, "step", Double(step))
-                await ctx.progress(Double(step + 1) / Double(steps), "step \(step + 1)/\(steps)")
-                if step == ctx.params["hold_after_step"]?.intValue {
-                    let release = ctx.dataDirectory.appendingPathComponent("diagnostics/sleep-\(ctx.job.id).release")
-                    while !FileManager.default.fileExists(atPath: release.path) {
-                        try ctx.checkCancelled()
-                        try await Task.sleep(nanoseconds: 20_000_000)
-                    }
+        runner.register("sleep", SleepParams.self, sleep)
+    }
+
+    @Sendable static func sleep(_ ctx: JobContext, _ p: SleepParams) async throws -> SleepResult {
+        let done = try await ctx.store.jobMetrics(job: ctx.job.id, name: "step", afterStep: nil).map(\.step).max() ?? -1
+        if done >= 0 { await ctx.log("resuming after step \(done)") }
+        for step in (done + 1)..<p.steps {
+            try ctx.checkCancelled()
+            try await Task.sleep(nanoseconds: UInt64(p.seconds / Double(p.steps) * 1e9))
+            await ctx.metric(step: step, "step", Double(step))
+            await ctx.progress(Double(step + 1) / Double(p.steps), "step \(step + 1)/\(p.steps)")
+            if step == p.holdAfterStep {
+                let release = ctx.dataDirectory.appendingPathComponent("diagnostics/sleep-\(ctx.job.id).release")
+                while !FileManager.default.fileExists(atPath: release.path) {
+                    try ctx.checkCancelled()
+                    try await Task.sleep(nanoseconds: 20_000_000)
                 }
             }
-            if ctx.params["fail"]?.boolValue == true { throw APIError.badRequest("asked to fail", code: "failed_on_purpose") }
-            return ["slept": .number(seconds), "steps": .number(Double(steps)), "resumed_after": .number(Double(done))]
         }
+        if p.fail { throw APIError.badRequest("asked to fail", code: "failed_on_purpose") }
+        return SleepResult(slept: p.seconds, steps: p.steps, resumedAfter: done)
     }
 }

@@ -8,51 +8,65 @@ import Teacher
 /// corpus and stores one space per (layer, kind), named `MODEL.L<layer>.<kind>`. Resumable: functions
 /// that already have a fresh vector in every requested space are skipped.
 public enum EmbedJob {
+    /// `embed`'s parameters (unknown keys are ignored).
+    ///
+    /// ```swift
+    /// let p = try EmbedJob.Params.decode(["layers": [3], "kinds": ["body_mean"]], job: "embed")
+    /// p.batchSize   // 256
+    /// ```
+    public struct Params: JobParams, Equatable {
+        /// A model name under `DATA/models` or a folder (default `$SWEJEPA_MODEL` or all-MiniLM-L6-v2).
+        public var model: String?
+        /// Layers (0 = the embeddings output) or all of the model's.
+        public var layers: LayerSelection
+        public var kinds: [SpaceKind] = SpaceKind.teacherKinds
+        /// Only this repository's functions.
+        public var repo: String?
+        /// Functions per forward pass.
+        public var batchSize = 256
+
+        enum CodingKeys: String, CodingKey {
+            case model, layers, kinds, repo, batchSize = "batch_size"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            model = try c.decodeIfPresent(String.self, forKey: .model)
+            layers = try c.decode(LayerSelection.self, forKey: .layers)
+            if let names = try c.decodeIfPresent([String].self, forKey: .kinds) {
+                kinds = try SpaceKind.parse(names, among: SpaceKind.teacherKinds, key: .kinds, in: c)
+            }
+            repo = try c.decodeIfPresent(String.self, forKey: .repo)
+            batchSize = try c.value(.batchSize, default: batchSize)
+        }
+
+        public func validate() throws {
+            try layers.validate(max: nil)
+            try JobParamsCheck.range("batch_size", batchSize, 1...100_000)
+        }
+    }
+
+    /// `embed`'s result.
+    public struct Result: Encodable, Sendable {
+        public var model: String
+        public var functions: Int
+        public var truncated: Int
+        public var tokens: Int
+        public var seconds: Double
+        /// The spaces written, sorted.
+        public var spaces: [String]
+    }
+
     public static func register(on runner: JobRunner, writer: VectorWriter) {
-        runner.register("embed", validate: validate) { ctx in try await run(ctx, writer: writer) }
+        runner.register("embed", Params.self) { ctx, p in try await run(ctx, p, writer: writer) }
     }
 
-    static func kinds(_ p: JSONValue) throws -> [SpaceKind] {
-        guard let list = p["kinds"] else { return SpaceKind.teacherKinds }
-        guard let items = list.arrayValue, !items.isEmpty else {
-            throw APIError.badRequest("'kinds' must be a non-empty list of \(SpaceKind.teacherKinds.map(\.rawValue))", code: "invalid_parameter")
-        }
-        return try items.map { item in
-            guard let s = item.stringValue, let k = SpaceKind(rawValue: s), SpaceKind.teacherKinds.contains(k) else {
-                throw APIError.badRequest("unknown kind \(item.jsonString()); kinds are \(SpaceKind.teacherKinds.map(\.rawValue).joined(separator: ", "))", code: "invalid_parameter")
-            }
-            return k
-        }
-    }
-
-    static func layers(_ p: JSONValue, layerCount: Int?) throws -> [Int] {
-        if p["layers"]?.stringValue == "all" { return Array(0...(layerCount ?? 0)) }
-        guard let items = p["layers"]?.arrayValue, !items.isEmpty else {
-            throw APIError.badRequest("'layers' must be a non-empty list of layer numbers (0 = embeddings output) or \"all\"", code: "invalid_parameter")
-        }
-        return try items.map { item in
-            guard let l = item.intValue, l >= 0, l <= (layerCount ?? 1_000) else {
-                throw APIError.badRequest("layer \(item.jsonString()) is not in 0...\(layerCount.map(String.init) ?? "L")", code: "invalid_parameter")
-            }
-            return l
-        }
-    }
-
-    public static func validate(_ p: JSONValue) throws {
-        _ = try kinds(p)
-        _ = try layers(p, layerCount: nil)
-        if let b = p["batch_size"], !(b.intValue.map { (1...100_000).contains($0) } ?? false) {
-            throw APIError.badRequest("batch_size must be an integer in 1...100000", code: "invalid_parameter")
-        }
-    }
-
-    static func run(_ ctx: JobContext, writer: VectorWriter) async throws -> JSONValue {
+    static func run(_ ctx: JobContext, _ p: Params, writer: VectorWriter) async throws -> Result {
         let started = Date()
-        let model = try ModelCache.shared.model(ctx.params["model"]?.stringValue, dataDirectory: ctx.dataDirectory)
-        let layers = try self.layers(ctx.params, layerCount: model.layerCount)
-        let kinds = try self.kinds(ctx.params)
-        let repo = ctx.params["repo"]?.stringValue
-        let chunk = ctx.params["batch_size"]?.intValue ?? 256
+        let model = try ModelCache.shared.model(p.model, dataDirectory: ctx.dataDirectory)
+        try p.layers.validate(max: model.layerCount)
+        let layers = p.layers.layers(count: model.layerCount)
+        let kinds = p.kinds, repo = p.repo, chunk = p.batchSize
         let d = model.hiddenSize
 
         // One space per (layer, kind).
@@ -106,7 +120,64 @@ public enum EmbedJob {
         }
         let seconds = Date().timeIntervalSince(started)
         await ctx.log(String(format: "embedded %d functions (%d truncated) in %.1f s", done, truncatedCount, seconds))
-        return ["model": .string(model.name), "functions": .number(Double(done)),                 "truncated": .number(Double(truncatedCount)), "tokens": .number(Double(tokens)), "seconds": .number(seconds),
-                "spaces": .array(names.values.sorted().map { .string($0) })]
+        return Result(model: model.name, functions: done, truncated: truncatedCount, tokens: tokens, seconds: seconds,
+                      spaces: names.values.sorted())
+    }
+}
+
+/// Which layers of a model: a list of layer numbers (0 = the embeddings output), or `"all"`.
+///
+/// ```swift
+/// let p = try EmbedJob.Params.decode(["layers": "all"], job: "embed")
+/// p.layers                    // .all
+/// p.layers.layers(count: 6)   // [0, 1, …, 6]
+/// ```
+public enum LayerSelection: Decodable, Sendable, Equatable {
+    case all
+    case list([Int])
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let s = try? c.decode(String.self), s == "all" { self = .all; return }
+        guard let items = try? c.decode([Int].self), !items.isEmpty, items.count <= 1_000 else {
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: "must be a non-empty list of layer numbers (0 = embeddings output) or \"all\"")
+        }
+        var out = [Int]()
+        for l in items where !out.contains(l) { out.append(l) }
+        self = .list(out)
+    }
+
+    /// Every layer is in 0...max (0...1000 when the model's layer count is not known yet).
+    func validate(max: Int?) throws {
+        guard case .list(let items) = self else { return }
+        for l in items where !(0...(max ?? 1_000)).contains(l) {
+            throw JobParamsCheck.bad("'layers' has layer \(l), not in 0...\(max.map(String.init) ?? "1000")")
+        }
+    }
+
+    /// The layers, with `.all` as 0...count.
+    func layers(count: Int) -> [Int] {
+        switch self {
+        case .all: Array(0...count)
+        case .list(let l): l
+        }
+    }
+}
+
+extension SpaceKind {
+    /// Kind names checked against `among` (duplicates dropped), for job params.
+    static func parse<K: CodingKey>(_ names: [String], among: [SpaceKind], key: K, in c: KeyedDecodingContainer<K>) throws -> [SpaceKind] {
+        let known = among.map(\.rawValue).joined(separator: ", ")
+        guard !names.isEmpty else {
+            throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "must be a non-empty list of \(known)")
+        }
+        var out = [SpaceKind]()
+        for name in names {
+            guard let k = SpaceKind(rawValue: name), among.contains(k) else {
+                throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "has the unknown kind \"\(name)\"; kinds are \(known)")
+            }
+            if !out.contains(k) { out.append(k) }
+        }
+        return out
     }
 }

@@ -3,6 +3,7 @@ import Corpus
 import Foundation
 import Services
 import Store
+import Synchronization
 
 /// `ingest {path, name?, history?, skip_dirs?, split?}` (`skip_dirs`: directory names never entered, e.g. `["test", "tests"]`): scans a directory of Python code, stores every function with its
 /// static properties and (for a git repository) its history, and removes functions that vanished.
@@ -11,36 +12,95 @@ import Store
 public enum IngestJob {
     public static let batchSize = 2_000
 
-    public static func validate(_ p: JSONValue) throws {
-        guard let path = p["path"]?.stringValue, !path.isEmpty else {
-            throw APIError.badRequest("ingest needs 'path': a directory on the server's machine", code: "invalid_parameter")
+    /// How an ingested tree maps to repositories.
+    public enum Split: String, Sendable, CaseIterable {
+        /// The whole tree is one repository.
+        case none
+        /// Every top-level package or module becomes its own repository (`NAME/json`, `NAME/asyncio`, …).
+        case topLevel = "top_level"
+    }
+
+    /// `ingest`'s parameters (unknown keys are ignored).
+    ///
+    /// ```swift
+    /// let p = try IngestJob.Params.decode(["path": "/src/requests", "skip_dirs": ["tests"]], job: "ingest")
+    /// p.history   // true
+    /// ```
+    public struct Params: JobParams, Equatable {
+        /// A directory on the server's machine.
+        public var path: String
+        /// The repository name (default: the directory's name).
+        public var name: String?
+        /// Read git history when the directory is a repository (default true).
+        public var history = true
+        /// Directory names never entered, e.g. `["test", "tests"]`.
+        public var skipDirs: [String] = []
+        public var split = Split.none
+
+        enum CodingKeys: String, CodingKey {
+            case path, name, history, skipDirs = "skip_dirs", split
         }
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
-            throw APIError.badRequest("'\(path)' is not a directory on the server's machine", code: "invalid_path")
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            guard let path = try c.nonEmptyString(.path) else {
+                throw APIError.badRequest("ingest needs 'path': a directory on the server's machine", code: "invalid_parameter")
+            }
+            self.path = path
+            name = try c.nonEmptyString(.name)
+            history = try c.value(.history, default: history)
+            skipDirs = try c.value(.skipDirs, default: skipDirs)
+            split = try c.choice(.split, default: split)
         }
-        if let skip = p["skip_dirs"], skip.arrayValue?.allSatisfy({ $0.stringValue != nil }) != true {
-            throw APIError.badRequest("'skip_dirs' must be a list of directory names", code: "invalid_parameter")
+
+        public func validate() throws {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
+                throw APIError.badRequest("'\(path)' is not a directory on the server's machine", code: "invalid_path")
+            }
         }
-        if let split = p["split"], split.stringValue != "top_level" && split.stringValue != "none" {
-            throw APIError.badRequest("'split' must be \"none\" or \"top_level\"", code: "invalid_parameter")
+    }
+
+    /// `ingest`'s result.
+    public struct Result: Encodable, Sendable {
+        public var repo: String
+        public var path: String
+        public var files: Int
+        public var functions: Int
+        public var skippedFiles: Int
+        public var created: Int
+        public var updated: Int
+        public var unchanged: Int
+        public var removed: Int
+        public var history: Bool
+        public var commits: Int?
+        public var seconds: Double
+
+        enum CodingKeys: String, CodingKey {
+            case repo, path, files, functions, skippedFiles = "skipped_files", created, updated, unchanged, removed, history, commits, seconds
         }
-        if let name = p["name"], name.stringValue?.isEmpty ?? true {
-            throw APIError.badRequest("'name' must be a non-empty string", code: "invalid_parameter")
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(repo, forKey: .repo); try c.encode(path, forKey: .path); try c.encode(files, forKey: .files)
+            try c.encode(functions, forKey: .functions); try c.encode(skippedFiles, forKey: .skippedFiles)
+            try c.encode(created, forKey: .created); try c.encode(updated, forKey: .updated); try c.encode(unchanged, forKey: .unchanged)
+            try c.encode(removed, forKey: .removed); try c.encode(history, forKey: .history)
+            try c.encode(commits, forKey: .commits)  // null without history, as the API documents
+            try c.encode(seconds, forKey: .seconds)
         }
     }
 
     public static func register(on runner: JobRunner, writer: VectorWriter) {
-        runner.register("ingest", validate: validate) { ctx in try await run(ctx, writer: writer) }
+        runner.register("ingest", Params.self) { ctx, p in try await run(ctx, p, writer: writer) }
     }
 
-    static func run(_ ctx: JobContext, writer: VectorWriter) async throws -> JSONValue {
+    static func run(_ ctx: JobContext, _ p: Params, writer: VectorWriter) async throws -> Result {
         let started = Date()
-        let root = URL(fileURLWithPath: ctx.params["path"]!.stringValue!).standardizedFileURL
-        let name = ctx.params["name"]?.stringValue ?? root.lastPathComponent
-        let wantHistory = ctx.params["history"]?.boolValue ?? true
+        let root = URL(fileURLWithPath: p.path).standardizedFileURL
+        let name = p.name ?? root.lastPathComponent
         var options = CorpusScanner.Options()
-        for name in ctx.params["skip_dirs"]?.arrayValue?.compactMap(\.stringValue) ?? [] { options.skipDirectoryNames.insert(name) }
+        options.skipDirectoryNames.formUnion(p.skipDirs)
         await ctx.progress(0, "scanning \(root.path)")
         let scanOptions = options
         let reporter = ThrottledProgress(ctx: ctx, scale: 0.4, label: "scanned")
@@ -54,7 +114,7 @@ public enum IngestJob {
         await ctx.log("scanned \(scan.files.count) files: \(scan.functions.count) functions, \(scan.failures.count) files skipped")
 
         var history: RepositoryHistory?
-        if wantHistory && GitHistory.isRepository(root) {
+        if p.history && GitHistory.isRepository(root) {
             await ctx.progress(0.4, "git history")
             let t0 = Date()
             history = try await ctx.compute { try GitHistory.compute(root: root, spans: scan.functions.map(FunctionSpan.init)) }
@@ -65,7 +125,7 @@ public enum IngestJob {
         // `split: "top_level"`: every top-level package or module becomes its own repository
         // (`NAME/json`, `NAME/asyncio`, …), so that a single tree like the standard library can be
         // split and grouped by repository for training and probes.
-        let perTopLevel = ctx.params["split"]?.stringValue == "top_level"
+        let perTopLevel = p.split == .topLevel
         func repoName(_ path: String) -> String {
             guard perTopLevel, let first = path.split(separator: "/").first else { return name }
             let top = first.hasSuffix(".py") ? String(first.dropLast(3)) : String(first)
@@ -89,58 +149,45 @@ public enum IngestJob {
         for repo in Set(items.map(\.repo)).union([name]) { removed += try await writer.pruneFunctions(repo: repo, keep: keep) }
         let seconds = Date().timeIntervalSince(started)
         await ctx.log(String(format: "stored: %d new, %d changed, %d unchanged, %d removed in %.1f s", created, updated, unchanged, removed, seconds))
-        return [
-            "repo": .string(name), "path": .string(root.path), "files": .number(Double(scan.files.count)),
-            "functions": .number(Double(scan.functions.count)), "skipped_files": .number(Double(scan.failures.count)),
-            "created": .number(Double(created)), "updated": .number(Double(updated)), "unchanged": .number(Double(unchanged)),
-            "removed": .number(Double(removed)), "history": .bool(history != nil),
-            "commits": history.map { .number(Double($0.commitCount)) } ?? .null, "seconds": .number(seconds),
-        ]
+        return Result(repo: name, path: root.path, files: scan.files.count, functions: scan.functions.count,
+                      skippedFiles: scan.failures.count, created: created, updated: updated, unchanged: unchanged,
+                      removed: removed, history: history != nil, commits: history?.commitCount, seconds: seconds)
     }
 
-    /// The store's view of an extracted function: properties as snake_case JSON, history counts included.
+    /// The store's view of an extracted function: its `StoredProperties`, history counts included.
     static func input(_ f: PythonFunction, repo: String, history: RepositoryHistory?, index: Int) -> FunctionInput {
-        let p = f.properties
-        var props: [String: JSONValue] = [
-            "loc": .number(Double(p.loc)), "cyclomatic_complexity": .number(Double(p.cyclomaticComplexity)),
-            "n_branches": .number(Double(p.branches)), "n_loops": .number(Double(p.loops)),
-            "n_returns": .number(Double(p.returns)), "n_args": .number(Double(p.arguments)),
-            "n_api_calls": .number(Double(p.apiCalls)), "return_category": .string(p.returnAnnotation.rawValue),
-            "has_docstring": .bool(p.hasDocstring), "has_decorators": .bool(p.hasDecorators),
-            "is_method": .bool(p.isMethod), "is_async": .bool(p.isAsync),
-            "def_line": .number(Double(f.defLine)), "start_byte": .number(Double(f.startByte)),
-            "end_byte": .number(Double(f.endByte)), "body_start_byte": .number(Double(f.bodyStartByte)),
-        ]
-        if let h = history {
-            props["commits"] = .number(Double(h.functions[index].commits))
-            props["authors"] = .number(Double(h.functions[index].authors))
-            props["file_commits"] = .number(Double(h.fileCommits[f.path] ?? 0))
-        }
+        let stored = StoredProperties(
+            properties: f.properties,
+            position: SourcePosition(defLine: f.defLine, startByte: f.startByte, endByte: f.endByte, bodyStartByte: f.bodyStartByte),
+            history: history.map { h in
+                HistoryCounts(commits: h.functions[index].commits, authors: h.functions[index].authors, fileCommits: h.fileCommits[f.path] ?? 0)
+            })
         return FunctionInput(repo: repo, path: f.path, qualifiedName: f.key, language: "python",
                              startLine: f.startLine, endLine: f.endLine, signature: f.signature, body: f.body,
-                             properties: .object(props), contentHash: f.contentHash, bodyHash: f.bodyHash)
+                             properties: stored, contentHash: f.contentHash, bodyHash: f.bodyHash)
     }
 }
 
 /// Forwards progress from compute threads to the job at most a few times a second.
-final class ThrottledProgress: @unchecked Sendable {
+final class ThrottledProgress: Sendable {
     let ctx: JobContext
     let offset: Double
     let scale: Double
     let label: String
-    private let lock = NSLock()
-    private var last = Date.distantPast
+    private let last = Mutex(Date.distantPast)
 
     init(ctx: JobContext, offset: Double = 0, scale: Double, label: String) {
         self.ctx = ctx; self.offset = offset; self.scale = scale; self.label = label
     }
 
     func report(_ fraction: Double, _ message: String) {
-        lock.lock()
         let now = Date()
-        guard now.timeIntervalSince(last) > 0.25 || fraction >= 1 else { lock.unlock(); return }
-        last = now
-        lock.unlock()
+        let due = last.withLock { last in
+            guard now.timeIntervalSince(last) > 0.25 || fraction >= 1 else { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
         let ctx = self.ctx, value = offset + scale * fraction
         Task { await ctx.progress(value, message) }
     }

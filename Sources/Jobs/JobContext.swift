@@ -2,6 +2,7 @@ import Core
 import Foundation
 import Services
 import Store
+import Synchronization
 
 /// Thrown by `JobContext.checkCancelled()` once cancel was requested (or the lease was lost).
 public struct JobCancelled: Error, CustomStringConvertible {
@@ -19,7 +20,7 @@ public struct JobCancelled: Error, CustomStringConvertible {
 ///     await ctx.metric(step: i, "loss", loss)
 /// }
 /// ```
-public final class JobContext: @unchecked Sendable {
+public final class JobContext: Sendable {
     public let job: JobRecord
     public let store: any StoreBackend
     public let worker: String
@@ -27,26 +28,27 @@ public final class JobContext: @unchecked Sendable {
     let flags = Flags()
     /// Test seam (nil in production): awaited after every progress report, so a test can hold the
     /// job at a known point (`JobRunner.progressHook`).
-    var progressHook: ProgressHook?
+    let progressHook: ProgressHook?
 
-    final class Flags: @unchecked Sendable {
-        private let lock = NSLock()
-        private var _cancelled = false
-        private var _lost = false
-        var cancelled: Bool { lock.lock(); defer { lock.unlock() }; return _cancelled || _lost }
-        var lost: Bool { lock.lock(); defer { lock.unlock() }; return _lost }
+    /// Cancel requested / lease lost; once set, they stay set.
+    final class Flags: Sendable {
+        private let state = Mutex((cancelled: false, lost: false))
+        var cancelled: Bool { state.withLock { $0.cancelled || $0.lost } }
+        var lost: Bool { state.withLock { $0.lost } }
         func set(cancelled: Bool? = nil, lost: Bool? = nil) {
-            lock.lock(); defer { lock.unlock() }
-            if let cancelled { _cancelled = _cancelled || cancelled }
-            if let lost { _lost = _lost || lost }
+            state.withLock { s in
+                if let cancelled { s.cancelled = s.cancelled || cancelled }
+                if let lost { s.lost = s.lost || lost }
+            }
         }
     }
 
-    init(job: JobRecord, store: any StoreBackend, worker: String, dataDirectory: URL) {
+    init(job: JobRecord, store: any StoreBackend, worker: String, dataDirectory: URL, progressHook: ProgressHook? = nil) {
         self.job = job
         self.store = store
         self.worker = worker
         self.dataDirectory = dataDirectory
+        self.progressHook = progressHook
     }
 
     public var params: JSONValue { job.params }
@@ -82,6 +84,3 @@ public final class JobContext: @unchecked Sendable {
 
 /// Told of every progress report of a job (a test seam, see `JobRunner.progressHook`).
 typealias ProgressHook = @Sendable (_ ctx: JobContext, _ fraction: Double, _ message: String) async -> Void
-
-/// A job type: decode params, do the work, return a JSON result.
-public typealias JobHandler = @Sendable (JobContext) async throws -> JSONValue

@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import Store
+import Synchronization
 
 /// Runs jobs from the job table: N workers claim jobs atomically, hold a lease renewed by a heartbeat,
 /// honour cancel requests, and record the outcome. Several runners (in `swejepa serve` and in
@@ -8,10 +9,10 @@ import Store
 ///
 /// ```swift
 /// let runner = JobRunner(store: store, dataDirectory: dir, workers: 2)
-/// runner.register("echo") { ctx in ctx.params }
+/// runner.register("sleep", SleepParams.self) { ctx, p in try await sleep(ctx, p) }   // p: decoded, validated
 /// runner.start()
 /// ```
-public final class JobRunner: @unchecked Sendable {
+public final class JobRunner: Sendable {
     public let store: any StoreBackend
     public let dataDirectory: URL
     public let workers: Int
@@ -20,22 +21,25 @@ public final class JobRunner: @unchecked Sendable {
     /// Seconds between heartbeats (and cancel checks).
     public let heartbeatSeconds: Double
     public let name: String
-    private let lock = NSLock()
-    private var handlers: [String: JobHandler] = [:]
-    private var validators: [String: @Sendable (JSONValue) throws -> Void] = [:]
-    private var tasks: [Task<Void, Never>] = []
-    private var wake: [(UUID, CheckedContinuation<Void, Never>)] = []
-    private var _progressHook: ProgressHook?
+
+    private struct State {
+        var types: [String: JobType] = [:]
+        var tasks: [Task<Void, Never>] = []
+        var wake: [(UUID, CheckedContinuation<Void, Never>)] = []
+        var progressHook: ProgressHook?
+        /// Set by `stop`: no new claims; running jobs are handed back instead of recorded as failed.
+        var stopping = false
+        /// Jobs running in this process, with their heartbeat tasks (so `stop` can hand them back).
+        var active: [Int64: (ctx: JobContext, beat: Task<Void, Never>)] = [:]
+    }
+    private let state = Mutex(State())
+
     /// Test seam (nil in production): handed to every job's context and awaited after each of its
     /// progress reports, so a test can hold a job at a known point until it lets it go on.
     var progressHook: ProgressHook? {
-        get { lock.lock(); defer { lock.unlock() }; return _progressHook }
-        set { lock.lock(); _progressHook = newValue; lock.unlock() }
+        get { state.withLock { $0.progressHook } }
+        set { state.withLock { $0.progressHook = newValue } }
     }
-    /// Set by `stop`: no new claims; running jobs are handed back instead of recorded as failed.
-    private var stopping = false
-    /// Jobs running in this process, with their heartbeat tasks (so `stop` can hand them back).
-    private var active: [Int64: (ctx: JobContext, beat: Task<Void, Never>)] = [:]
 
     public init(store: any StoreBackend, dataDirectory: URL, workers: Int = 1, leaseSeconds: Double = 30,
                 heartbeatSeconds: Double? = nil, name: String? = nil) {
@@ -47,25 +51,24 @@ public final class JobRunner: @unchecked Sendable {
         self.name = name ?? "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(6))"
     }
 
-    /// Registers a job type. `validate` runs at submission so bad params get a 4xx before anything is queued.
-    public func register(_ type: String, validate: (@Sendable (JSONValue) throws -> Void)? = nil, _ handler: @escaping JobHandler) {
-        lock.lock()
-        handlers[type] = handler
-        validators[type] = validate
-        lock.unlock()
+    /// Registers a job type. Its params are decoded and validated at submission (bad params get a 400
+    /// before anything is queued) and decoded again from the stored JSON when a worker claims the job;
+    /// `run` receives them typed and returns a result that is stored as JSON.
+    public func register<P: JobParams, R: Encodable & Sendable>(
+        _ type: String, _ params: P.Type, _ run: @escaping @Sendable (JobContext, P) async throws -> R) {
+        let entry = JobType(
+            check: { json in _ = try P.decode(json, job: type) },
+            run: { ctx in try JSONValue.from(try await run(ctx, try P.decode(ctx.params, job: type))) })
+        state.withLock { $0.types[type] = entry }
     }
 
     /// Checks a submission: the type must be known here and its params valid.
     public func validate(type: String, params: JSONValue) throws {
-        lock.lock()
-        let known = handlers[type] != nil
-        let validator = validators[type]
-        let all = handlers.keys.sorted()
-        lock.unlock()
-        guard known else {
+        let (entry, all) = state.withLock { ($0.types[type], $0.types.keys.sorted()) }
+        guard let entry else {
             throw APIError.badRequest("unknown job type '\(type)'; known: \(all.joined(separator: ", "))", code: "unknown_job_type")
         }
-        try validator?(params)
+        try entry.check(params)
     }
 
     /// Validates, queues and wakes a worker.
@@ -78,21 +81,21 @@ public final class JobRunner: @unchecked Sendable {
 
     /// Drops every registered type not in `keep` (a worker dedicated to some job types).
     public func restrict(to keep: Set<String>) {
-        lock.lock(); defer { lock.unlock() }
-        handlers = handlers.filter { keep.contains($0.key) }
+        state.withLock { $0.types = $0.types.filter { keep.contains($0.key) } }
     }
 
-    public var types: [String] { lock.lock(); defer { lock.unlock() }; return handlers.keys.sorted() }
+    public var types: [String] { state.withLock { $0.types.keys.sorted() } }
 
-    func handler(_ type: String) -> JobHandler? { lock.lock(); defer { lock.unlock() }; return handlers[type] }
+    private func jobType(_ type: String) -> JobType? { state.withLock { $0.types[type] } }
 
     /// Starts the worker loops.
     public func start() {
-        lock.lock(); defer { lock.unlock() }
-        guard tasks.isEmpty else { return }
-        for i in 0..<workers {
-            let worker = "\(name)#\(i)"
-            tasks.append(Task.detached { [self] in await self.loop(worker: worker) })
+        state.withLock { s in
+            guard s.tasks.isEmpty else { return }
+            for i in 0..<workers {
+                let worker = "\(name)#\(i)"
+                s.tasks.append(Task.detached { [self] in await self.loop(worker: worker) })
+            }
         }
     }
 
@@ -104,18 +107,18 @@ public final class JobRunner: @unchecked Sendable {
     /// Jobs still running after `grace` are cancelled (Swift task cancellation) and handed back anyway.
     /// Returns when every worker loop ended or the grace period ran out.
     public func stop(grace: Double = 10) async {
-        let (loops, waiting, running) = lock.withLock { () -> ([Task<Void, Never>], [(UUID, CheckedContinuation<Void, Never>)], [JobContext]) in
-            stopping = true
-            let out = (tasks, wake, active.values.map(\.ctx))
-            tasks = []
-            wake = []
+        let (loops, waiting, running) = state.withLock { s in
+            s.stopping = true
+            let out = (s.tasks, s.wake, s.active.values.map(\.ctx))
+            s.tasks = []
+            s.wake = []
             return out
         }
         for w in waiting { w.1.resume() }
         for ctx in running { ctx.flags.set(cancelled: true) }
         if await waitForAll(loops, upTo: grace) { return }
         for t in loops { t.cancel() }
-        let stuck = lock.withLock { active.values.map { $0 } }
+        let stuck = state.withLock { $0.active.values.map { $0 } }
         for (ctx, beat) in stuck {
             beat.cancel()
             await beat.value
@@ -124,7 +127,7 @@ public final class JobRunner: @unchecked Sendable {
     }
 
     /// Whether `stop` was called.
-    public var isStopping: Bool { lock.withLock { stopping } }
+    public var isStopping: Bool { state.withLock { $0.stopping } }
 
     /// Expires the job's lease now, so the next claim (by any worker) queues it again.
     private func handBack(_ ctx: JobContext) async {
@@ -134,19 +137,17 @@ public final class JobRunner: @unchecked Sendable {
 
     /// Wakes idle workers (called when a job is created).
     public func notify() {
-        lock.lock()
-        let waiting = wake
-        wake = []
-        lock.unlock()
+        let waiting = state.withLock { s in
+            defer { s.wake = [] }
+            return s.wake
+        }
         for w in waiting { w.1.resume() }
     }
 
     private func idle() async {
         let id = UUID()
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            lock.lock()
-            wake.append((id, c))
-            lock.unlock()
+            state.withLock { $0.wake.append((id, c)) }
             // Poll anyway: other processes create jobs too.
             Task { [weak self] in
                 try? await Task.sleep(nanoseconds: 300_000_000)
@@ -156,11 +157,11 @@ public final class JobRunner: @unchecked Sendable {
     }
 
     private func resume(_ id: UUID) {
-        lock.lock()
-        guard let i = wake.firstIndex(where: { $0.0 == id }) else { lock.unlock(); return }
-        let c = wake.remove(at: i).1
-        lock.unlock()
-        c.resume()
+        let c = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            guard let i = s.wake.firstIndex(where: { $0.0 == id }) else { return nil }
+            return s.wake.remove(at: i).1
+        }
+        c?.resume()
     }
 
     private func loop(worker: String) async {
@@ -182,8 +183,7 @@ public final class JobRunner: @unchecked Sendable {
 
     /// Runs one claimed job to its end.
     func run(_ job: JobRecord, worker: String) async {
-        let ctx = JobContext(job: job, store: store, worker: worker, dataDirectory: dataDirectory)
-        ctx.progressHook = progressHook
+        let ctx = JobContext(job: job, store: store, worker: worker, dataDirectory: dataDirectory, progressHook: progressHook)
         let beat = Task.detached { [store, leaseSeconds, heartbeatSeconds] in
             while !Task.isCancelled {
                 try? await Task.sleep(nanoseconds: UInt64(heartbeatSeconds * 1e9))
@@ -193,13 +193,13 @@ public final class JobRunner: @unchecked Sendable {
                 }
             }
         }
-        let stoppingAlready = lock.withLock { () -> Bool in
-            active[job.id] = (ctx, beat)
-            return stopping
+        let stoppingAlready = state.withLock { s in
+            s.active[job.id] = (ctx, beat)
+            return s.stopping
         }
         defer {
             beat.cancel()
-            lock.withLock { _ = active.removeValue(forKey: job.id) }
+            state.withLock { _ = $0.active.removeValue(forKey: job.id) }
         }
         if stoppingAlready {  // claimed while `stop` ran: give it straight back
             beat.cancel(); await beat.value
@@ -207,13 +207,13 @@ public final class JobRunner: @unchecked Sendable {
             return
         }
         await ctx.log("attempt \(job.attempt) of \(job.maxAttempts) on \(worker)")
-        guard let handler = handler(job.type) else {
+        guard let type = jobType(job.type) else {
             _ = try? await store.finishJob(job: job.id, worker: worker, state: .failed, result: nil,
                                        error: "no handler for job type '\(job.type)' on this worker")
             return
         }
         do {
-            let result = try await handler(ctx)
+            let result = try await type.run(ctx)
             try await store.finishJob(job: job.id, worker: worker, state: .succeeded, result: result, error: nil)
         } catch {
             if ctx.flags.lost { return }  // another worker owns it now
@@ -234,4 +234,11 @@ public final class JobRunner: @unchecked Sendable {
             _ = try? await store.finishJob(job: job.id, worker: worker, state: .failed, result: nil, error: message)
         }
     }
+}
+
+/// A registered job type, its params type erased: `check` decodes and validates submitted params,
+/// `run` decodes the stored ones, runs the job and encodes its result.
+private struct JobType: Sendable {
+    var check: @Sendable (JSONValue) throws -> Void
+    var run: @Sendable (JobContext) async throws -> JSONValue
 }

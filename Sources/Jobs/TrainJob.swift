@@ -2,6 +2,7 @@ import Core
 import Foundation
 import Services
 import Store
+import Synchronization
 import Training
 
 /// `train {input_space, target_space, model?, loss?, …TrainingConfig fields in snake_case, output_space?, split_by?}`:
@@ -24,7 +25,7 @@ public enum TrainJob {
     static let writeBatch = 2_000
 
     public static func register(on runner: JobRunner, writer: VectorWriter) {
-        runner.register(type, validate: { _ = try Params($0) }) { ctx in try await run(ctx, writer: writer) }
+        runner.register(type, Params.self) { ctx, p in try await run(ctx, p, writer: writer) }
     }
 
     /// `DATA/checkpoints/job-ID` (see `Checkpoints`).
@@ -33,10 +34,9 @@ public enum TrainJob {
     }
 
     /// `observer` is a test seam: told of every checkpoint (epoch) as it is written, on the compute thread.
-    static func run(_ ctx: JobContext, writer: VectorWriter,
-                    observer: (@Sendable (_ epoch: Int) -> Void)? = nil) async throws -> JSONValue {
+    static func run(_ ctx: JobContext, _ p: Params, writer: VectorWriter,
+                    observer: (@Sendable (_ epoch: Int) -> Void)? = nil) async throws -> Result {
         let started = Date()
-        let p = try Params(ctx.params)
         let store = ctx.store
         guard let input = try await store.space(named: p.inputSpace) else {
             throw APIError.notFound("input space '\(p.inputSpace)' does not exist", code: "unknown_space")
@@ -129,18 +129,43 @@ public enum TrainJob {
         await ctx.log(String(format: "test Rank@1 %.4f, Rank@10 %.4f, MRR %.4f (random Rank@10 %.4f%@); best epoch %d of %d%@; stored %@",
                              r.test.rank1, r.test.rank10, r.test.mrr, r.randomBaseline.rank10, base, r.bestEpoch, r.epochs.count,
                              r.stoppedEarly ? " (stopped early)" : "", outputName))
-        guard case .object(var result) = try snakeJSON(r) else { throw APIError.internalError("report is not an object") }
-        result["config"] = try snakeJSON(outcome.config)
-        result["input_space"] = .string(input.name)
-        result["target_space"] = .string(target.name)
-        result["output_space"] = .string(outputName)
-        result["checkpoint"] = .string(dir.path)
-        result["split_by"] = .string(p.splitBy.rawValue)
-        result["repositories"] = .number(Double(loaded.repositories))
-        result["duplicate_groups"] = .number(Double(loaded.groups))
-        result["resumed_from_epoch"] = outcome.resumedAt.map { .number(Double($0)) } ?? .null
-        result["seconds"] = .number(Date().timeIntervalSince(started))
-        return .object(result)
+        return Result(report: r, config: outcome.config, inputSpace: input.name, targetSpace: target.name, outputSpace: outputName,
+                      checkpoint: dir.path, splitBy: p.splitBy.rawValue, repositories: loaded.repositories,
+                      duplicateGroups: loaded.groups, resumedFromEpoch: outcome.resumedAt,
+                      seconds: Date().timeIntervalSince(started))
+    }
+
+    /// `train`'s result: the `TrainingReport` (snake_case keys) and, beside it, where things went.
+    struct Result: Encodable, Sendable {
+        var report: TrainingReport
+        var config: TrainingConfig
+        var inputSpace: String
+        var targetSpace: String
+        var outputSpace: String
+        var checkpoint: String
+        var splitBy: String
+        var repositories: Int
+        var duplicateGroups: Int
+        var resumedFromEpoch: Int?
+        var seconds: Double
+
+        enum CodingKeys: String, CodingKey {
+            case config, inputSpace = "input_space", targetSpace = "target_space", outputSpace = "output_space", checkpoint
+            case splitBy = "split_by", repositories, duplicateGroups = "duplicate_groups", resumedFromEpoch = "resumed_from_epoch", seconds
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            // The report's fields at the top level, in the API's snake_case, then ours.
+            var c = encoder.container(keyedBy: SettingKey.self)
+            for (key, value) in try TrainJob.snakeJSON(report).objectValue ?? [:] { try c.encode(value, forKey: SettingKey(key)) }
+            try c.encode(TrainJob.snakeJSON(config), forKey: SettingKey(CodingKeys.config.rawValue))
+            func put<V: Encodable>(_ key: CodingKeys, _ value: V) throws { try c.encode(value, forKey: SettingKey(key.rawValue)) }
+            try put(.inputSpace, inputSpace); try put(.targetSpace, targetSpace); try put(.outputSpace, outputSpace)
+            try put(.checkpoint, checkpoint); try put(.splitBy, splitBy); try put(.repositories, repositories)
+            try put(.duplicateGroups, duplicateGroups)
+            try put(.resumedFromEpoch, resumedFromEpoch)  // null for a fresh run
+            try put(.seconds, seconds)
+        }
     }
 
     struct Outcome: Sendable {
@@ -190,30 +215,32 @@ public enum TrainJob {
 
 /// Collects what the trainer reports on its compute thread; flushed to the job from async code
 /// (metrics in one batch per second, the latest progress, log lines).
-final class TrainingFeed: @unchecked Sendable {
-    private let lock = NSLock()
-    private var points: [JobMetric] = []
-    private var latest: (Double, String)?
-    private var lines: [(LogLevel, String)] = []
+final class TrainingFeed: Sendable {
+    private struct Pending {
+        var points: [JobMetric] = []
+        var latest: (Double, String)?
+        var lines: [(LogLevel, String)] = []
+    }
+    private let pending = Mutex(Pending())
 
     func metric(_ step: Int, _ name: String, _ value: Double) {
         guard value.isFinite else { return }
-        lock.lock(); points.append(JobMetric(step: step, name: name, value: value)); lock.unlock()
+        pending.withLock { $0.points.append(JobMetric(step: step, name: name, value: value)) }
     }
 
     func progress(_ fraction: Double, _ message: String) {
-        lock.lock(); latest = (fraction, message); lock.unlock()
+        pending.withLock { $0.latest = (fraction, message) }
     }
 
     func log(_ message: String, level: LogLevel = .info) {
-        lock.lock(); lines.append((level, message)); lock.unlock()
+        pending.withLock { $0.lines.append((level, message)) }
     }
 
     private func drain() -> ([JobMetric], (Double, String)?, [(LogLevel, String)]) {
-        lock.lock(); defer { lock.unlock() }
-        let out = (points, latest, lines)
-        points = []; latest = nil; lines = []
-        return out
+        pending.withLock { p in
+            defer { p = Pending() }
+            return (p.points, p.latest, p.lines)
+        }
     }
 
     func flush(to ctx: JobContext) async {

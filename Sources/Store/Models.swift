@@ -30,6 +30,14 @@ public struct FunctionInput: Codable, Sendable, Equatable {
         self.startLine = startLine; self.endLine = endLine; self.signature = signature; self.body = body
         self.properties = properties; self.contentHash = contentHash; self.bodyHash = bodyHash
     }
+
+    /// A function with the properties ingestion computes, stored as one flat snake_case object.
+    public init(repo: String, path: String, qualifiedName: String, language: String? = "python",
+                startLine: Int, endLine: Int, signature: String, body: String,
+                properties: StoredProperties, contentHash: String? = nil, bodyHash: String? = nil) {
+        self.init(repo: repo, path: path, qualifiedName: qualifiedName, language: language, startLine: startLine, endLine: endLine,
+                  signature: signature, body: body, properties: try? JSONValue.from(properties), contentHash: contentHash, bodyHash: bodyHash)
+    }
 }
 
 /// A stored function.

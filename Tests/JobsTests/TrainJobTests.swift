@@ -93,6 +93,13 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
 }
 
 @Suite(.serialized) struct TrainJobTests {
+    /// Runs a claimed train job as a worker does: its stored params decoded into `TrainJob.Params`,
+    /// the result as the JSON the runner stores.
+    static func run(_ ctx: JobContext, observer: (@Sendable (Int) -> Void)? = nil) async throws -> JSONValue {
+        let p = try TrainJob.Params.decode(ctx.params, job: "train")
+        return try JSONValue.from(try await TrainJob.run(ctx, p, writer: VectorWriter(store: ctx.store, search: nil), observer: observer))
+    }
+
     @Test func aTrainJobLearnsTheSignalStoresTheStudentSpaceAndPredictsTheSame() async throws {
         let dir = try makeTemporaryDirectory("jobs")
         defer { removeTemporaryDirectory(dir) }
@@ -199,7 +206,7 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         let a = try await store.createJob(type: "train", params: .object(fields), maxAttempts: 3)
         let claimedA = try #require(try await store.claimJob(worker: "w-a", types: ["train"], leaseSeconds: 600))
         #expect(claimedA.id == a.id)
-        let reference = try await TrainJob.run(JobContext(job: claimedA, store: store, worker: "w-a", dataDirectory: dir), writer: VectorWriter(store: store, search: nil))
+        let reference = try await Self.run(JobContext(job: claimedA, store: store, worker: "w-a", dataDirectory: dir))
 
         // Attempt 1 is lost right after the checkpoint of epoch 2.
         let b = try await store.createJob(type: "train", params: .object(fields), maxAttempts: 3)
@@ -207,7 +214,7 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         #expect(first.id == b.id && first.attempt == 1)
         let ctx1 = JobContext(job: first, store: store, worker: "w-dead", dataDirectory: dir)
         await #expect(throws: JobCancelled.self) {
-            _ = try await TrainJob.run(ctx1, writer: VectorWriter(store: store, search: nil), observer: { epoch in if epoch == 2 { ctx1.flags.set(lost: true) } })
+            _ = try await Self.run(ctx1, observer: { epoch in if epoch == 2 { ctx1.flags.set(lost: true) } })
         }
         let partial = try Data(contentsOf: TrainJob.checkpointDirectory(dir, job: b.id).appendingPathComponent("config.json"))
         #expect(JSONValue.parse(String(decoding: partial, as: UTF8.self))?["epoch"] == 2)
@@ -216,7 +223,7 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         // Attempt 2 (the lease expired, another worker claims it).
         let second = try #require(try await store.claimJob(worker: "w-2", types: ["train"], leaseSeconds: 600))
         #expect(second.id == b.id && second.attempt == 2)
-        let resumed = try await TrainJob.run(JobContext(job: second, store: store, worker: "w-2", dataDirectory: dir), writer: VectorWriter(store: store, search: nil))
+        let resumed = try await Self.run(JobContext(job: second, store: store, worker: "w-2", dataDirectory: dir))
         #expect(resumed["resumed_from_epoch"] == 2)
         let logs = try await store.jobLogs(job: b.id, afterID: nil, limit: 1000).map(\.message)
         #expect(logs.contains { $0.hasPrefix("resuming from the checkpoint after epoch 2") })
@@ -259,7 +266,7 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         }
         let box = Box()
         let task = Task {
-            try await TrainJob.run(ctx, writer: VectorWriter(store: store, search: nil), observer: { epoch in
+            try await Self.run(ctx, observer: { epoch in
                 box.lock.lock(); defer { box.lock.unlock() }
                 box.epochs.append(epoch)
                 if epoch == 1 { box.task?.cancel() }

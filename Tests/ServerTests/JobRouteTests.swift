@@ -55,6 +55,13 @@ import Store
             let (s, e) = try await call("POST", "/v1/jobs", body)
             #expect(s == 400 && e?["error"]?["code"]?.stringValue == code, "\(body)")
         }
+        // A wrong type, a missing field, a value out of range: 400 at submission, the field named.
+        for (body, field) in [(#"{"type": "probe", "space": "s", "folds": 2.5}"#, "'folds'"), (#"{"type": "neighbours", "k": 3}"#, "'space'"),
+                              (#"{"type": "train", "input_space": "a", "target_space": "b", "epochs": 0}"#, "'epochs'")] {
+            let (s, e) = try await call("POST", "/v1/jobs", body)
+            #expect(s == 400 && e?["error"]?["code"] == "invalid_parameter", "\(body)")
+            #expect(e?["error"]?["message"]?.stringValue?.contains(field) == true, "\(body): \(String(describing: e))")
+        }
         #expect(try await call("GET", "/v1/jobs/999").0 == 404)
         #expect(try await call("POST", "/v1/jobs/999/cancel").0 == 404)
         #expect(try await call("GET", "/v1/jobs?state=sleeping").0 == 400)
