@@ -38,9 +38,14 @@ let package = Package(
         // BLAS/LAPACK views over flat Float buffers.
         .target(name: "Tensor", dependencies: ["CBLAS"], path: "Sources/Tensor", swiftSettings: optimised, linkerSettings: blasLinks),
 
+        // Build tooling: migrations/<dialect>/*.sql compiled into Store as string literals.
+        .executableTarget(name: "EmbedMigrationsTool", path: "Plugins/EmbedMigrationsTool"),
+        .plugin(name: "EmbedMigrations", capability: .buildTool(), dependencies: ["EmbedMigrationsTool"],
+                path: "Plugins/EmbedMigrations"),
+
         // Storage (the source of truth) and search (rebuildable caches).
         .target(name: "Store", dependencies: ["Core", "CSQLite"], path: "Sources/Store",
-                linkerSettings: [.linkedLibrary("sqlite3")]),
+                linkerSettings: [.linkedLibrary("sqlite3")], plugins: ["EmbedMigrations"]),
         .target(name: "Search", dependencies: ["Core", "CFaiss"], path: "Sources/Search"),
 
         // Pure compute modules: arrays and texts in, arrays and numbers out.
@@ -70,7 +75,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Core"], path: "Tests/TestSupport"),
         .testTarget(name: "CoreTests", dependencies: ["Core"], path: "Tests/CoreTests", exclude: ["Fixtures"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], path: "Tests/TensorTests", exclude: ["Fixtures"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "Core"], path: "Tests/StoreTests", exclude: ["Fixtures"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Core", "TestSupport"], path: "Tests/StoreTests", exclude: ["Fixtures"]),
         .testTarget(name: "SearchTests", dependencies: ["Search", "Core", "TestSupport"], path: "Tests/SearchTests", exclude: ["Fixtures"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "Core", "TestSupport"], path: "Tests/CorpusTests", exclude: ["Fixtures"]),
         .testTarget(name: "TeacherTests", dependencies: ["Teacher", "Tensor", "Core", "TestSupport"], path: "Tests/TeacherTests", exclude: ["Fixtures"]),
