@@ -1,5 +1,16 @@
 // swift-tools-version:6.0
-// SWE-JEPA Store: one target per layer, one test target per source target.
+// SWE-JEPA Store: one target per module, one test target per source target.
+//
+// Layers, bottom to top. A module imports only modules of lower layers (never one of its own layer or
+// above), and declares exactly the modules its files import (`grep -h "^import" Sources/X/*.swift`):
+//   0. native shims      CSQLite, CBLAS, CFaiss
+//   1. vocabulary        Core (no dependency), Tensor (CBLAS)
+//   2. storage, search   Store (Core, CSQLite), Search (Core, CFaiss)
+//      pure compute      Corpus (Core), Teacher, Analysis, Training (Core, Tensor)
+//   3. wiring            Jobs (storage, search, compute)
+//   4. front ends        Server (Jobs, FlyingFox), CLI (Server, Jobs, ArgumentParser), Bench (compute, Search)
+// Build tooling, outside the layers: EmbedMigrationsTool and the EmbedMigrations plugin (Store's SQL).
+// Tests: TestSupport (Core) sits beside the layers; each test target imports its module and lower ones.
 import PackageDescription
 
 let blasLinks: [LinkerSetting] = [.linkedLibrary("openblas")]
@@ -58,17 +69,18 @@ let package = Package(
         .target(name: "Jobs", dependencies: ["Core", "Store", "Search", "Corpus", "Teacher", "Analysis", "Training"],
                 path: "Sources/Jobs"),
         .target(name: "Server", dependencies: [
-            "Core", "Store", "Search", "Jobs", "Teacher", "Training", "Analysis",
+            "Core", "Store", "Search", "Jobs", "Teacher",
             .product(name: "FlyingFox", package: "FlyingFox"),
+            .product(name: "FlyingSocks", package: "FlyingFox"),
         ], path: "Sources/Server"),
         .executableTarget(name: "CLI", dependencies: [
-            "Core", "Store", "Search", "Jobs", "Server", "Corpus", "Teacher",
+            "Core", "Store", "Jobs", "Server",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/CLI"),
 
         // `make bench`: one executable, one file per area (Bench+Area.swift).
         .executableTarget(name: "Bench", dependencies: [
-            "Core", "Tensor", "Store", "Search", "Corpus", "Teacher", "Analysis", "Training",
+            "Core", "Tensor", "Search", "Corpus", "Teacher", "Training",
         ], path: "Sources/Bench"),
 
         // Helpers two or more test targets share (temporary folders, polling, scratch git, the built binary, …).
@@ -78,13 +90,12 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", "Core", "TestSupport"], path: "Tests/StoreTests", exclude: ["Fixtures"]),
         .testTarget(name: "SearchTests", dependencies: ["Search", "Core", "TestSupport"], path: "Tests/SearchTests", exclude: ["Fixtures"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "Core", "TestSupport"], path: "Tests/CorpusTests", exclude: ["Fixtures"]),
-        .testTarget(name: "TeacherTests", dependencies: ["Teacher", "Tensor", "Core", "TestSupport"], path: "Tests/TeacherTests", exclude: ["Fixtures"]),
-        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Tensor", "Core", "TestSupport"], path: "Tests/AnalysisTests", exclude: ["Fixtures"]),
+        .testTarget(name: "TeacherTests", dependencies: ["Teacher", "Core", "TestSupport"], path: "Tests/TeacherTests", exclude: ["Fixtures"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Core", "TestSupport"], path: "Tests/AnalysisTests", exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Tensor", "Core", "TestSupport"], path: "Tests/TrainingTests", exclude: ["Fixtures"]),
-        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Store", "Core", "Teacher", "Analysis", "Training", "Search", "TestSupport"], path: "Tests/JobsTests"),
+        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Store", "Core", "Teacher", "Analysis", "Training", "TestSupport"], path: "Tests/JobsTests"),
         .testTarget(name: "ServerTests", dependencies: [
             "Server", "Store", "Core", "Jobs", "Teacher", "TestSupport",
-            .product(name: "FlyingFox", package: "FlyingFox"),
             .product(name: "Yams", package: "Yams"),
         ], path: "Tests/ServerTests"),
         // Process-level: the built `swejepa` (debug, and release for shutdown) run as child processes.
