@@ -1,5 +1,18 @@
 // swift-tools-version:6.0
-// SWE-JEPA Store: one target per layer, one test target per source target.
+// SWE-JEPA Store: one target per module, one test target per source target.
+//
+// Layers, bottom to top. A module imports only modules of lower layers (never one of its own layer or
+// above), and declares exactly the modules its files import (`grep -h "^import" Sources/X/*.swift`):
+//   0. native shims      CSQLite, CBLAS, CFaiss
+//   1. vocabulary        Core (no dependency), Tensor (CBLAS)
+//   2. storage, search   Store (Core, CSQLite), Search (Core, CFaiss)
+//      pure compute      Corpus (Core), Teacher, Analysis, Training (Core, Tensor)
+//   3. application       Services (Store, Search, Teacher, Training: search with filters, the vector
+//                        writer, text embedding, predictions, neighbour lists, models, Compute)
+//   4. jobs              Jobs (Services, Store, compute)
+//   5. front ends        Server (Services, Jobs, FlyingFox), CLI (Server, Jobs, ArgumentParser), Bench (compute, Search)
+// Build tooling, outside the layers: EmbedMigrationsTool and the EmbedMigrations plugin (Store's SQL).
+// Tests: TestSupport (Core) sits beside the layers; each test target imports its module and lower ones.
 import PackageDescription
 
 let blasLinks: [LinkerSetting] = [.linkedLibrary("openblas")]
@@ -38,9 +51,14 @@ let package = Package(
         // BLAS/LAPACK views over flat Float buffers.
         .target(name: "Tensor", dependencies: ["CBLAS"], path: "Sources/Tensor", swiftSettings: optimised, linkerSettings: blasLinks),
 
+        // Build tooling: migrations/<dialect>/*.sql compiled into Store as string literals.
+        .executableTarget(name: "EmbedMigrationsTool", path: "Plugins/EmbedMigrationsTool"),
+        .plugin(name: "EmbedMigrations", capability: .buildTool(), dependencies: ["EmbedMigrationsTool"],
+                path: "Plugins/EmbedMigrations"),
+
         // Storage (the source of truth) and search (rebuildable caches).
         .target(name: "Store", dependencies: ["Core", "CSQLite"], path: "Sources/Store",
-                linkerSettings: [.linkedLibrary("sqlite3")]),
+                linkerSettings: [.linkedLibrary("sqlite3")], plugins: ["EmbedMigrations"]),
         .target(name: "Search", dependencies: ["Core", "CFaiss"], path: "Sources/Search"),
 
         // Pure compute modules: arrays and texts in, arrays and numbers out.
@@ -54,37 +72,37 @@ let package = Package(
         .target(name: "Services", dependencies: ["Core", "Store", "Search", "Teacher", "Training"], path: "Sources/Services"),
 
         // Wiring: job runner, HTTP server, command line.
-        .target(name: "Jobs", dependencies: ["Core", "Store", "Search", "Services", "Corpus", "Teacher", "Analysis", "Training"],
+        .target(name: "Jobs", dependencies: ["Core", "Store", "Services", "Corpus", "Teacher", "Analysis", "Training"],
                 path: "Sources/Jobs"),
         .target(name: "Server", dependencies: [
-            "Core", "Store", "Search", "Services", "Jobs", "Teacher", "Training", "Analysis",
+            "Core", "Store", "Search", "Services", "Jobs",
             .product(name: "FlyingFox", package: "FlyingFox"),
+            .product(name: "FlyingSocks", package: "FlyingFox"),
         ], path: "Sources/Server"),
         .executableTarget(name: "CLI", dependencies: [
-            "Core", "Store", "Search", "Services", "Jobs", "Server", "Corpus", "Teacher",
+            "Core", "Store", "Services", "Jobs", "Server",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/CLI"),
 
         // `make bench`: one executable, one file per area (Bench+Area.swift).
         .executableTarget(name: "Bench", dependencies: [
-            "Core", "Tensor", "Store", "Search", "Corpus", "Teacher", "Analysis", "Training",
+            "Core", "Tensor", "Search", "Corpus", "Teacher", "Training",
         ], path: "Sources/Bench"),
 
         // Helpers two or more test targets share (temporary folders, polling, scratch git, the built binary, …).
         .target(name: "TestSupport", dependencies: ["Core"], path: "Tests/TestSupport"),
         .testTarget(name: "CoreTests", dependencies: ["Core"], path: "Tests/CoreTests", exclude: ["Fixtures"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], path: "Tests/TensorTests", exclude: ["Fixtures"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "Core"], path: "Tests/StoreTests", exclude: ["Fixtures"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Core", "TestSupport"], path: "Tests/StoreTests", exclude: ["Fixtures"]),
         .testTarget(name: "SearchTests", dependencies: ["Search", "Core", "TestSupport"], path: "Tests/SearchTests", exclude: ["Fixtures"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "Core", "TestSupport"], path: "Tests/CorpusTests", exclude: ["Fixtures"]),
-        .testTarget(name: "TeacherTests", dependencies: ["Teacher", "Tensor", "Core", "TestSupport"], path: "Tests/TeacherTests", exclude: ["Fixtures"]),
-        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Tensor", "Core", "TestSupport"], path: "Tests/AnalysisTests", exclude: ["Fixtures"]),
+        .testTarget(name: "TeacherTests", dependencies: ["Teacher", "Core", "TestSupport"], path: "Tests/TeacherTests", exclude: ["Fixtures"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Core", "TestSupport"], path: "Tests/AnalysisTests", exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Tensor", "Core", "TestSupport"], path: "Tests/TrainingTests", exclude: ["Fixtures"]),
         .testTarget(name: "ServicesTests", dependencies: ["Services", "Store", "Search", "Core", "TestSupport"], path: "Tests/ServicesTests"),
-        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Services", "Store", "Core", "Teacher", "Analysis", "Training", "Search", "TestSupport"], path: "Tests/JobsTests"),
+        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Services", "Store", "Core", "Teacher", "Analysis", "Training", "TestSupport"], path: "Tests/JobsTests"),
         .testTarget(name: "ServerTests", dependencies: [
             "Server", "Store", "Core", "Services", "Jobs", "Teacher", "TestSupport",
-            .product(name: "FlyingFox", package: "FlyingFox"),
             .product(name: "Yams", package: "Yams"),
         ], path: "Tests/ServerTests"),
         // Process-level: the built `swejepa` (debug, and release for shutdown) run as child processes.

@@ -3,14 +3,34 @@ import Foundation
 /// Applies `migrations/<dialect>/NNNN_name.sql` in order, each in its own transaction, and records
 /// them in `schema_migrations` (GRDB-style: released migrations are never edited).
 ///
+/// The SQL is compiled into the binary (the `EmbedMigrations` build-tool plugin turns the package's
+/// `migrations/<dialect>/*.sql` into string literals), so an installed `swejepa` needs no folder next
+/// to it; a folder can still be given explicitly (tests, trying a migration out).
+///
 /// ```swift
-/// let applied = try Migrator(directory: Migrator.defaultDirectory(dialect: "sqlite")).migrate(db)
+/// let applied = try Migrator.embedded(dialect: "sqlite").migrate(db)
+/// let fromFolder = try Migrator(directory: URL(fileURLWithPath: "migrations/sqlite"))
 /// ```
 public struct Migrator: Sendable {
     public struct Migration: Sendable, Equatable {
         public var version: Int
         public var name: String
         public var sql: String
+
+        /// `NNNN_name.sql` and its text.
+        init(file: String, sql: String) throws {
+            let base = file.hasSuffix(".sql") ? String(file.dropLast(4)) : file
+            guard let underscore = base.firstIndex(of: "_"), let version = Int(base[..<underscore]) else {
+                throw SQLiteError(code: 1, message: "migration file name must be NNNN_name.sql: \(file)")
+            }
+            self.init(version: version, name: String(base[base.index(after: underscore)...]), sql: sql)
+        }
+
+        init(version: Int, name: String, sql: String) {
+            self.version = version
+            self.name = name
+            self.sql = sql
+        }
     }
 
     public var migrations: [Migration]
@@ -20,14 +40,8 @@ public struct Migrator: Sendable {
     /// Reads every `NNNN_name.sql` file of a directory.
     public init(directory: URL) throws {
         let files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
-        var list = [Migration]()
-        for file in files where file.pathExtension == "sql" {
-            let base = file.deletingPathExtension().lastPathComponent
-            guard let underscore = base.firstIndex(of: "_"), let version = Int(base[..<underscore]) else {
-                throw SQLiteError(code: 1, message: "migration file name must be NNNN_name.sql: \(file.lastPathComponent)")
-            }
-            list.append(Migration(version: version, name: String(base[base.index(after: underscore)...]),
-                                  sql: try String(contentsOf: file, encoding: .utf8)))
+        let list = try files.filter { $0.pathExtension == "sql" }.map {
+            try Migration(file: $0.lastPathComponent, sql: try String(contentsOf: $0, encoding: .utf8))
         }
         if Set(list.map(\.version)).count != list.count {
             throw SQLiteError(code: 1, message: "two migrations share a version in \(directory.path)")
@@ -35,23 +49,15 @@ public struct Migrator: Sendable {
         self.init(migrations: list)
     }
 
-    /// Finds `migrations/<dialect>`: `$SWEJEPA_MIGRATIONS`, next to the executable's package, or the source tree.
-    public static func defaultDirectory(dialect: String) -> URL {
-        let fm = FileManager.default
-        if let env = ProcessInfo.processInfo.environment["SWEJEPA_MIGRATIONS"] {
-            return URL(fileURLWithPath: env).appendingPathComponent(dialect)
+    /// The dialects whose migrations this build carries (`migrations/<dialect>` folders at build time).
+    public static var embeddedDialects: [String] { EmbeddedMigrations.sources.keys.sorted() }
+
+    /// The migrations of `migrations/<dialect>` as they were when this binary was built.
+    public static func embedded(dialect: String) throws -> Migrator {
+        guard let sources = EmbeddedMigrations.sources[dialect] else {
+            throw SQLiteError(code: 1, message: "this build carries no migrations for '\(dialect)' (it has: \(embeddedDialects.joined(separator: ", ")))")
         }
-        var candidates = [URL]()
-        var dir = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<6 { candidates.append(dir); dir = dir.deletingLastPathComponent() }
-        var src = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        for _ in 0..<3 { src = src.deletingLastPathComponent(); candidates.append(src) }
-        candidates.append(URL(fileURLWithPath: fm.currentDirectoryPath))
-        for c in candidates {
-            let m = c.appendingPathComponent("migrations").appendingPathComponent(dialect)
-            if fm.fileExists(atPath: m.path) { return m }
-        }
-        return URL(fileURLWithPath: "migrations").appendingPathComponent(dialect)
+        return Migrator(migrations: try sources.map { try Migration(file: $0.file, sql: $0.sql) })
     }
 
     /// Applies pending migrations; returns the versions applied now.

@@ -31,7 +31,7 @@ public final class SQLiteStore: StoreBackend, Sendable {
         path = directory.appendingPathComponent("swejepa.sqlite").path
         writer = try SQLiteConnection(path: path)
         try writer.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
-        let migrator = try Migrator(directory: migrations ?? Migrator.defaultDirectory(dialect: "sqlite"))
+        let migrator = try migrations.map(Migrator.init(directory:)) ?? Migrator.embedded(dialect: "sqlite")
         appliedMigrations = try migrator.migrate(writer)
     }
 

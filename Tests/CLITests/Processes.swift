@@ -76,13 +76,16 @@ final class ServerProcess: @unchecked Sendable {
     var base: String { "http://127.0.0.1:\(port)" }
 
     /// Starts the server and waits (up to `startup` seconds) for "listening on http://127.0.0.1:PORT".
-    init(binary: URL, data: URL, arguments: [String] = [], environment: [String: String] = [:], startup: Double = 300) async throws {
+    /// `currentDirectory`: where the process runs (default: the test's own working directory).
+    init(binary: URL, data: URL, arguments: [String] = [], environment: [String: String] = [:],
+         currentDirectory: URL? = nil, startup: Double = 300) async throws {
         self.data = data
         log = data.deletingLastPathComponent().appendingPathComponent(data.lastPathComponent + "-serve-\(UUID().uuidString.prefix(6)).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = binary
         process.arguments = ["serve", "--data", data.path, "--port", "0"] + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        if let currentDirectory { process.currentDirectoryURL = currentDirectory }
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle

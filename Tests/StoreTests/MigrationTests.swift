@@ -49,7 +49,7 @@ import Testing
         for (t, rows) in before.rows { #expect(!rows.isEmpty, "\(t) has rows") }
 
         let store = try SQLiteStore(directory: dir)
-        let files = try FileManager.default.contentsOfDirectory(atPath: Migrator.defaultDirectory(dialect: "sqlite").path)
+        let files = try FileManager.default.contentsOfDirectory(atPath: sqliteMigrationsFolder.path)
             .filter { $0.hasSuffix(".sql") }.sorted()
         let versions = files.map { Int($0.prefix(4))! }
         #expect(store.appliedMigrations == versions.filter { $0 > 2 })

@@ -1,7 +1,11 @@
 import Core
 import Foundation
+import TestSupport
 import Testing
 @testable import Store
+
+/// The package's `migrations/sqlite`, the files the embedded migrations are generated from.
+let sqliteMigrationsFolder = PackagePaths.root.appendingPathComponent("migrations/sqlite")
 
 func tempDir() -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("swejepa-store-\(UUID().uuidString)")
@@ -17,7 +21,7 @@ func fn(_ name: String, repo: String = "r1", path: String = "a.py", body: String
 @Suite struct StoreTests {
     @Test func migrationsAreAppliedOnceAndRecorded() throws {
         let dir = tempDir()
-        let files = try FileManager.default.contentsOfDirectory(atPath: Migrator.defaultDirectory(dialect: "sqlite").path)
+        let files = try FileManager.default.contentsOfDirectory(atPath: sqliteMigrationsFolder.path)
             .filter { $0.hasSuffix(".sql") }.sorted()
         let versions = files.map { Int($0.prefix(4))! }
         let first = try SQLiteStore(directory: dir)
