@@ -4,7 +4,7 @@
 // Layers, bottom to top. A module imports only modules of lower layers (never one of its own layer or
 // above), and declares exactly the modules its files import (`grep -h "^import" Sources/X/*.swift`):
 //   0. native shims      CSQLite, CBLAS, CFaiss
-//   1. vocabulary        Core (no dependency), Tensor (CBLAS)
+//   1. vocabulary        Core (no dependency), Tensor (Core, CBLAS)
 //   2. storage, search   Store (Core, CSQLite), Search (Core, CFaiss)
 //      pure compute      Corpus (Core), Teacher, Analysis, Training (Core, Tensor)
 //   3. application       Services (Store, Search, Teacher, Training: search with filters, the vector
@@ -49,7 +49,7 @@ let package = Package(
         // Shared value types and codecs (npy, errors, space names).
         .target(name: "Core", path: "Sources/Core", swiftSettings: optimised),
         // BLAS/LAPACK views over flat Float buffers.
-        .target(name: "Tensor", dependencies: ["CBLAS"], path: "Sources/Tensor", swiftSettings: optimised, linkerSettings: blasLinks),
+        .target(name: "Tensor", dependencies: ["Core", "CBLAS"], path: "Sources/Tensor", swiftSettings: optimised, linkerSettings: blasLinks),
 
         // Build tooling: migrations/<dialect>/*.sql compiled into Store as string literals.
         .executableTarget(name: "EmbedMigrationsTool", path: "Plugins/EmbedMigrationsTool"),

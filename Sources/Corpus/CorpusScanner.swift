@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import Synchronization
 
@@ -114,7 +115,7 @@ public enum CorpusScanner {
         let rootPath = root.standardizedFileURL.path
         let results = ResultBox(count: paths.count)
         let threads = max(1, min(options.threads, paths.count))
-        DispatchQueue.concurrentPerform(iterations: threads) { worker in
+        ParallelFor.perform(threads) { worker in
             var k = worker
             while k < paths.count {
                 let rel = paths[k]

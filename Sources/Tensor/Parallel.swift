@@ -1,7 +1,7 @@
-import Dispatch
+import Core
 import Foundation
 
-/// The package's one parallel-for: contiguous ranges over Dispatch (llm.c uses OpenMP the same
+/// The package's parallel-for over contiguous ranges, on Core's `ParallelFor` (llm.c uses OpenMP the same
 /// way). Every part writes disjoint memory and reductions combine per-part results in a fixed
 /// order, so results are deterministic for a given part count.
 ///
@@ -36,25 +36,10 @@ public enum Parallel {
         perform(parts) { p in body(p, (count * p / parts)..<(count * (p + 1) / parts)) }
     }
 
-    /// `DispatchQueue.concurrentPerform` for a non-Sendable body over raw buffers: callers
+    /// Runs `body(0) … body(iterations - 1)` concurrently (Core's `ParallelFor`): callers
     /// guarantee iterations touch disjoint memory.
+    @inline(__always)
     public static func perform(_ iterations: Int, _ body: (Int) -> Void) {
-        withoutActuallyEscaping(body) { escapable in
-            let box = UncheckedBox(escapable)
-            DispatchQueue.concurrentPerform(iterations: iterations) { box.value($0) }
-        }
+        ParallelFor.perform(iterations, body)
     }
-}
-
-/// Carries a value (a closure over raw buffers, a pointer) across a concurrency boundary the
-/// compiler cannot check; the user guarantees the concurrent uses touch disjoint memory.
-///
-/// ```swift
-/// let box = UncheckedBox(pointer)
-/// DispatchQueue.concurrentPerform(iterations: 4) { i in box.value[i] = 0 }
-/// ```
-// Safe only as the doc above says: the caller guarantees concurrent uses touch disjoint memory.
-public struct UncheckedBox<V>: @unchecked Sendable {
-    public let value: V
-    public init(_ value: V) { self.value = value }
 }

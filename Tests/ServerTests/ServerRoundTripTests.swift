@@ -79,10 +79,13 @@ let sampleFunctions: JSONValue = ["functions": [
         #expect(metrics.contains("swejepa_http_requests_total{route=\"/v1/spaces/{name}/vectors\",method=\"PUT\",status=\"200\"}"))
         #expect(metrics.contains("swejepa_table_rows{table=\"functions\"} 3"))
         #expect(metrics.contains("swejepa_http_request_duration_seconds_bucket{route=\"/healthz\",le=\"+Inf\"} 1"))
-        // The thread pools' load: idle now (the counts are whole numbers of jobs).
+        // The thread pools' load, as whole numbers of jobs (the pools are process-wide: other suites
+        // running beside this one may have jobs on them, so the values are not asserted to be 0).
         for pool in ["swejepa.compute", "swejepa.search"] {
-            #expect(metrics.contains("swejepa_pool_busy_threads{pool=\"\(pool)\"} "))
-            #expect(metrics.contains("swejepa_pool_queued_jobs{pool=\"\(pool)\"} 0"))
+            for name in ["swejepa_pool_busy_threads", "swejepa_pool_queued_jobs"] {
+                let line = metrics.split(separator: "\n").first { $0.hasPrefix("\(name){pool=\"\(pool)\"} ") }
+                #expect(line.flatMap { Int($0.split(separator: " ").last ?? "") }.map { $0 >= 0 } == true, "\(name) of \(pool)")
+            }
         }
 
         // Deletes.
