@@ -33,12 +33,9 @@ struct ProbeCommand: AsyncParsableCommand {
     func run() async throws {
         var params: [String: JSONValue] = ["type": "probe", "space": .string(space), "group_by": .string(groupBy),
                                            "folds": .number(Double(folds)), "seed": .number(Double(seed))]
-        if let targets { params["targets"] = .array(targets.split(separator: ",").map { .string($0.trimmingCharacters(in: .whitespaces)) }) }
+        if let targets { params["targets"] = ListOption.strings(targets) }
         if let sample { params["sample"] = .number(Double(sample)) }
-        let job = try await server.client.runJob(.object(params), wait: !noWait)
-        guard let r = job["result"] else { return }
-        if json { Console.line(pretty(r)); return }
-        Console.line(ProbeTable.render(r))
+        try await server.runJob(.object(params), noWait: noWait, json: json, render: ProbeTable.render)
     }
 }
 
@@ -68,18 +65,10 @@ struct LayerSweepCommand: AsyncParsableCommand {
     func run() async throws {
         var params: [String: JSONValue] = ["type": "layer_sweep", "sample": .number(Double(sample)), "seed": .number(Double(seed)),
                                            "group_by": .string(groupBy), "folds": .number(Double(folds))]
-        if layers == "all" { params["layers"] = "all" } else {
-            params["layers"] = .array(try layers.split(separator: ",").map { part in
-                guard let n = Int(part.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--layers takes numbers or 'all'") }
-                return .number(Double(n))
-            })
-        }
-        if let kinds { params["kinds"] = .array(kinds.split(separator: ",").map { .string($0.trimmingCharacters(in: .whitespaces)) }) }
+        params["layers"] = try ListOption.layers(layers)
+        if let kinds { params["kinds"] = ListOption.strings(kinds) }
         if let model { params["model"] = .string(model) }
-        let job = try await server.client.runJob(.object(params), wait: !noWait)
-        guard let r = job["result"] else { return }
-        if json { Console.line(pretty(r)); return }
-        Console.line(LayerSweepTable.render(r))
+        try await server.runJob(.object(params), noWait: noWait, json: json, render: LayerSweepTable.render)
     }
 }
 
@@ -103,18 +92,23 @@ struct NeighboursCommand: AsyncParsableCommand {
 
     func run() async throws {
         let params: JSONValue = ["type": "neighbours", "space": .string(space), "k": .number(Double(k)), "exclude": .string(exclude)]
-        let job = try await server.client.runJob(params, wait: !noWait)
-        guard let r = job["result"] else { return }
-        if json { Console.line(pretty(r)); return }
-        Console.line(String(format: "%d functions, k=%d: %d neighbour pairs, %.1f%% within a duplicate group, %d mutual pairs, %d template families",
+        try await server.runJob(params, noWait: noWait, json: json, render: NeighboursSummary.render)
+    }
+}
+
+/// A neighbours job's result in a few lines: the counts, then the first five template families.
+enum NeighboursSummary {
+    static func render(_ r: JSONValue) -> String {
+        var lines = [String(format: "%d functions, k=%d: %d neighbour pairs, %.1f%% within a duplicate group, %d mutual pairs, %d template families",
                             r["functions"]?.intValue ?? 0, r["k"]?.intValue ?? 0, r["pairs"]?.intValue ?? 0,
-                            100 * (r["duplicate_share"]?.doubleValue ?? 0), r["mutual_pairs"]?.intValue ?? 0, r["family_count"]?.intValue ?? 0))
+                            100 * (r["duplicate_share"]?.doubleValue ?? 0), r["mutual_pairs"]?.intValue ?? 0, r["family_count"]?.intValue ?? 0)]
         for fam in (r["families"]?.arrayValue ?? []).prefix(5) {
             let members = (fam["members"]?.arrayValue ?? []).prefix(6).map {
                 "\($0["repo"]?.stringValue ?? "?"):\($0["qualified_name"]?.stringValue ?? "?")"
             }
-            Console.line("  family of \(fam["size"]?.intValue ?? 0): \(members.joined(separator: ", "))\((fam["size"]?.intValue ?? 0) > 6 ? ", …" : "")")
+            lines.append("  family of \(fam["size"]?.intValue ?? 0): \(members.joined(separator: ", "))\((fam["size"]?.intValue ?? 0) > 6 ? ", …" : "")")
         }
+        return lines.joined(separator: "\n")
     }
 }
 

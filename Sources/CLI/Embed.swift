@@ -25,17 +25,10 @@ struct Embed: AsyncParsableCommand {
 
     func run() async throws {
         var params: [String: JSONValue] = ["type": "embed"]
-        if layers == "all" { params["layers"] = "all" } else {
-            let list = try layers.split(separator: ",").map { part -> JSONValue in
-                guard let n = Int(part.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--layers takes numbers or 'all'") }
-                return .number(Double(n))
-            }
-            params["layers"] = .array(list)
-        }
+        params["layers"] = try ListOption.layers(layers)
         if let kinds { params["kinds"] = .array(kinds.split(separator: ",").map { .string(String($0)) }) }
         if let model { params["model"] = .string(model) }
         if let repo { params["repo"] = .string(repo) }
-        let job = try await server.client.runJob(.object(params), wait: !noWait)
-        if let r = job["result"] { Console.line(pretty(r)) }
+        try await server.runJob(.object(params), noWait: noWait)
     }
 }

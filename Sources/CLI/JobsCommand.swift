@@ -76,8 +76,7 @@ struct JobsCommand: AsyncParsableCommand {
         func run() async throws {
             guard case .object(var fields)? = JSONValue.parse(params) else { throw ValidationError("params must be a JSON object") }
             fields["type"] = .string(type)
-            let job = try await server.client.runJob(.object(fields), wait: !noWait)
-            if let r = job["result"] { Console.line(pretty(r)) }
+            try await server.runJob(.object(fields), noWait: noWait)
         }
     }
 }

@@ -142,9 +142,7 @@ public enum LayerSweepJob {
             }
             let wanted = sampleIDs!
             data = data.subset((0..<data.count).filter { wanted.contains(data.ids[$0]) && groupOf[data.ids[$0]] != nil })
-            let nonZero = data.nonZeroRows()
-            let skippedZero = data.count - nonZero.count
-            if skippedZero > 0 { data = data.subset(nonZero) }
+            let skippedZero = data.dropZeroRows()
             guard data.count >= 2 * folds else {
                 throw APIError.unprocessable("space '\(item.space)' has \(data.count) usable sampled vectors; need at least \(2 * folds)", code: "too_few_vectors")
             }

@@ -76,10 +76,8 @@ public enum NeighboursJob {
         }
         var skippedZero = 0
         if cosine {
-            let nonZero = data.nonZeroRows()
-            skippedZero = data.count - nonZero.count
+            skippedZero = data.dropZeroRows()
             if skippedZero > 0 {
-                data = data.subset(nonZero)
                 await ctx.log("\(skippedZero) zero vectors have no direction and get no neighbours", level: .warning)
             }
         }

@@ -47,7 +47,15 @@ struct SpaceData: Sendable {
         return out
     }
 
-    /// Rows whose vector has a non-zero norm (cosine needs a direction).
+    /// Drops the rows whose vector is zero (cosine needs a direction); returns how many went.
+    mutating func dropZeroRows() -> Int {
+        let nonZero = nonZeroRows()
+        let dropped = count - nonZero.count
+        if dropped > 0 { self = subset(nonZero) }
+        return dropped
+    }
+
+    /// Rows whose vector has a non-zero norm.
     func nonZeroRows() -> [Int] {
         (0..<count).filter { r in
             var s: Float = 0

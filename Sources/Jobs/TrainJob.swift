@@ -96,14 +96,10 @@ public enum TrainJob {
             } onCancel: {
                 ctx.flags.set(lost: true)
             }
-        } catch is CancellationError {
-            flusher.cancel()
-            await feed.flush(to: ctx)
-            throw JobCancelled()
         } catch {
             flusher.cancel()
             await feed.flush(to: ctx)
-            throw error
+            throw error is CancellationError ? JobCancelled() as any Error : error
         }
         flusher.cancel()
         await feed.flush(to: ctx)

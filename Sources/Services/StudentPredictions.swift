@@ -80,12 +80,7 @@ public enum StudentPredictions {
         guard !ids.isEmpty, ids.count <= maxFunctionIDs else {
             throw APIError.badRequest("function_ids must hold 1 to \(maxFunctionIDs) ids", code: "invalid_parameter")
         }
-        guard let info = source.info, !info.inputSpace.isEmpty else {
-            throw APIError.unprocessable("the checkpoint at \(source.directory.path) does not name its input space (no job.json)", code: "unknown_input_space")
-        }
-        guard let space = try await store.space(named: info.inputSpace) else {
-            throw APIError.unprocessable("the checkpoint's input space '\(info.inputSpace)' no longer exists", code: "unknown_space")
-        }
+        let space = try await inputSpace(source, store: store)
         let batch: VectorBatch
         do {
             batch = try await store.vectors(space: space.name, ids: ids)
@@ -104,12 +99,7 @@ public enum StudentPredictions {
         guard !signatures.isEmpty, signatures.count <= maxSignatures else {
             throw APIError.badRequest("signatures must hold 1 to \(maxSignatures) strings", code: "invalid_parameter")
         }
-        guard let info = source.info, !info.inputSpace.isEmpty else {
-            throw APIError.unprocessable("the checkpoint at \(source.directory.path) does not name its input space (no job.json)", code: "unknown_input_space")
-        }
-        guard let space = try await store.space(named: info.inputSpace) else {
-            throw APIError.unprocessable("the checkpoint's input space '\(info.inputSpace)' no longer exists", code: "unknown_space")
-        }
+        let space = try await inputSpace(source, store: store)
         let kind: SpaceKind
         switch space.kind {
         case .sigTokens: kind = .sigTokens
@@ -139,6 +129,17 @@ public enum StudentPredictions {
             offsets.append(offsets.last! + v.count / d)
         }
         return try await run(source, inputDim: d, tokens: tokens, offsets: offsets)
+    }
+
+    /// The space the checkpoint reads its inputs from: named by its `job.json`, and still in the store.
+    static func inputSpace(_ source: Source, store: any StoreBackend) async throws -> SpaceRecord {
+        guard let info = source.info, !info.inputSpace.isEmpty else {
+            throw APIError.unprocessable("the checkpoint at \(source.directory.path) does not name its input space (no job.json)", code: "unknown_input_space")
+        }
+        guard let space = try await store.space(named: info.inputSpace) else {
+            throw APIError.unprocessable("the checkpoint's input space '\(info.inputSpace)' no longer exists", code: "unknown_space")
+        }
+        return space
     }
 
     static func run(_ source: Source, inputDim: Int, tokens: [Float], offsets: [Int]) async throws -> Output {

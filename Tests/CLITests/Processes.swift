@@ -170,12 +170,3 @@ func closedPort() -> UInt16 {
     _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
     return UInt16(bigEndian: addr.sin_port)
 }
-
-/// Brute-force cosine top-k, computed independently of FAISS.
-func bruteForce(_ data: [[Float]], ids: [Int64], query: [Float], k: Int) -> [Int64] {
-    func norm(_ v: [Float]) -> [Float] { let n = sqrt(v.reduce(0) { $0 + $1 * $1 }); return v.map { $0 / n } }
-    let q = norm(query)
-    let scored = zip(ids, data).map { id, v in (id, zip(norm(v), q).reduce(0) { $0 + $1.0 * $1.1 }) }
-    return scored.sorted { $0.1 > $1.1 }.prefix(k).map(\.0)
-}
-

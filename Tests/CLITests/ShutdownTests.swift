@@ -42,10 +42,23 @@ struct VectorStream {
             guard let r = try? await s.call("PUT", "/v1/spaces/k/vectors", json: body), r.status == 200 else { break }
             acked += rows
             await acknowledged(acked.count / batch)
-            _ = try? await s.call("POST", "/v1/spaces/k/search", json: ["vectors": [.array(vectors[0].map { .number(Double($0)) })], "k": 3])
+            _ = try? await s.searchIDs(vectors[0], k: 3)
         }
         return acked
     }
+}
+
+extension ServerProcess {
+    /// The ids of the top `k` hits for `query` in space `k` (the space `VectorStream` fills).
+    func searchIDs(_ query: [Float], k: Int) async throws -> [Int64] {
+        let r = try await call("POST", "/v1/spaces/k/search", json: ["vectors": [.array(query.map { .number(Double($0)) })], "k": .number(Double(k))])
+        return (r.json?["results"]?.arrayValue?.first?["hits"]?.arrayValue ?? []).map { Int64($0["id"]!.intValue!) }
+    }
+}
+
+/// A row-major matrix of `d` columns as its rows.
+func matrixRows(_ flat: [Float], d: Int) -> [[Float]] {
+    (0..<(flat.count / d)).map { Array(flat[($0 * d)..<(($0 + 1) * d)]) }
 }
 
 /// Files a stop may not leave behind: index temporaries (`.NAME.tmp-*`) and SQLite rollback journals.
@@ -82,10 +95,11 @@ struct GracefulShutdownTests {
         let store = try SQLiteStore(directory: data)
         let space = try #require(try await store.space(named: "k"))
         let stored = try await store.vectors(space: "k", ids: nil)
+        let storedVectors = matrixRows(stored.values, d: stream.d)
         let storedRows = Dictionary(uniqueKeysWithValues: stored.ids.enumerated().map { ($1, $0) })
         for row in acked {
             let at = try #require(storedRows[stream.ids[row]], "acknowledged id \(stream.ids[row]) missing")
-            #expect(Array(stored.values[(at * stream.d)..<((at + 1) * stream.d)]) == stream.vectors[row])
+            #expect(storedVectors[at] == stream.vectors[row])
         }
         let file = data.appendingPathComponent("indexes/k.faissidx")
         let (index, generation) = try VectorIndex.load(from: file)
@@ -96,11 +110,8 @@ struct GracefulShutdownTests {
         let saved = try Data(contentsOf: file)
         let next = try await ServerProcess(binary: bin, data: data)
         defer { next.kill9() }
-        let storedVectors = (0..<stored.ids.count).map { Array(stored.values[($0 * stream.d)..<(($0 + 1) * stream.d)]) }
         let q = storedVectors[storedVectors.count / 2]
-        let r = try await next.call("POST", "/v1/spaces/k/search", json: ["vectors": [.array(q.map { .number(Double($0)) })], "k": 10])
-        let got = (r.json?["results"]?.arrayValue?.first?["hits"]?.arrayValue ?? []).map { Int64($0["id"]!.intValue!) }
-        #expect(got == bruteForce(storedVectors, ids: stored.ids, query: q, k: 10))
+        #expect(try await next.searchIDs(q, k: 10) == bruteForce(storedVectors, ids: stored.ids, query: q, k: 10))
         next.signal(SIGTERM)
         #expect(await next.waitForExit() == 0, "\(next.output)")
         #expect(try Data(contentsOf: file) == saved, "the index was rebuilt instead of loaded")
@@ -230,14 +241,11 @@ struct CrashTests {
         defer { next.kill9() }
         let stored = try NPZ.decode(try await next.call("GET", "/v1/spaces/k/vectors?format=npz").body)
         let storedIDs = try stored["ids"]!.int64s(), flat = try stored["vectors"]!.floats()
-        let d = stream.d
-        let storedVectors = (0..<storedIDs.count).map { Array(flat[($0 * d)..<(($0 + 1) * d)]) }
+        let storedVectors = matrixRows(flat, d: stream.d)
         #expect(Set(storedIDs).isSuperset(of: acked.map { stream.ids[$0] }), "an acknowledged write was lost")
         #expect(storedIDs.count < stream.n)  // the kill landed mid-stream
         for q in [0, storedIDs.count / 2, storedIDs.count - 1] {
-            let r = try await next.call("POST", "/v1/spaces/k/search", json: ["vectors": [.array(storedVectors[q].map { .number(Double($0)) })], "k": 10])
-            let got = (r.json?["results"]?.arrayValue?.first?["hits"]?.arrayValue ?? []).map { Int64($0["id"]!.intValue!) }
-            #expect(got == bruteForce(storedVectors, ids: storedIDs, query: storedVectors[q], k: 10))
+            #expect(try await next.searchIDs(storedVectors[q], k: 10) == bruteForce(storedVectors, ids: storedIDs, query: storedVectors[q], k: 10))
         }
         #expect(try await next.call("GET", "/v1/spaces/k/index").json?["count"]?.intValue == storedIDs.count)
     }

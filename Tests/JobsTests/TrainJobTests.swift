@@ -5,6 +5,7 @@ import Training
 @testable import Jobs
 import Services
 @testable import Store
+import Synchronization
 import TestSupport
 
 /// A synthetic corpus with a real signal: R repositories × N functions; each function has 2…6 random
@@ -100,6 +101,26 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         return try JSONValue.from(try await TrainJob.run(ctx, p, writer: VectorWriter(store: ctx.store, search: nil), observer: observer))
     }
 
+    /// Queues a train job with `fields` and claims it as `worker` would (a negative lease is one
+    /// already run out); the context to run it in.
+    static func claim(_ store: SQLiteStore, _ fields: [String: JSONValue], worker: String, leaseSeconds: Double = 600,
+                      dataDirectory: URL) async throws -> JobContext {
+        let queued = try await store.createJob(type: "train", params: .object(fields), maxAttempts: 3)
+        let claimed = try #require(try await store.claimJob(worker: worker, types: ["train"], leaseSeconds: leaseSeconds))
+        #expect(claimed.id == queued.id)
+        return JobContext(job: claimed, store: store, worker: worker, dataDirectory: dataDirectory)
+    }
+
+    /// Starts the runner, waits for the job to end, stops the runner; the result of a job that succeeded.
+    static func finish(_ runner: JobRunner, job id: Int64) async throws -> JSONValue {
+        runner.start()
+        #expect(try await eventually(120) { try await runner.store.job(id: id)?.state.isFinal == true })
+        await runner.stop()
+        let done = try #require(try await runner.store.job(id: id))
+        #expect(done.state == .succeeded, "train job: \(done.error ?? "")")
+        return try #require(done.result)
+    }
+
     @Test func aTrainJobLearnsTheSignalStoresTheStudentSpaceAndPredictsTheSame() async throws {
         let dir = try makeTemporaryDirectory("jobs")
         defer { removeTemporaryDirectory(dir) }
@@ -107,12 +128,7 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         let store = runner.store as! SQLiteStore
         let corpus = try await SyntheticCorpus(store: store)
         let job = try await runner.submit(type: "train", params: corpus.tinyParams)
-        runner.start()
-        #expect(try await eventually(120) { try await store.job(id: job.id)?.state.isFinal == true })
-        await runner.stop()
-        let done = try #require(try await store.job(id: job.id))
-        #expect(done.state == .succeeded, "train job: \(done.error ?? "")")
-        let r = try #require(done.result)
+        let r = try await Self.finish(runner, job: job.id)
 
         // Learned: the test functions' true bodies rank far better than chance, in the same report.
         let rank10 = try #require(r["test"]?["rank10"]?.doubleValue)
@@ -178,12 +194,7 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
             "input_space": .string(corpus.sigMean), "target_space": .string(corpus.target), "model": "mlp", "loss": "smooth_l1",
             "mlp_hidden": 64, "epochs": 8, "batch_size": 16, "lr": 0.01, "dropout": 0, "patience": 0, "output_space": "mlp.student",
         ])
-        runner.start()
-        #expect(try await eventually(120) { try await store.job(id: job.id)?.state.isFinal == true })
-        await runner.stop()
-        let done = try #require(try await store.job(id: job.id))
-        #expect(done.state == .succeeded, "train job: \(done.error ?? "")")
-        let r = try #require(done.result)
+        let r = try await Self.finish(runner, job: job.id)
         let test10 = try #require(r["test"]?["rank10"]?.doubleValue), random10 = try #require(r["random_baseline"]?["rank10"]?.doubleValue)
         print("mlp+smooth_l1: test Rank@10 \(test10), random \(random10)")
         #expect(test10 > random10 + 0.2)
@@ -203,16 +214,14 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         fields["epochs"] = 4
 
         // The uninterrupted reference.
-        let a = try await store.createJob(type: "train", params: .object(fields), maxAttempts: 3)
-        let claimedA = try #require(try await store.claimJob(worker: "w-a", types: ["train"], leaseSeconds: 600))
-        #expect(claimedA.id == a.id)
-        let reference = try await Self.run(JobContext(job: claimedA, store: store, worker: "w-a", dataDirectory: dir))
+        let ctxA = try await Self.claim(store, fields, worker: "w-a", dataDirectory: dir)
+        let a = ctxA.job
+        let reference = try await Self.run(ctxA)
 
         // Attempt 1 is lost right after the checkpoint of epoch 2.
-        let b = try await store.createJob(type: "train", params: .object(fields), maxAttempts: 3)
-        let first = try #require(try await store.claimJob(worker: "w-dead", types: ["train"], leaseSeconds: -1))
-        #expect(first.id == b.id && first.attempt == 1)
-        let ctx1 = JobContext(job: first, store: store, worker: "w-dead", dataDirectory: dir)
+        let ctx1 = try await Self.claim(store, fields, worker: "w-dead", leaseSeconds: -1, dataDirectory: dir)
+        let b = ctx1.job
+        #expect(b.attempt == 1)
         await #expect(throws: JobCancelled.self) {
             _ = try await Self.run(ctx1, observer: { epoch in if epoch == 2 { ctx1.flags.set(lost: true) } })
         }
@@ -254,28 +263,25 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         let corpus = try await SyntheticCorpus(store: store, seed: 5)
         var fields = corpus.tinyParams.objectValue!
         fields["epochs"] = 50
-        _ = try await store.createJob(type: "train", params: .object(fields), maxAttempts: 3)
-        let claimed = try #require(try await store.claimJob(worker: "w", types: ["train"], leaseSeconds: 600))
-        let ctx = JobContext(job: claimed, store: store, worker: "w", dataDirectory: dir)
-        final class Box: @unchecked Sendable {
-            let lock = NSLock()
-            var task: Task<JSONValue, any Error>?
-            var epochs: [Int] = []
-            func set(_ t: Task<JSONValue, any Error>) { lock.lock(); task = t; lock.unlock() }
-            func seen() -> [Int] { lock.lock(); defer { lock.unlock() }; return epochs }
+        let ctx = try await Self.claim(store, fields, worker: "w", dataDirectory: dir)
+        let claimed = ctx.job
+        // The task, to cancel from the observer (it runs on the compute thread), and the epochs seen.
+        final class Box: Sendable {
+            let state = Mutex<(task: Task<JSONValue, any Error>?, epochs: [Int])>((nil, []))
         }
         let box = Box()
         let task = Task {
             try await Self.run(ctx, observer: { epoch in
-                box.lock.lock(); defer { box.lock.unlock() }
-                box.epochs.append(epoch)
-                if epoch == 1 { box.task?.cancel() }
+                box.state.withLock { b in
+                    b.epochs.append(epoch)
+                    if epoch == 1 { b.task?.cancel() }
+                }
             })
         }
-        box.set(task)
+        box.state.withLock { $0.task = task }
         await #expect(throws: JobCancelled.self) { _ = try await task.value }
         #expect(ctx.flags.lost)
-        let epochs = box.seen()
+        let epochs = box.state.withLock { $0.epochs }
         #expect(!epochs.isEmpty && epochs.count < 50, "epochs checkpointed: \(epochs)")
         #expect(try await store.space(named: "student.job-\(claimed.id)") == nil)
     }

@@ -7,23 +7,6 @@ import Testing
 import TestSupport
 @testable import Server
 
-/// Brute-force cosine top-k, computed here independently of FAISS.
-func bruteForce(_ data: [[Float]], ids: [Int64], query: [Float], k: Int, exclude: Set<Int64> = []) -> [Int64] {
-    func norm(_ v: [Float]) -> [Float] { let n = sqrt(v.reduce(0) { $0 + $1 * $1 }); return v.map { $0 / n } }
-    let q = norm(query)
-    let scored = zip(ids, data).filter { !exclude.contains($0.0) }.map { id, v in (id, zip(norm(v), q).reduce(0) { $0 + $1.0 * $1.1 }) }
-    return scored.sorted { $0.1 > $1.1 }.prefix(k).map(\.0)
-}
-
-func seededVectors(_ n: Int, _ d: Int, seed: UInt64) -> [[Float]] {
-    var state = seed
-    func next() -> Float {
-        state = state &* 6364136223846793005 &+ 1442695040888963407
-        return Float(Int64(bitPattern: state >> 11) % 2000) / 1000 - 1
-    }
-    return (0..<n).map { _ in (0..<d).map { _ in next() } }
-}
-
 /// The search filters over HTTP (`exclude_self` sent or not, `exclude_duplicates`, `exclude_same_repo`,
 /// `repos`, and their combinations) against a cosine brute force computed here in Double, with the
 /// repositories and duplicate groups the test itself assigned. The data makes every filter matter:
