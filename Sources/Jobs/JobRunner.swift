@@ -129,10 +129,14 @@ public final class JobRunner: Sendable {
     /// Whether `stop` was called.
     public var isStopping: Bool { state.withLock { $0.stopping } }
 
-    /// Expires the job's lease now, so the next claim (by any worker) queues it again.
+    /// Queues the job again at once, without spending the attempt it was on (stopping is not the
+    /// job's fault); the next claim, by any worker, resumes it.
     private func handBack(_ ctx: JobContext) async {
         await ctx.log("handed back at shutdown; it resumes on the next claim", level: .warning)
-        _ = try? await store.heartbeat(job: ctx.job.id, worker: ctx.worker, leaseSeconds: -1)
+        if (try? await store.releaseJob(job: ctx.job.id, worker: ctx.worker)) != true {
+            // The store is unreachable (or the lease was lost meanwhile): let the lease run out instead.
+            _ = try? await store.heartbeat(job: ctx.job.id, worker: ctx.worker, leaseSeconds: -1)
+        }
     }
 
     /// Wakes idle workers (called when a job is created).

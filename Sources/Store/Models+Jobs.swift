@@ -61,6 +61,9 @@ public protocol JobStore: Sendable {
     /// Re-queues (or fails, past max_attempts) jobs whose lease expired, then claims the oldest queued job.
     func claimJob(worker: String, types: [String], leaseSeconds: Double) async throws -> JobRecord?
     func heartbeat(job: Int64, worker: String, leaseSeconds: Double) async throws -> LeaseStatus
+    /// Hands a running job back (its worker is stopping): queued again at once, the attempt it was
+    /// on not spent (a cancel requested meanwhile makes it cancelled). False when `worker` no longer held it.
+    func releaseJob(job: Int64, worker: String) async throws -> Bool
     func updateProgress(job: Int64, worker: String, progress: Double, message: String) async throws
     func addMetrics(job: Int64, _ metrics: [JobMetric]) async throws
     func addLog(job: Int64, level: LogLevel, message: String) async throws

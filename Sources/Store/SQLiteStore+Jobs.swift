@@ -83,6 +83,19 @@ extension SQLiteStore: JobStore {
         }
     }
 
+    public func releaseJob(job: Int64, worker: String) async throws -> Bool {
+        try await write { db in
+            let now = Self.now
+            return try db.run("""
+                UPDATE jobs SET state = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'queued' END,
+                    attempt = CASE WHEN cancel_requested = 1 THEN attempt ELSE MAX(attempt - 1, 0) END,
+                    message = 'handed back; queued again', worker = NULL, lease_expires_at = NULL, updated_at = ?,
+                    finished_at = CASE WHEN cancel_requested = 1 THEN ? ELSE NULL END
+                WHERE id = ? AND worker = ? AND state = 'running'
+                """, [.double(now), .double(now), .int(job), .text(worker)]) == 1
+        }
+    }
+
     public func updateProgress(job: Int64, worker: String, progress: Double, message: String) async throws {
         try await write { db in
             try db.run("UPDATE jobs SET progress = ?, message = ?, updated_at = ? WHERE id = ? AND worker = ? AND state = 'running'",

@@ -115,6 +115,29 @@ final class ProgressGate: @unchecked Sendable {
         #expect(throws: APIError.self) { try runner.validate(type: "no_such_type", params: [:]) }
     }
 
+    @Test func aReleasedJobIsQueuedAgainWithoutSpendingAnAttempt() async throws {
+        let dir = try makeTemporaryDirectory("jobs")
+        defer { removeTemporaryDirectory(dir) }
+        let store = try SQLiteStore(directory: dir)
+        let job = try await store.createJob(type: "sleep", params: ["seconds": 1], maxAttempts: 1)
+        // Handed back twice (a worker stopping twice): a one-attempt job is still claimable after both.
+        for round in 1...2 {
+            let claimed = try #require(try await store.claimJob(worker: "w\(round)", types: [], leaseSeconds: 30))
+            #expect(claimed.id == job.id && claimed.attempt == 1)
+            #expect(try await store.releaseJob(job: job.id, worker: "someone-else") == false)
+            #expect(try await store.releaseJob(job: job.id, worker: "w\(round)"))
+            let back = try #require(try await store.job(id: job.id))
+            #expect(back.state == .queued && back.attempt == 0 && back.worker == nil && back.leaseExpiresAt == nil, "\(back)")
+        }
+        // A cancel requested while it ran: releasing ends it as cancelled rather than queueing it.
+        let claimed = try #require(try await store.claimJob(worker: "w3", types: [], leaseSeconds: 30))
+        _ = try await store.requestCancel(job: claimed.id)
+        #expect(try await store.releaseJob(job: job.id, worker: "w3"))
+        let final = try #require(try await store.job(id: job.id))
+        #expect(final.state == .cancelled && final.finishedAt != nil, "\(final)")
+        #expect(try await store.claimJob(worker: "w4", types: [], leaseSeconds: 30) == nil)
+    }
+
     @Test func anExpiredLeaseRequeuesUntilMaxAttemptsThenFails() async throws {
         let dir = try makeTemporaryDirectory("jobs")
         defer { removeTemporaryDirectory(dir) }
