@@ -4,10 +4,10 @@ export OPENBLAS_CORETYPE ?= Haswell
 DATA ?= ./data
 PORT ?= 8080
 MODEL_DIR := .cache/models/all-MiniLM-L6-v2
-APT_PACKAGES := libsqlite3-dev libpq-dev libfaiss-dev libopenblas-dev liblapacke-dev postgresql wrk python3-pip git pkg-config curl
+APT_PACKAGES := libsqlite3-dev libpq-dev libfaiss-dev libopenblas-dev liblapacke-dev postgresql wrk python3-pip python3-venv git pkg-config curl
 SWIFT ?= swift
 
-.PHONY: setup deps model build release run test bench clean
+.PHONY: setup deps model build release run test bench clean schemathesis
 
 setup: deps model
 
@@ -45,6 +45,10 @@ run: setup release
 
 clean:
 	rm -rf .build
+
+## Schemathesis against a live release server, every operation of openapi/openapi.yaml (see the script).
+schemathesis: setup release
+	bash scripts/schemathesis.sh
 
 ## Benchmarks (not tests): writes docs/benchmarks.md.
 bench: setup

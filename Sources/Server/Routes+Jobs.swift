@@ -27,7 +27,7 @@ extension APIServer {
             },
             Route("GET", "/v1/jobs") { req in
                 var state: JobState?
-                if let s = req.query("state"), !s.isEmpty {
+                if let s = req.query("state") {
                     guard let v = JobState(rawValue: s) else {
                         throw APIError.badRequest("state must be one of \(JobState.allCases.map(\.rawValue).joined(separator: ", "))", code: "invalid_parameter")
                     }
@@ -42,7 +42,7 @@ extension APIServer {
             },
             Route("GET", "/v1/jobs/{id}/metrics") { req in
                 let job = try await requireJob(ctx, req)
-                let after = req.query("after_step").flatMap(Int.init)
+                let after = try req.optionalInt64Query("after_step", range: Int64(Int.min)...Int64(Int.max)).map { Int($0) }
                 let points = try await ctx.store.jobMetrics(job: job.id, name: req.query("name"), afterStep: after)
                 // Grouped by name: {"loss": {"steps": […], "values": […]}} is what a plot wants.
                 var series = [String: JSONValue]()
@@ -54,7 +54,7 @@ extension APIServer {
             },
             Route("GET", "/v1/jobs/{id}/logs") { req in
                 let job = try await requireJob(ctx, req)
-                let after = req.query("after").flatMap(Int64.init)
+                let after = try req.optionalInt64Query("after")
                 let limit = try req.intQuery("limit", default: 1000, range: 1...10_000)
                 return try .json(["logs": try await ctx.store.jobLogs(job: job.id, afterID: after, limit: limit)])
             },

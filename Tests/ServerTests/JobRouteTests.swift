@@ -65,5 +65,12 @@ import Store
         #expect(try await call("GET", "/v1/jobs/999").0 == 404)
         #expect(try await call("POST", "/v1/jobs/999/cancel").0 == 404)
         #expect(try await call("GET", "/v1/jobs?state=sleeping").0 == 400)
+        // Query parameters that are present but not what they say are 400s, never silently "no filter".
+        for path in ["/v1/jobs?state=", "/v1/jobs/\(id)/logs?after=abc", "/v1/jobs/\(id)/logs?after=9223372036854775808",
+                     "/v1/jobs/\(id)/metrics?after_step=null", "/v1/jobs/\(id)/metrics?after_step=1.5"] {
+            let (s, e) = try await call("GET", path)
+            #expect(s == 400 && e?["error"]?["code"] == "invalid_parameter", "\(path): \(s) \(String(describing: e))")
+        }
+        #expect(try await call("GET", "/v1/jobs/\(id)/logs?after=0").0 == 200)
     }
 }
