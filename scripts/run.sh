@@ -15,18 +15,19 @@ server="http://127.0.0.1:$PORT"
 mkdir -p "$DATA/models"
 [ -d "$DATA/models/all-MiniLM-L6-v2" ] || cp -r .cache/models/all-MiniLM-L6-v2 "$DATA/models/"
 
-"$bin" serve --data "$DATA" --port "$PORT" &
+stdlib=$(python3 -c "import sysconfig; print(sysconfig.get_paths()['stdlib'])")
+# The server reads only directories under an --ingest-root: the standard library is the one it ingests.
+"$bin" serve --data "$DATA" --port "$PORT" --ingest-root "$stdlib" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' INT TERM
 for _ in $(seq 100); do curl -fs "$server/healthz" >/dev/null && break; sleep 0.1; done
 echo "dashboard: $server/   API: $server/v1/…   metrics: $server/metrics"
 
-stdlib=$(python3 -c "import sysconfig; print(sysconfig.get_paths()['stdlib'])")
 space="all-MiniLM-L6-v2.L$LAYER"
 step() { echo; echo "== $*"; }
 
 step "ingest $stdlib"
-"$bin" ingest "$stdlib" --repo stdlib --split-top-level --skip-dirs test,tests,idle_test --server "$server"
+"$bin" ingest "$stdlib" --repo stdlib --split-top-level --skip-dirs test,tests,idle_test --on-server --server "$server"
 step "embed: teacher layer $LAYER, kinds sig_tokens sig_mean body_mean body_only_mean"
 "$bin" embed --layers "$LAYER" --server "$server"
 if "$bin" help probe >/dev/null 2>&1; then

@@ -8,10 +8,11 @@ import FoundationNetworking
 /// Options for commands that talk to a running server.
 struct ServerOptions: ParsableArguments {
     @Option(help: "Server URL.") var server: String = ProcessInfo.processInfo.environment["SWEJEPA_SERVER"] ?? "http://127.0.0.1:8080"
-    @Option(help: "Bearer token for writes (or SWEJEPA_TOKEN).") var token: String?
+    @Option(help: "Bearer token (visible in `ps`: prefer --token-file or SWEJEPA_TOKEN).") var token: String?
+    @Option(help: "File whose first line is the bearer token (else SWEJEPA_TOKEN, else --token).") var tokenFile: String?
 
     var client: APIClient {
-        APIClient(base: server, token: token ?? ProcessInfo.processInfo.environment["SWEJEPA_TOKEN"])
+        get throws { APIClient(base: server, token: try TokenSource.resolve(flag: token, file: tokenFile)) }
     }
 }
 
@@ -25,14 +26,19 @@ struct APIClient: Sendable {
     }
 
     func request(_ method: String, _ path: String, json: JSONValue? = nil) async throws -> JSONValue {
+        try await request(method, path, body: json.map { Data($0.jsonString().utf8) })
+    }
+
+    /// Sends `body` (JSON) and returns the JSON answer.
+    func request(_ method: String, _ path: String, body: Data?) async throws -> JSONValue {
         guard let url = URL(string: base.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path) else {
             throw Failure(description: "bad server URL \(base)")
         }
         var req = URLRequest(url: url)
         req.httpMethod = method
         req.timeoutInterval = 600
-        if let json {
-            req.httpBody = Data(json.jsonString().utf8)
+        if let body {
+            req.httpBody = body
             req.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
         if let token { req.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }

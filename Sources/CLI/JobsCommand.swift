@@ -37,7 +37,7 @@ struct JobsCommand: AsyncParsableCommand {
         @OptionGroup var server: ServerOptions
         @Argument(help: "Job id.") var id: Int
         func run() async throws {
-            let c = server.client
+            let c = try server.client
             Console.line(pretty(try await c.request("GET", "/v1/jobs/\(id)")))
             for log in try await c.request("GET", "/v1/jobs/\(id)/logs?limit=50")["logs"]?.arrayValue ?? [] {
                 Console.line("\(log["level"]?.stringValue ?? "") \(log["message"]?.stringValue ?? "")")

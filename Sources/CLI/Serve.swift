@@ -13,8 +13,9 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the HTTP service (REST/JSON and .npy under /v1, /healthz, /metrics, the dashboard at /).",
         discussion: """
-            Binds 127.0.0.1 unless told otherwise. With --token, every write (POST, PUT, PATCH, DELETE) \
-            needs 'Authorization: Bearer <token>'. Runs --workers job workers in-process. FAISS indexes are \
+            Binds 127.0.0.1 unless told otherwise. With a token (--token-file, SWEJEPA_TOKEN or --token), every \
+            write (POST, PUT, PATCH, DELETE) needs 'Authorization: Bearer <token>'; with --auth reads, every \
+            request but /healthz does. POST /v1/repos ingests only directories under an --ingest-root. Runs --workers job workers in-process. FAISS indexes are \
             loaded (or rebuilt from the store when stale) in the background at start. Prints the bound \
             address ("listening on http://HOST:PORT", useful with --port 0). Stops gracefully on SIGINT or \
             SIGTERM: new requests get 503, requests and running jobs get --shutdown-grace seconds, running \
@@ -23,12 +24,17 @@ struct Serve: AsyncParsableCommand {
 
             Example:
               swejepa serve --data ./data --port 8080
+              SWEJEPA_TOKEN=… swejepa serve --data ./data --auth reads --ingest-root /srv/corpora
             """)
 
     @OptionGroup var data: DataOptions
     @Option(help: "Address to bind (use 0.0.0.0 to listen on every interface).") var host: String = "127.0.0.1"
     @Option(help: "TCP port (0 picks a free one and prints it).") var port: UInt16 = 8080
-    @Option(help: "Bearer token required for writes.") var token: String?
+    @Option(help: "Bearer token (visible to every user in `ps`: prefer --token-file or SWEJEPA_TOKEN).") var token: String?
+    @Option(help: "File whose first line is the bearer token (keep it mode 0600).") var tokenFile: String?
+    @Option(help: "What needs the token: writes (POST/PUT/PATCH/DELETE) or reads (every route but /healthz).") var auth: String = "writes"
+    @Option(name: .customLong("ingest-root"), help: "A directory whose subdirectories POST /v1/repos may ingest (repeatable; none: no server path).")
+    var ingestRoots: [String] = []
     @Option(name: .customLong("max-body-mb"), help: "Largest request body in MiB (413 past it).") var maxBodyMB: Int = 256
     @Option(help: "Seconds a connection may take to send its next request head before it is closed.") var readTimeout: Double = 30
     @Option(help: "Log level: error, warning, info (one line per request), debug.") var logLevel: String = "warning"
@@ -42,7 +48,14 @@ struct Serve: AsyncParsableCommand {
         var config = ServerConfig()
         config.host = host
         config.port = port
-        config.token = token
+        config.token = try TokenSource.resolve(flag: token, file: tokenFile)
+        guard let scope = AuthScope(rawValue: auth) else { throw ValidationError("--auth must be writes or reads") }
+        if scope == .reads && config.token == nil {
+            throw ValidationError("--auth reads needs a token (--token-file, SWEJEPA_TOKEN or --token)")
+        }
+        config.auth = scope
+        let roots: IngestRoots
+        do { roots = try IngestRoots(ingestRoots) } catch let e as APIError { throw ValidationError(e.message) }
         config.maxBodyBytes = maxBodyMB << 20
         config.readTimeout = readTimeout
         config.logLevel = level
@@ -50,7 +63,7 @@ struct Serve: AsyncParsableCommand {
         let logger = QuietLogger(level: level)
         let search = SearchService(store: store, dataDirectory: data.url) { logger.info($0) }
         let runner = JobRunner(store: store, dataDirectory: data.url, workers: workers)
-        JobTypes.registerAll(on: runner, writer: VectorWriter(store: store, search: search))
+        JobTypes.registerAll(on: runner, writer: VectorWriter(store: store, search: search), ingestRoots: roots)
         let context = ServiceContext(store: store, config: config, dataDirectory: data.url, jobs: runner, search: search)
         let server = try APIServer(context: context)
         server.add(routes: APIServer.allRoutes(context))

@@ -20,11 +20,15 @@ struct Worker: AsyncParsableCommand {
     @Option(help: "Concurrent jobs in this process.") var workers: Int = 1
     @Option(help: "Seconds a job's lease lasts without a heartbeat.") var lease: Double = 30
     @Option(help: "Only these job types (comma-separated); default: all.") var types: String?
+    @Option(name: .customLong("ingest-root"), help: "A directory whose subdirectories ingest jobs may read (repeatable; none: no ingest job runs).")
+    var ingestRoots: [String] = []
 
     func run() async throws {
         let store = try SQLiteStore(directory: data.url)
         let runner = JobRunner(store: store, dataDirectory: data.url, workers: workers, leaseSeconds: lease)
-        JobTypes.registerAll(on: runner, writer: VectorWriter(store: store, search: nil))
+        let roots: IngestRoots
+        do { roots = try IngestRoots(ingestRoots) } catch let e as APIError { throw ValidationError(e.message) }
+        JobTypes.registerAll(on: runner, writer: VectorWriter(store: store, search: nil), ingestRoots: roots)
         if let types {
             let keep = Set(types.split(separator: ",").map(String.init))
             runner.restrict(to: keep)

@@ -93,7 +93,7 @@ public enum LayerSweepJob {
         var layers = [Int]()  // for "all": from the model's config, else every layer that has a space
         if case .list(let explicit) = p.layers { layers = explicit }
         if layers.isEmpty {
-            let config = ModelCache.resolve(modelArg, dataDirectory: ctx.dataDirectory).appendingPathComponent("config.json")
+            let config = try ModelCache.resolve(p.model, dataDirectory: ctx.dataDirectory).appendingPathComponent("config.json")
             if let c = try? BertConfig(contentsOf: config) {
                 layers = Array(0...c.numHiddenLayers)
             } else {

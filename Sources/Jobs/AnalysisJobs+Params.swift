@@ -43,6 +43,7 @@ extension ProbeJob {
 
         public func validate() throws {
             try checkMeanSpace(space, job: "probe")
+            try JobParamsCheck.modelName("tokenizer", tokenizer)
             try JobParamsCheck.range("folds", folds, 2...20)
             guard (1...100).contains(alphas.count) else { throw JobParamsCheck.bad("'alphas' must be a list of 1 to 100 positive numbers") }
             for a in alphas { try JobParamsCheck.positive("alphas", a) }
@@ -90,6 +91,7 @@ extension LayerSweepJob {
         public func validate() throws {
             try layers.validate(max: nil)
             try JobParamsCheck.range("sample", sample, 10...1_000_000)
+            try JobParamsCheck.modelName("model", model)
             try JobParamsCheck.range("seed", seed, 0...(1 << 53))
             try JobParamsCheck.range("folds", folds, 2...20)
         }

@@ -12,9 +12,9 @@ import Teacher
 enum TrivialFeature {
     private static let cache = Mutex<[String: WordPieceTokenizer]>([:])
 
-    /// The tokenizer of a model folder (name under DATA/models, or a path); cached.
-    static func tokenizer(_ nameOrPath: String, dataDirectory: URL) throws -> WordPieceTokenizer {
-        let dir = ModelCache.resolve(nameOrPath, dataDirectory: dataDirectory)
+    /// The tokenizer of a model folder (a name under DATA/models, as `ModelCache.resolve` reads it); cached.
+    static func tokenizer(_ name: String, dataDirectory: URL) throws -> WordPieceTokenizer {
+        let dir = try ModelCache.resolve(name, dataDirectory: dataDirectory)
         if let t = cache.withLock({ $0[dir.path] }) { return t }
         let t = try WordPieceTokenizer(directory: dir)
         cache.withLock { $0[dir.path] = t }

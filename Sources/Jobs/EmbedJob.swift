@@ -43,6 +43,7 @@ public enum EmbedJob {
         public func validate() throws {
             try layers.validate(max: nil)
             try JobParamsCheck.range("batch_size", batchSize, 1...100_000)
+            try JobParamsCheck.modelName("model", model)
         }
     }
 

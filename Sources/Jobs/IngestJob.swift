@@ -27,7 +27,7 @@ public enum IngestJob {
     /// p.history   // true
     /// ```
     public struct Params: JobParams, Equatable {
-        /// A directory on the server's machine.
+        /// A directory on the server's machine, under one of its ingest roots (`serve --ingest-root`).
         public var path: String
         /// The repository name (default: the directory's name).
         public var name: String?
@@ -53,12 +53,6 @@ public enum IngestJob {
             split = try c.choice(.split, default: split)
         }
 
-        public func validate() throws {
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
-                throw APIError.badRequest("'\(path)' is not a directory on the server's machine", code: "invalid_path")
-            }
-        }
     }
 
     /// `ingest`'s result.
@@ -91,51 +85,30 @@ public enum IngestJob {
         }
     }
 
-    public static func register(on runner: JobRunner, writer: VectorWriter) {
-        runner.register("ingest", Params.self) { ctx, p in try await run(ctx, p, writer: writer) }
+    /// Registers `ingest`; its `path` must lie under one of `roots` (none: every server path is refused).
+    public static func register(on runner: JobRunner, writer: VectorWriter, roots: IngestRoots = .none) {
+        runner.register("ingest", Params.self, check: { p in _ = try roots.resolve(p.path) }) { ctx, p in
+            try await run(ctx, p, root: try roots.resolve(p.path), writer: writer)
+        }
     }
 
-    static func run(_ ctx: JobContext, _ p: Params, writer: VectorWriter) async throws -> Result {
+    static func run(_ ctx: JobContext, _ p: Params, root: URL, writer: VectorWriter) async throws -> Result {
         let started = Date()
-        let root = URL(fileURLWithPath: p.path).standardizedFileURL
-        let name = p.name ?? root.lastPathComponent
-        var options = CorpusScanner.Options()
-        options.skipDirectoryNames.formUnion(p.skipDirs)
-        await ctx.progress(0, "scanning \(root.path)")
-        let scanOptions = options
-        let reporter = ThrottledProgress(ctx: ctx, scale: 0.4, label: "scanned")
-        let scan = try await ctx.compute {
-            try CorpusScanner.scan(root: root, options: scanOptions) { p in
-                reporter.report(Double(p.filesDone) / Double(max(1, p.filesTotal)), "\(p.filesDone)/\(p.filesTotal) files, \(p.functions) functions")
-            }
+        await ctx.progress(0, "scanning")
+        let reporter = ThrottledProgress(ctx: ctx, scale: 0.5, label: "extracted")
+        let flags = ctx
+        let ex = try await ctx.compute {
+            try extract(root: root, name: p.name, history: p.history, skipDirs: p.skipDirs, split: p.split,
+                        progress: { reporter.report($0, $1) }, isCancelled: { flags.isCancelled })
         }
         try ctx.checkCancelled()
-        for failure in scan.failures { await ctx.log("skipped \(failure.path): \(failure.reason)", level: .warning) }
-        await ctx.log("scanned \(scan.files.count) files: \(scan.functions.count) functions, \(scan.failures.count) files skipped")
+        for failure in ex.skipped { await ctx.log("skipped \(failure.path): \(failure.reason)", level: .warning) }
+        await ctx.log("scanned \(ex.files) files: \(ex.functions.count) functions, \(ex.skipped.count) files skipped")
+        if let commits = ex.commits { await ctx.log(String(format: "git history: %d commits, %.1f s", commits, ex.historySeconds)) }
 
-        var history: RepositoryHistory?
-        if p.history && GitHistory.isRepository(root) {
-            await ctx.progress(0.4, "git history")
-            let t0 = Date()
-            history = try await ctx.compute { try GitHistory.compute(root: root, spans: scan.functions.map(FunctionSpan.init)) }
-            await ctx.log(String(format: "git history: %d commits, %.1f s", history!.commitCount, Date().timeIntervalSince(t0)))
-        }
-        try ctx.checkCancelled()
-
-        // `split: "top_level"`: every top-level package or module becomes its own repository
-        // (`NAME/json`, `NAME/asyncio`, …), so that a single tree like the standard library can be
-        // split and grouped by repository for training and probes.
-        let perTopLevel = p.split == .topLevel
-        func repoName(_ path: String) -> String {
-            guard perTopLevel, let first = path.split(separator: "/").first else { return name }
-            let top = first.hasSuffix(".py") ? String(first.dropLast(3)) : String(first)
-            return "\(name)/\(top)"
-        }
-        for repo in Set(scan.functions.map { repoName($0.path) }).sorted() {
-            try await ctx.store.setRepositoryPath(name: repo, path: perTopLevel ? root.appendingPathComponent(String(repo.dropFirst(name.count + 1))).path : root.path)
-        }
+        for repo in ex.repositories { try await ctx.store.setRepositoryPath(name: repo.name, path: repo.path) }
         var keep = [Int64](), created = 0, updated = 0, unchanged = 0
-        let items = scan.functions.enumerated().map { i, f in input(f, repo: repoName(f.path), history: history, index: i) }
+        let items = ex.functions
         for start in stride(from: 0, to: items.count, by: batchSize) {
             try ctx.checkCancelled()
             let batch = Array(items[start..<min(items.count, start + batchSize)])
@@ -146,12 +119,12 @@ public enum IngestJob {
             await ctx.progress(0.5 + 0.5 * Double(done) / Double(max(1, items.count)), "stored \(done)/\(items.count) functions")
         }
         var removed = 0
-        for repo in Set(items.map(\.repo)).union([name]) { removed += try await writer.pruneFunctions(repo: repo, keep: keep) }
+        for repo in ex.pruned { removed += try await writer.pruneFunctions(repo: repo, keep: keep) }
         let seconds = Date().timeIntervalSince(started)
         await ctx.log(String(format: "stored: %d new, %d changed, %d unchanged, %d removed in %.1f s", created, updated, unchanged, removed, seconds))
-        return Result(repo: name, path: root.path, files: scan.files.count, functions: scan.functions.count,
-                      skippedFiles: scan.failures.count, created: created, updated: updated, unchanged: unchanged,
-                      removed: removed, history: history != nil, commits: history?.commitCount, seconds: seconds)
+        return Result(repo: ex.name, path: root.path, files: ex.files, functions: ex.functions.count,
+                      skippedFiles: ex.skipped.count, created: created, updated: updated, unchanged: unchanged,
+                      removed: removed, history: ex.commits != nil, commits: ex.commits, seconds: seconds)
     }
 
     /// The store's view of an extracted function: its `StoredProperties`, history counts included.

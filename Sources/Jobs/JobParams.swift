@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import Services
 
 /// A job type's parameters: decoded from the submitted JSON object (snake_case keys) once at
 /// submission, checked by `validate()`, and decoded again from the stored JSON when a worker claims
@@ -74,6 +75,13 @@ public enum JobParamsCheck {
     public static func positive(_ key: String, _ value: Double?) throws {
         guard let value, !(value.isFinite && value > 0) else { return }
         throw bad("'\(key)' must be a positive number, got \(text(value))")
+    }
+
+    /// `value` (when present) names a model folder (`ModelCache.isValidName`), not a path: a 400
+    /// `invalid_model` that does not say whether such a path exists.
+    public static func modelName(_ key: String, _ value: String?) throws {
+        guard let value, !ModelCache.isValidName(value) else { return }
+        throw APIError.badRequest("'\(key)' must be the name of a folder in the server's models directory, not a path", code: "invalid_model")
     }
 
     /// `value` (when present) is not empty.

@@ -56,9 +56,21 @@ public final class JobRunner: Sendable {
     /// `run` receives them typed and returns a result that is stored as JSON.
     public func register<P: JobParams, R: Encodable & Sendable>(
         _ type: String, _ params: P.Type, _ run: @escaping @Sendable (JobContext, P) async throws -> R) {
+        register(type, params, check: { _ in }, run)
+    }
+
+    /// Registers a job type whose decoded params must also pass `check` (a rule of this process, such as
+    /// the ingest roots it was started with), both at submission and again when a worker claims the job.
+    public func register<P: JobParams, R: Encodable & Sendable>(
+        _ type: String, _ params: P.Type, check: @escaping @Sendable (P) throws -> Void,
+        _ run: @escaping @Sendable (JobContext, P) async throws -> R) {
         let entry = JobType(
-            check: { json in _ = try P.decode(json, job: type) },
-            run: { ctx in try JSONValue.from(try await run(ctx, try P.decode(ctx.params, job: type))) })
+            check: { json in try check(try P.decode(json, job: type)) },
+            run: { ctx in
+                let p = try P.decode(ctx.params, job: type)
+                try check(p)
+                return try JSONValue.from(try await run(ctx, p))
+            })
         state.withLock { $0.types[type] = entry }
     }
 

@@ -162,7 +162,7 @@ struct Dispatcher: HTTPHandler {
                                message: "\(method) is not allowed on \(request.path); allowed: \(allowed.joined(separator: ", "))")
             case .found(let route, let params):
                 routeName = route.template
-                try authorize(request)
+                try authorize(request, route: route.template)
                 let body = try await readBody(request)
                 response = try await route.handler(RequestContext(request: request, route: route.template, params: params, body: body))
             }
@@ -184,15 +184,6 @@ struct Dispatcher: HTTPHandler {
         switch a {
         case .ip4(let ip, let port), .ip6(let ip, let port): "\(ip):\(port)"
         case .unix: nil
-        }
-    }
-
-    func authorize(_ request: HTTPRequest) throws {
-        guard let token = context.config.token, !token.isEmpty else { return }
-        let m = request.method.rawValue
-        guard m == "POST" || m == "PUT" || m == "PATCH" || m == "DELETE" else { return }
-        guard let auth = request.headers[.authorization], auth == "Bearer \(token)" else {
-            throw APIError.unauthorized("this server needs 'Authorization: Bearer <token>' for \(m) requests")
         }
     }
 

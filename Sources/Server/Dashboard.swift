@@ -43,6 +43,11 @@ extension APIServer {
 </main>
 <script>
 const $=id=>document.getElementById(id), esc=s=>String(s??'').replace(/[&<>"]/g,c=>({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'}[c]));
+// A server started with --auth reads needs its token for every API call: asked for once on a 401,
+// kept in sessionStorage (this tab only) and sent as a bearer token by every call of the page.
+const _fetch=window.fetch.bind(window);
+window.fetch=async(p,o={})=>{const go=()=>{const t=sessionStorage.getItem('swejepa_token');return _fetch(p,t?{...o,headers:{...(o.headers||{}),Authorization:'Bearer '+t}}:o)};
+ let r=await go();if(r.status==401&&!window._declined){const t=prompt('This server needs its access token (kept for this tab only):');if(t&&t.trim()){sessionStorage.setItem('swejepa_token',t.trim());r=await go()}else window._declined=true}return r};
 async function get(p){const r=await fetch(p);if(!r.ok)throw new Error((await r.json()).error?.message||r.status);return r.json()}
 let current=null;
 async function refresh(){

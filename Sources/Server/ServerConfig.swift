@@ -6,8 +6,11 @@ public struct ServerConfig: Sendable {
     public var host: String = "127.0.0.1"
     /// 0 picks a free port (tests); read it back from `APIServer.port()`.
     public var port: UInt16 = 8080
-    /// With a token, every POST/PUT/PATCH/DELETE needs `Authorization: Bearer <token>`.
+    /// With a token, every POST/PUT/PATCH/DELETE needs `Authorization: Bearer <token>` (and every
+    /// read too with `auth = .reads`).
     public var token: String?
+    /// Which requests need the token (`--auth writes|reads`).
+    public var auth: AuthScope = .writes
     /// Largest accepted request body (413 past it, decided from Content-Length before reading).
     public var maxBodyBytes: Int = 256 << 20
     /// A connection must deliver a complete request head within this many seconds of opening or of

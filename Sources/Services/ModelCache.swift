@@ -5,6 +5,10 @@ import Teacher
 
 /// Loaded teacher models, one per folder, shared by jobs and `/v1/embed`.
 ///
+/// A request names a model, never a path: a folder under `DATA/models/` (or the folder
+/// `SWEJEPA_MODEL_DIR` points to, when its last component is that name). Paths are refused before
+/// anything is looked up, and no message names a server path.
+///
 /// ```swift
 /// let model = try ModelCache.shared.model(nil, dataDirectory: dir)   // the default teacher
 /// model.hiddenSize   // 384 for all-MiniLM-L6-v2
@@ -16,18 +20,20 @@ public final class ModelCache: Sendable {
 
     public init() {}
 
-    /// A model by name (a folder under `DATA/models/`) or by absolute path.
-    public func model(_ nameOrPath: String?, dataDirectory: URL) throws -> BertModel {
-        let dir = Self.resolve(nameOrPath, dataDirectory: dataDirectory)
+    /// A model by name (a folder under `DATA/models/`); nil: the default teacher.
+    public func model(_ name: String?, dataDirectory: URL) throws -> BertModel {
+        let dir = try Self.resolve(name, dataDirectory: dataDirectory)
+        let label = Self.label(name)
         if let m = models.withLock({ $0[dir.path] }) { return m }
         guard FileManager.default.fileExists(atPath: dir.appendingPathComponent("config.json").path) else {
             throw APIError.badRequest(
-                "no model at \(dir.path) (a Hugging Face BERT folder with config.json, tokenizer.json, model.safetensors); `make model` installs the default",
+                "no model named '\(label)' (a Hugging Face BERT folder with config.json, tokenizer.json, model.safetensors under the server's models directory); `make model` installs the default",
                 code: "unknown_model")
         }
         let m: BertModel
         do { m = try BertModel.load(directory: dir) } catch {
-            throw APIError.unprocessable("cannot load the model at \(dir.path): \(error)", code: "bad_model")
+            let reason = "\(error)".replacingOccurrences(of: dir.path + "/", with: "").replacingOccurrences(of: dir.path, with: label)
+            throw APIError.unprocessable("cannot load model '\(label)': \(reason)", code: "bad_model")
         }
         // Two loads racing keep the first stored: every caller then shares one model.
         return models.withLock { cache in
@@ -37,14 +43,42 @@ public final class ModelCache: Sendable {
         }
     }
 
-    /// The folder a model name (or path) means: an absolute or relative path as given, else
-    /// `DATA/models/NAME`, else `SWEJEPA_MODEL_DIR` when its last component is `NAME`.
-    public static func resolve(_ nameOrPath: String?, dataDirectory: URL) -> URL {
-        let name = nameOrPath ?? ProcessInfo.processInfo.environment["SWEJEPA_MODEL"] ?? defaultModel
-        if name.hasPrefix("/") || name.hasPrefix(".") { return URL(fileURLWithPath: name).standardizedFileURL }
-        let local = dataDirectory.appendingPathComponent("models").appendingPathComponent(name)
+    /// The name a message may show: the requested name, or the default's last path component.
+    static func label(_ name: String?) -> String {
+        name ?? URL(fileURLWithPath: ProcessInfo.processInfo.environment["SWEJEPA_MODEL"] ?? defaultModel).lastPathComponent
+    }
+
+    /// Whether `name` is a model name a request may give: 1–200 characters of A–Z a–z 0–9 - _ . in
+    /// at most two `/`-separated parts (`org/model`), none of them `.`, `..` or starting with `.`.
+    public static func isValidName(_ name: String) -> Bool {
+        guard (1...200).contains(name.utf8.count) else { return false }
+        let parts = name.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count <= 2 else { return false }
+        return parts.allSatisfy { part in
+            !part.isEmpty && part.first != "." && part.utf8.allSatisfy { c in
+                (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x2d || c == 0x5f || c == 0x2e
+            }
+        }
+    }
+
+    /// The folder a model name means: `DATA/models/NAME`, else `SWEJEPA_MODEL_DIR` when its last
+    /// component is `NAME`. A name that is a path is a 400 `invalid_model` (nothing is looked up).
+    /// nil: `SWEJEPA_MODEL` (set by the operator, so it may be a path) or the default teacher.
+    public static func resolve(_ name: String?, dataDirectory: URL) throws -> URL {
+        let chosen: String
+        if let name {
+            guard isValidName(name) else {
+                throw APIError.badRequest("model must be the name of a folder in the server's models directory (e.g. \(defaultModel)), not a path",
+                                          code: "invalid_model")
+            }
+            chosen = name
+        } else {
+            chosen = ProcessInfo.processInfo.environment["SWEJEPA_MODEL"] ?? defaultModel
+            if chosen.hasPrefix("/") { return URL(fileURLWithPath: chosen).standardizedFileURL }
+        }
+        let local = dataDirectory.appendingPathComponent("models").appendingPathComponent(chosen)
         if FileManager.default.fileExists(atPath: local.path) { return local }
-        if let dir = ProcessInfo.processInfo.environment["SWEJEPA_MODEL_DIR"], URL(fileURLWithPath: dir).lastPathComponent == name {
+        if let dir = ProcessInfo.processInfo.environment["SWEJEPA_MODEL_DIR"], URL(fileURLWithPath: dir).lastPathComponent == chosen {
             return URL(fileURLWithPath: dir)
         }
         return local

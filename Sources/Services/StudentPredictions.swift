@@ -52,7 +52,7 @@ public enum StudentPredictions {
             let dir = job.result?["checkpoint"]?.stringValue.map { URL(fileURLWithPath: $0, isDirectory: true) }
                 ?? Checkpoints.directory(dataDirectory, job: id)
             guard FileManager.default.fileExists(atPath: dir.appendingPathComponent("config.json").path) else {
-                throw APIError.notFound("the checkpoint of job \(id) is gone (\(dir.path))", code: "unknown_checkpoint")
+                throw APIError.notFound("the checkpoint of job \(id) is gone", code: "unknown_checkpoint")
             }
             var info = CheckpointInfo.read(dir)
             if info == nil, let input = job.params["input_space"]?.stringValue {
@@ -65,10 +65,10 @@ public enum StudentPredictions {
             let url = (path.hasPrefix("/") ? URL(fileURLWithPath: path, isDirectory: true) : root.appendingPathComponent(path, isDirectory: true))
                 .standardizedFileURL.resolvingSymlinksInPath()
             guard url.path.hasPrefix(root.path + "/") else {
-                throw APIError.badRequest("checkpoint '\(path)' is not a directory under \(root.path)", code: "invalid_checkpoint_path")
+                throw APIError.badRequest("checkpoint must name a directory in the server's checkpoints directory (e.g. \"job-7\")", code: "invalid_checkpoint_path")
             }
             guard FileManager.default.fileExists(atPath: url.appendingPathComponent("config.json").path) else {
-                throw APIError.notFound("no checkpoint at \(url.path)", code: "unknown_checkpoint")
+                throw APIError.notFound("no checkpoint named '\(url.path.dropFirst(root.path.count + 1))'", code: "unknown_checkpoint")
             }
             let info = CheckpointInfo.read(url)
             return Source(directory: url, jobID: info?.jobID, info: info)
@@ -134,7 +134,7 @@ public enum StudentPredictions {
     /// The space the checkpoint reads its inputs from: named by its `job.json`, and still in the store.
     static func inputSpace(_ source: Source, store: any StoreBackend) async throws -> SpaceRecord {
         guard let info = source.info, !info.inputSpace.isEmpty else {
-            throw APIError.unprocessable("the checkpoint at \(source.directory.path) does not name its input space (no job.json)", code: "unknown_input_space")
+            throw APIError.unprocessable("the checkpoint '\(source.directory.lastPathComponent)' does not name its input space (no job.json)", code: "unknown_input_space")
         }
         guard let space = try await store.space(named: info.inputSpace) else {
             throw APIError.unprocessable("the checkpoint's input space '\(info.inputSpace)' no longer exists", code: "unknown_space")

@@ -52,4 +52,11 @@ public struct VectorWriter: Sendable {
     public func pruneFunctions(repo: String, keep: [Int64]) async throws -> Int {
         try await store.pruneFunctions(repo: repo, keep: keep)
     }
+
+    /// Replaces a repository's functions with `functions` in one transaction (an uploaded snapshot):
+    /// unchanged ones keep their rows and vectors, changed ones get stale vectors, the rest are deleted
+    /// like `pruneFunctions` deletes them (their spaces' indexes rebuild before their next search).
+    public func replaceRepository(_ name: String, path: String?, functions: [FunctionInput]) async throws -> ReplaceSummary {
+        try await store.replaceRepository(name, path: path, functions: functions)
+    }
 }

@@ -72,6 +72,23 @@ public struct UpsertSummary: Codable, Sendable, Equatable {
     public var unchanged: Int
 }
 
+/// What replacing a repository's functions did (`StoreBackend.replaceRepository`).
+///
+/// ```swift
+/// let r = try await store.replaceRepository("demo", path: nil, functions: inputs)
+/// r.removed   // functions of "demo" not in `inputs`, deleted with their vectors
+/// ```
+public struct ReplaceSummary: Codable, Sendable, Equatable {
+    public var ids: [Int64]
+    public var created: Int
+    public var updated: Int
+    public var unchanged: Int
+    public var removed: Int
+    public init(ids: [Int64], created: Int, updated: Int, unchanged: Int, removed: Int) {
+        self.ids = ids; self.created = created; self.updated = updated; self.unchanged = unchanged; self.removed = removed
+    }
+}
+
 /// Filters and cursor for listing functions.
 public struct FunctionQuery: Sendable {
     public var repo: String?

@@ -23,13 +23,36 @@ extension SQLiteStore: CorpusStore {
     }
 
     public func pruneFunctions(repo: String, keep: [Int64]) async throws -> Int {
-        try await write { db in
-            guard let repoID = try db.first("SELECT id FROM repositories WHERE name = ?", [.text(repo)], { $0.int(0) }) else { return 0 }
-            try db.execute("CREATE TEMP TABLE IF NOT EXISTS keep_ids(id INTEGER PRIMARY KEY); DELETE FROM keep_ids;")
-            for id in keep { try db.run("INSERT OR IGNORE INTO keep_ids(id) VALUES (?)", [.int(id)]) }
-            let n = try db.run("DELETE FROM functions WHERE repo_id = ? AND id NOT IN (SELECT id FROM keep_ids)", [.int(repoID)])
-            try db.execute("DELETE FROM keep_ids")
-            return n
+        try await write { db in try Self.prune(repo: repo, keep: keep, db) }
+    }
+
+    /// Deletes the repository's functions not in `keep`, inside the caller's write transaction.
+    static func prune(repo: String, keep: [Int64], _ db: SQLiteConnection) throws -> Int {
+        guard let repoID = try db.first("SELECT id FROM repositories WHERE name = ?", [.text(repo)], { $0.int(0) }) else { return 0 }
+        try db.execute("CREATE TEMP TABLE IF NOT EXISTS keep_ids(id INTEGER PRIMARY KEY); DELETE FROM keep_ids;")
+        for id in keep { try db.run("INSERT OR IGNORE INTO keep_ids(id) VALUES (?)", [.int(id)]) }
+        let n = try db.run("DELETE FROM functions WHERE repo_id = ? AND id NOT IN (SELECT id FROM keep_ids)", [.int(repoID)])
+        try db.execute("DELETE FROM keep_ids")
+        return n
+    }
+
+    public func replaceRepository(_ name: String, path: String?, functions items: [FunctionInput]) async throws -> ReplaceSummary {
+        if let i = items.firstIndex(where: { $0.repo != name }) {
+            throw StoreError.invalidFunction(index: i, reason: "repo must be '\(name)' (the repository being replaced), got '\(items[i].repo)'")
+        }
+        try Self.validate(items)
+        return try await write { db in
+            if let path {
+                let now = Self.now
+                try db.run("""
+                    INSERT INTO repositories(name, path, created_at, updated_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(name) DO UPDATE SET path = excluded.path, updated_at = excluded.updated_at
+                    """, [.text(name), .text(path), .double(now), .double(now)])
+            }
+            let summary = try Self.upsert(items, db)
+            let removed = try Self.prune(repo: name, keep: summary.ids, db)
+            return ReplaceSummary(ids: summary.ids, created: summary.created, updated: summary.updated,
+                                  unchanged: summary.unchanged, removed: removed)
         }
     }
 

@@ -37,61 +37,64 @@ extension SQLiteStore {
 
     public func upsertFunctions(_ items: [FunctionInput]) async throws -> UpsertSummary {
         try Self.validate(items)
-        return try await write { db in
-            let now = Self.now
-            var repoIDs = [String: Int64]()
-            var ids = [Int64](), created = 0, updated = 0, unchanged = 0
-            ids.reserveCapacity(items.count)
-            for f in items {
-                let repoID: Int64
-                if let id = repoIDs[f.repo] { repoID = id } else {
-                    try db.run("INSERT INTO repositories(name, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET updated_at = excluded.updated_at",
-                               [.text(f.repo), .double(now), .double(now)])
-                    repoID = try db.first("SELECT id FROM repositories WHERE name = ?", [.text(f.repo)]) { $0.int(0) }!
-                    repoIDs[f.repo] = repoID
+        return try await write { db in try Self.upsert(items, db) }
+    }
+
+    /// The upsert of a validated batch inside the caller's write transaction.
+    static func upsert(_ items: [FunctionInput], _ db: SQLiteConnection) throws -> UpsertSummary {
+        let now = Self.now
+        var repoIDs = [String: Int64]()
+        var ids = [Int64](), created = 0, updated = 0, unchanged = 0
+        ids.reserveCapacity(items.count)
+        for f in items {
+            let repoID: Int64
+            if let id = repoIDs[f.repo] { repoID = id } else {
+                try db.run("INSERT INTO repositories(name, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET updated_at = excluded.updated_at",
+                           [.text(f.repo), .double(now), .double(now)])
+                repoID = try db.first("SELECT id FROM repositories WHERE name = ?", [.text(f.repo)]) { $0.int(0) }!
+                repoIDs[f.repo] = repoID
+            }
+            let contentHash = f.contentHash ?? FunctionHash.content(signature: f.signature, body: f.body)
+            let bodyHash = f.bodyHash ?? FunctionHash.body(f.body)
+            let properties = (f.properties ?? .object([:])).jsonString()
+            let existing = try db.first(
+                "SELECT id, content_hash, properties, start_line, end_line, language FROM functions WHERE repo_id = ? AND path = ? AND qualified_name = ?",
+                [.int(repoID), .text(f.path), .text(f.qualifiedName)]) {
+                    ($0.int(0), $0.text(1), $0.text(2), Int($0.int(3)), Int($0.int(4)), $0.text(5))
                 }
-                let contentHash = f.contentHash ?? FunctionHash.content(signature: f.signature, body: f.body)
-                let bodyHash = f.bodyHash ?? FunctionHash.body(f.body)
-                let properties = (f.properties ?? .object([:])).jsonString()
-                let existing = try db.first(
-                    "SELECT id, content_hash, properties, start_line, end_line, language FROM functions WHERE repo_id = ? AND path = ? AND qualified_name = ?",
-                    [.int(repoID), .text(f.path), .text(f.qualifiedName)]) {
-                        ($0.int(0), $0.text(1), $0.text(2), Int($0.int(3)), Int($0.int(4)), $0.text(5))
-                    }
-                let language = f.language ?? "python"
-                if let (id, oldHash, oldProps, oldStart, oldEnd, oldLanguage) = existing {
-                    ids.append(id)
-                    if oldHash == contentHash {
-                        if oldProps == properties && oldStart == f.startLine && oldEnd == f.endLine && oldLanguage == language {
-                            unchanged += 1
-                        } else {
-                            try db.run("UPDATE functions SET properties = ?, start_line = ?, end_line = ?, language = ?, updated_at = ? WHERE id = ?",
-                                       [.text(properties), .int(Int64(f.startLine)), .int(Int64(f.endLine)), .text(language), .double(now), .int(id)])
-                            updated += 1
-                        }
+            let language = f.language ?? "python"
+            if let (id, oldHash, oldProps, oldStart, oldEnd, oldLanguage) = existing {
+                ids.append(id)
+                if oldHash == contentHash {
+                    if oldProps == properties && oldStart == f.startLine && oldEnd == f.endLine && oldLanguage == language {
+                        unchanged += 1
                     } else {
-                        try db.run("""
-                            UPDATE functions SET start_line = ?, end_line = ?, signature = ?, body = ?, content_hash = ?,
-                                body_hash = ?, properties = ?, language = ?, updated_at = ? WHERE id = ?
-                            """, [.int(Int64(f.startLine)), .int(Int64(f.endLine)), .text(f.signature), .text(f.body),
-                                  .text(contentHash), .text(bodyHash), .text(properties), .text(language), .double(now), .int(id)])
-                        try db.run("UPDATE vectors SET stale = 1 WHERE function_id = ?", [.int(id)])
+                        try db.run("UPDATE functions SET properties = ?, start_line = ?, end_line = ?, language = ?, updated_at = ? WHERE id = ?",
+                                   [.text(properties), .int(Int64(f.startLine)), .int(Int64(f.endLine)), .text(language), .double(now), .int(id)])
                         updated += 1
                     }
                 } else {
                     try db.run("""
-                        INSERT INTO functions(repo_id, path, qualified_name, language, start_line, end_line, signature, body,
-                            content_hash, body_hash, properties, created_at, updated_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """, [.int(repoID), .text(f.path), .text(f.qualifiedName), .text(language),
-                              .int(Int64(f.startLine)), .int(Int64(f.endLine)), .text(f.signature), .text(f.body),
-                              .text(contentHash), .text(bodyHash), .text(properties), .double(now), .double(now)])
-                    ids.append(db.lastInsertRowID)
-                    created += 1
+                        UPDATE functions SET start_line = ?, end_line = ?, signature = ?, body = ?, content_hash = ?,
+                            body_hash = ?, properties = ?, language = ?, updated_at = ? WHERE id = ?
+                        """, [.int(Int64(f.startLine)), .int(Int64(f.endLine)), .text(f.signature), .text(f.body),
+                              .text(contentHash), .text(bodyHash), .text(properties), .text(language), .double(now), .int(id)])
+                    try db.run("UPDATE vectors SET stale = 1 WHERE function_id = ?", [.int(id)])
+                    updated += 1
                 }
+            } else {
+                try db.run("""
+                    INSERT INTO functions(repo_id, path, qualified_name, language, start_line, end_line, signature, body,
+                        content_hash, body_hash, properties, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, [.int(repoID), .text(f.path), .text(f.qualifiedName), .text(language),
+                          .int(Int64(f.startLine)), .int(Int64(f.endLine)), .text(f.signature), .text(f.body),
+                          .text(contentHash), .text(bodyHash), .text(properties), .double(now), .double(now)])
+                ids.append(db.lastInsertRowID)
+                created += 1
             }
-            return UpsertSummary(ids: ids, created: created, updated: updated, unchanged: unchanged)
         }
+        return UpsertSummary(ids: ids, created: created, updated: updated, unchanged: unchanged)
     }
 
     public func function(id: Int64) async throws -> FunctionRecord? {

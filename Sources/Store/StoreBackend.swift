@@ -57,6 +57,10 @@ public protocol CorpusStore: Sendable {
     func setRepositoryPath(name: String, path: String) async throws
     /// Deletes the repository's functions whose ids are not in `keep`; returns how many went.
     func pruneFunctions(repo: String, keep: [Int64]) async throws -> Int
+    /// A repository's whole set of functions, in one transaction: upserts `functions` (all of repo
+    /// `name`) as `upsertFunctions` does, deletes the repository's other functions as `pruneFunctions`
+    /// does, and records `path` when given. Nothing changes when it throws.
+    func replaceRepository(_ name: String, path: String?, functions: [FunctionInput]) async throws -> ReplaceSummary
     /// Functions (optionally of one repository) lacking a fresh vector in at least one of `spaces`.
     func functionsMissingVectors(spaces: [String], repo: String?) async throws -> [Int64]
     /// Signature and body of functions, in the order of `ids` (unknown ids are skipped).

@@ -41,8 +41,8 @@ struct CommandTests {
         #expect(result["created"]?.intValue == expected)
         #expect(!piped.stderr.contains("\r") && !piped.stderr.contains("\u{1B}"), "no terminal control on a pipe: \(piped.stderr)")
         let progress = lines(piped.stderr)
-        #expect(!progress.isEmpty && progress.allSatisfy { $0.range(of: #"^job \d+ +\d+% "#, options: .regularExpression) != nil }, "\(progress)")
-        #expect(progress.last?.contains("100% succeeded") == true, "\(progress)")
+        #expect(!progress.isEmpty && progress.allSatisfy { $0.range(of: #"^ingest +\d+% "#, options: .regularExpression) != nil }, "\(progress)")
+        #expect(progress.last?.contains("100% stored") == true, "\(progress)")
         let listed = try await s.call("GET", "/v1/functions?repo=fx&limit=1000")
         #expect(listed.json?["functions"]?.arrayValue?.count == expected)
 
@@ -75,12 +75,14 @@ struct CommandTests {
         let tty = try await runOnTerminal(bin, ["ingest", src.path, "--repo", "t", "--server", s.base])
         #expect(tty.status == 0, "\(tty)")
         #expect(tty.stdout.contains("\r\u{1B}[K") && tty.stdout.contains("█"), "a redrawn bar on a terminal: \(tty.stdout.debugDescription)")
-        #expect(!tty.stdout.contains(#"job 1 100% succeeded"#), "no plain progress lines on a terminal")
+        #expect(!tty.stdout.contains(#"ingest 100% stored"#), "no plain progress lines on a terminal")
         #expect(JSONValue.parse(String(tty.stdout[tty.stdout.range(of: "{")!.lowerBound...]))?["functions"]?.intValue == 4 + 3)
 
-        // The same job followed through a pipe: plain lines only.
-        let piped = try await swejepa(s, ["jobs", "watch", "1"])
-        #expect(piped.status == 0 && !piped.stderr.contains("█") && piped.stderr.contains("job 1 100% succeeded"), "\(piped)")
+        // A job followed through a pipe: plain lines only.
+        let job = try await s.call("POST", "/v1/jobs", json: ["type": "sleep", "seconds": 0.2, "steps": 2])
+        let id = try #require(job.json?["id"]?.intValue)
+        let piped = try await swejepa(s, ["jobs", "watch", String(id)])
+        #expect(piped.status == 0 && !piped.stderr.contains("█") && piped.stderr.contains("job \(id) 100% succeeded"), "\(piped)")
     }
 
     @Test func jobsWatchFollowsToTheEndAndFailsOnACancelledJob() async throws {

@@ -131,7 +131,7 @@ final class ServerProcess: @unchecked Sendable {
     /// One HTTP request with a JSON or raw body; the status and parsed JSON (nil for non-JSON bodies).
     @discardableResult
     func call(_ method: String, _ path: String, json: JSONValue? = nil, body: Data? = nil,
-              contentType: String? = nil) async throws -> (status: Int, json: JSONValue?, body: Data) {
+              contentType: String? = nil, headers: [String: String] = [:]) async throws -> (status: Int, json: JSONValue?, body: Data) {
         var req = URLRequest(url: URL(string: base + path)!)
         req.httpMethod = method
         req.timeoutInterval = 300
@@ -141,6 +141,7 @@ final class ServerProcess: @unchecked Sendable {
         }
         if let body { req.httpBody = body }
         if let contentType { req.setValue(contentType, forHTTPHeaderField: "Content-Type") }
+        for (k, v) in headers { req.setValue(v, forHTTPHeaderField: k) }
         let (data, response) = try await URLSession.shared.data(for: req)
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         return (status, JSONValue.parse(String(decoding: data, as: UTF8.self)), data)

@@ -182,8 +182,12 @@ import TestSupport
         let modelDir = Self.modelDir
         let c = try await Self.makeCorpus(n: 100, repos: 5)
         defer { removeTemporaryDirectory(c.runner.dataDirectory) }
-        let job = try await c.runner.submit(type: "probe", params: ["space": .string(c.space), "targets": ["loc"], "tokenizer": .string(modelDir)])
-        let bad = try await c.runner.submit(type: "probe", params: ["space": .string(c.space), "targets": ["loc"], "tokenizer": "/no/such/model"])
+        // Requests name models (folders under DATA/models), never paths: link the teacher there.
+        let models = c.runner.dataDirectory.appendingPathComponent("models")
+        try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(at: models.appendingPathComponent("all-MiniLM-L6-v2"), withDestinationURL: URL(fileURLWithPath: modelDir))
+        let job = try await c.runner.submit(type: "probe", params: ["space": .string(c.space), "targets": ["loc"], "tokenizer": "all-MiniLM-L6-v2"])
+        let bad = try await c.runner.submit(type: "probe", params: ["space": .string(c.space), "targets": ["loc"], "tokenizer": "no-such-model"])
         c.runner.start()
         let done = try await Self.finish(c.runner, job), failed = try await Self.finish(c.runner, bad)
         await c.runner.stop()

@@ -55,10 +55,10 @@ import Training
             }
         }
         #expect(try await runner.store.jobs(state: nil, type: nil, limit: 100).isEmpty, "nothing was queued")
-        // A path that is no directory keeps its own code.
+        // A path outside the ingest roots is refused without saying whether it exists or echoing it.
         await #expect(throws: APIError.self) { _ = try await runner.submit(type: "ingest", params: ["path": "/no/such/dir"]) }
         do { _ = try await runner.submit(type: "ingest", params: ["path": "/no/such/dir"]) } catch let e as APIError {
-            #expect(e.code == "invalid_path" && e.message.contains("/no/such/dir"))
+            #expect(e.status == 403 && e.code == "ingest_path_forbidden" && !e.message.contains("/no/such/dir"))
         }
     }
 

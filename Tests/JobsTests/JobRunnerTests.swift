@@ -6,10 +6,13 @@ import Services
 @testable import Store
 import TestSupport
 
-func makeRunner(_ dir: URL, workers: Int = 1, lease: Double = 30, name: String? = nil) throws -> JobRunner {
+/// A runner with every job type; `ingest` may read under `ingestRoots` (default: the temporary
+/// directory, where the tests' scratch repositories live).
+func makeRunner(_ dir: URL, workers: Int = 1, lease: Double = 30, name: String? = nil,
+                ingestRoots: [String] = [FileManager.default.temporaryDirectory.path]) throws -> JobRunner {
     let runner = JobRunner(store: try SQLiteStore(directory: dir), dataDirectory: dir, workers: workers,
                            leaseSeconds: lease, heartbeatSeconds: min(0.2, lease / 3), name: name)
-    JobTypes.registerAll(on: runner, writer: VectorWriter(store: runner.store, search: nil))
+    JobTypes.registerAll(on: runner, writer: VectorWriter(store: runner.store, search: nil), ingestRoots: try IngestRoots(ingestRoots))
     return runner
 }
 

@@ -25,6 +25,8 @@ final class LiveServer: @unchecked Sendable {
         var heartbeat: Double = 0.2
         /// Whether workers start with the server.
         var start = true
+        /// Directories `POST /v1/repos` may ingest (`serve --ingest-root`; none: every server path is refused).
+        var ingestRoots: [String] = []
     }
 
     let dir: URL
@@ -59,7 +61,7 @@ final class LiveServer: @unchecked Sendable {
         if let jobs {
             let runner = JobRunner(store: store, dataDirectory: self.dir, workers: jobs.workers,
                                    leaseSeconds: jobs.lease, heartbeatSeconds: jobs.heartbeat)
-            JobTypes.registerAll(on: runner, writer: VectorWriter(store: store, search: search))
+            JobTypes.registerAll(on: runner, writer: VectorWriter(store: store, search: search), ingestRoots: try IngestRoots(jobs.ingestRoots))
             self.runner = runner
         } else {
             runner = nil

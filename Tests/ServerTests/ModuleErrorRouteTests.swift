@@ -23,11 +23,11 @@ import TestSupport
     @Test func aBrokenModelFolderIsA422BadModel() async throws {
         let s = try await LiveServer()
         defer { Task { await s.stop() } }
-        let dir = try makeTemporaryDirectory("models")
-        defer { removeTemporaryDirectory(dir) }
+        // Models are folders under DATA/models, named (never a path) by the request.
+        let dir = s.dir.appendingPathComponent("models")
         // The intact folder embeds: the route really loads the model the request names.
         let good = try Self.modelFolder(in: dir, "good")
-        let ok = try await s.call("POST", "/v1/embed", json: ["texts": ["def f(x):"], "model": .string(good.path)])
+        let ok = try await s.call("POST", "/v1/embed", json: ["texts": ["def f(x):"], "model": .string(good.lastPathComponent)])
         #expect(ok.status == 200 && ok.json?["dim"] == 32, "\(String(decoding: ok.body, as: UTF8.self))")
         let broken = [
             try Self.modelFolder(in: dir, "garbage-config", config: "{{ not json"),
@@ -37,13 +37,21 @@ import TestSupport
             try Self.modelFolder(in: dir, "no-vocab", without: ["vocab.txt"]),
         ]
         for folder in broken {
-            let r = try await s.call("POST", "/v1/embed", json: ["texts": ["def f(x):"], "model": .string(folder.path)])
+            let r = try await s.call("POST", "/v1/embed", json: ["texts": ["def f(x):"], "model": .string(folder.lastPathComponent)])
             #expect(r.status == 422 && r.errorCode == "bad_model", "\(folder.lastPathComponent): \(String(decoding: r.body, as: UTF8.self))")
             #expect(r.json?["error"]?["message"]?.stringValue?.isEmpty == false)
+            #expect(!String(decoding: r.body, as: UTF8.self).contains(s.dir.path), "no server path in \(String(decoding: r.body, as: UTF8.self))")
         }
         // No folder at all is the caller's naming mistake: 400 unknown_model.
-        let none = try await s.call("POST", "/v1/embed", json: ["texts": ["x"], "model": .string(dir.appendingPathComponent("absent").path)])
+        let none = try await s.call("POST", "/v1/embed", json: ["texts": ["x"], "model": "absent"])
         #expect(none.status == 400 && none.errorCode == "unknown_model")
+        // A path is refused before anything is looked up: the same answer whether it exists or not.
+        for path in [good.path, dir.appendingPathComponent("absent").path, "../models/good", "/etc"] {
+            let r = try await s.call("POST", "/v1/embed", json: ["texts": ["x"], "model": .string(path)])
+            #expect(r.status == 400 && r.errorCode == "invalid_model", "\(path)")
+            #expect(r.json?["error"]?["message"] == JSONValue.string(
+                "model must be the name of a folder in the server's models directory (e.g. all-MiniLM-L6-v2), not a path"))
+        }
     }
 
     @Test func storeErrorsAreTheirDocumented4xx() async throws {

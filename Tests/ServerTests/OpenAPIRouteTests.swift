@@ -35,9 +35,10 @@ import TestSupport
 
     /// `GET /v1/repos` and `POST /v1/repos` on a server with a job runner (no worker runs: the job stays queued).
     @Test func repositoriesAreListedAndAnIngestIsQueued() async throws {
-        let s = try await LiveServer(jobs: .init(workers: 0))
+        let dir = try makeTemporaryDirectory("ingest-root")
+        defer { removeTemporaryDirectory(dir) }
+        let s = try await LiveServer(jobs: .init(workers: 0, ingestRoots: [dir.path]))
         defer { Task { await s.stop() } }
-        let dir = s.dir
         let source = dir.appendingPathComponent("src")
         try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
         try Data("def f(x):\n    return x\n".utf8).write(to: source.appendingPathComponent("m.py"))
@@ -48,7 +49,9 @@ import TestSupport
         let ingest = try await s.call("POST", "/v1/repos", json: ["path": .string(source.path), "name": "demo"])
         #expect(ingest.status == 202 && ingest.json?["type"] == "ingest" && ingest.json?["state"] == "queued")
         let missing = try await s.call("POST", "/v1/repos", json: ["path": .string(dir.appendingPathComponent("nope").path)])
-        #expect(missing.status == 400)
+        #expect(missing.status == 400 && missing.errorCode == "invalid_path")
+        let outside = try await s.call("POST", "/v1/repos", json: ["path": .string(s.dir.path)])
+        #expect(outside.status == 403 && outside.errorCode == "ingest_path_forbidden")
     }
 
     /// `POST /v1/embed` with the real teacher, as JSON and as `.npy`, and a bad request.

@@ -20,10 +20,10 @@ private func modText(change: String, drop: Bool, fresh: Bool) -> String {
 /// served, and `git log -L` for each served function's history properties.
 @Suite struct ReposRouteTests {
     @Test func ingestOverHTTPThenReingestAfterAnEdit() async throws {
-        let server = try await LiveServer(jobs: .init())
+        let r = try ScratchRepo()
+        let server = try await LiveServer(jobs: .init(ingestRoots: [r.root.path]))
         defer { Task { await server.stop() } }
 
-        let r = try ScratchRepo()
         try r.write("mod.py", modText(change: "2", drop: true, fresh: false))
         try r.write("other.py", "def stay():\n    return 0\n")
         try r.commit("initial", author: "Alice")
@@ -106,18 +106,20 @@ private func modText(change: String, drop: Bool, fresh: Bool) -> String {
         defer { Task { await server.stop() } }
         let store = server.store
         let file = server.dir.appendingPathComponent("swejepa.sqlite").path
-        let cases: [(String, String)] = [
-            ("[1, 2]", "invalid_json"),
-            ("{}", "invalid_parameter"),
-            (#"{"path": "/nonexistent/swejepa/dir"}"#, "invalid_path"),
-            (#"{"path": "\#(file)"}"#, "invalid_path"),
-            (#"{"path": "\#(server.dir.path)", "split": "by_file"}"#, "invalid_parameter"),
-            (#"{"path": "\#(server.dir.path)", "skip_dirs": "tests"}"#, "invalid_parameter"),
-            (#"{"path": "\#(server.dir.path)", "name": ""}"#, "invalid_parameter"),
+        // No --ingest-root: every server path is refused alike (existing or not, file or directory).
+        let cases: [(String, Int, String)] = [
+            ("[1, 2]", 400, "invalid_json"),
+            ("{}", 400, "invalid_parameter"),
+            (#"{"path": "/nonexistent/swejepa/dir"}"#, 403, "ingest_path_forbidden"),
+            (#"{"path": "\#(file)"}"#, 403, "ingest_path_forbidden"),
+            (#"{"path": "\#(server.dir.path)"}"#, 403, "ingest_path_forbidden"),
+            (#"{"path": "\#(server.dir.path)", "split": "by_file"}"#, 400, "invalid_parameter"),
+            (#"{"path": "\#(server.dir.path)", "skip_dirs": "tests"}"#, 400, "invalid_parameter"),
+            (#"{"path": "\#(server.dir.path)", "name": ""}"#, 400, "invalid_parameter"),
         ]
-        for (body, code) in cases {
+        for (body, status, code) in cases {
             let resp = try await server.call("POST", "/v1/repos", body: Data(body.utf8), contentType: "application/json")
-            #expect(resp.status == 400 && resp.errorCode == code, "\(body): \(resp.status) \(resp.errorCode ?? "")")
+            #expect(resp.status == status && resp.errorCode == code, "\(body): \(resp.status) \(resp.errorCode ?? "")")
         }
         #expect(try await store.jobs(state: nil, type: "ingest", limit: 10).isEmpty)
     }
