@@ -55,6 +55,7 @@ public enum Fuzz {
                            accepts: (any Error) -> Bool) -> Run {
         precondition(!seeds.isEmpty, "a fuzz target needs at least one seed")
         CrashCapture.install(target: target)
+        print("fuzz \(target): FUZZ_SEED=\(seed), \(iterations) mutated inputs after \(seeds.count) seeds")
         var mutator = FuzzMutator(seed: seed, dictionary: dictionary)
         var run = Run()
         func attempt(_ input: [UInt8]) {
