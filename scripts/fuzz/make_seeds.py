@@ -103,6 +103,10 @@ def main():
         if size is not None: extra += struct.pack("<QQ", size, size)  # uncompressed, compressed
         if offset is not None: extra += struct.pack("<Q", offset)
         return struct.pack("<HH", 1, len(extra)) + extra
+    # Valid, with ZIP64 sizes and offsets in the central directory (what a >4 GiB archive carries).
+    write(d, "zip64_central.npz", raw_zip([("ids.npy", npy("<i8", (2,), ids)), ("vectors.npy", payload)],
+          lambda o, s: [("ids.npy", 0xFFFFFFFF, 0xFFFFFFFF, z64(size=s[0], offset=o[0])),
+                        ("vectors.npy", 0xFFFFFFFF, 0xFFFFFFFF, z64(size=s[1], offset=o[1]))]))
     # Crashers: ZIP64 sizes/offsets near 2^64 (negative after the old Int conversion) and 2^63.
     write(d, "crash_zip64_size_2p64m16.npz", raw_zip([("vectors.npy", payload)],
           lambda o, s: [("vectors.npy", 0xFFFFFFFF, o[0], z64(size=2**64 - 16))]))
