@@ -7,7 +7,7 @@ MODEL_DIR := .cache/models/all-MiniLM-L6-v2
 APT_PACKAGES := libsqlite3-dev libpq-dev libfaiss-dev libopenblas-dev liblapacke-dev postgresql wrk python3-pip python3-venv git pkg-config curl
 SWIFT ?= swift
 
-.PHONY: setup deps model build release run test bench clean schemathesis
+.PHONY: setup deps model build release run test bench clean schemathesis fuzz
 
 setup: deps model
 
@@ -39,6 +39,11 @@ test: setup
 	$(SWIFT) build -c release --product swejepa
 	$(SWIFT) build --build-tests
 	SWEJEPA_MODEL_DIR=$(CURDIR)/$(MODEL_DIR) SWEJEPA_RELEASE_BIN=$(CURDIR)/.build/release/swejepa $(SWIFT) test --skip-build
+
+## Longer fuzzing of every parser we own (`make test` runs a few thousand inputs per parser).
+fuzz: setup
+	$(SWIFT) build --build-tests
+	FUZZ_ITERATIONS=$${FUZZ_ITERATIONS:-1000000} FUZZ_SEED=$${FUZZ_SEED:-random} $(SWIFT) test --skip-build --filter Fuzz
 
 run: setup release
 	DATA=$(DATA) PORT=$(PORT) bash scripts/run.sh

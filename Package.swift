@@ -91,7 +91,7 @@ let package = Package(
 
         // Helpers two or more test targets share (temporary folders, polling, scratch git, the built binary, …).
         .target(name: "TestSupport", dependencies: ["Core"], path: "Tests/TestSupport"),
-        .testTarget(name: "CoreTests", dependencies: ["Core"], path: "Tests/CoreTests", exclude: ["Fixtures"]),
+        .testTarget(name: "CoreTests", dependencies: ["Core", "TestSupport"], path: "Tests/CoreTests", exclude: ["Fixtures"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], path: "Tests/TensorTests", exclude: ["Fixtures"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Core", "TestSupport"], path: "Tests/StoreTests", exclude: ["Fixtures"]),
         .testTarget(name: "SearchTests", dependencies: ["Search", "Core", "TestSupport"], path: "Tests/SearchTests", exclude: ["Fixtures"]),
@@ -104,7 +104,7 @@ let package = Package(
         .testTarget(name: "ServerTests", dependencies: [
             "Server", "Store", "Core", "Services", "Jobs", "Teacher", "TestSupport",
             .product(name: "Yams", package: "Yams"),
-        ], path: "Tests/ServerTests"),
+        ], path: "Tests/ServerTests", exclude: ["Fixtures"]),
         // Process-level: the built `swejepa` (debug, and release for shutdown) run as child processes.
         .testTarget(name: "CLITests", dependencies: ["Core", "Store", "Search", "TestSupport"], path: "Tests/CLITests"),
     ]

@@ -77,13 +77,27 @@ public struct NPYArray: Sendable, Equatable {
         if fortran && shape.count > 1 {
             throw NPYError.badNPY(".npy arrays in Fortran order are not supported; use np.ascontiguousarray")
         }
-        let count = shape.reduce(1, *)
         let payload = data[(start + headerStart + headerLength)...]
-        guard payload.count == count * dtype.size else {
-            throw NPYError.badNPY(
-                ".npy shape \(shape) needs \(count * dtype.size) bytes of data, body has \(payload.count)")
+        guard let byteCount = NPYArray.byteCount(shape: shape, elementSize: dtype.size) else {
+            throw NPYError.badNPY(".npy shape \(shape) is larger than any body (its size overflows)")
+        }
+        guard payload.count == byteCount else {
+            throw NPYError.badNPY(".npy shape \(shape) needs \(byteCount) bytes of data, body has \(payload.count)")
         }
         self.init(dtype: dtype, shape: shape, bytes: Data(payload))
+    }
+
+    /// The bytes `shape` × `elementSize` needs, or nil when that product overflows `Int`
+    /// (a declared shape such as (2⁶², 2) must be refused, never multiplied blindly).
+    static func byteCount(shape: [Int], elementSize: Int) -> Int? {
+        var total = elementSize
+        for n in shape {
+            guard n >= 0 else { return nil }
+            let (p, overflow) = total.multipliedReportingOverflow(by: n)
+            if overflow { return nil }
+            total = p
+        }
+        return total
     }
 
     static func parseHeader(_ header: String) throws -> (String, Bool, [Int]) {

@@ -43,20 +43,77 @@ public enum NPZ {
     }
 
     /// Parses an `.npz` (ZIP, stored members, ZIP64 extra fields as numpy writes them).
+    ///
+    /// Every size and offset comes from the body, so each is range-checked with overflow-checked
+    /// arithmetic before use; members must lie inside the body, be named once and not overlap (so the
+    /// decoded arrays never take more memory than the body itself).
     public static func decode(_ data: Data) throws -> [String: NPYArray] {
-        let bytes = [UInt8](data)
-        func bad(_ m: String) -> NPYError { .badNPZ(".npz: \(m)") }
-        func u16(_ o: Int) throws -> Int {
-            guard o >= 0, o + 2 <= bytes.count else { throw bad("truncated") }
-            return Int(bytes[o]) | Int(bytes[o + 1]) << 8
+        let reader = ZipReader(data)
+        var members = [(key: String, name: String, range: Range<Int>, dataStart: Int)]()
+        var seen = Set<String>()
+        for entry in try reader.centralDirectory() {
+            let key = entry.name.hasSuffix(".npy") ? String(entry.name.dropLast(4)) : entry.name
+            guard seen.insert(key).inserted else { throw reader.bad("member '\(entry.name)' appears more than once") }
+            members.append((key, entry.name, entry.range, entry.dataStart))
         }
-        func u32(_ o: Int) throws -> Int { let lo = try u16(o), hi = try u16(o + 2); return lo | hi << 16 }
-        func u64(_ o: Int) throws -> Int { let lo = try u32(o), hi = try u32(o + 4); return lo | hi << 32 }
+        // Refuse overlapping members (one payload referenced many times) before decoding any.
+        let sorted = members.sorted { $0.range.lowerBound < $1.range.lowerBound }
+        for (a, b) in zip(sorted, sorted.dropFirst()) where b.range.lowerBound < a.range.upperBound {
+            throw reader.bad("members '\(a.name)' and '\(b.name)' overlap")
+        }
+        var result = [String: NPYArray]()
+        for m in members {
+            let start = data.startIndex
+            result[m.key] = try NPYArray(data: data[(start + m.dataStart)..<(start + m.range.upperBound)])
+        }
+        return result
+    }
+}
+
+/// Checked reads of a ZIP's central directory: every offset and size is validated against the
+/// body before use, and arithmetic on them cannot overflow (a bad archive throws `.badNPZ`).
+struct ZipReader {
+    /// One stored member: its name and where its local header and data lie (`range` covers the
+    /// local header through the last data byte).
+    struct Entry { var name: String; var range: Range<Int>; var dataStart: Int }
+
+    let data: Data
+    init(_ data: Data) { self.data = data }
+
+    func bad(_ m: String) -> NPYError { .badNPZ(".npz: \(m)") }
+
+    /// `a + b + …`, or a `.badNPZ` when the sum overflows.
+    func sum(_ terms: Int...) throws -> Int {
+        var total = 0
+        for t in terms {
+            let (s, o) = total.addingReportingOverflow(t)
+            guard !o else { throw bad("an offset or size overflows") }
+            total = s
+        }
+        return total
+    }
+
+    func byte(_ o: Int) -> Int { Int(data[data.startIndex + o]) }
+
+    func uint(_ o: Int, _ width: Int) throws -> Int {
+        guard o >= 0, o <= data.count - width else { throw bad("truncated") }
+        var v: UInt64 = 0
+        for i in (0..<width).reversed() { v = v << 8 | UInt64(byte(o + i)) }
+        guard let n = Int(exactly: v) else { throw bad("a size or offset of \(v) is larger than the body") }
+        return n
+    }
+    func u16(_ o: Int) throws -> Int { try uint(o, 2) }
+    func u32(_ o: Int) throws -> Int { try uint(o, 4) }
+    func u64(_ o: Int) throws -> Int { try uint(o, 8) }
+
+    /// The stored members the central directory lists, each checked to lie inside the body.
+    func centralDirectory() throws -> [Entry] {
+        let count = data.count
         // End of central directory: search backwards for its signature.
         var eocd = -1
-        var i = bytes.count - 22
-        while i >= max(0, bytes.count - 22 - 65_535) {
-            if bytes[i] == 0x50, bytes[i + 1] == 0x4b, bytes[i + 2] == 0x05, bytes[i + 3] == 0x06 { eocd = i; break }
+        var i = count - 22
+        while i >= max(0, count - 22 - 65_535) {
+            if byte(i) == 0x50, byte(i + 1) == 0x4b, byte(i + 2) == 0x05, byte(i + 3) == 0x06 { eocd = i; break }
             i -= 1
         }
         guard eocd >= 0 else { throw bad("no end-of-central-directory record (not a ZIP)") }
@@ -71,7 +128,9 @@ public enum NPZ {
             entries = try u64(z64 + 32)
             cdOffset = try u64(z64 + 48)
         }
-        var result = [String: NPYArray]()
+        // A central directory entry takes at least 46 bytes: refuse counts the body cannot hold.
+        guard entries <= count / 46 else { throw bad("declares \(entries) members, more than a \(count)-byte body can hold") }
+        var result = [Entry]()
         var p = cdOffset
         for _ in 0..<entries {
             guard try u32(p) == 0x02014b50 else { throw bad("bad central directory entry") }
@@ -80,30 +139,40 @@ public enum NPZ {
             var size = try u32(p + 24)
             let nameLength = try u16(p + 28), extraLength = try u16(p + 30), commentLength = try u16(p + 32)
             var localOffset = try u32(p + 42)
-            guard p + 46 + nameLength <= bytes.count else { throw bad("truncated") }
-            let name = String(decoding: bytes[(p + 46)..<(p + 46 + nameLength)], as: UTF8.self)
-            var e = p + 46 + nameLength
-            let extraEnd = e + extraLength
+            let nameStart = try sum(p, 46)
+            let extraStart = try sum(nameStart, nameLength)
+            let extraEnd = try sum(extraStart, extraLength)
+            guard extraEnd <= count else { throw bad("truncated") }
+            let name = String(decoding: data[(data.startIndex + nameStart)..<(data.startIndex + extraStart)], as: UTF8.self)
+            var e = extraStart
             while e + 4 <= extraEnd {
                 let id = try u16(e), len = try u16(e + 2)
+                let fieldEnd = e + 4 + len
+                guard fieldEnd <= extraEnd else { throw bad("extra field of '\(name)' is truncated") }
                 if id == 0x0001 {
                     var q = e + 4
-                    if size == 0xFFFF_FFFF { size = try u64(q); q += 8 }
-                    if compressed == 0xFFFF_FFFF { compressed = try u64(q); q += 8 }
-                    if localOffset == 0xFFFF_FFFF { localOffset = try u64(q); q += 8 }
+                    func next() throws -> Int {
+                        guard q + 8 <= fieldEnd else { throw bad("ZIP64 field of '\(name)' is truncated") }
+                        defer { q += 8 }
+                        return try u64(q)
+                    }
+                    if size == 0xFFFF_FFFF { size = try next() }
+                    if compressed == 0xFFFF_FFFF { compressed = try next() }
+                    if localOffset == 0xFFFF_FFFF { localOffset = try next() }
                 }
-                e += 4 + len
+                e = fieldEnd
             }
             guard method == 0 else {
                 throw NPYError.unsupported(".npz member '\(name)' is compressed; use np.savez, not np.savez_compressed")
             }
+            guard size <= count else { throw bad("member '\(name)' declares \(size) bytes, more than the body") }
             guard try u32(localOffset) == 0x04034b50 else { throw bad("bad local header for '\(name)'") }
             let localName = try u16(localOffset + 26), localExtra = try u16(localOffset + 28)
-            let dataStart = localOffset + 30 + localName + localExtra
-            guard dataStart + size <= bytes.count else { throw bad("member '\(name)' is truncated") }
-            let key = name.hasSuffix(".npy") ? String(name.dropLast(4)) : name
-            result[key] = try NPYArray(data: Data(bytes[dataStart..<(dataStart + size)]))
-            p += 46 + nameLength + extraLength + commentLength
+            let dataStart = try sum(localOffset, 30, localName, localExtra)
+            let dataEnd = try sum(dataStart, size)
+            guard dataEnd <= count else { throw bad("member '\(name)' is truncated") }
+            result.append(Entry(name: name, range: localOffset..<dataEnd, dataStart: dataStart))
+            p = try sum(extraEnd, commentLength)
         }
         return result
     }

@@ -12,23 +12,29 @@ import Store
 ///   spaces, the row count of each id.
 enum VectorBody {
     static func decode(_ req: RequestContext, space: SpaceRecord) throws -> VectorBatch {
-        switch req.contentType {
+        try decode(req.body, contentType: req.contentType, ids: req.query("ids") ?? req.header("X-Ids"), space: space)
+    }
+
+    /// The body alone (`ids`: the `?ids=` / `X-Ids` text, used by `.npy`); throws `APIError` or
+    /// Core's `NPYError` for anything it cannot take.
+    static func decode(_ body: Data, contentType: String, ids idText: String?, space: SpaceRecord) throws -> VectorBatch {
+        switch contentType {
         case "application/x-npy", "application/octet-stream":
-            let array = try NPYArray(data: req.body)
-            let ids = try idList(req.query("ids") ?? req.header("X-Ids"), required: true)!
+            let array = try NPYArray(data: body)
+            let ids = try idList(idText, required: true)!
             return try fromMatrix(array, ids: ids, rows: nil, space: space)
         case "application/x-npz", "application/zip":
-            let members = try NPZ.decode(req.body)
+            let members = try NPZ.decode(body)
             guard let idsArray = members["ids"], let vectors = members["vectors"] else {
                 throw APIError.badRequest(".npz needs members 'ids' and 'vectors' (np.savez(f, ids=…, vectors=…))", code: "bad_npz")
             }
             let rows = try members["rows"].map { try $0.int64s().map(Int.init) }
             return try fromMatrix(vectors, ids: try idsArray.int64s(), rows: rows, space: space)
         case "application/json":
-            return try fromJSON(req.body, space: space)
+            return try fromJSON(body, space: space)
         default:
             throw APIError.unsupportedMediaType(
-                "Content-Type '\(req.contentType)' is not accepted; use application/json, application/x-npy or application/x-npz")
+                "Content-Type '\(contentType)' is not accepted; use application/json, application/x-npy or application/x-npz")
         }
     }
 
@@ -64,8 +70,17 @@ enum VectorBody {
             guard r.count == ids.count else {
                 throw APIError.badRequest("token spaces need 'rows' (token count per id) when several ids are sent", code: "missing_rows")
             }
-            guard r.reduce(0, +) == height else {
-                throw APIError.badRequest("rows add up to \(r.reduce(0, +)) but vectors has \(height) rows", code: "wrong_dimension")
+            // Each count is at least 1 and their sum must equal `height`: checked as they are added,
+            // so counts near Int.max (or negative ones cancelling out) are refused, never summed blindly.
+            var total = 0
+            for (i, n) in r.enumerated() {
+                guard n >= 1, n <= height - total else {
+                    throw APIError.badRequest("rows[\(i)] is \(n): each id needs 1 or more rows and together they must add up to the \(height) rows of vectors", code: "wrong_dimension")
+                }
+                total += n
+            }
+            guard total == height else {
+                throw APIError.badRequest("rows add up to \(total) but vectors has \(height) rows", code: "wrong_dimension")
             }
             return VectorBatch(ids: ids, rows: r, values: values)
         }

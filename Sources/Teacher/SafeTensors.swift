@@ -82,64 +82,13 @@ public final class SafeTensorFile: Sendable {
     public init(path: String) throws {
         self.path = path
         let name = (path as NSString).lastPathComponent
-        func bad(_ reason: String) -> TeacherError { .invalidSafetensors(file: name, reason: reason) }
         guard FileManager.default.fileExists(atPath: path) else { throw TeacherError.missingFile(path) }
         mapping = try MappedFile(path: path)
-        guard mapping.count >= 8, let base = mapping.base else { throw bad("file shorter than the 8-byte header length") }
-        let n = UInt64(littleEndian: base.loadUnaligned(as: UInt64.self))
-        guard n <= 100_000_000 else { throw bad("header length \(n) is too large") }
-        guard Int(n) <= mapping.count - 8 else { throw bad("header length \(n) exceeds the file size \(mapping.count)") }
-        dataStart = 8 + Int(n)
-        let headerData = Data(bytes: base + 8, count: Int(n))
-        let header: SafeTensorHeader
-        do { header = try JSONDecoder().decode(SafeTensorHeader.self, from: headerData) } catch {
-            throw bad("header is not valid JSON of the safetensors form (\(Self.describe(error)))")
-        }
-        var tensors: [String: SafeTensorInfo] = [:]
-        let metadata = header.metadata
-        for (key, entry) in header.entries {
-            guard let dtype = SafeTensorDType(rawValue: entry.dtype) else {
-                throw bad("tensor \(key) has unknown dtype \(entry.dtype)")
-            }
-            let shape = entry.shape
-            guard shape.allSatisfy({ $0 >= 0 }) else { throw bad("tensor \(key) has a negative dimension") }
-            let off = entry.data_offsets
-            guard off.count == 2 else { throw bad("tensor \(key) has \(off.count) data_offsets, expected 2") }
-            let (begin, end) = (off[0], off[1])
-            guard begin >= 0, begin <= end else { throw bad("tensor \(key) has data_offsets [\(begin), \(end)] out of order") }
-            guard end <= mapping.count - dataStart else {
-                throw bad("tensor \(key) data_offsets end \(end) is past the end of the data (\(mapping.count - dataStart) bytes)")
-            }
-            var count = 1
-            for d in shape {
-                let (p, o) = count.multipliedReportingOverflow(by: d)
-                guard !o else { throw bad("tensor \(key) shape overflows") }
-                count = p
-            }
-            guard count.multipliedReportingOverflow(by: dtype.size).partialValue == end - begin else {
-                throw bad("tensor \(key): shape \(shape) × \(dtype.rawValue) needs \(count * dtype.size) bytes, offsets give \(end - begin)")
-            }
-            tensors[key] = SafeTensorInfo(name: key, dtype: dtype, shape: shape, begin: begin, end: end)
-        }
-        // Sorted by offsets, tensors must tile the data section exactly.
-        var cursor = 0
-        for t in tensors.values.sorted(by: { ($0.begin, $0.end) < ($1.begin, $1.end) }) {
-            if t.begin < cursor { throw bad("tensor \(t.name) overlaps the previous tensor") }
-            if t.begin > cursor { throw bad("hole in the data before tensor \(t.name)") }
-            cursor = t.end
-        }
-        guard cursor == mapping.count - dataStart else {
-            throw bad("data section has \(mapping.count - dataStart - cursor) unindexed bytes at its end")
-        }
-        self.tensors = tensors
-        self.metadata = metadata
-    }
-
-    private static func describe(_ error: Error) -> String {
-        if case DecodingError.dataCorrupted(let c) = error { return c.debugDescription }
-        if case DecodingError.typeMismatch(_, let c) = error { return "\(c.codingPath.map(\.stringValue).joined(separator: ".")): \(c.debugDescription)" }
-        if case DecodingError.keyNotFound(let k, let c) = error { return "\((c.codingPath + [k]).map(\.stringValue).joined(separator: ".")) missing" }
-        return "\(error)"
+        let file = UnsafeRawBufferPointer(start: mapping.base, count: mapping.count)
+        let layout = try SafeTensorHeader.layout(of: file, name: name)
+        dataStart = layout.dataStart
+        tensors = layout.tensors
+        metadata = layout.metadata
     }
 
     /// The raw bytes of a tensor (valid while this file is alive).
@@ -160,34 +109,6 @@ public final class SafeTensorFile: Sendable {
             [Float](unsafeUninitializedCapacity: n) { out, initialized in
                 convertToFloat(raw, dtype: info.dtype, count: n, into: out.baseAddress!)
                 initialized = n
-            }
-        }
-    }
-}
-
-/// The JSON header: tensor entries plus an optional `__metadata__` string map.
-struct SafeTensorHeader: Decodable {
-    struct Entry: Decodable {
-        let dtype: String
-        let shape: [Int]
-        let data_offsets: [Int]
-    }
-    struct Key: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-    var entries: [String: Entry] = [:]
-    var metadata: [String: String] = [:]
-
-    init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: Key.self)
-        for key in c.allKeys {
-            if key.stringValue == "__metadata__" {
-                metadata = try c.decode([String: String].self, forKey: key)
-            } else {
-                entries[key.stringValue] = try c.decode(Entry.self, forKey: key)
             }
         }
     }
