@@ -68,7 +68,8 @@ struct EfGuard {
 struct PositionFilter : faiss::IDSelector {
     const uint8_t *mask = nullptr;   // nullptr = every position allowed
     size_t maskSize = 0;
-    const int64_t *qex = nullptr;    // sorted positions
+    // Per-query exclusion sets (each sorted positions), shared between queries.
+    const std::vector<int64_t> *const *qex = nullptr;
     size_t nqex = 0;
 
     bool is_member(idx_t p) const override;

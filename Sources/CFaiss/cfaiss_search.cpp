@@ -27,7 +27,9 @@ bool PositionFilter::is_member(idx_t p) const {
     if (mask) {
         if ((size_t)p >= maskSize || !mask[p]) return false;
     }
-    if (nqex) return !std::binary_search(qex, qex + nqex, (int64_t)p);
+    for (size_t s = 0; s < nqex; s++) {
+        if (std::binary_search(qex[s]->begin(), qex[s]->end(), (int64_t)p)) return false;
+    }
     return true;
 }
 
@@ -136,7 +138,8 @@ extern "C" int cfaiss_search(void *index, int64_t nq, const float *queries, int6
                              int nprobe, int ef_search,
                              const int64_t *allow, int64_t nallow, int has_allow,
                              const int64_t *exclude, int64_t nexclude,
-                             const int64_t *qexclude, const int64_t *qexclude_offsets,
+                             const int64_t *set_ids, const int64_t *set_offsets, int64_t nsets,
+                             const int64_t *query_sets, const int64_t *query_set_offsets,
                              int threads, float *distances, int64_t *labels, char *err, size_t errlen) {
     return cfaiss::guarded(err, errlen, [&] {
         Handle &h = *static_cast<Handle *>(index);
@@ -183,7 +186,7 @@ extern "C" int cfaiss_search(void *index, int64_t nq, const float *queries, int6
             useSubset = subset.size() * 10 <= h.pos.size();
         }
 
-        if (!qexclude_offsets) {
+        if (!query_set_offsets) {
             PositionFilter sel;
             sel.mask = needMask ? mask.data() : nullptr;
             sel.maskSize = mask.size();
@@ -198,16 +201,41 @@ extern "C" int cfaiss_search(void *index, int64_t nq, const float *queries, int6
             return;
         }
 
-        // Per-query exclusions: one FAISS call per query, spread over `threads` workers.
+        // Per-query exclusions: every shared set mapped to sorted positions once, then one FAISS
+        // call per query (spread over `threads` workers) whose filter names that query's sets.
+        if (nsets < 0 || (nsets > 0 && (!set_ids || !set_offsets || set_offsets[0] != 0)))
+            throw cfaiss::InvalidArgument("bad exclusion sets");
+        std::vector<std::vector<int64_t>> setPositions((size_t)nsets);
+        for (int64_t s = 0; s < nsets; s++) {
+            if (set_offsets[s + 1] < set_offsets[s])
+                throw cfaiss::InvalidArgument("exclusion set offsets must be non-decreasing");
+            auto &v = setPositions[(size_t)s];
+            v.reserve((size_t)(set_offsets[s + 1] - set_offsets[s]));
+            for (int64_t j = set_offsets[s]; j < set_offsets[s + 1]; j++) {
+                auto it = h.pos.find(set_ids[j]);
+                if (it != h.pos.end()) v.push_back(it->second);
+            }
+            std::sort(v.begin(), v.end());
+            v.erase(std::unique(v.begin(), v.end()), v.end());
+        }
+        if (query_set_offsets[0] != 0)
+            throw cfaiss::InvalidArgument("per-query exclusion offsets must start at 0");
+        for (int64_t i = 0; i < nq; i++) {
+            if (query_set_offsets[i + 1] < query_set_offsets[i])
+                throw cfaiss::InvalidArgument("per-query exclusion offsets must be non-decreasing");
+            for (int64_t j = query_set_offsets[i]; j < query_set_offsets[i + 1]; j++) {
+                if (!query_sets || query_sets[j] < 0 || query_sets[j] >= nsets)
+                    throw cfaiss::InvalidArgument("per-query exclusion names a set that does not exist");
+            }
+        }
         auto runRange = [&](int64_t q0, int64_t q1) {
-            std::vector<int64_t> qex;
+            std::vector<const std::vector<int64_t> *> qex;
             for (int64_t i = q0; i < q1; i++) {
                 qex.clear();
-                for (int64_t j = qexclude_offsets[i]; j < qexclude_offsets[i + 1]; j++) {
-                    auto it = h.pos.find(qexclude[j]);
-                    if (it != h.pos.end()) qex.push_back(it->second);
+                for (int64_t j = query_set_offsets[i]; j < query_set_offsets[i + 1]; j++) {
+                    const auto &v = setPositions[(size_t)query_sets[j]];
+                    if (!v.empty()) qex.push_back(&v);
                 }
-                std::sort(qex.begin(), qex.end());
                 PositionFilter sel;
                 sel.mask = needMask ? mask.data() : nullptr;
                 sel.maskSize = mask.size();
@@ -223,10 +251,6 @@ extern "C" int cfaiss_search(void *index, int64_t nq, const float *queries, int6
                 finishRow(h, sp, k, distances + i * k, labels + i * k);
             }
         };
-        for (int64_t i = 0; i < nq; i++) {
-            if (qexclude_offsets[i + 1] < qexclude_offsets[i] || qexclude_offsets[0] < 0)
-                throw cfaiss::InvalidArgument("per-query exclusion offsets must be non-decreasing");
-        }
         int workers = (int)std::min<int64_t>(nq, threads > 0 ? threads : omp_get_max_threads());
         if (workers <= 1) {
             omp_set_num_threads(1);

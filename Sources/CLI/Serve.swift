@@ -40,6 +40,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log level: error, warning, info (one line per request), debug.") var logLevel: String = "warning"
     @Option(help: "Job workers inside the server (0: only queue jobs, for separate `swejepa worker` processes).") var workers: Int = 1
     @Option(help: "Seconds requests and running jobs get to finish when stopping.") var shutdownGrace: Double = 10
+    @Option(help: """
+        Commit durability: normal (default; survives a crash of the process, a power loss can drop the last \
+        commits) or full (every commit fsynced before it is acknowledged; slower writes).
+        """) var durability: SQLiteStore.Durability = .normal
 
     func run() async throws {
         guard let level = LogLevel(name: logLevel) else {
@@ -59,7 +63,7 @@ struct Serve: AsyncParsableCommand {
         config.maxBodyBytes = maxBodyMB << 20
         config.readTimeout = readTimeout
         config.logLevel = level
-        let store = try SQLiteStore(directory: data.url)
+        let store = try SQLiteStore(directory: data.url, durability: durability)
         let logger = QuietLogger(level: level)
         let search = SearchService(store: store, dataDirectory: data.url) { logger.info($0) }
         let runner = JobRunner(store: store, dataDirectory: data.url, workers: workers)
@@ -120,3 +124,4 @@ enum StopReason: Sendable {
     case serverEnded((any Error)?)
 }
 
+extension SQLiteStore.Durability: ExpressibleByArgument {}

@@ -49,8 +49,9 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
 
 extension APIError {
     /// The one mapping from a thrown error to a client-facing one: an `APIError` stays itself, a
-    /// `CategorizedError` gets the status of its category with its code and description, a
-    /// `CancellationError` is a 503 `cancelled`, anything else a 500 `internal`.
+    /// `CategorizedError` gets the status of its category with its code and `clientMessage`, a
+    /// `CancellationError` is a 503 `cancelled`, anything else a 500 `internal` with a generic
+    /// message (the detail belongs in the server log, never in an answer).
     ///
     /// ```swift
     /// APIError(APIError.notFound("no job 7", code: "unknown_job")).status   // 404
@@ -61,11 +62,11 @@ extension APIError {
         case let e as APIError:
             self = e
         case let e as any CategorizedError:
-            self.init(status: Self.status(of: e.category), code: e.code, message: e.description)
+            self.init(status: Self.status(of: e.category), code: e.code, message: e.clientMessage)
         case is CancellationError:
             self.init(status: 503, code: "cancelled", message: "the request was cancelled (server stopping or timeout)")
         default:
-            self = .internalError("\(error)")
+            self = .internalError(Self.genericMessage(.internalFailure))
         }
     }
 
@@ -82,7 +83,17 @@ extension APIError {
         case .tooLarge: 413
         case .unsupportedFormat: 415
         case .unavailable: 503
+        case .storageFull: 507
         case .internalFailure: 500
+        }
+    }
+
+    /// What clients are told for a fault on our side of a category (the detail is logged).
+    public static func genericMessage(_ category: ErrorCategory) -> String {
+        switch category {
+        case .storageFull: "the server's storage is full; the request was not stored (details are in the server log)"
+        case .unavailable: "the store is unavailable or busy; retry later (details are in the server log)"
+        default: "internal error (details are in the server log)"
         }
     }
 }

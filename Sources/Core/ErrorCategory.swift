@@ -24,11 +24,13 @@ public enum ErrorCategory: String, Sendable, Equatable, CaseIterable {
     case unsupportedFormat
     /// A temporary condition; retrying later may succeed.
     case unavailable
+    /// The server's disk is full: nothing more can be stored until space is freed (507).
+    case storageFull
     /// A fault on our side (I/O, a corrupt file we wrote, a broken invariant).
     case internalFailure
 
-    /// True when the caller can fix the request (every category but `unavailable` and `internalFailure`).
-    public var isCallerFault: Bool { self != .unavailable && self != .internalFailure }
+    /// True when the caller can fix the request (every category but `unavailable`, `storageFull` and `internalFailure`).
+    public var isCallerFault: Bool { self != .unavailable && self != .storageFull && self != .internalFailure }
 }
 
 /// An error that knows its `ErrorCategory` and a stable machine `code` (snake_case, documented in
@@ -41,4 +43,17 @@ public enum ErrorCategory: String, Sendable, Equatable, CaseIterable {
 public protocol CategorizedError: Error, CustomStringConvertible {
     var category: ErrorCategory { get }
     var code: String { get }
+    /// What a client is told. Defaults to `description` for the caller's faults and temporary
+    /// conditions, and to a generic sentence for faults on our side (storage, internal), whose
+    /// detail goes to the server log only.
+    var clientMessage: String { get }
+}
+
+extension CategorizedError {
+    public var clientMessage: String {
+        switch category {
+        case .internalFailure, .storageFull: APIError.genericMessage(category)
+        default: description
+        }
+    }
 }

@@ -137,6 +137,17 @@ public final class IndexCatalog: Sendable {
         }
     }
 
+    /// Forgets a space's live index after an update failed (its file stays, stamped with an older
+    /// generation), so the next `ensureFresh` rebuilds it from the store instead of trusting it.
+    public func markStale(space: String) {
+        guard let s = slot(space) else { return }
+        s.state.withLock { s in
+            guard !s.rebuilding else { return }
+            s.index = nil
+            s.generation = 0
+        }
+    }
+
     /// Forgets a space; with `deleteFile`, also removes its index file.
     public func drop(space: String, deleteFile: Bool = true) {
         slots.withLock { $0[space] = nil }

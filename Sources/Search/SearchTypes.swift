@@ -1,3 +1,5 @@
+import Core
+
 /// One search result: the stored id (a function id) and its score (cosine / inner product:
 /// higher is closer; l2: squared distance, lower is closer).
 public struct Hit: Sendable, Hashable, Codable {
@@ -32,24 +34,31 @@ public struct SearchParams: Sendable, Hashable {
 /// its duplicate group, its repository, a repository allow-list) into id lists:
 /// - `allowOnly`: when set, only these ids may be returned (e.g. "restrict to repositories").
 /// - `exclude`: never returned, for every query in the batch.
-/// - `excludePerQuery`: one list per query (e.g. the query function and its duplicate group /
-///   same-repository functions); must have exactly one entry per query when set.
+/// - `perQuery`: shared exclusion sets and, per query, the sets it excludes (e.g. the query
+///   function, its duplicate group, its repository's functions); exactly one entry per query
+///   when set. A repository's set is stored once however many of its functions are queries.
 /// Lists need not be sorted or unique; ids absent from the index are ignored.
 ///
 ///     let f = SearchFilter(excludePerQuery: queryIDs.map { [$0] })   // never return oneself
 ///     let g = SearchFilter(allowOnly: idsOfRepos, exclude: dupGroup)
+///     let h = SearchFilter(perQuery: QueryExclusions(sets: [repoIDs, [12], [40]], setsOfQuery: [[0, 1], [0, 2]]))
 public struct SearchFilter: Sendable, Hashable {
     public var allowOnly: [Int64]?
     public var exclude: [Int64]
-    public var excludePerQuery: [[Int64]]?
+    public var perQuery: QueryExclusions?
 
     public static let none = SearchFilter()
 
-    public init(allowOnly: [Int64]? = nil, exclude: [Int64] = [], excludePerQuery: [[Int64]]? = nil) {
+    public init(allowOnly: [Int64]? = nil, exclude: [Int64] = [], perQuery: QueryExclusions? = nil) {
         self.allowOnly = allowOnly
         self.exclude = exclude
-        self.excludePerQuery = excludePerQuery
+        self.perQuery = perQuery
     }
 
-    public var isEmpty: Bool { allowOnly == nil && exclude.isEmpty && excludePerQuery == nil }
+    /// One private exclusion list per query (`lists[i]` for query i).
+    public init(allowOnly: [Int64]? = nil, exclude: [Int64] = [], excludePerQuery lists: [[Int64]]?) {
+        self.init(allowOnly: allowOnly, exclude: exclude, perQuery: lists.map(QueryExclusions.init(lists:)))
+    }
+
+    public var isEmpty: Bool { allowOnly == nil && exclude.isEmpty && perQuery == nil }
 }

@@ -132,43 +132,53 @@ public final class VectorIndex: @unchecked Sendable {
         if let e = params.efSearch, !(1...100_000).contains(e) {
             throw SearchError.invalidParameter("efSearch must be in 1...100000, got \(e)")
         }
-        var offsets: [Int64]? = nil
-        var perQuery: [Int64] = []
-        if let lists = filter.excludePerQuery {
-            guard lists.count == nq else {
-                throw SearchError.invalidParameter("excludePerQuery has \(lists.count) lists for \(nq) queries")
+        // Shared exclusion sets flattened once (CSR), and per query the sets it names.
+        var setIDs: [Int64] = [], setOffsets: [Int64] = [0], refs: [Int64] = [], refOffsets: [Int64] = []
+        if let ex = filter.perQuery {
+            guard ex.queryCount == nq else {
+                throw SearchError.invalidParameter("per-query exclusions describe \(ex.queryCount) queries for \(nq)")
             }
-            var o = [Int64](repeating: 0, count: nq + 1)
-            perQuery.reserveCapacity(lists.reduce(0) { $0 + $1.count })
-            for (i, l) in lists.enumerated() {
-                perQuery.append(contentsOf: l)
-                o[i + 1] = Int64(perQuery.count)
+            if let reason = ex.invalidReference { throw SearchError.invalidParameter(reason) }
+            setIDs.reserveCapacity(ex.sets.reduce(0) { $0 + $1.count })
+            for set in ex.sets {
+                setIDs.append(contentsOf: set)
+                setOffsets.append(Int64(setIDs.count))
             }
-            offsets = o
+            refOffsets = [0]
+            refOffsets.reserveCapacity(nq + 1)
+            for list in ex.setsOfQuery {
+                refs.append(contentsOf: list.map(Int64.init))
+                refOffsets.append(Int64(refs.count))
+            }
         }
+        let hasPerQuery = filter.perQuery != nil
+        let nsets = Int64(setOffsets.count - 1)
         let q = prepared(queries)
         var distances = [Float](repeating: 0, count: nq * k)
         var labels = [Int64](repeating: -1, count: nq * k)
         let allow = filter.allowOnly ?? []
         let threads = Int32(max(1, params.threads ?? max(1, SearchExecutor.defaultOmpThreads)))
-        let offs = offsets ?? []
         let hasAllow: Int32 = filter.allowOnly == nil ? 0 : 1
         let nprobe = Int32(params.nprobe ?? 0), ef = Int32(params.efSearch ?? 0)
         try q.withUnsafeBufferPointer { qp in
             try allow.withUnsafeBufferPointer { ap in
                 try filter.exclude.withUnsafeBufferPointer { ep in
-                    try perQuery.withUnsafeBufferPointer { pp in
-                        try offs.withUnsafeBufferPointer { op in
-                            try distances.withUnsafeMutableBufferPointer { dp in
-                                try labels.withUnsafeMutableBufferPointer { lp in
-                                    let d = dp.baseAddress, l = lp.baseAddress
-                                    let o = offsets == nil ? nil : op.baseAddress
-                                    try Shim.call { err, len in
-                                        cfaiss_search(
-                                            handle, Int64(nq), qp.baseAddress, Int64(k), nprobe, ef,
-                                            ap.baseAddress, Int64(allow.count), hasAllow,
-                                            ep.baseAddress, Int64(filter.exclude.count),
-                                            pp.baseAddress, o, threads, d, l, err, len)
+                    try setIDs.withUnsafeBufferPointer { sp in
+                        try setOffsets.withUnsafeBufferPointer { sop in
+                            try refs.withUnsafeBufferPointer { rp in
+                                try refOffsets.withUnsafeBufferPointer { rop in
+                                    try distances.withUnsafeMutableBufferPointer { dp in
+                                        try labels.withUnsafeMutableBufferPointer { lp in
+                                            try Shim.call { err, len in
+                                                cfaiss_search(
+                                                    handle, Int64(nq), qp.baseAddress, Int64(k), nprobe, ef,
+                                                    ap.baseAddress, Int64(allow.count), hasAllow,
+                                                    ep.baseAddress, Int64(filter.exclude.count),
+                                                    sp.baseAddress, sop.baseAddress, nsets,
+                                                    rp.baseAddress, hasPerQuery ? rop.baseAddress : nil,
+                                                    threads, dp.baseAddress, lp.baseAddress, err, len)
+                                            }
+                                        }
                                     }
                                 }
                             }

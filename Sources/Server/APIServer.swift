@@ -170,7 +170,7 @@ struct Dispatcher: HTTPHandler {
             // The one place a thrown error becomes an answer: each module's error carries its category
             // and code (`CategorizedError`), `APIError(_:)` maps them; decoding errors name the field.
             let e = (error as? DecodingError).map { APIError.badRequest(JSONCodec.describe($0), code: "invalid_json") } ?? APIError(error)
-            if e.status == 500 { context.logger.error("\(method) \(request.path): \(error)") }
+            if e.status >= 500, !(error is CancellationError) { context.logger.error("\(method) \(request.path): \(error)") }
             response = .error(e)
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

@@ -15,6 +15,7 @@ extension APIServer {
                 var pooling: String?
                 var normalize: Bool?
             }
+            try req.checkFormat(["json", "npy"])
             let body = try JSONCodec.decode(Body.self, from: req.body)
             var request = TextEmbedding.Request(texts: body.texts, layer: body.layer, model: body.model)
             switch body.pooling ?? "mean" {

@@ -17,6 +17,7 @@ extension APIServer {
                 var signatures: [String]?
                 var format: String?
             }
+            try req.checkFormat(["json", "npy", "npz"])
             let body = try JSONCodec.decode(Body.self, from: req.body)
             if let f = body.format, !["json", "npy", "npz"].contains(f) {
                 throw APIError.badRequest("format must be json, npy or npz", code: "invalid_parameter")

@@ -10,6 +10,9 @@ extension APIServer {
         [
             Route("POST", "/v1/spaces") { req in
                 let input = try JSONCodec.decode(SpaceInput.self, from: req.body)
+                if (1...65_536).contains(input.dim) {  // (the store answers a bad dim)
+                    try SearchService.checkFactory(input.indexFactory ?? "Flat", metric: input.metric ?? .cosine, dim: input.dim)
+                }
                 return try .json(try await ctx.store.createSpace(input), status: .created)
             },
             Route("GET", "/v1/spaces") { _ in

@@ -17,49 +17,24 @@ extension APIServer {
                                   "generation": .number(Double(generation))])
             },
             Route("GET", "/v1/spaces/{name}/vectors") { req in
+                let format = try req.checkFormat(["json", "npy", "npz"])
                 let space = try await requireSpace(ctx, req.param("name"))
-                let ids = try VectorBody.idList(req.query("ids"), required: false)
-                let batch = try await ctx.store.vectors(space: space.name, ids: ids)
-                let total = batch.rows.reduce(0, +)
-                if req.wants("application/x-npz", format: "npz") {
-                    return .npz(["ids": NPYArray(int64s: batch.ids),
-                                 "vectors": NPYArray(floats: batch.values, shape: [total, space.dim]),
-                                 "rows": NPYArray(int64s: batch.rows.map(Int64.init))])
+                let ids = try readIDs(req)
+                let layout = try await ctx.store.vectorLayout(space: space.name, ids: ids)
+                let kind: VectorDownload.Format =
+                    format == "json" ? .json
+                    : req.wants("application/x-npz", format: "npz") ? .npz
+                    : req.wants("application/x-npy", format: "npy") ? .npy : .json
+                if kind == .npy, space.kind.isTokens, layout.ids.count != 1 {
+                    throw APIError.badRequest("a token space gives .npy for one id at a time; ask for .npz (ids, vectors, rows) for several",
+                                              code: "npy_needs_one_id")
                 }
-                if req.wants("application/x-npy", format: "npy") {
-                    if space.kind.isTokens && batch.ids.count != 1 {
-                        throw APIError.badRequest("a token space gives .npy for one id at a time; ask for .npz (ids, vectors, rows) for several",
-                                                  code: "npy_needs_one_id")
-                    }
-                    return .npy(NPYArray(floats: batch.values, shape: [total, space.dim]))
+                let body = VectorDownload(store: ctx.store, space: space, layout: layout, format: kind)
+                if kind == .npz, !body.fitsZip32 {
+                    throw APIError.badRequest("these vectors exceed the 4 GiB an .npz answer holds; ask in pages with ?ids=", code: "too_large")
                 }
-                return try .json(VectorsJSON(space: space, batch: batch))
+                return HTTPResponse(statusCode: .ok, headers: [.contentType: kind.mediaType], body: body.httpBody)
             },
         ]
-    }
-}
-
-/// `{"space":…, "dim":…, "ids":[…], "vectors":[[…]]}`; token spaces give a matrix per id.
-struct VectorsJSON: Encodable {
-    let space: SpaceRecord
-    let batch: VectorBatch
-    enum CodingKeys: String, CodingKey { case space, dim, ids, vectors, truncated }
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(space.name, forKey: .space)
-        try c.encode(space.dim, forKey: .dim)
-        try c.encode(batch.ids, forKey: .ids)
-        var list = c.nestedUnkeyedContainer(forKey: .vectors)
-        var offset = 0
-        for r in batch.rows {
-            if space.kind.isTokens {
-                var m = list.nestedUnkeyedContainer()
-                for i in 0..<r { try m.encode(Array(batch.values[(offset + i * space.dim)..<(offset + (i + 1) * space.dim)])) }
-            } else {
-                try list.encode(Array(batch.values[offset..<(offset + space.dim)]))
-            }
-            offset += r * space.dim
-        }
-        if let t = batch.truncated, t.contains(true) { try c.encode(t, forKey: .truncated) }
     }
 }

@@ -110,7 +110,7 @@ extension SearchService {
                 throw APIError.unprocessable(e.description + " (unknown function, or not embedded in this space)", code: "unknown_function")
             }
             if ids != nil { queries = scope.queries }
-            filter.excludePerQuery = scope.excludePerQuery
+            filter.perQuery = scope.excludePerQuery
             filter.allowOnly = scope.allowOnly
         }
         let results = try await search(space: space, queries: queries, k: query.k, params: query.params, filter: filter)

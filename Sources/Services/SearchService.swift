@@ -93,8 +93,20 @@ public final class SearchService: Sendable {
         startSaver()
     }
 
-    /// Called (by `VectorWriter`) after vectors were stored: the live index follows without a rebuild when it was current.
-    func afterWrite(space name: String, batch: VectorBatch, generation: Int64) async throws {
+    /// Called (by `VectorWriter`) after vectors were stored: the live index follows without a rebuild
+    /// when it was current. The vectors are committed by then, so an index problem here never fails
+    /// the write: it is logged and the space's index marked stale (loaded or rebuilt from the store
+    /// before its next search, which reports the problem if it persists).
+    func afterWrite(space name: String, batch: VectorBatch, generation: Int64) async {
+        do {
+            try await updateAfterWrite(space: name, batch: batch, generation: generation)
+        } catch {
+            log("index \(name): update after a committed write failed (\(error)); rebuilt before the next search")
+            catalog.markStale(space: name)
+        }
+    }
+
+    private func updateAfterWrite(space name: String, batch: VectorBatch, generation: Int64) async throws {
         guard let space = try await store.space(named: name), Self.indexable(space) else { return }
         let info = catalog.info(space: name)
         if let info, info.generation + 1 == UInt64(generation), !info.rebuilding {
@@ -108,6 +120,17 @@ public final class SearchService: Sendable {
             try await ensureFresh(space)
         }
         markDirty(name)
+    }
+
+    /// Checks a new space's index factory before the space is created: it must parse and FAISS must
+    /// build an empty index of that shape (`SearchError.invalidFactory` / `.faissRejected`, a 422
+    /// `invalid_index`, otherwise).
+    ///
+    /// ```swift
+    /// try SearchService.checkFactory("IVF8,PQ5", metric: .cosine, dim: 384)   // throws: 5 does not divide 384
+    /// ```
+    public static func checkFactory(_ factory: String, metric: Metric, dim: Int) throws {
+        _ = try VectorIndex(factory: try IndexFactory(factory), metric: metric, dim: dim)
     }
 
     /// Drops a space's index and file (`VectorWriter.deleteSpace`).

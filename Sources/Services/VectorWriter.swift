@@ -24,11 +24,12 @@ public struct VectorWriter: Sendable {
     }
 
     /// Stores a batch (replacing earlier vectors of the same ids) and updates the space's live index.
-    /// Returns the space's new write generation.
+    /// Returns the space's new write generation. Once the store committed, the write succeeds: an
+    /// index problem only marks the index stale (see `SearchService.afterWrite`).
     @discardableResult
     public func upsert(space: String, _ batch: VectorBatch) async throws -> Int64 {
         let generation = try await store.upsertVectors(space: space, batch)
-        try await search?.afterWrite(space: space, batch: batch, generation: generation)
+        await search?.afterWrite(space: space, batch: batch, generation: generation)
         return generation
     }
 

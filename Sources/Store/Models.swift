@@ -139,6 +139,29 @@ public struct SpaceInput: Codable, Sendable, Equatable {
         self.name = name; self.model = model; self.layer = layer; self.kind = kind; self.dim = dim
         self.dtype = dtype; self.metric = metric; self.indexFactory = indexFactory
     }
+
+    /// `dtype`, `metric` and `index_factory` may be left out (for their defaults) but not sent as
+    /// `null`: a null there is a client mistake, not a choice (a decoding error, so a 400).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func noNull(_ key: CodingKeys, _ type: Any.Type) throws {
+            if c.contains(key), try c.decodeNil(forKey: key) {
+                throw DecodingError.valueNotFound(type, .init(codingPath: c.codingPath + [key],
+                                                              debugDescription: "\(key.stringValue) may be omitted but not null"))
+            }
+        }
+        try noNull(.dtype, VectorDType.self)
+        try noNull(.metric, Metric.self)
+        try noNull(.indexFactory, String.self)
+        name = try c.decode(String.self, forKey: .name)
+        model = try c.decodeIfPresent(String.self, forKey: .model)
+        layer = try c.decodeIfPresent(Int.self, forKey: .layer)
+        kind = try c.decode(SpaceKind.self, forKey: .kind)
+        dim = try c.decode(Int.self, forKey: .dim)
+        dtype = try c.decodeIfPresent(VectorDType.self, forKey: .dtype)
+        metric = try c.decodeIfPresent(Metric.self, forKey: .metric)
+        indexFactory = try c.decodeIfPresent(String.self, forKey: .indexFactory)
+    }
 }
 
 /// A stored space and how many vectors it holds.
@@ -175,5 +198,36 @@ public struct StoreStats: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case repositories, functions, spaces, vectors, jobs
         case duplicateGroups = "duplicate_groups", databaseBytes = "database_bytes"
+    }
+}
+
+/// A space's vectors without their values: ids, rows per id (1, or the token count) and
+/// truncation flags. A download reads it first, then the values in pages of ids.
+///
+/// ```swift
+/// let layout = try await store.vectorLayout(space: "m.L3.body_mean", ids: nil)
+/// for page in layout.pages(maxRows: 512) { _ = try await store.vectors(space: "m.L3.body_mean", ids: Array(layout.ids[page])) }
+/// ```
+public struct VectorLayout: Sendable, Equatable {
+    public var ids: [Int64] = []
+    public var rows: [Int] = []
+    public var truncated: [Bool] = []
+    public init() {}
+
+    /// Total rows (vectors) over all ids.
+    public var totalRows: Int { rows.reduce(0, +) }
+
+    /// Consecutive index ranges holding at most `maxRows` rows each (at least one id per range).
+    public func pages(maxRows: Int) -> [Range<Int>] {
+        var out = [Range<Int>](), start = 0, acc = 0
+        for (i, r) in rows.enumerated() {
+            if i > start, acc + r > maxRows {
+                out.append(start..<i)
+                start = i; acc = 0
+            }
+            acc += r
+        }
+        if start < rows.count { out.append(start..<rows.count) }
+        return out
     }
 }

@@ -2,13 +2,18 @@ import CSQLite
 import Core
 import Foundation
 
-/// An error from SQLite, with the result code and the engine's message.
+/// An error from SQLite, with the (extended) result code and the engine's message; its category
+/// and client-facing code are in SQLiteError+Category.swift.
 public struct SQLiteError: Error, CustomStringConvertible, Sendable {
-    public var code: Int32
+    public var resultCode: Int32
     public var message: String
-    public var description: String { "SQLite error \(code): \(message)" }
-    public var isConstraint: Bool { code & 0xff == SQLITE_CONSTRAINT }
-    public var isBusy: Bool { code & 0xff == SQLITE_BUSY }
+    public init(code: Int32, message: String) {
+        resultCode = code
+        self.message = message
+    }
+    public var description: String { "SQLite error \(resultCode): \(message)" }
+    public var isConstraint: Bool { resultCode & 0xff == SQLITE_CONSTRAINT }
+    public var isBusy: Bool { resultCode & 0xff == SQLITE_BUSY }
 }
 
 let SQLITE_TRANSIENT = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
@@ -85,7 +90,15 @@ public final class SQLiteConnection: @unchecked Sendable {
             case .null: rc = sqlite3_bind_null(stmt, idx)
             case .int(let x): rc = sqlite3_bind_int64(stmt, idx, x)
             case .double(let x): rc = sqlite3_bind_double(stmt, idx, x)
-            case .text(let s): rc = sqlite3_bind_text(stmt, idx, s, -1, SQLITE_TRANSIENT)
+            case .text(let s):
+                // With its byte count, so a NUL inside the text is stored, not the end of it.
+                var s = s
+                rc = s.withUTF8 { p in
+                    p.withMemoryRebound(to: CChar.self) { c in
+                        sqlite3_bind_text64(stmt, idx, c.baseAddress ?? UnsafePointer(bitPattern: 1), sqlite3_uint64(c.count),
+                                            SQLITE_TRANSIENT, UInt8(SQLITE_UTF8))
+                    }
+                }
             case .blob(let d):
                 rc = d.withUnsafeBytes { raw in
                     sqlite3_bind_blob64(stmt, idx, raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1), sqlite3_uint64(raw.count), SQLITE_TRANSIENT)
@@ -160,9 +173,11 @@ public struct SQLRow {
     public func int(_ i: Int32) -> Int64 { sqlite3_column_int64(stmt, i) }
     public func double(_ i: Int32) -> Double { sqlite3_column_double(stmt, i) }
     public func isNull(_ i: Int32) -> Bool { sqlite3_column_type(stmt, i) == SQLITE_NULL }
+    /// The column's text, all of its bytes (a NUL inside is kept).
     public func text(_ i: Int32) -> String {
         guard let p = sqlite3_column_text(stmt, i) else { return "" }
-        return String(cString: p)
+        let n = Int(sqlite3_column_bytes(stmt, i))
+        return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
     }
     public func optionalText(_ i: Int32) -> String? { isNull(i) ? nil : text(i) }
     public func blob(_ i: Int32) -> Data {

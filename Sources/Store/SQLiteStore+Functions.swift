@@ -24,6 +24,11 @@ extension SQLiteStore {
             if f.repo.isEmpty { throw bad("repo is empty") }
             if f.path.isEmpty { throw bad("path is empty") }
             if f.qualifiedName.isEmpty { throw bad("qualified_name is empty") }
+            // Identifiers never hold NUL (text fields such as body and signature keep it as sent).
+            for (field, value) in [("repo", f.repo), ("path", f.path), ("qualified_name", f.qualifiedName), ("language", f.language ?? "")]
+            where value.utf8.contains(0) {
+                throw bad("\(field) contains a NUL character")
+            }
             if f.startLine < 1 { throw bad("start_line must be ≥ 1") }
             if f.endLine < f.startLine { throw bad("end_line (\(f.endLine)) is before start_line (\(f.startLine))") }
             if case .some(let p) = f.properties, p.objectValue == nil, p != .null { throw bad("properties must be an object") }

@@ -20,24 +20,36 @@ extension SQLiteStore {
                                               [.int(id)], { (repo: $0.text(0), bodyHash: $0.text(1)) }))
                 }
                 if !missing.isEmpty { throw StoreError.unknownVectors(space: space.name, ids: missing) }
-                var groups = [String: [Int64]]()
+                // One set per duplicate group and per repository, however many queries share it.
+                var sets = [[Int64]]()
+                var groupSet = [String: Int](), repoSet = [String: Int]()
                 if request.excludeDuplicates {
                     for h in Set(facts.compactMap { $0?.bodyHash }) {
-                        groups[h] = try db.all("SELECT id FROM functions WHERE body_hash = ? ORDER BY id", [.text(h)]) { $0.int(0) }
+                        groupSet[h] = sets.count
+                        sets.append(try db.all("SELECT id FROM functions WHERE body_hash = ? ORDER BY id", [.text(h)]) { $0.int(0) })
                     }
                 }
-                var members = [String: [Int64]]()
                 if request.excludeSameRepo {
-                    for repo in Set(facts.compactMap { $0?.repo }) { members[repo] = try Self.functionIDs(db, repo: repo) }
-                }
-                scope.excludePerQuery = zip(ids, facts).map { id, f in
-                    var ex = request.excludeSelf ? [id] : []
-                    if let f {
-                        if request.excludeDuplicates { ex += groups[f.bodyHash] ?? [] }
-                        if request.excludeSameRepo { ex += members[f.repo] ?? [] }
+                    for repo in Set(facts.compactMap { $0?.repo }) {
+                        repoSet[repo] = sets.count
+                        sets.append(try Self.functionIDs(db, repo: repo))
                     }
-                    return ex
                 }
+                var setsOfQuery = [[Int]]()
+                setsOfQuery.reserveCapacity(ids.count)
+                for (id, f) in zip(ids, facts) {
+                    var refs = [Int]()
+                    if request.excludeSelf {
+                        refs.append(sets.count)
+                        sets.append([id])
+                    }
+                    if let f {
+                        if request.excludeDuplicates, let g = groupSet[f.bodyHash] { refs.append(g) }
+                        if request.excludeSameRepo, let r = repoSet[f.repo] { refs.append(r) }
+                    }
+                    setsOfQuery.append(refs)
+                }
+                scope.excludePerQuery = QueryExclusions(sets: sets, setsOfQuery: setsOfQuery)
             }
             if let repos = request.repos {
                 var allowed = [Int64]()

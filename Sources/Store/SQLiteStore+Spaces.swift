@@ -156,4 +156,31 @@ extension SQLiteStore {
             return out
         }
     }
+
+    /// The layout of a space's vectors without their values (ids in `ids` order, or by id; unknown
+    /// ids throw `unknownVectors`): what a paged download needs before reading values page by page
+    /// with `vectors(space:ids:)`.
+    public func vectorLayout(space name: String, ids: [Int64]?) async throws -> VectorLayout {
+        guard let space = try await self.space(named: name) else { throw StoreError.unknownSpace(name) }
+        return try await read { db in
+            var out = VectorLayout()
+            func add(_ row: SQLRow) {
+                out.ids.append(row.int(0)); out.rows.append(Int(row.int(1))); out.truncated.append(row.int(2) != 0)
+            }
+            if let ids {
+                var missing = [Int64]()
+                for id in ids {
+                    var found = false
+                    try db.query("SELECT function_id, n_rows, truncated FROM vectors WHERE space_id = ? AND function_id = ?",
+                                 [.int(space.id), .int(id)]) { add($0); found = true }
+                    if !found { missing.append(id) }
+                }
+                if !missing.isEmpty { throw StoreError.unknownVectors(space: name, ids: missing) }
+            } else {
+                try db.query("SELECT function_id, n_rows, truncated FROM vectors WHERE space_id = ? ORDER BY function_id",
+                             [.int(space.id)], row: add)
+            }
+            return out
+        }
+    }
 }

@@ -25,12 +25,27 @@ public final class SQLiteStore: StoreBackend, Sendable {
     private let idleReaders = Mutex<[SQLiteConnection]>([])
     public let appliedMigrations: [Int]
 
+    /// How hard a commit is pushed to the disk before it is acknowledged (SQLite's `synchronous`).
+    ///
+    /// ```swift
+    /// let store = try SQLiteStore(directory: dir, durability: .full)
+    /// ```
+    public enum Durability: String, Sendable, CaseIterable {
+        /// `synchronous=NORMAL` (default): safe against a crash of the process; a power loss or OS
+        /// crash can lose the last commits (the database stays consistent).
+        case normal
+        /// `synchronous=FULL`: every commit is fsynced before it is acknowledged, so it survives a
+        /// power loss too; each write transaction costs an extra fsync.
+        case full
+    }
+
     /// Opens (creating if needed) the store in `directory` and applies pending migrations.
-    public init(directory: URL, migrations: URL? = nil) throws {
+    public init(directory: URL, migrations: URL? = nil, durability: Durability = .normal) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         path = directory.appendingPathComponent("swejepa.sqlite").path
         writer = try SQLiteConnection(path: path)
-        try writer.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
+        let synchronous = durability == .full ? "FULL" : "NORMAL"
+        try writer.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=\(synchronous); PRAGMA foreign_keys=ON;")
         let migrator = try migrations.map(Migrator.init(directory:)) ?? Migrator.embedded(dialect: "sqlite")
         appliedMigrations = try migrator.migrate(writer)
     }

@@ -9,7 +9,7 @@ import Foundation
 /// ```swift
 /// var r = SearchScopeRequest(space: space, queryIDs: [12, 40])
 /// r.excludeDuplicates = true
-/// let scope = try await store.searchScope(r)   // scope.queries: 2 × dim, scope.excludePerQuery: 2 lists
+/// let scope = try await store.searchScope(r)   // scope.queries: 2 × dim, scope.excludePerQuery: sets shared per group
 /// ```
 public struct SearchScopeRequest: Sendable {
     public var space: SpaceRecord
@@ -37,8 +37,10 @@ public struct SearchScopeRequest: Sendable {
 public struct SearchScope: Sendable, Equatable {
     /// The query functions' vectors, row-major in the order of `queryIDs` (empty without them).
     public var queries: [Float] = []
-    /// Per query function, ids it must not return (nil without query functions).
-    public var excludePerQuery: [[Int64]]?
+    /// Per query function, ids it must not return (nil without query functions): one set per
+    /// repository and per duplicate group named by the request, shared by its queries, plus each
+    /// query's own id.
+    public var excludePerQuery: QueryExclusions?
     /// Ids that may be returned (nil: any).
     public var allowOnly: [Int64]?
     public init() {}

@@ -27,6 +27,8 @@ public protocol StoreBackend: JobStore, CorpusStore, AnalysisStore, Sendable {
     func upsertVectors(space: String, _ batch: VectorBatch) async throws -> Int64
     /// Vectors for `ids` (in that order; unknown ids throw), or every vector of the space when nil.
     func vectors(space: String, ids: [Int64]?) async throws -> VectorBatch
+    /// Ids, rows and truncation flags of `vectors(space:ids:)` without the values (for paged reads).
+    func vectorLayout(space: String, ids: [Int64]?) async throws -> VectorLayout
 
     // Introspection
     /// A trivial query: the store answers (for /healthz).

@@ -14,7 +14,8 @@ import Testing
 
     @Test func categoriesAnswerTheirStatus() {
         let expected: [ErrorCategory: Int] = [.invalidInput: 400, .notFound: 404, .conflict: 409, .unprocessable: 422,
-                                              .tooLarge: 413, .unsupportedFormat: 415, .unavailable: 503, .internalFailure: 500]
+                                              .tooLarge: 413, .unsupportedFormat: 415, .unavailable: 503, .storageFull: 507,
+                                              .internalFailure: 500]
         #expect(Set(expected.keys) == Set(ErrorCategory.allCases))
         for (category, status) in expected {
             #expect(APIError.status(of: category) == status, "\(category)")

@@ -90,15 +90,19 @@ int cfaiss_reconstruct(void *index, int64_t id, float *out, char *err, size_t er
 /// - nprobe / ef_search: 0 = index default; ignored by index types without them.
 /// - allow (sorted or not, `nallow` ids) applies when `has_allow` != 0: only those ids may be returned.
 /// - exclude (`nexclude` ids): never returned, for every query.
-/// - qexclude_offsets (nq + 1 entries, or NULL): query i also excludes
-///   qexclude[qexclude_offsets[i] ..< qexclude_offsets[i + 1]].
+/// - per-query exclusions as shared sets: set s holds set_ids[set_offsets[s] ..< set_offsets[s + 1]]
+///   (`nsets` sets, set_offsets has nsets + 1 entries); when query_set_offsets (nq + 1 entries) is
+///   not NULL, query i also excludes every set named in
+///   query_sets[query_set_offsets[i] ..< query_set_offsets[i + 1]]. Each set is mapped to
+///   positions once per call, however many queries name it.
 /// Results: distances[nq*k], labels[nq*k] (ids; -1 pads when fewer than k hits).
 /// Scores are FAISS's: inner product (higher is better) or squared L2 (lower is better).
 int cfaiss_search(void *index, int64_t nq, const float *queries, int64_t k,
                   int nprobe, int ef_search,
                   const int64_t *allow, int64_t nallow, int has_allow,
                   const int64_t *exclude, int64_t nexclude,
-                  const int64_t *qexclude, const int64_t *qexclude_offsets,
+                  const int64_t *set_ids, const int64_t *set_offsets, int64_t nsets,
+                  const int64_t *query_sets, const int64_t *query_set_offsets,
                   int threads, float *distances, int64_t *labels, char *err, size_t errlen);
 
 /// Serialises the index (factory, metric, ids, tombstones and FAISS's own bytes) into a

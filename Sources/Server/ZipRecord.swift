@@ -1,0 +1,82 @@
+import Core
+import Foundation
+
+/// The ZIP records a streamed `.npz` needs (stored members, 32-bit sizes): local headers, a data
+/// descriptor for a member whose CRC is known only after its bytes went out, the central
+/// directory and its end record.
+///
+/// ```swift
+/// var out = ZipRecord.local(name: "ids.npy", crc: CRC32.checksum(payload), size: payload.count, deferred: false)
+/// ```
+enum ZipRecord {
+    /// Bit 3 of the general-purpose flags: CRC and sizes follow the data in a descriptor.
+    static let deferredFlag: UInt16 = 0x08
+    static let dosDate: UInt16 = 0x21  // 1980-01-01, as NPZ.encode writes
+
+    static func local(name: String, crc: UInt32, size: Int, deferred: Bool) -> [UInt8] {
+        var out = [UInt8]()
+        out.le(UInt32(0x04034b50)); out.le(UInt16(20)); out.le(deferred ? deferredFlag : 0)
+        out.le(UInt16(0)); out.le(UInt16(0)); out.le(dosDate)
+        out.le(crc); out.le(UInt32(size)); out.le(UInt32(size))
+        out.le(UInt16(name.utf8.count)); out.le(UInt16(0))
+        out += Array(name.utf8)
+        return out
+    }
+
+    static func dataDescriptor(crc: UInt32, size: Int) -> [UInt8] {
+        var out = [UInt8]()
+        out.le(UInt32(0x08074b50)); out.le(crc); out.le(UInt32(size)); out.le(UInt32(size))
+        return out
+    }
+
+    static func central(name: String, crc: UInt32, size: Int, offset: Int, deferred: Bool) -> [UInt8] {
+        var out = [UInt8]()
+        out.le(UInt32(0x02014b50)); out.le(UInt16(20)); out.le(UInt16(20)); out.le(deferred ? deferredFlag : 0)
+        out.le(UInt16(0)); out.le(UInt16(0)); out.le(dosDate)
+        out.le(crc); out.le(UInt32(size)); out.le(UInt32(size))
+        out.le(UInt16(name.utf8.count)); out.le(UInt16(0)); out.le(UInt16(0))
+        out.le(UInt16(0)); out.le(UInt16(0)); out.le(UInt32(0)); out.le(UInt32(offset))
+        out += Array(name.utf8)
+        return out
+    }
+
+    static func end(entries: Int, centralSize: Int, centralOffset: Int) -> [UInt8] {
+        var out = [UInt8]()
+        out.le(UInt32(0x06054b50)); out.le(UInt16(0)); out.le(UInt16(0))
+        out.le(UInt16(entries)); out.le(UInt16(entries))
+        out.le(UInt32(centralSize)); out.le(UInt32(centralOffset)); out.le(UInt16(0))
+        return out
+    }
+}
+
+/// CRC-32 (IEEE, as ZIP needs it) computed over bytes given in pieces; equals
+/// `CRC32.checksum` of the concatenation.
+///
+/// ```swift
+/// var c = CRC32Stream(); c.update([1, 2]); c.update([3])
+/// c.value == CRC32.checksum(Data([1, 2, 3]))   // true
+/// ```
+struct CRC32Stream: Sendable {
+    private static let table: [UInt32] = (0..<256).map { n -> UInt32 in
+        var c = UInt32(n)
+        for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1 }
+        return c
+    }
+    private var state: UInt32 = 0xFFFF_FFFF
+
+    mutating func update(_ bytes: [UInt8]) {
+        var c = state
+        Self.table.withUnsafeBufferPointer { t in
+            for b in bytes { c = t[Int((c ^ UInt32(b)) & 0xff)] ^ (c >> 8) }
+        }
+        state = c
+    }
+
+    var value: UInt32 { state ^ 0xFFFF_FFFF }
+}
+
+extension [UInt8] {
+    fileprivate mutating func le<T: FixedWidthInteger>(_ value: T) {
+        Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
+    }
+}
