@@ -7,7 +7,7 @@ MODEL_DIR := .cache/models/all-MiniLM-L6-v2
 APT_PACKAGES := libsqlite3-dev libpq-dev libfaiss-dev libopenblas-dev liblapacke-dev postgresql wrk python3-pip git pkg-config curl
 SWIFT ?= swift
 
-.PHONY: setup deps model build release run test bench clean
+.PHONY: setup deps model build release run test bench clean crash-test
 
 setup: deps model
 
@@ -45,6 +45,11 @@ run: setup release
 
 clean:
 	rm -rf .build
+
+## Crash test (not part of `make test`): a release server SIGKILLed at random under a writing client for
+## CRASH_MINUTES (default 2), checked after every restart; prints kills, acknowledged writes, checks passed.
+crash-test: release
+	python3 scripts/crash_test.py
 
 ## Benchmarks (not tests): writes docs/benchmarks.md.
 bench: setup
