@@ -9,10 +9,11 @@ Usage:
         OUT_DIR/<distribution>/<path>, each distribution's license files into OUT_DIR/<distribution>/LICENSES/,
         and writes OUT_DIR/SOURCES.md (distribution, version, license, files). Deterministic for the same
         installed packages. --include forces files (paths relative to SITE_PACKAGES) in first.
-    corpus_thirdparty.py reference ROOT > reference.json
+    corpus_thirdparty.py reference ROOT [--verdicts-only] > reference.json
         Every .py under ROOT (no symlinks, no __pycache__), per file: its sha256, CPython's verdict
         (`error`, null when ast parses it), one line per function (spans, offsets, LOC, complexity,
-        counts, flags) and a digest of the functions' content and body hashes.
+        counts, flags) and a digest of the functions' content and body hashes (with --verdicts-only:
+        `functions` and `hashes` null, and only the verdicts are compared).
 
 The checked-in sample and fixture were made with (Python 3.11.7):
     python3 scripts/reference/corpus_thirdparty.py sample "$(python3 -c 'import site; print(site.getsitepackages()[0])')" \\
@@ -21,6 +22,9 @@ The checked-in sample and fixture were made with (Python 3.11.7):
         > Tests/CorpusTests/Fixtures/thirdparty_reference.json
 A whole site-packages is compared by hand with (prints per-category skips):
     SWEJEPA_CORPUS_ROOT=/path/to/site-packages swift test --skip-build --filter ThirdPartyTests
+or, verdicts only (the full reference takes about an hour of one core for ~11k files):
+    corpus_thirdparty.py reference SITE --verdicts-only > /tmp/v.json
+    SWEJEPA_CORPUS_ROOT=SITE SWEJEPA_CORPUS_REFERENCE=/tmp/v.json swift test --skip-build --filter ThirdPartyTests
 """
 import hashlib
 import importlib.metadata
@@ -144,7 +148,7 @@ def function_line(r):
     return " ".join([r["qualified_name"]] + [str(r[k]) for k in keys] + [flags])
 
 
-def reference(root):
+def reference(root, verdicts_only=False):
     paths = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d != "__pycache__" and not os.path.islink(os.path.join(dirpath, d)))
@@ -157,6 +161,13 @@ def reference(root):
         raw = open(os.path.join(root, rel), "rb").read()
         entry = {"path": rel, "sha256": hashlib.sha256(raw).hexdigest(), "error": None, "functions": [], "hashes": ""}
         try:
+            if verdicts_only:   # ast's verdict only (a whole site-packages in minutes, not an hour)
+                with corpus_ast.warnings.catch_warnings():
+                    corpus_ast.warnings.simplefilter("ignore")
+                    corpus_ast.ast.parse(raw)
+                entry["functions"], entry["hashes"] = None, None
+                files.append(entry)
+                continue
             fns = corpus_ast.analyse(raw, False)
             entry["functions"] = [function_line(r) for r in fns]
             entry["hashes"] = hashlib.sha256("".join(f"{r['content_hash']} {r['body_hash']}\n" for r in fns)
@@ -182,8 +193,8 @@ def main(argv):
                 raise SystemExit("unknown argument " + argv[i])
             i += 2
         sample(argv[2], argv[3], budget, include)
-    elif len(argv) == 3 and argv[1] == "reference":
-        reference(argv[2])
+    elif len(argv) in (3, 4) and argv[1] == "reference" and argv[3:] in ([], ["--verdicts-only"]):
+        reference(argv[2], verdicts_only=len(argv) == 4)
     else:
         raise SystemExit(__doc__)
 
