@@ -7,7 +7,7 @@ MODEL_DIR := .cache/models/all-MiniLM-L6-v2
 APT_PACKAGES := libsqlite3-dev libpq-dev libfaiss-dev libopenblas-dev liblapacke-dev postgresql wrk python3-pip python3-venv git pkg-config curl
 SWIFT ?= swift
 
-.PHONY: setup deps model build release run test bench clean schemathesis fuzz
+.PHONY: setup deps model build release run test bench clean schemathesis fuzz crash-test
 
 setup: deps model
 
@@ -54,6 +54,11 @@ clean:
 ## Schemathesis against a live release server, every operation of openapi/openapi.yaml (see the script).
 schemathesis: setup release
 	bash scripts/schemathesis.sh
+
+## Crash test (not part of `make test`): a release server SIGKILLed at random under a writing client for
+## CRASH_MINUTES (default 2), checked after every restart; prints kills, acknowledged writes, checks passed.
+crash-test: release
+	python3 scripts/crash_test.py
 
 ## Benchmarks (not tests): writes docs/benchmarks.md.
 bench: setup

@@ -44,6 +44,15 @@ public struct PythonSource: Sendable {
                 if b < 0x80 { out.append(b) } else { out.append(0xC0 | (b >> 6)); out.append(0x80 | (b & 0x3F)) }
             }
             utf8 = out
+        case "iso-8859-5":
+            // Cyrillic, a single-byte table Foundation lacks: A1…FF are U+0401…U+045F but for three bytes.
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count * 2)
+            for b in bytes {
+                let scalar: UInt32 = b < 0xA1 || b == 0xAD ? UInt32(b) : b == 0xF0 ? 0x2116 : b == 0xFD ? 0xA7 : UInt32(b) + 0x360
+                out.append(contentsOf: String(Character(Unicode.Scalar(scalar)!)).utf8)
+            }
+            utf8 = out
         default:
             let enc: String.Encoding
             switch name {
@@ -112,6 +121,7 @@ public struct PythonSource: Sendable {
         if ["cp1253", "windows-1253"].contains(s) { return "cp1253" }
         if ["cp1254", "windows-1254"].contains(s) { return "cp1254" }
         if ["iso-8859-2", "iso8859-2", "latin2", "latin-2", "l2"].contains(s) { return "latin-2" }
+        if ["iso-8859-5", "iso8859-5", "cyrillic", "iso-ir-144", "csisolatincyrillic"].contains(s) { return "iso-8859-5" }
         if ["shift-jis", "sjis", "shiftjis", "s-jis"].contains(s) { return "shift_jis" }
         if ["euc-jp", "eucjp", "ujis"].contains(s) { return "euc-jp" }
         if ["iso-2022-jp", "iso2022-jp", "iso2022jp"].contains(s) { return "iso-2022-jp" }

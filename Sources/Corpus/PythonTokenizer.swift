@@ -207,7 +207,7 @@ public enum PythonTokenizer {
                     while pos < n && PythonTokenizer.isIdentChar(buf[pos]) { pos += 1 }
                     let q = at(pos)
                     if (q == 34 || q == 39) && pos - s <= 2, let flags = stringPrefix(s, pos) {
-                        try scanString(start: s, quotePos: pos, isF: flags.f)
+                        try scanString(start: s, quotePos: pos, isF: flags.f, isRaw: flags.r)
                         emit(.string, flags.f ? 1 : (flags.b ? 2 : 0), s, pos, l)
                         continue
                     }
@@ -221,7 +221,7 @@ public enum PythonTokenizer {
                     continue
                 }
                 if c == 34 || c == 39 {
-                    try scanString(start: s, quotePos: pos, isF: false)
+                    try scanString(start: s, quotePos: pos, isF: false, isRaw: false)
                     emit(.string, 0, s, pos, l)
                     continue
                 }
@@ -245,7 +245,7 @@ public enum PythonTokenizer {
         }
 
         /// Valid string prefixes: r, u, b, f, br, rb, fr, rf (any case). Returns flags or nil.
-        func stringPrefix(_ s: Int, _ e: Int) -> (f: Bool, b: Bool)? {
+        func stringPrefix(_ s: Int, _ e: Int) -> (f: Bool, b: Bool, r: Bool)? {
             var r = false, u = false, b = false, f = false
             for i in s..<e {
                 switch buf[i] | 0x20 {
@@ -258,7 +258,7 @@ public enum PythonTokenizer {
             }
             if u && (r || b || f) { return nil }
             if b && f { return nil }
-            return (f, b)
+            return (f, b, r)
         }
 
         mutating func scanNumber() throws {
@@ -305,21 +305,39 @@ public enum PythonTokenizer {
         }
 
         /// Scans a string literal whose opening quote is at `quotePos`; leaves `pos` after the closing quote.
-        mutating func scanString(start: Int, quotePos: Int, isF: Bool) throws {
+        mutating func scanString(start: Int, quotePos: Int, isF: Bool, isRaw: Bool) throws {
             let q = buf[quotePos]
             let startLine = line
             let triple = at(quotePos + 1) == q && at(quotePos + 2) == q
             pos = quotePos + (triple ? 3 : 1)
-            try scanStringBody(quote: q, triple: triple, isF: isF, startLine: startLine)
+            try scanStringBody(quote: q, triple: triple, isF: isF, isRaw: isRaw, startLine: startLine)
         }
 
-        mutating func scanStringBody(quote q: UInt8, triple: Bool, isF: Bool, startLine: Int32) throws {
+        /// Skips an escape sequence whose backslash is at `pos` (CPython 3.12's f-string rules): in an
+        /// f-string a backslash never escapes `{` or `}` (in `rf'\{{x}}'` the braces are still a doubled
+        /// brace; in `f'\{x}'` a replacement field), and a non-raw f-string's `\N{NAME}` is one escape,
+        /// not a field. Anywhere else the backslash takes the next character (a quote, or a newline).
+        mutating func skipEscape(isF: Bool, isRaw: Bool) {
+            let n = buf.count
+            pos += 1
+            guard pos < n else { return }
+            let c = buf[pos]
+            if isF && (c == 123 || c == 125) { return }
+            if isF && !isRaw && c == 78 && at(pos + 1) == 123 {
+                pos += 2
+                while pos < n, buf[pos] != 125, buf[pos] != 10, buf[pos] != 13 { pos += 1 }
+                if at(pos) == 125 { pos += 1 }
+                return
+            }
+            if !eatNewline() { pos += 1 }
+        }
+
+        mutating func scanStringBody(quote q: UInt8, triple: Bool, isF: Bool, isRaw: Bool, startLine: Int32) throws {
             let n = buf.count
             while pos < n {
                 let c = buf[pos]
                 if c == 92 {
-                    pos += 1
-                    if pos < n { if !eatNewline() { pos += 1 } }
+                    skipEscape(isF: isF, isRaw: isRaw)
                     continue
                 }
                 if c == q {
@@ -334,7 +352,7 @@ public enum PythonTokenizer {
                 if isF && c == 123 {
                     if at(pos + 1) == 123 { pos += 2; continue }
                     pos += 1
-                    try scanReplacementField(startLine: startLine)
+                    try scanReplacementField(startLine: startLine, isRaw: isRaw)
                     continue
                 }
                 pos += 1
@@ -345,7 +363,7 @@ public enum PythonTokenizer {
 
         /// Inside an f-string after `{`: scans the expression (with nested strings and brackets),
         /// an optional `!conv` and `:format spec` (which may nest `{...}`), through the closing `}`.
-        mutating func scanReplacementField(startLine: Int32) throws {
+        mutating func scanReplacementField(startLine: Int32, isRaw: Bool) throws {
             let n = buf.count
             var depth = 0
             let exprStart = pos
@@ -353,18 +371,16 @@ public enum PythonTokenizer {
                 let c = buf[pos]
                 switch c {
                 case 34, 39:
-                    // Nested string literal; look back for a prefix to know whether it is an f-string.
+                    // Nested string literal; look back for a prefix to know whether it is a (raw) f-string.
                     var j = pos - 1
-                    var nested = false
-                    while j >= exprStart && j >= pos - 2, [114, 82, 98, 66, 102, 70, 117, 85].contains(buf[j]) {
-                        if buf[j] | 0x20 == 102 { nested = true }
-                        j -= 1
-                    }
-                    if j >= exprStart && PythonTokenizer.isIdentChar(buf[j]) { nested = false }
+                    while j >= exprStart && j >= pos - 2, [114, 82, 98, 66, 102, 70, 117, 85].contains(buf[j]) { j -= 1 }
+                    var flags = (f: false, b: false, r: false)
+                    if !(j >= exprStart && PythonTokenizer.isIdentChar(buf[j])), j + 1 < pos,
+                       let prefix = stringPrefix(j + 1, pos) { flags = prefix }
                     let q = c
                     let triple = at(pos + 1) == q && at(pos + 2) == q
                     pos += triple ? 3 : 1
-                    try scanStringBody(quote: q, triple: triple, isF: nested, startLine: line)
+                    try scanStringBody(quote: q, triple: triple, isF: flags.f, isRaw: flags.r, startLine: line)
                 case 40, 91, 123: depth += 1; pos += 1
                 case 41, 93: depth -= 1; pos += 1
                 case 125:
@@ -376,10 +392,10 @@ public enum PythonTokenizer {
                     pos += 1
                     while pos < n {
                         let d = buf[pos]
-                        if d == 123 { pos += 1; try scanReplacementField(startLine: startLine); continue }
+                        if d == 123 { pos += 1; try scanReplacementField(startLine: startLine, isRaw: isRaw); continue }
                         if d == 125 { pos += 1; return }
                         if d == 10 || d == 13 { _ = eatNewline(); continue }
-                        if d == 92 { pos += 2; continue }
+                        if d == 92 { skipEscape(isF: true, isRaw: isRaw); continue }
                         pos += 1
                     }
                 case 33 where depth == 0 && at(pos + 1) != 61:

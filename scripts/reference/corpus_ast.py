@@ -249,6 +249,8 @@ def analyse(raw, with_text):
         else:
             first = fn.body[0]
             limit = (first.lineno, first.col_offset)
+            if getattr(first, "decorator_list", None):   # a decorated def/class: its '@' line ends the header
+                limit = (first.decorator_list[0].lineno, 0)
             colon = None
             for tok in tokens_in(fn.lineno, first.lineno):
                 if tok.type == tokenize.OP and tok.string == ":":
