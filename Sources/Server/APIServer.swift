@@ -170,7 +170,10 @@ struct Dispatcher: Sendable {
         } catch {
             // The one place a thrown error becomes an answer: each module's error carries its category
             // and code (`CategorizedError`), `APIError(_:)` maps them; decoding errors name the field.
-            let e = (error as? DecodingError).map { APIError.badRequest(JSONCodec.describe($0), code: "invalid_json") } ?? APIError(error)
+            let e = (error as? DecodingError).map { APIError.badRequest(JSONCodec.describe($0), code: "invalid_json") }
+                ?? (error is ConnectionTimeout ? APIError(status: 408, code: "request_timeout",
+                                                          message: "the request body stopped arriving (less than 1 KiB in \(Int(context.config.readTimeout)) s)") : nil)
+                ?? APIError(error)
             if e.status == 500 { context.logger.error("\(method) \(request.path): \(error)") }
             response = .error(e)
             if e.status == 405, let allow { response.headers[HTTPHeader("Allow")] = allow }
