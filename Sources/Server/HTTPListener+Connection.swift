@@ -13,6 +13,8 @@ extension HTTPListener {
             try socket.setFlags(.nonBlocking)
             while !Task.isCancelled {
                 guard let head = try await io.readHead() else { return }
+                // Before the body is read (FlyingFox logged the same line at the same point).
+                options.logger.logDebug("<\(peer.map(Self.host) ?? "?")> request: \(head.method) \(head.path)")
                 let request = try await makeRequest(head, io: io, peer: peer)
                 var response = await respond(to: request)
                 let bodyComplete = await io.bodyComplete
@@ -34,6 +36,13 @@ extension HTTPListener {
         } catch {
             // Client disconnects, timeouts, a stop: ordinary, so only at debug.
             options.logger.logDebug("connection \(peer.map { "\($0)" } ?? "?") ended: \(error)")
+        }
+    }
+
+    static func host(_ a: HTTPRequest.Address) -> String {
+        switch a {
+        case .ip4(let ip, _), .ip6(let ip, _): ip
+        case .unix(let path): path
         }
     }
 
