@@ -36,7 +36,8 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("ingest-root"), help: "A directory whose subdirectories POST /v1/repos may ingest (repeatable; none: no server path).")
     var ingestRoots: [String] = []
     @Option(name: .customLong("max-body-mb"), help: "Largest request body in MiB (413 past it).") var maxBodyMB: Int = 256
-    @Option(help: "Seconds a connection may take to send its next request head before it is closed.") var readTimeout: Double = 30
+    @Option(help: "Seconds a connection may take to send its next request head before it is closed (bodies: at least 1 KiB per this many seconds).") var readTimeout: Double = 30
+    @Option(help: "Connections served at once; past it new ones get 503 (default: the open-file limit, raised to its hard maximum at start, less a reserve).") var maxConnections: Int?
     @Option(help: "Log level: error, warning, info (one line per request), debug.") var logLevel: String = "warning"
     @Option(help: "Job workers inside the server (0: only queue jobs, for separate `swejepa worker` processes).") var workers: Int = 1
     @Option(help: "Seconds requests and running jobs get to finish when stopping.") var shutdownGrace: Double = 10
@@ -62,6 +63,8 @@ struct Serve: AsyncParsableCommand {
         do { roots = try IngestRoots(ingestRoots) } catch let e as APIError { throw ValidationError(e.message) }
         config.maxBodyBytes = maxBodyMB << 20
         config.readTimeout = readTimeout
+        FileDescriptorLimit.raiseToHard()
+        config.maxConnections = maxConnections ?? 0
         config.logLevel = level
         let store = try SQLiteStore(directory: data.url, durability: durability)
         let logger = QuietLogger(level: level)
@@ -110,8 +113,8 @@ struct Serve: AsyncParsableCommand {
         // FlyingFox's run ends (a cancellation or a closed-socket error: both mean "stopped") once its
         // connections end; one stuck past the grace period does not hold the exit.
         _ = await waitForAll([task], upTo: 1)
-        if case .serverEnded(let error?) = reason {
-            Console.error("the HTTP server ended: \(error)")
+        if case .serverEnded(let error) = reason {  // the listener never ends on its own: always a failure
+            Console.error("the HTTP server ended: \(error.map { "\($0)" } ?? "without an error")")
             throw ExitCode.failure
         }
         Console.line("stopped")

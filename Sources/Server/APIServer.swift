@@ -37,7 +37,8 @@ public struct ServiceContext: Sendable {
 
 public let swejepaVersion = "0.1.0"
 
-/// The HTTP service: FlyingFox with TCP_NODELAY, a quiet logger, a body limit, a read timeout,
+/// The HTTP service: our `HTTPListener` (connection cap, bounded request heads, per-connection
+/// deadlines) over FlyingFox's request and response types, a quiet logger, a body limit,
 /// bearer-token auth for writes, JSON errors and Prometheus metrics.
 ///
 /// ```swift
@@ -47,26 +48,29 @@ public let swejepaVersion = "0.1.0"
 /// ```
 public final class APIServer: Sendable {
     public let context: ServiceContext
-    let connections: ConnectionGuard
-    let http: HTTPServer
+    let http: HTTPListener
     private let table: RouterBox
     let inFlight = InFlight()
 
     public init(context: ServiceContext) throws {
         self.context = context
         let cfg = context.config
-        connections = ConnectionGuard(readTimeout: cfg.readTimeout)
-        let pool = GuardedSocketPool(inner: HTTPServer.defaultPool(), connections: connections)
-        let address: any SocketAddress
+        let address: any SocketAddress & Sendable
+        let family: Int32
         if cfg.host.contains(":") {
             address = try sockaddr_in6.inet6(ip6: cfg.host, port: cfg.port)
+            family = AF_INET6
         } else {
             address = try sockaddr_in.inet(ip4: cfg.host == "localhost" ? "127.0.0.1" : cfg.host, port: cfg.port)
+            family = AF_INET
         }
-        let config = HTTPServer.Configuration(address: address, timeout: cfg.requestTimeout,
-                                              sharedRequestBufferSize: 64 << 10, pool: pool, logger: context.logger)
+        let options = HTTPListener.Options(
+            address: address, family: family, limits: ConnectionLimits(headTimeout: cfg.readTimeout),
+            maxConnections: cfg.maxConnections > 0 ? cfg.maxConnections : FileDescriptorLimit.defaultMaxConnections(),
+            requestTimeout: cfg.requestTimeout, maxBodyBytes: cfg.maxBodyBytes, logger: context.logger)
         table = RouterBox()
-        http = HTTPServer(config: config, handler: Dispatcher(context: context, table: table, connections: connections, inFlight: inFlight))
+        let dispatcher = Dispatcher(context: context, table: table, inFlight: inFlight)
+        http = HTTPListener(options: options) { await dispatcher.respond(to: $0) }
     }
 
     /// Adds routes (before `run`).
@@ -75,17 +79,17 @@ public final class APIServer: Sendable {
     /// Every registered (method, template), for the OpenAPI check.
     public var routes: [(method: String, template: String)] { table.router.routes.map { ($0.method, $0.template) } }
 
+    /// Serves until `stop()`; throws if the listener fails (it does not return on its own).
     public func run() async throws { try await http.run() }
+
+    /// Connections open now, and the most served at once (past it: 503 and close).
+    public var openConnections: Int { http.openConnections }
+    public var maxConnections: Int { http.options.maxConnections }
 
     public func waitUntilListening(timeout: Double = 10) async throws { try await http.waitUntilListening(timeout: timeout) }
 
     /// The bound port (useful with port 0).
-    public func port() async -> UInt16? {
-        switch await http.listeningAddress {
-        case .ip4(_, let port), .ip6(_, let port): port
-        default: nil
-        }
-    }
+    public func port() async -> UInt16? { http.port }
 
     /// Stops gracefully: from now on new requests get 503 `stopping` (nothing of theirs is written),
     /// requests already being handled get up to `timeout` seconds to finish and answer, then the
@@ -98,12 +102,8 @@ public final class APIServer: Sendable {
         while inFlight.count > 0 && Date() < end {
             try? await Task.sleep(nanoseconds: 20_000_000)
         }
-        // FlyingFox's stop(timeout:) waits the whole timeout for its socket pool to finish on its own;
-        // handlers are done (or out of time) by now, so allow only a moment for the last responses to go out.
-        // FlyingFox then awaits the connection tasks it cancelled, which a handler stuck in a read does not end.
-        let http = self.http
-        let closing = Task { await http.stop(timeout: 0.25) }
-        _ = await waitForAll([closing], upTo: max(0, end.timeIntervalSinceNow) + 1)
+        // Handlers are done (or out of time) by now: the listener and idle connections close at once.
+        await http.stop(timeout: max(0, end.timeIntervalSinceNow) + 1)
     }
 }
 
@@ -136,13 +136,12 @@ final class InFlight: Sendable {
     func drain() { state.withLock { $0.draining = true } }
 }
 
-struct Dispatcher: HTTPHandler {
+struct Dispatcher: Sendable {
     let context: ServiceContext
     let table: RouterBox
-    let connections: ConnectionGuard
     let inFlight: InFlight
 
-    func handleRequest(_ request: HTTPRequest) async throws -> HTTPResponse {
+    func respond(to request: HTTPRequest) async -> HTTPResponse {
         guard inFlight.enter() else {
             var r = HTTPResponse.error(APIError(status: 503, code: "stopping", message: "the server is stopping; retry against the next one"))
             r.headers[.connection] = "close"
@@ -152,12 +151,14 @@ struct Dispatcher: HTTPHandler {
         let start = DispatchTime.now().uptimeNanoseconds
         let method = request.method.rawValue
         var routeName = "unmatched"
+        var allow: String?
         var response: HTTPResponse
         do {
             switch table.router.match(method: method, path: request.path) {
             case .notFound:
                 throw APIError.notFound("no route for \(method) \(request.path)", code: "no_route")
             case .methodNotAllowed(let allowed):
+                allow = allowed.joined(separator: ", ")
                 throw APIError(status: 405, code: "method_not_allowed",
                                message: "\(method) is not allowed on \(request.path); allowed: \(allowed.joined(separator: ", "))")
             case .found(let route, let params):
@@ -169,22 +170,18 @@ struct Dispatcher: HTTPHandler {
         } catch {
             // The one place a thrown error becomes an answer: each module's error carries its category
             // and code (`CategorizedError`), `APIError(_:)` maps them; decoding errors name the field.
-            let e = (error as? DecodingError).map { APIError.badRequest(JSONCodec.describe($0), code: "invalid_json") } ?? APIError(error)
+            let e = (error as? DecodingError).map { APIError.badRequest(JSONCodec.describe($0), code: "invalid_json") }
+                ?? (error is ConnectionTimeout ? APIError(status: 408, code: "request_timeout",
+                                                          message: "the request body stopped arriving (less than 1 KiB in \(Int(context.config.readTimeout)) s)") : nil)
+                ?? APIError(error)
             if e.status >= 500, !(error is CancellationError) { context.logger.error("\(method) \(request.path): \(error)") }
             response = .error(e)
+            if e.status == 405, let allow { response.headers[HTTPHeader("Allow")] = allow }
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         context.metrics.record(route: routeName, method: method, status: response.statusCode.code, seconds: seconds)
         context.logger.request("\(method) \(request.path) \(response.statusCode.code) \(String(format: "%.2f", seconds * 1000)) ms")
-        if let peer = request.remoteAddress.flatMap(Self.peerKey) { connections.touch(peer: peer) }
         return response
-    }
-
-    static func peerKey(_ a: HTTPRequest.Address) -> String? {
-        switch a {
-        case .ip4(let ip, let port), .ip6(let ip, let port): "\(ip):\(port)"
-        case .unix: nil
-        }
     }
 
     /// Reads the body, enforcing the limit from Content-Length before reading and while reading chunks.

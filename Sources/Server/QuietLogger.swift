@@ -21,8 +21,10 @@ public struct QuietLogger: Logging {
     public func logError(_ error: @autoclosure () -> String) { write(.debug, error()) }  // client disconnects etc.
     public func logCritical(_ critical: @autoclosure () -> String) {
         let text = critical()
-        // FlyingFox reports its own shutdown as "server error: … CancellationError": not an error for us.
-        write(text.contains("CancellationError") ? .debug : .error, text)
+        // FlyingFox reports its own shutdown ("CancellationError") and a peer going away
+        // ("SocketError. Disconnected") as server errors: neither is one for us.
+        let ordinary = text.contains("CancellationError") || text.contains("SocketError. Disconnected")
+        write(ordinary ? .debug : .error, text)
     }
 
     /// Our own request log line (info).

@@ -15,7 +15,11 @@ public struct ServerConfig: Sendable {
     public var maxBodyBytes: Int = 256 << 20
     /// A connection must deliver a complete request head within this many seconds of opening or of
     /// its previous response; idle keep-alive connections and trickling clients are closed after it.
+    /// Bodies and responses must move at least 1 KiB per this many seconds (`ConnectionLimits`).
     public var readTimeout: Double = 30
+    /// Connections served at once (past it: 503 and close); 0: derived from the open-file limit
+    /// (`FileDescriptorLimit.defaultMaxConnections`).
+    public var maxConnections: Int = 0
     /// Longest a handler may run, body upload included.
     public var requestTimeout: Double = 600
     /// `error`, `warning`, `info` (one line per request) or `debug`.

@@ -7,9 +7,22 @@ import Glibc
 public final class RawClient {
     public let fd: Int32
 
-    /// Connects to 127.0.0.1:`port`; reads give up after `timeout` seconds without data (SO_RCVTIMEO).
-    public init(port: UInt16, timeout: Int = 10) throws {
+    /// Connects to 127.0.0.1:`port` (from `localPort` when given, SO_REUSEADDR set: a client reusing
+    /// its port); reads give up after `timeout` seconds without data (SO_RCVTIMEO).
+    public init(port: UInt16, timeout: Int = 10, localPort: UInt16? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if let localPort {
+            var one: Int32 = 1
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            local.sin_port = localPort.bigEndian
+            local.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            if bound != 0 { close(fd); throw POSIXError(.EADDRINUSE) }
+        }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = port.bigEndian
@@ -17,11 +30,19 @@ public final class RawClient {
         let rc = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        if rc != 0 { throw POSIXError(.ECONNREFUSED) }
+        if rc != 0 { close(fd); throw POSIXError(.ECONNREFUSED) }
         var tv = timeval(tv_sec: timeout, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
     deinit { close(fd) }
+
+    /// The local port this client connected from.
+    public var localPort: UInt16 {
+        var addr = sockaddr_in()
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return UInt16(bigEndian: addr.sin_port)
+    }
 
     @discardableResult
     public func send(_ text: String) -> Bool { send(Data(text.utf8)) }
