@@ -140,19 +140,7 @@ extension SQLiteStore {
                 out.truncated!.append(row.int(3) != 0)
                 VectorCodec.decode(row.blob(2), as: space.dtype, into: &out.values)
             }
-            if let ids {
-                var missing = [Int64]()
-                for id in ids {
-                    var found = false
-                    try db.query("SELECT function_id, n_rows, data, truncated FROM vectors WHERE space_id = ? AND function_id = ?",
-                                 [.int(space.id), .int(id)]) { add($0); found = true }
-                    if !found { missing.append(id) }
-                }
-                if !missing.isEmpty { throw StoreError.unknownVectors(space: name, ids: missing) }
-            } else {
-                try db.query("SELECT function_id, n_rows, data, truncated FROM vectors WHERE space_id = ? ORDER BY function_id",
-                             [.int(space.id)], row: add)
-            }
+            try Self.forEachVectorRow(db, space: space, ids: ids, columns: "function_id, n_rows, data, truncated", add)
             return out
         }
     }
@@ -167,20 +155,30 @@ extension SQLiteStore {
             func add(_ row: SQLRow) {
                 out.ids.append(row.int(0)); out.rows.append(Int(row.int(1))); out.truncated.append(row.int(2) != 0)
             }
-            if let ids {
-                var missing = [Int64]()
-                for id in ids {
-                    var found = false
-                    try db.query("SELECT function_id, n_rows, truncated FROM vectors WHERE space_id = ? AND function_id = ?",
-                                 [.int(space.id), .int(id)]) { add($0); found = true }
-                    if !found { missing.append(id) }
-                }
-                if !missing.isEmpty { throw StoreError.unknownVectors(space: name, ids: missing) }
-            } else {
-                try db.query("SELECT function_id, n_rows, truncated FROM vectors WHERE space_id = ? ORDER BY function_id",
-                             [.int(space.id)], row: add)
-            }
+            try Self.forEachVectorRow(db, space: space, ids: ids, columns: "function_id, n_rows, truncated", add)
             return out
         }
+    }
+}
+
+extension SQLiteStore {
+    /// Calls `row` for the vectors of `ids` in their order (every vector of the space by id when nil),
+    /// selecting `columns`; ids without a vector in the space throw `unknownVectors` naming all of them.
+    static func forEachVectorRow(_ db: SQLiteConnection, space: SpaceRecord, ids: [Int64]?, columns: String,
+                                 _ row: (SQLRow) throws -> Void) throws {
+        guard let ids else {
+            try db.query("SELECT \(columns) FROM vectors WHERE space_id = ? ORDER BY function_id", [.int(space.id)], row: row)
+            return
+        }
+        var missing = [Int64]()
+        for id in ids {
+            var found = false
+            try db.query("SELECT \(columns) FROM vectors WHERE space_id = ? AND function_id = ?", [.int(space.id), .int(id)]) {
+                try row($0)
+                found = true
+            }
+            if !found { missing.append(id) }
+        }
+        if !missing.isEmpty { throw StoreError.unknownVectors(space: space.name, ids: missing) }
     }
 }

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -82,7 +83,8 @@ public enum Fuzz {
 
 /// The mutations (seeded SplitMix64, so a seed names one sequence of inputs).
 public struct FuzzMutator {
-    var state: UInt64
+    /// The seeded stream every mutation draws from (Core's SplitMix64, so a printed seed replays anywhere).
+    var rng: SplitMix64
     let dictionary: [[UInt8]]
 
     /// Integers at the edges parsers get wrong: around 0, 2⁸, 2¹⁶, 2³¹, 2³², 2⁶², 2⁶³, 2⁶⁴.
@@ -94,17 +96,11 @@ public struct FuzzMutator {
                               "99999999999999999999999", "1e309", "-0", "65536", "4294967296", "3.5", "1e5"]
 
     public init(seed: UInt64, dictionary: [[UInt8]] = []) {
-        state = seed
+        rng = SplitMix64(seed: seed)
         self.dictionary = dictionary
     }
 
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    public mutating func next() -> UInt64 { rng.next() }
 
     /// A uniform number in `0..<n` (0 when `n` is 0).
     public mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
