@@ -178,19 +178,40 @@ struct ZipReader {
     }
 }
 
-/// CRC-32 (IEEE), as ZIP needs it.
-public enum CRC32 {
+/// CRC-32 (IEEE), as ZIP needs it: of whole data at once, or of bytes given in pieces.
+///
+/// ```swift
+/// var c = CRC32(); c.update([1, 2]); c.update([3])
+/// c.value == CRC32.checksum(Data([1, 2, 3]))   // true
+/// ```
+public struct CRC32: Sendable {
     private static let table: [UInt32] = (0..<256).map { n -> UInt32 in
         var c = UInt32(n)
         for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1 }
         return c
     }
-    public static func checksum(_ data: Data) -> UInt32 {
-        var c: UInt32 = 0xFFFF_FFFF
-        data.withUnsafeBytes { raw in
-            for b in raw { c = table[Int((c ^ UInt32(b)) & 0xff)] ^ (c >> 8) }
+    private var state: UInt32 = 0xFFFF_FFFF
+
+    public init() {}
+
+    /// Folds `bytes` into the checksum.
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        var c = state
+        Self.table.withUnsafeBufferPointer { t in
+            for b in bytes { c = t[Int((c ^ UInt32(b)) & 0xff)] ^ (c >> 8) }
         }
-        return c ^ 0xFFFF_FFFF
+        state = c
+    }
+
+    public mutating func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
+
+    /// The checksum of everything given so far.
+    public var value: UInt32 { state ^ 0xFFFF_FFFF }
+
+    public static func checksum(_ data: Data) -> UInt32 {
+        var c = CRC32()
+        data.withUnsafeBytes { c.update($0) }
+        return c.value
     }
 }
 

@@ -41,7 +41,7 @@ struct VectorDownload: AsyncBufferedSequence, AsyncBufferedIteratorProtocol, Sen
     private let pages: [Range<Int>]
     private var nextPage = 0
     private var phase = Phase.head
-    private var crc = CRC32Stream()
+    private var crc = CRC32()
     private enum Phase { case head, pages, tail, done }
 
     init(store: any StoreBackend, space: SpaceRecord, layout: VectorLayout, format: Format) {

@@ -49,32 +49,6 @@ enum ZipRecord {
     }
 }
 
-/// CRC-32 (IEEE, as ZIP needs it) computed over bytes given in pieces; equals
-/// `CRC32.checksum` of the concatenation.
-///
-/// ```swift
-/// var c = CRC32Stream(); c.update([1, 2]); c.update([3])
-/// c.value == CRC32.checksum(Data([1, 2, 3]))   // true
-/// ```
-struct CRC32Stream: Sendable {
-    private static let table: [UInt32] = (0..<256).map { n -> UInt32 in
-        var c = UInt32(n)
-        for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1 }
-        return c
-    }
-    private var state: UInt32 = 0xFFFF_FFFF
-
-    mutating func update(_ bytes: [UInt8]) {
-        var c = state
-        Self.table.withUnsafeBufferPointer { t in
-            for b in bytes { c = t[Int((c ^ UInt32(b)) & 0xff)] ^ (c >> 8) }
-        }
-        state = c
-    }
-
-    var value: UInt32 { state ^ 0xFFFF_FFFF }
-}
-
 extension [UInt8] {
     fileprivate mutating func le<T: FixedWidthInteger>(_ value: T) {
         Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
