@@ -10,36 +10,20 @@ import Foundation
 /// Members must be stored uncompressed (`np.savez`, not `np.savez_compressed`).
 public enum NPZ {
     public static func encode(_ arrays: [String: NPYArray]) -> Data {
-        var out = Data()
-        var central = Data()
-        var count: UInt16 = 0
-        for name in arrays.keys.sorted() {
+        var out = [UInt8]()
+        var central = [UInt8]()
+        let names = arrays.keys.sorted()
+        for name in names {
             let payload = arrays[name]!.encoded()
-            let fileName = Array((name + ".npy").utf8)
             let crc = CRC32.checksum(payload)
-            let offset = UInt32(out.count)
-            out.appendLE(UInt32(0x04034b50)); out.appendLE(UInt16(20)); out.appendLE(UInt16(0))
-            out.appendLE(UInt16(0)); out.appendLE(UInt16(0)); out.appendLE(UInt16(0x21))
-            out.appendLE(crc); out.appendLE(UInt32(payload.count)); out.appendLE(UInt32(payload.count))
-            out.appendLE(UInt16(fileName.count)); out.appendLE(UInt16(0))
-            out.append(contentsOf: fileName)
-            out.append(payload)
-            central.appendLE(UInt32(0x02014b50)); central.appendLE(UInt16(20)); central.appendLE(UInt16(20))
-            central.appendLE(UInt16(0)); central.appendLE(UInt16(0)); central.appendLE(UInt16(0))
-            central.appendLE(UInt16(0x21)); central.appendLE(crc)
-            central.appendLE(UInt32(payload.count)); central.appendLE(UInt32(payload.count))
-            central.appendLE(UInt16(fileName.count)); central.appendLE(UInt16(0)); central.appendLE(UInt16(0))
-            central.appendLE(UInt16(0)); central.appendLE(UInt16(0)); central.appendLE(UInt32(0))
-            central.appendLE(offset)
-            central.append(contentsOf: fileName)
-            count += 1
+            central += ZipRecord.central(name: name + ".npy", crc: crc, size: payload.count, offset: out.count, deferred: false)
+            out += ZipRecord.local(name: name + ".npy", crc: crc, size: payload.count, deferred: false)
+            out += payload
         }
-        let centralOffset = UInt32(out.count)
-        out.append(central)
-        out.appendLE(UInt32(0x06054b50)); out.appendLE(UInt16(0)); out.appendLE(UInt16(0))
-        out.appendLE(count); out.appendLE(count)
-        out.appendLE(UInt32(central.count)); out.appendLE(centralOffset); out.appendLE(UInt16(0))
-        return out
+        let centralOffset = out.count
+        out += central
+        out += ZipRecord.end(entries: names.count, centralSize: central.count, centralOffset: centralOffset)
+        return Data(out)
     }
 
     /// Parses an `.npz` (ZIP, stored members, ZIP64 extra fields as numpy writes them).
