@@ -28,6 +28,7 @@ struct Serve: AsyncParsableCommand {
             """)
 
     @OptionGroup var data: DataOptions
+    @OptionGroup var storeOptions: StoreOptionGroup
     @Option(help: "Address to bind (use 0.0.0.0 to listen on every interface).") var host: String = "127.0.0.1"
     @Option(help: "TCP port (0 picks a free one and prints it).") var port: UInt16 = 8080
     @Option(help: "Bearer token (visible to every user in `ps`: prefer --token-file or SWEJEPA_TOKEN).") var token: String?
@@ -66,7 +67,7 @@ struct Serve: AsyncParsableCommand {
         FileDescriptorLimit.raiseToHard()
         config.maxConnections = maxConnections ?? 0
         config.logLevel = level
-        let store = try SQLiteStore(directory: data.url, durability: durability)
+        let (store, location) = try storeOptions.open(data: data.url, durability: durability)
         let logger = QuietLogger(level: level)
         let search = SearchService(store: store, dataDirectory: data.url) { logger.info($0) }
         let runner = JobRunner(store: store, dataDirectory: data.url, workers: workers)
@@ -96,7 +97,7 @@ struct Serve: AsyncParsableCommand {
         let warm = Task { await search.warmUp() }  // load or rebuild indexes in the background; searches wait for theirs
         try await server.waitUntilListening()
         let bound = await server.port() ?? port
-        Console.line("swejepa \(swejepaVersion) listening on http://\(host):\(bound) (data: \(data.url.path), store: sqlite)")
+        Console.line("swejepa \(swejepaVersion) listening on http://\(host):\(bound) (data: \(data.url.path), store: \(location))")
 
         var reasons = events.makeAsyncIterator()
         let reason = await reasons.next() ?? .signal(SIGTERM)

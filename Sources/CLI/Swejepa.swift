@@ -9,7 +9,8 @@ struct Swejepa: AsyncParsableCommand {
         abstract: "SWE-JEPA Store: code corpora, teacher and student embeddings, nearest-function search, probes and training.",
         discussion: """
             The store is a directory (--data, default ./data) holding swejepa.sqlite, the FAISS index files \
-            (caches, rebuilt from the database when missing or stale) and the teacher model under models/.
+            (caches, rebuilt from the database when missing or stale) and the teacher model under models/. A team \
+            shares one PostgreSQL database instead (--db postgres://… or SWEJEPA_DB on serve, worker and migrate).
 
             Start the service with `swejepa serve` (or add `swejepa worker` processes on the same data directory); \
             the other commands talk to a running server (--server or SWEJEPA_SERVER, default http://127.0.0.1:8080).
@@ -21,7 +22,7 @@ struct Swejepa: AsyncParsableCommand {
               swejepa train --input-space all-MiniLM-L6-v2.L3.sig_tokens --target-space all-MiniLM-L6-v2.L3.body_mean
             """,
         version: swejepaVersion,
-        subcommands: [Serve.self, Worker.self, Ingest.self, Embed.self, Train.self, ProbeCommand.self, LayerSweepCommand.self, NeighboursCommand.self, JobsCommand.self]
+        subcommands: [Serve.self, Worker.self, Migrate.self, Ingest.self, Embed.self, Train.self, ProbeCommand.self, LayerSweepCommand.self, NeighboursCommand.self, JobsCommand.self]
     )
 }
 

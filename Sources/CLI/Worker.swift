@@ -17,6 +17,7 @@ struct Worker: AsyncParsableCommand {
             """)
 
     @OptionGroup var data: DataOptions
+    @OptionGroup var storeOptions: StoreOptionGroup
     @Option(help: "Concurrent jobs in this process.") var workers: Int = 1
     @Option(help: "Seconds a job's lease lasts without a heartbeat.") var lease: Double = 30
     @Option(help: "Only these job types (comma-separated); default: all.") var types: String?
@@ -24,7 +25,7 @@ struct Worker: AsyncParsableCommand {
     var ingestRoots: [String] = []
 
     func run() async throws {
-        let store = try SQLiteStore(directory: data.url)
+        let (store, location) = try storeOptions.open(data: data.url)
         let runner = JobRunner(store: store, dataDirectory: data.url, workers: workers, leaseSeconds: lease)
         let roots: IngestRoots
         do { roots = try IngestRoots(ingestRoots) } catch let e as APIError { throw ValidationError(e.message) }
@@ -34,7 +35,7 @@ struct Worker: AsyncParsableCommand {
             runner.restrict(to: keep)
         }
         runner.start()
-        Console.line("swejepa worker \(runner.name): \(workers) worker(s) on \(data.url.path), types: \(runner.types.joined(separator: ", "))")
+        Console.line("swejepa worker \(runner.name): \(workers) worker(s) on \(location), types: \(runner.types.joined(separator: ", "))")
         let stop = AsyncStream<Void> { cont in
             signal(SIGINT, SIG_IGN)
             signal(SIGTERM, SIG_IGN)

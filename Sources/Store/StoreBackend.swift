@@ -36,6 +36,8 @@ public protocol StoreBackend: JobStore, CorpusStore, AnalysisStore, Sendable {
     func stats() async throws -> StoreStats
     func tableCounts() async throws -> [String: Int]
     var backendName: String { get }
+    /// Migration versions this process applied when it opened the store (empty: it was up to date).
+    var appliedMigrations: [Int] { get }
 }
 
 /// A repository and how many functions it holds.
