@@ -10,7 +10,8 @@ import Synchronization
 /// with the space's current write generation; otherwise it is rebuilt from the stored vectors.
 /// Writes through the API or jobs update the live index incrementally (and bump its generation);
 /// anything else that moved the generation (cascading deletes, another process) is caught before the
-/// next search, which rebuilds first.
+/// next search: the index applies the store's record of what changed since its generation
+/// (`vectorChanges`), or is rebuilt when that record does not reach back far enough.
 ///
 /// ```swift
 /// let search = SearchService(store: store, dataDirectory: dir)
@@ -67,6 +68,7 @@ public final class SearchService: Sendable {
            info.factory.string == space.indexFactory, !info.rebuilding {
             return false
         }
+        if try await catchUp(space) { return true }
         let factory = try IndexFactory(space.indexFactory)
         let started = Date()
         let result = try await catalog.ensureFresh(space: space.name, storeGeneration: UInt64(space.generation), factory: factory,

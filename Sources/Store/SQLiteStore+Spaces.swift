@@ -83,6 +83,8 @@ extension SQLiteStore {
                 }
             }
             let now = Self.now
+            try db.run("UPDATE spaces SET generation = generation + 1 WHERE id = ?", [.int(space.id)])
+            let generation = try db.first("SELECT generation FROM spaces WHERE id = ?", [.int(space.id)]) { $0.int(0) } ?? 0
             var offset = 0
             try batch.values.withUnsafeBufferPointer { all in
                 for (i, id) in batch.ids.enumerated() {
@@ -90,16 +92,16 @@ extension SQLiteStore {
                     let blob = VectorCodec.encode(UnsafeBufferPointer(rebasing: all[offset..<(offset + n)]), as: space.dtype)
                     offset += n
                     try db.run("""
-                        INSERT INTO vectors(space_id, function_id, n_rows, data, stale, truncated, updated_at)
-                        VALUES (?, ?, ?, ?, 0, ?, ?)
+                        INSERT INTO vectors(space_id, function_id, n_rows, data, stale, truncated, updated_at, generation)
+                        VALUES (?, ?, ?, ?, 0, ?, ?, ?)
                         ON CONFLICT(space_id, function_id) DO UPDATE SET n_rows = excluded.n_rows, data = excluded.data,
-                            stale = 0, truncated = excluded.truncated, updated_at = excluded.updated_at
+                            stale = 0, truncated = excluded.truncated, updated_at = excluded.updated_at,
+                            generation = excluded.generation
                         """, [.int(space.id), .int(id), .int(Int64(batch.rows[i])), .blob(blob),
-                              .int(batch.truncated?[i] == true ? 1 : 0), .double(now)])
+                              .int(batch.truncated?[i] == true ? 1 : 0), .double(now), .int(generation)])
                 }
             }
-            try db.run("UPDATE spaces SET generation = generation + 1 WHERE id = ?", [.int(space.id)])
-            return try db.first("SELECT generation FROM spaces WHERE id = ?", [.int(space.id)]) { $0.int(0) } ?? 0
+            return generation
         }
     }
 

@@ -29,6 +29,9 @@ public protocol StoreBackend: JobStore, CorpusStore, AnalysisStore, Sendable {
     func vectors(space: String, ids: [Int64]?) async throws -> VectorBatch
     /// Ids, rows and truncation flags of `vectors(space:ids:)` without the values (for paged reads).
     func vectorLayout(space: String, ids: [Int64]?) async throws -> VectorLayout
+    /// Vectors written and deleted after generation `after`, in one snapshot; nil when the record does
+    /// not reach back that far or more than `limit` ids changed (see `VectorChanges`).
+    func vectorChanges(space: String, after: Int64, limit: Int) async throws -> VectorChanges?
 
     // Introspection
     /// A trivial query: the store answers (for /healthz).
