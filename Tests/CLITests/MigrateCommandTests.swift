@@ -44,4 +44,25 @@ struct MigrateCommandTests {
         #expect(down.status != 0, "\(down)")
         #expect(!(down.stdout + down.stderr).contains("pa55w0rd-xyz"), "\(down)")
     }
+
+    @Test func copyFillsAnEmptyStoreVerifiesItAndRefusesAFullOne() async throws {
+        let root = try makeTemporaryDirectory("copy")
+        defer { removeTemporaryDirectory(root) }
+        let from = root.appendingPathComponent("a"), to = root.appendingPathComponent("b")
+        try FileManager.default.createDirectory(at: from, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: PackagePaths.root.appendingPathComponent("Tests/StoreTests/Fixtures/schema_v2.sqlite"),
+                                         to: from.appendingPathComponent("swejepa.sqlite"))
+        let out = try await run(bin, ["copy", "--from", "sqlite:" + from.path, "--to", "sqlite:" + to.path, "--page-rows", "2"])
+        #expect(out.status == 0 && out.stdout.contains("copied and verified"), "\(out)")
+        #expect(out.stderr.contains("copy 100% verified"), "progress lines on a pipe: \(out)")
+        for table in ["repositories", "functions", "spaces", "vectors", "jobs", "job_metrics", "job_logs", "probe_results", "neighbours"] {
+            #expect(out.stdout.range(of: "\\b\(table)\\s+[1-9][0-9]* rows", options: .regularExpression) != nil, "\(table): \(out)")
+        }
+        let again = try await run(bin, ["copy", "--from", "sqlite:" + from.path, "--to", "sqlite:" + to.path])
+        #expect(again.status == 1 && again.stderr.contains("not empty"), "\(again)")
+        let same = try await run(bin, ["copy", "--from", "sqlite:" + from.path, "--to", "sqlite:" + from.path])
+        #expect(same.status == 64 && same.stderr.contains("same store"), "\(same)")
+        let missing = try await run(bin, ["copy", "--from", "sqlite:" + root.appendingPathComponent("none").path, "--to", "sqlite:" + to.path + "2"])
+        #expect(missing.status == 64 && missing.stderr.contains("no swejepa.sqlite"), "\(missing)")
+    }
 }
