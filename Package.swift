@@ -10,7 +10,7 @@
 //   3. application       Services (Store, Search, Teacher, Training: search with filters, the vector
 //                        writer, text embedding, predictions, neighbour lists, models, Compute)
 //   4. jobs              Jobs (Services, Store, compute)
-//   5. front ends        Server (Services, Jobs, FlyingFox), CLI (Server, Jobs, ArgumentParser), Bench (compute, Search)
+//   5. front ends        Server (Services, Jobs, FlyingFox), CLI (Server, Jobs, ArgumentParser), Bench (compute, Store, Search)
 // Build tooling, outside the layers: EmbedMigrationsTool and the EmbedMigrations plugin (Store's SQL).
 // Tests: TestSupport (Core) sits beside the layers; each test target imports its module and lower ones.
 import PackageDescription
@@ -86,7 +86,7 @@ let package = Package(
 
         // `make bench`: one executable, one file per area (Bench+Area.swift).
         .executableTarget(name: "Bench", dependencies: [
-            "Core", "Tensor", "Search", "Corpus", "Teacher", "Training",
+            "Core", "Tensor", "Store", "Search", "Corpus", "Teacher", "Training",
         ], path: "Sources/Bench"),
 
         // Helpers two or more test targets share (temporary folders, polling, scratch git, the built binary, …).

@@ -3,7 +3,7 @@ import Foundation
 // Usage: Bench AREA [args…]; each area prints Markdown for docs/benchmarks.md.
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let area = arguments.first else {
-    FileHandle.standardError.write(Data("usage: Bench sgemm|corpus|search|teacher|training [args…]\n".utf8))
+    FileHandle.standardError.write(Data("usage: Bench sgemm|corpus|search|teacher|training|store [args…]\n".utf8))
     exit(2)
 }
 let rest = Array(arguments.dropFirst())
@@ -13,6 +13,7 @@ case "corpus": try await benchCorpus(rest)
 case "search": try await benchSearch(rest)
 case "teacher": try await benchTeacher(rest)
 case "training": try await benchTraining(rest)
+case "store": try await benchStore(rest)
 default:
     FileHandle.standardError.write(Data("unknown area \(area)\n".utf8))
     exit(2)
