@@ -25,6 +25,10 @@ public final class JobRunner: Sendable {
     private struct State {
         var types: [String: JobType] = [:]
         var tasks: [Task<Void, Never>] = []
+        /// Follows the store's job wakeups (when it has them).
+        var listener: Task<Void, Never>?
+        /// How long an idle worker waits before claiming again without a wakeup.
+        var pollNanoseconds: UInt64 = 300_000_000
         var wake: [(UUID, CheckedContinuation<Void, Never>)] = []
         var progressHook: ProgressHook?
         /// Set by `stop`: no new claims; running jobs are handed back instead of recorded as failed.
@@ -104,6 +108,14 @@ public final class JobRunner: Sendable {
     public func start() {
         state.withLock { s in
             guard s.tasks.isEmpty else { return }
+            if workers > 0, let wakeups = store.jobWakeups() {
+                // Submissions anywhere wake idle workers at once; the slower poll still rescues
+                // expired leases (claims do) and covers a listener that is reconnecting.
+                s.pollNanoseconds = 5_000_000_000
+                s.listener = Task.detached { [weak self] in
+                    for await _ in wakeups { self?.notify() }
+                }
+            }
             for i in 0..<workers {
                 let worker = "\(name)#\(i)"
                 s.tasks.append(Task.detached { [self] in await self.loop(worker: worker) })
@@ -122,6 +134,8 @@ public final class JobRunner: Sendable {
         let (loops, waiting, running) = state.withLock { s in
             s.stopping = true
             let out = (s.tasks, s.wake, s.active.values.map(\.ctx))
+            s.listener?.cancel()
+            s.listener = nil
             s.tasks = []
             s.wake = []
             return out
@@ -163,10 +177,13 @@ public final class JobRunner: Sendable {
     private func idle() async {
         let id = UUID()
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            state.withLock { $0.wake.append((id, c)) }
-            // Poll anyway: other processes create jobs too.
+            let poll = state.withLock { s in
+                s.wake.append((id, c))
+                return s.pollNanoseconds
+            }
+            // Poll anyway: other processes create jobs too (and leases expire).
             Task { [weak self] in
-                try? await Task.sleep(nanoseconds: 300_000_000)
+                try? await Task.sleep(nanoseconds: poll)
                 self?.resume(id)
             }
         }

@@ -77,4 +77,11 @@ public protocol JobStore: Sendable {
     /// sequence number: a follower (the events stream) reads only what is new.
     func jobMetrics(job: Int64, afterSequence: Int64, limit: Int) async throws -> [(sequence: Int64, metric: JobMetric)]
     func jobLogs(job: Int64, afterID: Int64?, limit: Int) async throws -> [JobLog]
+    /// Ticks when a job may have become claimable (created or re-queued), in any process on this store
+    /// (PostgreSQL: LISTEN/NOTIFY); nil when the backend cannot tell (idle workers then poll often).
+    func jobWakeups() -> AsyncStream<Void>?
+}
+
+extension JobStore {
+    public func jobWakeups() -> AsyncStream<Void>? { nil }
 }
