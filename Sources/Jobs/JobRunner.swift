@@ -87,10 +87,16 @@ public final class JobRunner: Sendable {
         try entry.check(params)
     }
 
-    /// Validates, queues and wakes a worker.
-    public func submit(type: String, params: JSONValue, maxAttempts: Int = 3) async throws -> JobRecord {
+    /// Validates, queues and wakes a worker. A `remote` job is left to workers over HTTP
+    /// (`POST /v1/jobs/claim`): its params carry `"remote": true`, which local runners skip.
+    public func submit(type: String, params: JSONValue, maxAttempts: Int = 3, remote: Bool = false) async throws -> JobRecord {
         try validate(type: type, params: params)
-        let job = try await store.createJob(type: type, params: params, maxAttempts: maxAttempts)
+        var stored = params
+        if remote, case .object(var fields) = params {
+            fields["remote"] = true
+            stored = .object(fields)
+        }
+        let job = try await store.createJob(type: type, params: stored, maxAttempts: maxAttempts)
         notify()
         return job
     }

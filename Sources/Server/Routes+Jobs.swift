@@ -22,7 +22,12 @@ extension APIServer {
                     }
                     maxAttempts = n
                 }
-                let job = try await runner.submit(type: type, params: .object(fields), maxAttempts: maxAttempts)
+                var remote = false
+                if let r = fields.removeValue(forKey: "remote") {
+                    guard let b = r.boolValue else { throw APIError.badRequest("remote must be true or false", code: "invalid_parameter") }
+                    remote = b
+                }
+                let job = try await runner.submit(type: type, params: .object(fields), maxAttempts: maxAttempts, remote: remote)
                 return try .json(job, status: HTTPStatusCode(202, phrase: "Accepted"))
             },
             Route("GET", "/v1/jobs") { req in

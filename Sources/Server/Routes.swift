@@ -6,7 +6,7 @@ extension APIServer {
         var routes = dashboardRoutes() + systemRoutes(ctx)
         routes += functionRoutes(ctx) + spaceRoutes(ctx) + vectorRoutes(ctx)
         if let search = ctx.search { routes += searchRoutes(ctx, search: search) }
-        if let runner = ctx.jobs { routes += jobRoutes(ctx, runner: runner) + repoRoutes(ctx, runner: runner) }
+        if let runner = ctx.jobs { routes += jobRoutes(ctx, runner: runner) + remoteJobRoutes(ctx, runner: runner) + repoRoutes(ctx, runner: runner) }
         routes += embedRoutes(ctx)
         routes += predictRoutes(ctx)
         routes += analysisRoutes(ctx)

@@ -59,7 +59,10 @@ public protocol JobStore: Sendable {
     func job(id: Int64) async throws -> JobRecord?
     func jobs(state: JobState?, type: String?, limit: Int) async throws -> [JobRecord]
     /// Re-queues (or fails, past max_attempts) jobs whose lease expired, then claims the oldest queued job.
+    /// Jobs submitted with `remote: true` (params `{"remote": true}`) are left to `claimRemoteJob`.
     func claimJob(worker: String, types: [String], leaseSeconds: Double) async throws -> JobRecord?
+    /// `claimJob` for a worker over HTTP: the same lease rescue and order, and remote-only jobs too.
+    func claimRemoteJob(worker: String, types: [String], leaseSeconds: Double) async throws -> JobRecord?
     func heartbeat(job: Int64, worker: String, leaseSeconds: Double) async throws -> LeaseStatus
     /// Hands a running job back (its worker is stopping): queued again at once, the attempt it was
     /// on not spent (a cancel requested meanwhile makes it cancelled). False when `worker` no longer held it.
@@ -70,6 +73,11 @@ public protocol JobStore: Sendable {
     /// Records the outcome if `worker` still holds the job; returns false otherwise.
     @discardableResult
     func finishJob(job: Int64, worker: String, state: JobState, result: JSONValue?, error: String?) async throws -> Bool
+    /// A failure reported by the worker holding the job: queued again when `retry` and attempts remain
+    /// (the attempt stays spent, as when a lease runs out), otherwise failed with `error`; cancelled
+    /// when cancel was requested. Returns the new state, or nil (nothing changed) when `worker` does
+    /// not hold the job.
+    func failJob(job: Int64, worker: String, error: String, retry: Bool) async throws -> JobState?
     /// Cancels a queued job at once; asks a running one to stop. Nil when the job does not exist.
     func requestCancel(job: Int64) async throws -> JobRecord?
     func jobMetrics(job: Int64, name: String?, afterStep: Int?) async throws -> [JobMetric]

@@ -43,6 +43,16 @@ extension SQLiteStore: JobStore {
     }
 
     public func claimJob(worker: String, types: [String], leaseSeconds: Double) async throws -> JobRecord? {
+        try await claim(worker: worker, types: types, leaseSeconds: leaseSeconds, remote: false)
+    }
+
+    public func claimRemoteJob(worker: String, types: [String], leaseSeconds: Double) async throws -> JobRecord? {
+        try await claim(worker: worker, types: types, leaseSeconds: leaseSeconds, remote: true)
+    }
+
+    /// Rescues expired leases, then claims the oldest queued job of `types` (any type when empty);
+    /// a job submitted with `remote: true` (its params say so) only when `remote`.
+    private func claim(worker: String, types: [String], leaseSeconds: Double, remote: Bool) async throws -> JobRecord? {
         try await write { db in
             let now = Self.now
             // Leases that ran out: the worker died. Fail past max_attempts, else queue again.
@@ -57,10 +67,11 @@ extension SQLiteStore: JobStore {
                     finished_at = CASE WHEN cancel_requested = 1 THEN ? ELSE NULL END
                 WHERE state = 'running' AND lease_expires_at < ?
                 """, [.double(now), .double(now), .double(now)])
-            var filter = ""
+            // json_extract gives 1 for JSON true: a remote-only job is claimed by remote workers alone.
+            var filter = remote ? "" : " AND json_extract(params, '$.remote') IS NOT 1"
             var args: [SQLValue] = [.text(worker), .double(now + leaseSeconds), .double(now), .double(now)]
             if !types.isEmpty {
-                filter = " AND type IN (" + types.map { _ in "?" }.joined(separator: ", ") + ")"
+                filter += " AND type IN (" + types.map { _ in "?" }.joined(separator: ", ") + ")"
                 args += types.map { .text($0) }
             }
             return try db.first("""
@@ -117,6 +128,23 @@ extension SQLiteStore: JobStore {
         try await write { db in
             try db.run("INSERT INTO job_logs(job_id, at, level, message) VALUES (?, ?, ?, ?)",
                        [.int(job), .double(Self.now), .text(level.rawValue), .text(message)])
+        }
+    }
+
+    public func failJob(job: Int64, worker: String, error: String, retry: Bool) async throws -> JobState? {
+        try await write { db in
+            let now = Self.now
+            return try db.first("""
+                UPDATE jobs SET state = CASE WHEN cancel_requested = 1 THEN 'cancelled'
+                                             WHEN ? = 1 AND attempt < max_attempts THEN 'queued' ELSE 'failed' END,
+                    error = ?, worker = NULL, lease_expires_at = NULL, updated_at = ?,
+                    message = CASE WHEN cancel_requested = 0 AND ? = 1 AND attempt < max_attempts
+                                   THEN 'failed on attempt ' || attempt || ' of ' || max_attempts || '; re-queued' ELSE message END,
+                    finished_at = CASE WHEN cancel_requested = 0 AND ? = 1 AND attempt < max_attempts THEN NULL ELSE ? END
+                WHERE id = ? AND worker = ? AND state = 'running'
+                RETURNING state
+                """, [.int(retry ? 1 : 0), .text(error), .double(now), .int(retry ? 1 : 0), .int(retry ? 1 : 0), .double(now),
+                      .int(job), .text(worker)]) { JobState(rawValue: $0.text(0)) ?? .failed }
         }
     }
 
