@@ -1,0 +1,222 @@
+import Core
+import Foundation
+
+/// Functions and repositories on PostgreSQL: the same validation (`SQLiteStore.validate`), outcomes
+/// and stale flags as SQLite. `signature` and `body` are bytea columns (UTF-8 bytes, NUL kept).
+///
+/// ```swift
+/// let summary = try await store.upsertFunctions([input])   // ids in input order; created/updated/unchanged
+/// let page = try await store.functions(FunctionQuery(repo: "demo", limit: 100))
+/// ```
+extension PostgresStore {
+    static func functionRecord(_ row: PostgresRow) -> FunctionRecord {
+        FunctionRecord(
+            id: row.int(0), repo: row.text(1), path: row.text(2), qualifiedName: row.text(3), language: row.text(4),
+            startLine: Int(row.int(5)), endLine: Int(row.int(6)), signature: row.text(7), body: row.text(8),
+            contentHash: row.text(9), bodyHash: row.text(10),
+            properties: JSONValue.parse(row.text(11)) ?? .object([:]),
+            createdAt: row.double(12), updatedAt: row.double(13))
+    }
+
+    public func upsertFunctions(_ items: [FunctionInput]) async throws -> UpsertSummary {
+        try SQLiteStore.validate(items)
+        return try await write { db in try Self.upsert(items, db) }
+    }
+
+    /// The upsert of a validated batch inside the caller's write transaction. Existing rows are
+    /// locked (`FOR UPDATE`) so a concurrent writer of the same function waits instead of racing.
+    static func upsert(_ items: [FunctionInput], _ db: PostgresConnection) throws -> UpsertSummary {
+        let now = Self.now
+        var repoIDs = [String: Int64]()
+        var ids = [Int64](), created = 0, updated = 0, unchanged = 0
+        ids.reserveCapacity(items.count)
+        for f in items {
+            let repoID: Int64
+            if let id = repoIDs[f.repo] { repoID = id } else {
+                guard let id = try db.first("""
+                    INSERT INTO repositories(name, created_at, updated_at) VALUES (?, ?, ?)
+                    ON CONFLICT(name) DO UPDATE SET updated_at = excluded.updated_at RETURNING id
+                    """, [.text(f.repo), .double(now), .double(now)], { $0.int(0) }) else {
+                    throw PostgresError(message: "repository upsert returned no id")
+                }
+                repoID = id
+                repoIDs[f.repo] = repoID
+            }
+            let contentHash = f.contentHash ?? FunctionHash.content(signature: f.signature, body: f.body)
+            let bodyHash = f.bodyHash ?? FunctionHash.body(f.body)
+            let properties = (f.properties ?? .object([:])).jsonString()
+            let language = f.language ?? "python"
+            let existing = try db.first(
+                "SELECT id, content_hash, properties, start_line, end_line, language FROM functions WHERE repo_id = ? AND path = ? AND qualified_name = ? FOR UPDATE",
+                [.int(repoID), .text(f.path), .text(f.qualifiedName)]) {
+                    ($0.int(0), $0.text(1), $0.text(2), Int($0.int(3)), Int($0.int(4)), $0.text(5))
+                }
+            if let (id, oldHash, oldProps, oldStart, oldEnd, oldLanguage) = existing {
+                ids.append(id)
+                if oldHash == contentHash {
+                    if oldProps == properties && oldStart == f.startLine && oldEnd == f.endLine && oldLanguage == language {
+                        unchanged += 1
+                    } else {
+                        try db.run("UPDATE functions SET properties = ?, start_line = ?, end_line = ?, language = ?, updated_at = ? WHERE id = ?",
+                                   [.text(properties), .int(Int64(f.startLine)), .int(Int64(f.endLine)), .text(language), .double(now), .int(id)])
+                        updated += 1
+                    }
+                } else {
+                    try db.run("""
+                        UPDATE functions SET start_line = ?, end_line = ?, signature = ?, body = ?, content_hash = ?,
+                            body_hash = ?, properties = ?, language = ?, updated_at = ? WHERE id = ?
+                        """, [.int(Int64(f.startLine)), .int(Int64(f.endLine)), .blob(Data(f.signature.utf8)), .blob(Data(f.body.utf8)),
+                              .text(contentHash), .text(bodyHash), .text(properties), .text(language), .double(now), .int(id)])
+                    try db.run("UPDATE vectors SET stale = 1 WHERE function_id = ?", [.int(id)])
+                    updated += 1
+                }
+            } else {
+                guard let id = try db.first("""
+                    INSERT INTO functions(repo_id, path, qualified_name, language, start_line, end_line, signature, body,
+                        content_hash, body_hash, properties, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+                    """, [.int(repoID), .text(f.path), .text(f.qualifiedName), .text(language),
+                          .int(Int64(f.startLine)), .int(Int64(f.endLine)), .blob(Data(f.signature.utf8)), .blob(Data(f.body.utf8)),
+                          .text(contentHash), .text(bodyHash), .text(properties), .double(now), .double(now)], { $0.int(0) }) else {
+                    throw PostgresError(message: "function insert returned no id")
+                }
+                ids.append(id)
+                created += 1
+            }
+        }
+        return UpsertSummary(ids: ids, created: created, updated: updated, unchanged: unchanged)
+    }
+
+    public func function(id: Int64) async throws -> FunctionRecord? {
+        try await read { db in
+            try db.first("SELECT \(SQLiteStore.functionColumns) FROM functions f JOIN repositories r ON r.id = f.repo_id WHERE f.id = ?",
+                         [.int(id)], Self.functionRecord)
+        }
+    }
+
+    public func functions(_ query: FunctionQuery) async throws -> [FunctionRecord] {
+        try await read { db in
+            var sql = "SELECT \(SQLiteStore.functionColumns) FROM functions f JOIN repositories r ON r.id = f.repo_id WHERE f.id > ?"
+            var args: [SQLValue] = [.int(query.after ?? 0)]
+            if let repo = query.repo { sql += " AND r.name = ?"; args.append(.text(repo)) }
+            if let path = query.path { sql += " AND f.path = ?"; args.append(.text(path)) }
+            if let text = query.text, !text.isEmpty {
+                sql += " AND (strpos(f.qualified_name, ?) > 0 OR strpos(f.path, ?) > 0)"
+                args += [.text(text), .text(text)]
+            }
+            sql += " ORDER BY f.id LIMIT ?"
+            args.append(Self.limit(query.limit))
+            return try db.all(sql, args, Self.functionRecord)
+        }
+    }
+
+    public func functionSummaries(ids: [Int64]) async throws -> [Int64: FunctionSummary] {
+        let unique = Array(Set(ids))
+        return try await read { db in
+            var out = [Int64: FunctionSummary]()
+            try db.query("""
+                SELECT f.id, r.name, f.path, f.qualified_name, f.signature, f.body_hash
+                FROM functions f JOIN repositories r ON r.id = f.repo_id WHERE f.id = ANY(?::bigint[])
+                """, [Self.idArray(unique)]) {
+                    out[$0.int(0)] = FunctionSummary(id: $0.int(0), repo: $0.text(1), path: $0.text(2), qualifiedName: $0.text(3),
+                                                     signature: $0.text(4), bodyHash: $0.text(5))
+                }
+            return out
+        }
+    }
+
+    public func deleteFunction(id: Int64) async throws -> Bool {
+        try await write { db in try db.run("DELETE FROM functions WHERE id = ?", [.int(id)]) > 0 }
+    }
+}
+
+extension PostgresStore: CorpusStore {
+    public func repositories() async throws -> [RepositoryRecord] {
+        try await read { db in
+            try db.all("""
+                SELECT r.id, r.name, r.path, (SELECT COUNT(*) FROM functions f WHERE f.repo_id = r.id), r.created_at, r.updated_at
+                FROM repositories r ORDER BY r.name
+                """) { RepositoryRecord(id: $0.int(0), name: $0.text(1), path: $0.optionalText(2), functions: Int($0.int(3)),
+                                        createdAt: $0.double(4), updatedAt: $0.double(5)) }
+        }
+    }
+
+    static func setPath(name: String, path: String, _ db: PostgresConnection) throws {
+        let now = Self.now
+        try db.run("""
+            INSERT INTO repositories(name, path, created_at, updated_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT(name) DO UPDATE SET path = excluded.path, updated_at = excluded.updated_at
+            """, [.text(name), .text(path), .double(now), .double(now)])
+    }
+
+    public func setRepositoryPath(name: String, path: String) async throws {
+        try await write { db in try Self.setPath(name: name, path: path, db) }
+    }
+
+    public func pruneFunctions(repo: String, keep: [Int64]) async throws -> Int {
+        try await write { db in try Self.prune(repo: repo, keep: keep, db) }
+    }
+
+    /// Deletes the repository's functions not in `keep`, inside the caller's write transaction.
+    static func prune(repo: String, keep: [Int64], _ db: PostgresConnection) throws -> Int {
+        guard let repoID = try db.first("SELECT id FROM repositories WHERE name = ?", [.text(repo)], { $0.int(0) }) else { return 0 }
+        return try db.run("DELETE FROM functions WHERE repo_id = ? AND id <> ALL(?::bigint[])", [.int(repoID), Self.idArray(keep)])
+    }
+
+    public func replaceRepository(_ name: String, path: String?, functions items: [FunctionInput]) async throws -> ReplaceSummary {
+        if let i = items.firstIndex(where: { $0.repo != name }) {
+            throw StoreError.invalidFunction(index: i, reason: "repo must be '\(name)' (the repository being replaced), got '\(items[i].repo)'")
+        }
+        try SQLiteStore.validate(items)
+        return try await write { db in
+            if let path { try Self.setPath(name: name, path: path, db) }
+            let summary = try Self.upsert(items, db)
+            let removed = try Self.prune(repo: name, keep: summary.ids, db)
+            return ReplaceSummary(ids: summary.ids, created: summary.created, updated: summary.updated,
+                                  unchanged: summary.unchanged, removed: removed)
+        }
+    }
+
+    public func functionsMissingVectors(spaces: [String], repo: String?) async throws -> [Int64] {
+        try await read(snapshot: true) { db in
+            var spaceIDs = [Int64]()
+            for name in spaces {
+                guard let id = try db.first("SELECT id FROM spaces WHERE name = ?", [.text(name)], { $0.int(0) }) else { continue }
+                spaceIDs.append(id)
+            }
+            var sql = "SELECT f.id FROM functions f"
+            var args = [SQLValue]()
+            if let repo { sql += " JOIN repositories r ON r.id = f.repo_id AND r.name = ?"; args.append(.text(repo)) }
+            sql += " WHERE FALSE"
+            if spaceIDs.count < spaces.count { sql += " OR TRUE" }  // a space that does not exist yet: everything is missing
+            for id in spaceIDs {
+                sql += " OR NOT EXISTS (SELECT 1 FROM vectors v WHERE v.space_id = ? AND v.function_id = f.id AND v.stale = 0)"
+                args.append(.int(id))
+            }
+            sql += " ORDER BY f.id"
+            return try db.all(sql, args) { $0.int(0) }
+        }
+    }
+
+    public func functionTexts(ids: [Int64]) async throws -> [(id: Int64, signature: String, body: String)] {
+        try await read { db in
+            try db.all("""
+                SELECT f.id, f.signature, f.body FROM unnest(?::bigint[]) WITH ORDINALITY AS q(id, ord)
+                JOIN functions f ON f.id = q.id ORDER BY q.ord
+                """, [Self.idArray(ids)]) { (id: $0.int(0), signature: $0.text(1), body: $0.text(2)) }
+        }
+    }
+
+    public func functionFacts(ids: [Int64]) async throws -> [Int64: FunctionFacts] {
+        try await read { db in
+            var out = [Int64: FunctionFacts]()
+            try db.query("""
+                SELECT f.id, r.name, f.body_hash, f.properties FROM functions f JOIN repositories r ON r.id = f.repo_id
+                WHERE f.id = ANY(?::bigint[])
+                """, [Self.idArray(Set(ids))]) { row in
+                    out[row.int(0)] = FunctionFacts(repo: row.text(1), bodyHash: row.text(2), properties: JSONValue.parse(row.text(3)) ?? .object([:]))
+                }
+            return out
+        }
+    }
+}
