@@ -1,12 +1,15 @@
 import Core
 import Foundation
+import TestSupport
 import Testing
 @testable import Store
 
 /// The job metric series as a follower reads it: by sequence number, only what is new.
 @Suite struct JobMetricsTests {
-    @Test func afterSequenceReturnsOnlyNewPointsInRecordingOrder() async throws {
-        let store = try SQLiteStore(directory: tempDir())
+    @Test(arguments: Backend.all) func afterSequenceReturnsOnlyNewPointsInRecordingOrder(_ backend: Backend) async throws {
+        let fresh = try TestStore(backend)
+        defer { fresh.remove() }
+        let store = fresh.store
         let job = try await store.createJob(type: "sleep", params: .object([:]), maxAttempts: 1)
         let other = try await store.createJob(type: "sleep", params: .object([:]), maxAttempts: 1)
         // Recorded out of (name, step) order on purpose: a follower must see recording order.
