@@ -23,65 +23,95 @@ extension PostgresStore {
         return try await write { db in try Self.upsert(items, db) }
     }
 
-    /// The upsert of a validated batch inside the caller's write transaction. Existing rows are
-    /// locked (`FOR UPDATE`) so a concurrent writer of the same function waits instead of racing.
+    /// The upsert of a validated batch inside the caller's write transaction, set-based: the batch's
+    /// keys go in with one binary `COPY`, existing rows come back (locked `FOR UPDATE`, so a
+    /// concurrent writer of the same function waits) in one query, new functions go in with one
+    /// `COPY` and one `INSERT … SELECT` (ids in input order, as on SQLite); only changed functions
+    /// are updated one by one. Outcomes, hashes and stale flags are SQLite's.
     static func upsert(_ items: [FunctionInput], _ db: PostgresConnection) throws -> UpsertSummary {
+        guard !items.isEmpty else { return UpsertSummary(ids: [], created: 0, updated: 0, unchanged: 0) }
         let now = Self.now
         var repoIDs = [String: Int64]()
-        var ids = [Int64](), created = 0, updated = 0, unchanged = 0
-        ids.reserveCapacity(items.count)
-        for f in items {
-            let repoID: Int64
-            if let id = repoIDs[f.repo] { repoID = id } else {
-                guard let id = try db.first("""
-                    INSERT INTO repositories(name, created_at, updated_at) VALUES (?, ?, ?)
-                    ON CONFLICT(name) DO UPDATE SET updated_at = excluded.updated_at RETURNING id
-                    """, [.text(f.repo), .double(now), .double(now)], { $0.int(0) }) else {
-                    throw PostgresError(message: "repository upsert returned no id")
-                }
-                repoID = id
-                repoIDs[f.repo] = repoID
+        for name in Set(items.map(\.repo)).sorted() {  // a fixed order: concurrent batches lock repositories alike
+            guard let id = try db.first("""
+                INSERT INTO repositories(name, created_at, updated_at) VALUES (?, ?, ?)
+                ON CONFLICT(name) DO UPDATE SET updated_at = excluded.updated_at RETURNING id
+                """, [.text(name), .double(now), .double(now)], { $0.int(0) }) else {
+                throw PostgresError(message: "repository upsert returned no id")
             }
+            repoIDs[name] = id
+        }
+        let repoOf = items.map { repoIDs[$0.repo] ?? 0 }
+        try db.execute("DELETE FROM function_keys; DELETE FROM function_load")
+        var keys = PostgresCopy()
+        for (i, f) in items.enumerated() {
+            keys.row(4); keys.int64(Int64(i)); keys.int64(repoOf[i]); keys.text(f.path); keys.text(f.qualifiedName)
+        }
+        try db.copyIn("COPY function_keys(idx, repo_id, path, qualified_name) FROM STDIN (FORMAT binary)", data: keys.finish())
+        typealias Existing = (id: Int64, hash: String, properties: String, start: Int, end: Int, language: String)
+        var existing = [Int: Existing]()
+        try db.query("""
+            SELECT k.idx, f.id, f.content_hash, f.properties, f.start_line, f.end_line, f.language
+            FROM function_keys k JOIN functions f ON f.repo_id = k.repo_id AND f.path = k.path AND f.qualified_name = k.qualified_name
+            ORDER BY f.id FOR UPDATE OF f
+            """) { existing[Int($0.int(0))] = ($0.int(1), $0.text(2), $0.text(3), Int($0.int(4)), Int($0.int(5)), $0.text(6)) }
+        var ids = [Int64](repeating: 0, count: items.count)
+        var created = 0, updated = 0, unchanged = 0
+        var load = PostgresCopy()
+        for (i, f) in items.enumerated() {
             let contentHash = f.contentHash ?? FunctionHash.content(signature: f.signature, body: f.body)
             let bodyHash = f.bodyHash ?? FunctionHash.body(f.body)
             let properties = (f.properties ?? .object([:])).jsonString()
             let language = f.language ?? "python"
-            let existing = try db.first(
-                "SELECT id, content_hash, properties, start_line, end_line, language FROM functions WHERE repo_id = ? AND path = ? AND qualified_name = ? FOR UPDATE",
-                [.int(repoID), .text(f.path), .text(f.qualifiedName)]) {
-                    ($0.int(0), $0.text(1), $0.text(2), Int($0.int(3)), Int($0.int(4)), $0.text(5))
-                }
-            if let (id, oldHash, oldProps, oldStart, oldEnd, oldLanguage) = existing {
-                ids.append(id)
-                if oldHash == contentHash {
-                    if oldProps == properties && oldStart == f.startLine && oldEnd == f.endLine && oldLanguage == language {
-                        unchanged += 1
-                    } else {
-                        try db.run("UPDATE functions SET properties = ?, start_line = ?, end_line = ?, language = ?, updated_at = ? WHERE id = ?",
-                                   [.text(properties), .int(Int64(f.startLine)), .int(Int64(f.endLine)), .text(language), .double(now), .int(id)])
-                        updated += 1
-                    }
+            guard let old = existing[i] else {
+                load.row(12)
+                load.int64(Int64(i)); load.int64(repoOf[i]); load.text(f.path); load.text(f.qualifiedName); load.text(language)
+                load.int64(Int64(f.startLine)); load.int64(Int64(f.endLine)); load.bytes(Data(f.signature.utf8)); load.bytes(Data(f.body.utf8))
+                load.text(contentHash); load.text(bodyHash); load.text(properties)
+                created += 1
+                continue
+            }
+            ids[i] = old.id
+            if old.hash == contentHash {
+                if old.properties == properties && old.start == f.startLine && old.end == f.endLine && old.language == language {
+                    unchanged += 1
                 } else {
-                    try db.run("""
-                        UPDATE functions SET start_line = ?, end_line = ?, signature = ?, body = ?, content_hash = ?,
-                            body_hash = ?, properties = ?, language = ?, updated_at = ? WHERE id = ?
-                        """, [.int(Int64(f.startLine)), .int(Int64(f.endLine)), .blob(Data(f.signature.utf8)), .blob(Data(f.body.utf8)),
-                              .text(contentHash), .text(bodyHash), .text(properties), .text(language), .double(now), .int(id)])
-                    try db.run("UPDATE vectors SET stale = 1 WHERE function_id = ?", [.int(id)])
+                    try db.run("UPDATE functions SET properties = ?, start_line = ?, end_line = ?, language = ?, updated_at = ? WHERE id = ?",
+                               [.text(properties), .int(Int64(f.startLine)), .int(Int64(f.endLine)), .text(language), .double(now), .int(old.id)])
                     updated += 1
                 }
             } else {
-                guard let id = try db.first("""
-                    INSERT INTO functions(repo_id, path, qualified_name, language, start_line, end_line, signature, body,
-                        content_hash, body_hash, properties, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
-                    """, [.int(repoID), .text(f.path), .text(f.qualifiedName), .text(language),
-                          .int(Int64(f.startLine)), .int(Int64(f.endLine)), .blob(Data(f.signature.utf8)), .blob(Data(f.body.utf8)),
-                          .text(contentHash), .text(bodyHash), .text(properties), .double(now), .double(now)], { $0.int(0) }) else {
-                    throw PostgresError(message: "function insert returned no id")
+                try db.run("""
+                    UPDATE functions SET start_line = ?, end_line = ?, signature = ?, body = ?, content_hash = ?,
+                        body_hash = ?, properties = ?, language = ?, updated_at = ? WHERE id = ?
+                    """, [.int(Int64(f.startLine)), .int(Int64(f.endLine)), .blob(Data(f.signature.utf8)), .blob(Data(f.body.utf8)),
+                          .text(contentHash), .text(bodyHash), .text(properties), .text(language), .double(now), .int(old.id)])
+                try db.run("UPDATE vectors SET stale = 1 WHERE function_id = ?", [.int(old.id)])
+                updated += 1
+            }
+        }
+        struct Key: Hashable { var repo: Int64; var path: String; var name: String }
+        var insertedIDs = [Key: Int64]()
+        if created > 0 {
+            try db.copyIn("""
+                COPY function_load(idx, repo_id, path, qualified_name, language, start_line, end_line, signature, body,
+                    content_hash, body_hash, properties) FROM STDIN (FORMAT binary)
+                """, data: load.finish())
+            // Rows leave the sort in input order, so identity ids grow with it.
+            try db.query("""
+                INSERT INTO functions(repo_id, path, qualified_name, language, start_line, end_line, signature, body,
+                    content_hash, body_hash, properties, created_at, updated_at)
+                SELECT repo_id, path, qualified_name, language, start_line, end_line, signature, body,
+                    content_hash, body_hash, properties, ?, ? FROM function_load ORDER BY idx
+                RETURNING id, repo_id, path, qualified_name
+                """, [.double(now), .double(now)]) { row in
+                    insertedIDs[Key(repo: row.int(1), path: row.text(2), name: row.text(3))] = row.int(0)
                 }
-                ids.append(id)
-                created += 1
+            for (i, f) in items.enumerated() where existing[i] == nil {
+                guard let id = insertedIDs[Key(repo: repoOf[i], path: f.path, name: f.qualifiedName)] else {
+                    throw PostgresError(message: "function insert returned no id for \(f.path) \(f.qualifiedName)")
+                }
+                ids[i] = id
             }
         }
         return UpsertSummary(ids: ids, created: created, updated: updated, unchanged: unchanged)
@@ -116,7 +146,7 @@ extension PostgresStore {
             var out = [Int64: FunctionSummary]()
             try db.query("""
                 SELECT f.id, r.name, f.path, f.qualified_name, f.signature, f.body_hash
-                FROM functions f JOIN repositories r ON r.id = f.repo_id WHERE f.id = ANY(?::bigint[])
+                FROM unnest(?::bigint[]) AS q(id) JOIN functions f ON f.id = q.id JOIN repositories r ON r.id = f.repo_id
                 """, [Self.idArray(unique)]) {
                     out[$0.int(0)] = FunctionSummary(id: $0.int(0), repo: $0.text(1), path: $0.text(2), qualifiedName: $0.text(3),
                                                      signature: $0.text(4), bodyHash: $0.text(5))
@@ -160,7 +190,7 @@ extension PostgresStore: CorpusStore {
     /// Deletes the repository's functions not in `keep`, inside the caller's write transaction.
     static func prune(repo: String, keep: [Int64], _ db: PostgresConnection) throws -> Int {
         guard let repoID = try db.first("SELECT id FROM repositories WHERE name = ?", [.text(repo)], { $0.int(0) }) else { return 0 }
-        return try db.run("DELETE FROM functions WHERE repo_id = ? AND id <> ALL(?::bigint[])", [.int(repoID), Self.idArray(keep)])
+        return try db.run("DELETE FROM functions WHERE repo_id = ? AND id NOT IN (SELECT unnest(?::bigint[]))", [.int(repoID), Self.idArray(keep)])
     }
 
     public func replaceRepository(_ name: String, path: String?, functions items: [FunctionInput]) async throws -> ReplaceSummary {
@@ -211,8 +241,8 @@ extension PostgresStore: CorpusStore {
         try await read { db in
             var out = [Int64: FunctionFacts]()
             try db.query("""
-                SELECT f.id, r.name, f.body_hash, f.properties FROM functions f JOIN repositories r ON r.id = f.repo_id
-                WHERE f.id = ANY(?::bigint[])
+                SELECT f.id, r.name, f.body_hash, f.properties FROM unnest(?::bigint[]) AS q(id)
+                JOIN functions f ON f.id = q.id JOIN repositories r ON r.id = f.repo_id
                 """, [Self.idArray(Set(ids))]) { row in
                     out[row.int(0)] = FunctionFacts(repo: row.text(1), bodyHash: row.text(2), properties: JSONValue.parse(row.text(3)) ?? .object([:]))
                 }

@@ -81,7 +81,7 @@ extension PostgresStore {
         return try await write { db in
             // Every function must exist (name the first that does not); KEY SHARE keeps them until commit.
             var found = Set<Int64>()
-            try db.query("SELECT id FROM functions WHERE id = ANY(?::bigint[]) FOR KEY SHARE", [Self.idArray(batch.ids)]) { found.insert($0.int(0)) }
+            try db.query("SELECT f.id FROM unnest(?::bigint[]) AS q(id) JOIN functions f ON f.id = q.id FOR KEY SHARE OF f", [Self.idArray(batch.ids)]) { found.insert($0.int(0)) }
             if found.count < Set(batch.ids).count, let i = batch.ids.firstIndex(where: { !found.contains($0) }) {
                 throw StoreError.unknownFunction(index: i, id: batch.ids[i])
             }
@@ -103,25 +103,20 @@ extension PostgresStore {
 
     /// A batch in PostgreSQL's binary COPY format: (function_id int8, n_rows int8, data bytea, truncated int4).
     static func binaryCopy(_ batch: VectorBatch, dtype: VectorDType, dim: Int) -> Data {
-        var out = Data([0x50, 0x47, 0x43, 0x4F, 0x50, 0x59, 0x0A, 0xFF, 0x0D, 0x0A, 0x00])  // "PGCOPY\n\xff\r\n\0"
-        func put<T: FixedWidthInteger>(_ x: T) { withUnsafeBytes(of: x.bigEndian) { out.append(contentsOf: $0) } }
-        put(Int32(0)); put(Int32(0))  // flags, header extension length
-        out.reserveCapacity(out.count + batch.values.count * (dtype == .float16 ? 2 : 4) + batch.ids.count * 40 + 2)
+        var copy = PostgresCopy(reserving: batch.values.count * (dtype == .float16 ? 2 : 4) + batch.ids.count * 40)
         var offset = 0
         batch.values.withUnsafeBufferPointer { all in
             for (i, id) in batch.ids.enumerated() {
                 let n = batch.rows[i] * dim
-                let blob = VectorCodec.encode(UnsafeBufferPointer(rebasing: all[offset..<(offset + n)]), as: dtype)
+                copy.row(4)
+                copy.int64(id)
+                copy.int64(Int64(batch.rows[i]))
+                copy.bytes(VectorCodec.encode(UnsafeBufferPointer(rebasing: all[offset..<(offset + n)]), as: dtype))
+                copy.int32(batch.truncated?[i] == true ? 1 : 0)
                 offset += n
-                put(Int16(4))
-                put(Int32(8)); put(id)
-                put(Int32(8)); put(Int64(batch.rows[i]))
-                put(Int32(blob.count)); out.append(blob)
-                put(Int32(4)); put(Int32(batch.truncated?[i] == true ? 1 : 0))
             }
         }
-        put(Int16(-1))
-        return out
+        return copy.finish()
     }
 
     public func vectors(space name: String, ids: [Int64]?) async throws -> VectorBatch {

@@ -46,13 +46,22 @@ public final class PostgresStore: StoreBackend, Sendable {
         idle.withLock { $0.append(db) }
     }
 
-    /// A new connection with the session state the store relies on (the vector staging table).
+    /// A new connection with the session state the store relies on: the staging tables binary
+    /// `COPY` fills (emptied at every commit).
     static func connect(_ url: String) throws -> PostgresConnection {
         let db = try PostgresConnection(url: url)
         try db.execute("""
             CREATE TEMP TABLE IF NOT EXISTS vector_load (
                 function_id BIGINT NOT NULL, n_rows BIGINT NOT NULL, data BYTEA NOT NULL, truncated INTEGER NOT NULL
-            ) ON COMMIT DELETE ROWS
+            ) ON COMMIT DELETE ROWS;
+            CREATE TEMP TABLE IF NOT EXISTS function_keys (
+                idx BIGINT NOT NULL, repo_id BIGINT NOT NULL, path TEXT NOT NULL, qualified_name TEXT NOT NULL
+            ) ON COMMIT DELETE ROWS;
+            CREATE TEMP TABLE IF NOT EXISTS function_load (
+                idx BIGINT NOT NULL, repo_id BIGINT NOT NULL, path TEXT NOT NULL, qualified_name TEXT NOT NULL,
+                language TEXT NOT NULL, start_line BIGINT NOT NULL, end_line BIGINT NOT NULL, signature BYTEA NOT NULL,
+                body BYTEA NOT NULL, content_hash TEXT NOT NULL, body_hash TEXT NOT NULL, properties TEXT NOT NULL
+            ) ON COMMIT DELETE ROWS;
             """)
         return db
     }
