@@ -27,7 +27,9 @@ extension PostgresStore {
     /// keys go in with one binary `COPY`, existing rows come back (locked `FOR UPDATE`, so a
     /// concurrent writer of the same function waits) in one query, new functions go in with one
     /// `COPY` and one `INSERT … SELECT` (ids in input order, as on SQLite); only changed functions
-    /// are updated one by one. Outcomes, hashes and stale flags are SQLite's.
+    /// are updated one by one. Outcomes, hashes and stale flags are SQLite's. The repository upsert
+    /// locks each repository's row until commit, so batches of one repository (from any process)
+    /// run one after the other, as on SQLite's single writer: two cannot both insert a new key.
     static func upsert(_ items: [FunctionInput], _ db: PostgresConnection) throws -> UpsertSummary {
         guard !items.isEmpty else { return UpsertSummary(ids: [], created: 0, updated: 0, unchanged: 0) }
         let now = Self.now

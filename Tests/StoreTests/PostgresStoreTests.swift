@@ -127,6 +127,23 @@ import Testing
 
     final class Heard: Sendable { let all = Mutex<[PostgresNotification]>([]) }
 
+    @Test(arguments: Backend.postgresOnly) func processesUpsertingTheSameNewFunctionsAtOnceAllSucceed(_ backend: Backend) async throws {
+        let fresh = try TestStore(backend, poolSize: 2)
+        defer { fresh.remove() }
+        let stores = [fresh.store] + (try (0..<3).map { _ in try fresh.open(poolSize: 2) })
+        for round in 0..<5 {
+            let batch = (0..<40).map { fn("r\(round)_\($0)") }
+            let outcomes = try await withThrowingTaskGroup(of: UpsertSummary.self) { group in
+                for store in stores + stores { group.addTask { try await store.upsertFunctions(batch) } }
+                return try await group.reduce(into: [UpsertSummary]()) { $0.append($1) }
+            }
+            // As if one after the other: one batch created them, every other found them unchanged.
+            #expect(Set(outcomes.map(\.ids)).count == 1)
+            #expect(outcomes.map(\.created).reduce(0, +) == 40 && outcomes.map(\.unchanged).reduce(0, +) == 40 * 7)
+        }
+        #expect(try await fresh.store.stats().functions == 200)
+    }
+
     @Test(arguments: Backend.postgresOnly) func notificationsReachAListener(_ backend: Backend) async throws {
         let fresh = try TestStore(backend)
         defer { fresh.remove() }
@@ -161,6 +178,11 @@ import Testing
         #expect(await wait(for: .notification(channel: PostgresStore.vectorsChannel, payload: "s-\(tag):\(g)")))
         #expect(try await store.deleteFunction(id: ids[0]))
         #expect(await wait(for: .notification(channel: PostgresStore.vectorsChannel, payload: "s-\(tag):\(g + 1)")))
+        // The listening connection dropped: it is reopened, says so, and hears what follows.
+        #expect(try Self.dropConnections(fresh) >= 1)
+        #expect(await wait(for: .reconnected))
+        _ = try await store.createJob(type: "again-\(tag)", params: [:], maxAttempts: 1)
+        #expect(await wait(for: .notification(channel: PostgresStore.jobsChannel, payload: "again-\(tag)")))
     }
 
     @Test(arguments: Backend.postgresOnly) func blockingCallsRunOnThePoolAndStatsReportTheDatabaseSize(_ backend: Backend) async throws {
