@@ -24,6 +24,12 @@ extension PostgresStore: JobStore {
 
     static var jobColumns: String { SQLiteStore.jobColumns }
 
+    /// Free text of a job (progress message, error, log line) as PostgreSQL text can hold it: a NUL
+    /// becomes U+FFFD (SQLite keeps it; these are human-readable lines, not data).
+    static func storable(_ text: String) -> String {
+        text.utf8.contains(0) ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
+    }
+
     public func createJob(type: String, params: JSONValue, maxAttempts: Int) async throws -> JobRecord {
         try await write { db in
             let now = Self.now
@@ -118,7 +124,7 @@ extension PostgresStore: JobStore {
     public func updateProgress(job: Int64, worker: String, progress: Double, message: String) async throws {
         try await write { db in
             try db.run("UPDATE jobs SET progress = ?, message = ?, updated_at = ? WHERE id = ? AND worker = ? AND state = 'running'",
-                       [.double(min(1, max(0, progress))), .text(message), .double(Self.now), .int(job), .text(worker)])
+                       [.double(min(1, max(0, progress))), .text(Self.storable(message)), .double(Self.now), .int(job), .text(worker)])
         }
     }
 
@@ -135,7 +141,7 @@ extension PostgresStore: JobStore {
     public func addLog(job: Int64, level: LogLevel, message: String) async throws {
         try await write { db in
             try db.run("INSERT INTO job_logs(job_id, at, level, message) VALUES (?, ?, ?, ?)",
-                       [.int(job), .double(Self.now), .text(level.rawValue), .text(message)])
+                       [.int(job), .double(Self.now), .text(level.rawValue), .text(Self.storable(message))])
         }
     }
 
@@ -147,7 +153,7 @@ extension PostgresStore: JobStore {
                 UPDATE jobs SET state = ?, result = ?, error = ?, progress = CASE WHEN ?::text = 'succeeded' THEN 1 ELSE progress END,
                     finished_at = ?, updated_at = ?, lease_expires_at = NULL
                 WHERE id = ? AND worker = ? AND state = 'running'
-                """, [.text(state.rawValue), result.map { .text($0.jsonString()) } ?? .null, error.map { .text($0) } ?? .null,
+                """, [.text(state.rawValue), result.map { .text($0.jsonString()) } ?? .null, error.map { .text(Self.storable($0)) } ?? .null,
                       .text(state.rawValue), .double(now), .double(now), .int(job), .text(worker)]) > 0
         }
     }
