@@ -47,6 +47,18 @@ public final class PostgresConnection: @unchecked Sendable {
     /// The connection can no longer be used (the server went away or terminated it).
     public var isBroken: Bool { PQstatus(handle) != CONNECTION_OK }
 
+    /// Reads whatever the server sent while the connection sat idle (without blocking): false when
+    /// that was the end (a restart's or `pg_terminate_backend`'s FATAL, a closed socket).
+    var isAlive: Bool {
+        // A closed socket stays readable: read until nothing is pending or the end shows.
+        for _ in 0..<4 {
+            var fd = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+            guard !isBroken, poll(&fd, 1, 0) > 0 else { return !isBroken }
+            if PQconsumeInput(handle) != 1 { return false }
+        }
+        return !isBroken
+    }
+
     /// The server process serving this connection (for `pg_terminate_backend` in tests).
     public var backendPID: Int32 { PQbackendPID(handle) }
 

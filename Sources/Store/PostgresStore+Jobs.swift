@@ -31,14 +31,16 @@ extension PostgresStore: JobStore {
     }
 
     public func createJob(type: String, params: JSONValue, maxAttempts: Int) async throws -> JobRecord {
-        try await write { db in
+        try await writeStatements { db in
             let now = Self.now
+            // One statement: the row and its NOTIFY commit together.
             guard let job = try db.first("""
-                INSERT INTO jobs(type, params, max_attempts, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING \(Self.jobColumns)
+                WITH j AS (INSERT INTO jobs(type, params, max_attempts, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+                           RETURNING \(Self.jobColumns))
+                SELECT j.*, pg_notify('\(Self.jobsChannel)', j.type) FROM j
                 """, [.text(type), .text(params.jsonString()), .int(Int64(maxAttempts)), .double(now), .double(now)], Self.jobRecord) else {
                 throw PostgresError(message: "job insert returned no row")
             }
-            try Self.notify(db, Self.jobsChannel, type)
             return job
         }
     }
@@ -60,24 +62,29 @@ extension PostgresStore: JobStore {
     }
 
     public func claimJob(worker: String, types: [String], leaseSeconds: Double) async throws -> JobRecord? {
-        try await write { db in
+        try await writeStatements { db in
             let now = Self.now
-            // Leases that ran out: the worker died. Fail past max_attempts, else queue again. Rows
-            // another claimer is rescuing right now are skipped (it rescues them, once).
-            try db.run("""
-                UPDATE jobs SET state = 'failed', error = 'worker lost (lease expired) on attempt ' || attempt || ' of ' || max_attempts,
-                    finished_at = ?, updated_at = ?, worker = NULL, lease_expires_at = NULL
-                WHERE id IN (SELECT id FROM jobs WHERE state = 'running' AND lease_expires_at < ? AND attempt >= max_attempts
-                             FOR UPDATE SKIP LOCKED)
-                """, [.double(now), .double(now), .double(now)])
-            let requeued = try db.all("""
-                UPDATE jobs SET state = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'queued' END,
-                    message = 'worker lost (lease expired); re-queued', updated_at = ?, worker = NULL, lease_expires_at = NULL,
-                    finished_at = CASE WHEN cancel_requested = 1 THEN ? ELSE NULL END
-                WHERE id IN (SELECT id FROM jobs WHERE state = 'running' AND lease_expires_at < ? FOR UPDATE SKIP LOCKED)
-                RETURNING type, state
-                """, [.double(now), .double(now), .double(now)]) { (type: $0.text(0), state: $0.text(1)) }
-            for type in Set(requeued.filter { $0.state == "queued" }.map(\.type)) { try Self.notify(db, Self.jobsChannel, type) }
+            // Leases that ran out: the worker died. Fail past max_attempts, else queue again (and
+            // tell idle workers). Rows another claimer is rescuing right now are skipped: it rescues
+            // them, once. One statement, so atomic without a transaction of its own.
+            try db.query("""
+                WITH failed AS (
+                    UPDATE jobs SET state = 'failed', error = 'worker lost (lease expired) on attempt ' || attempt || ' of ' || max_attempts,
+                        finished_at = ?, updated_at = ?, worker = NULL, lease_expires_at = NULL
+                    WHERE id IN (SELECT id FROM jobs WHERE state = 'running' AND lease_expires_at < ? AND attempt >= max_attempts
+                                 FOR UPDATE SKIP LOCKED)
+                    RETURNING id),
+                requeued AS (
+                    UPDATE jobs SET state = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'queued' END,
+                        message = 'worker lost (lease expired); re-queued', updated_at = ?, worker = NULL, lease_expires_at = NULL,
+                        finished_at = CASE WHEN cancel_requested = 1 THEN ? ELSE NULL END
+                    WHERE id IN (SELECT id FROM jobs WHERE state = 'running' AND lease_expires_at < ? AND attempt < max_attempts
+                                 FOR UPDATE SKIP LOCKED)
+                    RETURNING type, state)
+                SELECT (SELECT COUNT(*) FROM failed), pg_notify('\(Self.jobsChannel)', t.type)
+                FROM (SELECT DISTINCT type FROM requeued WHERE state = 'queued') t
+                """, [.double(now), .double(now), .double(now), .double(now), .double(now), .double(now)]) { _ in }
+            // Then the oldest queued job, skipping rows other claimers hold: never handed out twice.
             var filter = ""
             var args: [SQLValue] = [.text(worker), .double(now + leaseSeconds), .double(now), .double(now)]
             if !types.isEmpty {
@@ -95,34 +102,36 @@ extension PostgresStore: JobStore {
     }
 
     public func heartbeat(job: Int64, worker: String, leaseSeconds: Double) async throws -> LeaseStatus {
-        try await write { db in
+        try await writeStatements { db in
             let now = Self.now
-            try db.run("UPDATE jobs SET lease_expires_at = ?, updated_at = ? WHERE id = ? AND worker = ? AND state = 'running'",
-                       [.double(now + leaseSeconds), .double(now), .int(job), .text(worker)])
-            return try db.first("SELECT worker IS NOT DISTINCT FROM ? AND state = 'running', cancel_requested FROM jobs WHERE id = ?",
-                                [.text(worker), .int(job)]) { LeaseStatus(held: $0.int(0) != 0, cancelRequested: $0.int(1) != 0) }
-                ?? LeaseStatus(held: false, cancelRequested: false)
+            // The SELECT reads the row as it was before the lease moved: holder, state and cancel flag are what it changes not.
+            return try db.first("""
+                WITH moved AS (UPDATE jobs SET lease_expires_at = ?, updated_at = ? WHERE id = ? AND worker = ? AND state = 'running' RETURNING id)
+                SELECT worker IS NOT DISTINCT FROM ? AND state = 'running', cancel_requested, (SELECT COUNT(*) FROM moved) FROM jobs WHERE id = ?
+                """, [.double(now + leaseSeconds), .double(now), .int(job), .text(worker), .text(worker), .int(job)]) {
+                    LeaseStatus(held: $0.int(0) != 0, cancelRequested: $0.int(1) != 0)
+                } ?? LeaseStatus(held: false, cancelRequested: false)
         }
     }
 
     public func releaseJob(job: Int64, worker: String) async throws -> Bool {
-        try await write { db in
+        try await writeStatements { db in
             let now = Self.now
-            guard let state = try db.first("""
-                UPDATE jobs SET state = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'queued' END,
-                    attempt = CASE WHEN cancel_requested = 1 THEN attempt ELSE GREATEST(attempt - 1, 0) END,
-                    message = 'handed back; queued again', worker = NULL, lease_expires_at = NULL, updated_at = ?,
-                    finished_at = CASE WHEN cancel_requested = 1 THEN ? ELSE NULL END
-                WHERE id = ? AND worker = ? AND state = 'running'
-                RETURNING state, type
-                """, [.double(now), .double(now), .int(job), .text(worker)], { (state: $0.text(0), type: $0.text(1)) }) else { return false }
-            if state.state == "queued" { try Self.notify(db, Self.jobsChannel, state.type) }
-            return true
+            return try db.first("""
+                WITH released AS (
+                    UPDATE jobs SET state = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'queued' END,
+                        attempt = CASE WHEN cancel_requested = 1 THEN attempt ELSE GREATEST(attempt - 1, 0) END,
+                        message = 'handed back; queued again', worker = NULL, lease_expires_at = NULL, updated_at = ?,
+                        finished_at = CASE WHEN cancel_requested = 1 THEN ? ELSE NULL END
+                    WHERE id = ? AND worker = ? AND state = 'running'
+                    RETURNING state, type)
+                SELECT CASE WHEN state = 'queued' THEN pg_notify('\(Self.jobsChannel)', type) END FROM released
+                """, [.double(now), .double(now), .int(job), .text(worker)], { _ in true }) ?? false
         }
     }
 
     public func updateProgress(job: Int64, worker: String, progress: Double, message: String) async throws {
-        try await write { db in
+        try await writeStatements { db in
             try db.run("UPDATE jobs SET progress = ?, message = ?, updated_at = ? WHERE id = ? AND worker = ? AND state = 'running'",
                        [.double(min(1, max(0, progress))), .text(Self.storable(message)), .double(Self.now), .int(job), .text(worker)])
         }
@@ -139,7 +148,7 @@ extension PostgresStore: JobStore {
     }
 
     public func addLog(job: Int64, level: LogLevel, message: String) async throws {
-        try await write { db in
+        try await writeStatements { db in
             try db.run("INSERT INTO job_logs(job_id, at, level, message) VALUES (?, ?, ?, ?)",
                        [.int(job), .double(Self.now), .text(level.rawValue), .text(Self.storable(message))])
         }
@@ -147,7 +156,7 @@ extension PostgresStore: JobStore {
 
     @discardableResult
     public func finishJob(job: Int64, worker: String, state: JobState, result: JSONValue?, error: String?) async throws -> Bool {
-        try await write { db in
+        try await writeStatements { db in
             let now = Self.now
             return try db.run("""
                 UPDATE jobs SET state = ?, result = ?, error = ?, progress = CASE WHEN ?::text = 'succeeded' THEN 1 ELSE progress END,

@@ -66,8 +66,12 @@ public final class PostgresStore: StoreBackend, Sendable {
         return db
     }
 
+    /// An idle connection that is still alive (dead ones, e.g. after a server restart, are
+    /// dropped), or a new one.
     private func checkout() throws -> PostgresConnection {
-        if let db = idle.withLock({ $0.popLast() }) { return db }
+        while let db = idle.withLock({ $0.popLast() }) {
+            if db.isAlive { return db }
+        }
         return try Self.connect(url)
     }
 
@@ -95,6 +99,18 @@ public final class PostgresStore: StoreBackend, Sendable {
                 if !db.isBroken { try? db.execute("ROLLBACK") }
                 throw error
             }
+        }
+    }
+
+    /// Runs `body`, whose statements are each atomic on their own (one `UPDATE`, or a writable CTE),
+    /// on a pooled connection without `BEGIN`/`COMMIT` round trips (the job queue's hot path). Never
+    /// retried: a dropped connection throws (category `unavailable`).
+    @discardableResult
+    func writeStatements<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
+        try await pool.run { [self] in
+            let db = try checkout()
+            defer { checkin(db) }
+            return try body(db)
         }
     }
 

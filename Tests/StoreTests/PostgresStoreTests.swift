@@ -53,22 +53,46 @@ import Testing
         }
     }
 
-    /// Terminates every connection of the store (its schema is their `application_name`).
+    /// Terminates every connection of the store (its schema is their `application_name`) and waits
+    /// until their server processes are gone.
     static func dropConnections(_ fresh: TestStore) throws -> Int {
         let admin = try fresh.adminConnection()
-        return Int(try admin.first("SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = ?",
-                                   [.text(fresh.schema ?? "")]) { $0.int(0) } ?? 0)
+        let pids = try admin.all("SELECT pid FROM pg_stat_activity WHERE application_name = ?", [.text(fresh.schema ?? "")]) { $0.int(0) }
+        for pid in pids { _ = try admin.first("SELECT pg_terminate_backend(?::int)", [.int(pid)]) { _ in 0 } }
+        for _ in 0..<200 {
+            let left = try admin.first("SELECT COUNT(*) FROM pg_stat_activity WHERE pid = ANY(?::bigint[]::int[])",
+                                       [.text("{" + pids.map(String.init).joined(separator: ",") + "}")]) { $0.int(0) } ?? 0
+            if left == 0 { break }
+            usleep(10_000)
+        }
+        usleep(300_000)  // a process leaves pg_stat_activity just before it closes its socket
+        return pids.count
     }
+
+    final class Calls: Sendable { let count = Mutex(0) }
 
     @Test(arguments: Backend.postgresOnly) func aReadOnADroppedConnectionIsRetriedOnAFreshOne(_ backend: Backend) async throws {
         let fresh = try TestStore(backend, poolSize: 1)
         defer { fresh.remove() }
-        let ids = try await fresh.store.upsertFunctions([fn("a")]).ids
-        #expect(try await fresh.store.function(id: ids[0])?.qualifiedName == "a")
+        let store = try Self.postgres(fresh)
+        let ids = try await store.upsertFunctions([fn("a")]).ids
+        // The connection drops while the read runs: the read runs again on a fresh one.
+        let admin = try fresh.adminConnection()
+        let calls = Calls()
+        let name = try await store.read { db in
+            if calls.count.withLock({ $0 += 1; return $0 }) == 1 {
+                _ = try admin.first("SELECT pg_terminate_backend(?::int)", [.int(Int64(db.backendPID))]) { _ in 0 }
+                usleep(200_000)
+            }
+            return try db.first("SELECT qualified_name FROM functions WHERE id = ?", [.int(ids[0])]) { $0.text(0) }
+        }
+        #expect(name == "a" && calls.count.withLock { $0 } == 2)
+        // Connections that died while idle in the pool are noticed and replaced before use.
         #expect(try Self.dropConnections(fresh) == 1)
-        // The pooled connection is dead; the read notices, reconnects and answers.
-        #expect(try await fresh.store.function(id: ids[0])?.qualifiedName == "a")
-        #expect(try await fresh.store.stats().functions == 1)
+        #expect(try await store.function(id: ids[0])?.qualifiedName == "a")
+        #expect(try Self.dropConnections(fresh) == 1)
+        _ = try await store.createJob(type: "t", params: [:], maxAttempts: 1)
+        #expect(try await store.stats().functions == 1)
     }
 
     @Test(arguments: Backend.postgresOnly) func aWriteCutOffMidwayThrowsUnavailableAndLeavesNothing(_ backend: Backend) async throws {
