@@ -79,7 +79,11 @@ extension PostgresStore {
         try SQLiteStore.validate(batch, for: space)
         let copy = Self.binaryCopy(batch, dtype: space.dtype, dim: space.dim)
         return try await write { db in
-            // Every function must exist (name the first that does not); KEY SHARE keeps them until commit.
+            // The space and every function must exist (name the first that does not); KEY SHARE
+            // keeps them until commit, whatever another process deletes meanwhile.
+            guard try db.first("SELECT 1 FROM spaces WHERE id = ? FOR KEY SHARE", [.int(space.id)], { $0.int(0) }) != nil else {
+                throw StoreError.unknownSpace(name)
+            }
             var found = Set<Int64>()
             try db.query("SELECT f.id FROM unnest(?::bigint[]) AS q(id) JOIN functions f ON f.id = q.id FOR KEY SHARE OF f", [Self.idArray(batch.ids)]) { found.insert($0.int(0)) }
             if found.count < Set(batch.ids).count, let i = batch.ids.firstIndex(where: { !found.contains($0) }) {
