@@ -168,6 +168,31 @@ import Testing
         #expect(try await fresh.store.stats().functions == 200)
     }
 
+    @Test(arguments: Backend.postgresOnly) func processesWritingOneSpaceAtOnceEachMoveTheGenerationOnce(_ backend: Backend) async throws {
+        let fresh = try TestStore(backend, poolSize: 2)
+        defer { fresh.remove() }
+        let stores = [fresh.store] + (try (0..<3).map { _ in try fresh.open(poolSize: 2) })
+        let ids = try await fresh.store.upsertFunctions((0..<20).map { fn("f\($0)") }).ids
+        _ = try await fresh.store.createSpace(SpaceInput(name: "s", kind: .bodyMean, dim: 2))
+        let generations = try await withThrowingTaskGroup(of: [Int64].self) { group in
+            for (s, store) in stores.enumerated() {
+                group.addTask {
+                    var mine = [Int64]()
+                    for round in 0..<5 {
+                        let batch = Array(ids[(s * 5)..<(s * 5 + 5)])
+                        mine.append(try await store.upsertVectors(space: "s", VectorBatch(ids: batch, values: batch.flatMap { [Float($0), Float(round)] })))
+                    }
+                    return mine
+                }
+            }
+            return try await group.reduce(into: [Int64]()) { $0 += $1 }
+        }
+        // Twenty writes, twenty distinct generations 1…20; every vector holds its last round.
+        #expect(generations.sorted() == Array(1...20))
+        let all = try await fresh.store.vectors(space: "s", ids: nil)
+        #expect(all.ids == ids && stride(from: 1, to: all.values.count, by: 2).allSatisfy { all.values[$0] == 4 })
+    }
+
     @Test(arguments: Backend.postgresOnly) func notificationsReachAListener(_ backend: Backend) async throws {
         let fresh = try TestStore(backend)
         defer { fresh.remove() }
