@@ -39,10 +39,16 @@ release: deps
 	$(SWIFT) build -c release --product swejepa
 
 ## The release binary first: CLITests stop it with SIGTERM (graceful shutdown is checked on what ships).
+## A throwaway PostgreSQL cluster (scripts/pg-test-cluster.sh) runs beside the tests: SWEJEPA_TEST_PG names
+## it, so every store-level test runs on SQLite and on PostgreSQL; it is stopped and deleted afterwards,
+## also when tests fail (the tests' exit status is kept).
 test: setup
 	$(SWIFT) build -c release --product swejepa
 	$(SWIFT) build --build-tests
-	SWEJEPA_MODEL_DIR=$(CURDIR)/$(MODEL_DIR) SWEJEPA_RELEASE_BIN=$(CURDIR)/.build/release/swejepa $(SWIFT) test --skip-build
+	@url=$$(bash scripts/pg-test-cluster.sh start) || exit 1; \
+	trap 'bash scripts/pg-test-cluster.sh stop' EXIT; \
+	SWEJEPA_TEST_PG=$$url SWEJEPA_MODEL_DIR=$(CURDIR)/$(MODEL_DIR) SWEJEPA_RELEASE_BIN=$(CURDIR)/.build/release/swejepa \
+	  $(SWIFT) test --skip-build
 
 ## Longer fuzzing of every parser we own (`make test` runs a few thousand inputs per parser).
 fuzz: setup

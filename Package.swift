@@ -3,16 +3,16 @@
 //
 // Layers, bottom to top. A module imports only modules of lower layers (never one of its own layer or
 // above), and declares exactly the modules its files import (`grep -h "^import" Sources/X/*.swift`):
-//   0. native shims      CSQLite, CBLAS, CFaiss
+//   0. native shims      CSQLite, CLibPQ, CBLAS, CFaiss
 //   1. vocabulary        Core (no dependency), Tensor (Core, CBLAS)
-//   2. storage, search   Store (Core, CSQLite), Search (Core, CFaiss)
+//   2. storage, search   Store (Core, CSQLite, CLibPQ), Search (Core, CFaiss)
 //      pure compute      Corpus (Core), Teacher, Analysis, Training (Core, Tensor)
 //   3. application       Services (Store, Search, Teacher, Training: search with filters, the vector
 //                        writer, text embedding, predictions, neighbour lists, models, Compute)
 //   4. jobs              Jobs (Services, Store, compute)
 //   5. front ends        Server (Services, Jobs, FlyingFox), CLI (Server, Jobs, ArgumentParser), Bench (compute, Store, Search)
 // Build tooling, outside the layers: EmbedMigrationsTool and the EmbedMigrations plugin (Store's SQL).
-// Tests: TestSupport (Core) sits beside the layers; each test target imports its module and lower ones.
+// Tests: TestSupport (Core, Store) sits beside the layers; each test target imports its module and lower ones.
 import PackageDescription
 
 let blasLinks: [LinkerSetting] = [.linkedLibrary("openblas")]
@@ -35,6 +35,7 @@ let package = Package(
     targets: [
         // Native shims: one per library.
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq"),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .target(
             name: "CFaiss",
@@ -57,8 +58,8 @@ let package = Package(
                 path: "Plugins/EmbedMigrations"),
 
         // Storage (the source of truth) and search (rebuildable caches).
-        .target(name: "Store", dependencies: ["Core", "CSQLite"], path: "Sources/Store",
-                linkerSettings: [.linkedLibrary("sqlite3")], plugins: ["EmbedMigrations"]),
+        .target(name: "Store", dependencies: ["Core", "CSQLite", "CLibPQ"], path: "Sources/Store",
+                linkerSettings: [.linkedLibrary("sqlite3"), .linkedLibrary("pq")], plugins: ["EmbedMigrations"]),
         .target(name: "Search", dependencies: ["Core", "CFaiss"], path: "Sources/Search"),
 
         // Pure compute modules: arrays and texts in, arrays and numbers out.
@@ -89,8 +90,9 @@ let package = Package(
             "Core", "Tensor", "Store", "Search", "Corpus", "Teacher", "Training",
         ], path: "Sources/Bench"),
 
-        // Helpers two or more test targets share (temporary folders, polling, scratch git, the built binary, …).
-        .target(name: "TestSupport", dependencies: ["Core"], path: "Tests/TestSupport"),
+        // Helpers two or more test targets share (temporary folders, polling, scratch git, the built binary,
+        // a fresh store per backend: SQLite or PostgreSQL via SWEJEPA_TEST_PG, …).
+        .target(name: "TestSupport", dependencies: ["Core", "Store"], path: "Tests/TestSupport"),
         .testTarget(name: "CoreTests", dependencies: ["Core", "TestSupport"], path: "Tests/CoreTests", exclude: ["Fixtures"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], path: "Tests/TensorTests", exclude: ["Fixtures"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Core", "TestSupport"], path: "Tests/StoreTests", exclude: ["Fixtures"]),

@@ -1,6 +1,7 @@
 import Foundation
 
-/// Applies `migrations/<dialect>/NNNN_name.sql` in order, each in its own transaction, and records
+/// Applies `migrations/<dialect>/NNNN_name.sql` in order (SQLite: `migrate(_:)`; PostgreSQL:
+/// `migrate(postgres:)` in Migrator+Postgres.swift), each in its own transaction, and records
 /// them in `schema_migrations` (GRDB-style: released migrations are never edited).
 ///
 /// The SQL is compiled into the binary (the `EmbedMigrations` build-tool plugin turns the package's
@@ -74,10 +75,7 @@ public struct Migrator: Sendable {
                 version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)
             """)
         let done = Set(try db.all("SELECT version FROM schema_migrations") { Int($0.int(0)) })
-        let known = Set(migrations.map(\.version))
-        if let unknown = done.subtracting(known).max() {
-            throw MigrationError.newerDatabase(version: unknown, newestKnown: migrations.last?.version ?? 0)
-        }
+        try checkKnown(done)
         let pending = migrations.filter { !done.contains($0.version) }
         guard !pending.isEmpty else { return [] }
         let foreignKeys = try db.first("PRAGMA foreign_keys") { $0.int(0) } ?? 0
@@ -99,6 +97,15 @@ public struct Migrator: Sendable {
             applied.append(m.version)
         }
         return applied
+    }
+}
+
+extension Migrator {
+    /// Refuses a database that records a version this build does not know (a newer swejepa wrote it).
+    func checkKnown(_ done: Set<Int>) throws {
+        if let unknown = done.subtracting(migrations.map(\.version)).max() {
+            throw MigrationError.newerDatabase(version: unknown, newestKnown: migrations.last?.version ?? 0)
+        }
     }
 }
 

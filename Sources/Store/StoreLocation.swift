@@ -89,8 +89,7 @@ public func openStore(_ location: StoreLocation, options: StoreOptions = StoreOp
     switch location {
     case .sqlite(let dir):
         return try SQLiteStore(directory: dir, durability: options.durability)
-    case .postgres:
-        // Filled in by the PostgreSQL backend (issue 11).
-        throw StoreLocationError("this build has no PostgreSQL backend yet")
+    case .postgres(let url):
+        return try PostgresStore(url: url, poolSize: options.poolSize)
     }
 }

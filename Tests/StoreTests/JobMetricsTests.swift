@@ -1,12 +1,15 @@
 import Core
 import Foundation
+import TestSupport
 import Testing
 @testable import Store
 
 /// The job metric series as a follower reads it: by sequence number, only what is new.
 @Suite struct JobMetricsTests {
-    @Test func afterSequenceReturnsOnlyNewPointsInRecordingOrder() async throws {
-        let store = try SQLiteStore(directory: tempDir())
+    @Test(arguments: Backend.all) func afterSequenceReturnsOnlyNewPointsInRecordingOrder(_ backend: Backend) async throws {
+        let fresh = try TestStore(backend)
+        defer { fresh.remove() }
+        let store = fresh.store
         let job = try await store.createJob(type: "sleep", params: .object([:]), maxAttempts: 1)
         let other = try await store.createJob(type: "sleep", params: .object([:]), maxAttempts: 1)
         // Recorded out of (name, step) order on purpose: a follower must see recording order.
@@ -26,5 +29,22 @@ import Testing
         #expect(rest.map(\.metric.value) == [5])
         // The other job's point never shows up.
         #expect(try await store.jobMetrics(job: other.id, afterSequence: 0, limit: 100).map(\.metric.value) == [9])
+    }
+
+    @Test(arguments: Backend.all) func jobTextWithNULIsStored(_ backend: Backend) async throws {
+        let fresh = try TestStore(backend)
+        defer { fresh.remove() }
+        let store = fresh.store
+        let job = try await store.createJob(type: "sleep", params: ["note": "a\u{0}b"], maxAttempts: 1)
+        _ = try #require(try await store.claimJob(worker: "w", types: ["sleep"], leaseSeconds: 60))
+        try await store.updateProgress(job: job.id, worker: "w", progress: 0.5, message: "step\u{0}1")
+        try await store.addLog(job: job.id, level: .info, message: "line\u{0}1")
+        #expect(try await store.finishJob(job: job.id, worker: "w", state: .failed, result: ["x": "y\u{0}z"], error: "bad\u{0}byte"))
+        let back = try #require(try await store.job(id: job.id))
+        // JSON keeps it exactly (escaped); free text keeps it on SQLite and shows U+FFFD on PostgreSQL.
+        #expect(back.params == ["note": "a\u{0}b"] && back.result == ["x": "y\u{0}z"])
+        let nul = backend == .sqlite ? "\u{0}" : "\u{FFFD}"
+        #expect(back.error == "bad\(nul)byte" && back.message == "step\(nul)1")
+        #expect(try await store.jobLogs(job: job.id, afterID: nil, limit: 10).map(\.message) == ["line\(nul)1"])
     }
 }

@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import TestSupport
 import Testing
 @testable import Store
 
@@ -31,8 +32,10 @@ import Testing
         }
     }
 
-    @Test func unknownVectorsNameTheSpaceAndEveryMissingID() async throws {
-        let store = try SQLiteStore(directory: tempDir())
+    @Test(arguments: Backend.all) func unknownVectorsNameTheSpaceAndEveryMissingID(_ backend: Backend) async throws {
+        let fresh = try TestStore(backend)
+        defer { fresh.remove() }
+        let store = fresh.store
         let ids = try await store.upsertFunctions([fn("a"), fn("b"), fn("c")]).ids
         _ = try await store.createSpace(SpaceInput(name: "v", kind: .bodyMean, dim: 2))
         try await store.upsertVectors(space: "v", VectorBatch(ids: [ids[0]], values: [1, 2]))

@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import TestSupport
 import Testing
 @testable import Store
 
@@ -19,10 +20,10 @@ import Testing
         #expect(try db.first("SELECT length(CAST(name AS BLOB)) FROM t WHERE name = ?", [.text("a\u{0}y")]) { $0.int(0) } == 3)
     }
 
-    @Test func identifiersWithNULAreRefusedAndBodiesKeepIt() async throws {
-        let dir = tempDir()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let store = try SQLiteStore(directory: dir)
+    @Test(arguments: Backend.all) func identifiersWithNULAreRefusedAndBodiesKeepIt(_ backend: Backend) async throws {
+        let fresh = try TestStore(backend)
+        defer { fresh.remove() }
+        let store = fresh.store
         for bad in [fn("f", repo: "a\u{0}x"), fn("f", path: "a\u{0}.py"), fn("f\u{0}g")] {
             await #expect(throws: StoreError.self) { try await store.upsertFunctions([bad]) }
         }
@@ -87,10 +88,10 @@ import Testing
         }
     }
 
-    @Test func searchScopeSharesOneSetPerRepositoryAndGroup() async throws {
-        let dir = tempDir()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let store = try SQLiteStore(directory: dir)
+    @Test(arguments: Backend.all) func searchScopeSharesOneSetPerRepositoryAndGroup(_ backend: Backend) async throws {
+        let fresh = try TestStore(backend)
+        defer { fresh.remove() }
+        let store = fresh.store
         // 300 functions in one repository, in groups of 3 with the same body; 20 in another.
         let items = (0..<300).map { fn("f\($0)", body: "    return \($0 / 3)\n") } + (0..<20).map { fn("g\($0)", repo: "r2", body: "    pass\n") }
         let ids = try await store.upsertFunctions(items).ids
@@ -109,10 +110,10 @@ import Testing
         #expect(onlySelfAndGroup.excludePerQuery?.excluded(byQuery: 0) == [ids[3], ids[4], ids[5]])
     }
 
-    @Test func vectorLayoutListsIdsRowsAndPagesWithoutValues() async throws {
-        let dir = tempDir()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let store = try SQLiteStore(directory: dir)
+    @Test(arguments: Backend.all) func vectorLayoutListsIdsRowsAndPagesWithoutValues(_ backend: Backend) async throws {
+        let fresh = try TestStore(backend)
+        defer { fresh.remove() }
+        let store = fresh.store
         let ids = try await store.upsertFunctions((0..<5).map { fn("f\($0)") }).ids
         _ = try await store.createSpace(SpaceInput(name: "t", kind: .sigTokens, dim: 2))
         let rows = [3, 1, 4, 1, 5]

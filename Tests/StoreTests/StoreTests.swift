@@ -34,8 +34,10 @@ func fn(_ name: String, repo: String = "r1", path: String = "a.py", body: String
                 == files.map { String($0.drop { $0 == "0" }) })
     }
 
-    @Test func upsertCreatesUpdatesAndKeepsUnchanged() async throws {
-        let store = try SQLiteStore(directory: tempDir())
+    @Test(arguments: Backend.all) func upsertCreatesUpdatesAndKeepsUnchanged(_ backend: Backend) async throws {
+        let fresh = try TestStore(backend)
+        defer { fresh.remove() }
+        let store = fresh.store
         let a = try await store.upsertFunctions([fn("f"), fn("g", body: "    return 2\n")])
         #expect(a.created == 2 && a.ids.count == 2)
         let space = try await store.createSpace(SpaceInput(name: "s", kind: .bodyMean, dim: 2))
@@ -51,8 +53,10 @@ func fn(_ name: String, repo: String = "r1", path: String = "a.py", body: String
         #expect(g.bodyHash == FunctionHash.body("    return 3\n"))
     }
 
-    @Test func aBadItemLeavesTheStoreAsItWas() async throws {
-        let store = try SQLiteStore(directory: tempDir())
+    @Test(arguments: Backend.all) func aBadItemLeavesTheStoreAsItWas(_ backend: Backend) async throws {
+        let fresh = try TestStore(backend)
+        defer { fresh.remove() }
+        let store = fresh.store
         _ = try await store.upsertFunctions([fn("keep")])
         let before = try await store.tableCounts()
         await #expect(throws: StoreError.duplicateFunction(index: 1, first: 0, key: "r1 a.py x")) {
@@ -63,8 +67,10 @@ func fn(_ name: String, repo: String = "r1", path: String = "a.py", body: String
         #expect(try await store.tableCounts() == before)
     }
 
-    @Test func vectorBatchesAreAtomicAndValidated() async throws {
-        let store = try SQLiteStore(directory: tempDir())
+    @Test(arguments: Backend.all) func vectorBatchesAreAtomicAndValidated(_ backend: Backend) async throws {
+        let fresh = try TestStore(backend)
+        defer { fresh.remove() }
+        let store = fresh.store
         let ids = try await store.upsertFunctions([fn("a"), fn("b")]).ids
         _ = try await store.createSpace(SpaceInput(name: "v", kind: .bodyMean, dim: 3))
         try await store.upsertVectors(space: "v", VectorBatch(ids: [ids[0]], values: [1, 2, 3]))
@@ -88,8 +94,10 @@ func fn(_ name: String, repo: String = "r1", path: String = "a.py", body: String
         #expect(try await store.vectors(space: "v", ids: nil).values == [1, 2, 3])
     }
 
-    @Test func float16AndTokenSpacesRoundTrip() async throws {
-        let store = try SQLiteStore(directory: tempDir())
+    @Test(arguments: Backend.all) func float16AndTokenSpacesRoundTrip(_ backend: Backend) async throws {
+        let fresh = try TestStore(backend)
+        defer { fresh.remove() }
+        let store = fresh.store
         let ids = try await store.upsertFunctions([fn("a"), fn("b")]).ids
         _ = try await store.createSpace(SpaceInput(name: "h", kind: .sigMean, dim: 2, dtype: .float16))
         _ = try await store.createSpace(SpaceInput(name: "t", kind: .sigTokens, dim: 2))
@@ -106,8 +114,10 @@ func fn(_ name: String, repo: String = "r1", path: String = "a.py", body: String
         }
     }
 
-    @Test func deletesCascadeAndMoveTheGeneration() async throws {
-        let store = try SQLiteStore(directory: tempDir())
+    @Test(arguments: Backend.all) func deletesCascadeAndMoveTheGeneration(_ backend: Backend) async throws {
+        let fresh = try TestStore(backend)
+        defer { fresh.remove() }
+        let store = fresh.store
         let ids = try await store.upsertFunctions([fn("a"), fn("b")]).ids
         _ = try await store.createSpace(SpaceInput(name: "v", kind: .bodyMean, dim: 1))
         try await store.upsertVectors(space: "v", VectorBatch(ids: ids, values: [1, 2]))
@@ -120,8 +130,10 @@ func fn(_ name: String, repo: String = "r1", path: String = "a.py", body: String
         #expect(try await store.tableCounts()["vectors"] == 0)
     }
 
-    @Test func cursorPagesCoverEveryFunctionOnce() async throws {
-        let store = try SQLiteStore(directory: tempDir())
+    @Test(arguments: Backend.all) func cursorPagesCoverEveryFunctionOnce(_ backend: Backend) async throws {
+        let fresh = try TestStore(backend)
+        defer { fresh.remove() }
+        let store = fresh.store
         let items = (0..<25).map { fn("f\($0)", repo: $0 % 2 == 0 ? "even" : "odd", path: "m\($0 % 3).py") }
         let ids = try await store.upsertFunctions(items).ids
         var seen = [Int64](), after: Int64? = nil
@@ -138,19 +150,19 @@ func fn(_ name: String, repo: String = "r1", path: String = "a.py", body: String
         #expect(Set(text.map(\.qualifiedName)) == Set(items.map(\.qualifiedName).filter { $0.contains("f1") }))
     }
 
-    @Test func reopeningFindsTheData() async throws {
-        let dir = tempDir()
-        do {
-            let store = try SQLiteStore(directory: dir)
-            _ = try await store.upsertFunctions([fn("persisted")])
-        }
-        let again = try SQLiteStore(directory: dir)
+    @Test(arguments: Backend.all) func reopeningFindsTheData(_ backend: Backend) async throws {
+        let fresh = try TestStore(backend)
+        defer { fresh.remove() }
+        _ = try await fresh.store.upsertFunctions([fn("persisted")])
+        let again = try fresh.open()
         #expect(try await again.functions(FunctionQuery()).map(\.qualifiedName) == ["persisted"])
         #expect(try await again.stats().functions == 1)
     }
 
-    @Test func readersSeeConsistentDataWhileAWriterWorks() async throws {
-        let store = try SQLiteStore(directory: tempDir())
+    @Test(arguments: Backend.all) func readersSeeConsistentDataWhileAWriterWorks(_ backend: Backend) async throws {
+        let fresh = try TestStore(backend)
+        defer { fresh.remove() }
+        let store = fresh.store
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 for batch in 0..<20 {

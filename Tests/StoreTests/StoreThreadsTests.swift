@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 @testable import Store
 
@@ -36,12 +37,20 @@ import Testing
         #expect(overlap.peak == 1)
     }
 
-    @Test func readsRunSideBySide() async throws {
-        let store = try SQLiteStore(directory: tempDir())
+    /// The backend's internal read: a body run the way every store read runs.
+    static func read<T: Sendable>(_ store: any StoreBackend, _ body: @escaping @Sendable () -> T) async throws -> T {
+        if let sqlite = store as? SQLiteStore { return try await sqlite.read { _ in body() } }
+        return try await #require(store as? PostgresStore).read { _ in body() }
+    }
+
+    @Test(arguments: Backend.all) func readsRunSideBySide(_ backend: Backend) async throws {
+        let fresh = try TestStore(backend)
+        defer { fresh.remove() }
+        let store = fresh.store
         // One read waits for another: it only ends if two readers run at the same time.
         let met = DispatchSemaphore(value: 0)
-        async let waited = store.read { _ in met.wait(timeout: .now() + 20) == .success }
-        _ = try await store.read { _ in met.signal() }
+        async let waited = Self.read(store) { met.wait(timeout: .now() + 20) == .success }
+        _ = try await Self.read(store) { met.signal() }
         #expect(try await waited)
     }
 }
