@@ -35,10 +35,11 @@ extension PostgresStore: JobStore {
             let now = Self.now
             // One statement: the row and its NOTIFY commit together.
             guard let job = try db.first("""
-                WITH j AS (INSERT INTO jobs(type, params, max_attempts, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+                WITH j AS (INSERT INTO jobs(type, params, max_attempts, created_at, updated_at, remote) VALUES (?, ?, ?, ?, ?, ?)
                            RETURNING \(Self.jobColumns))
                 SELECT j.*, pg_notify('\(Self.jobsChannel)', j.type) FROM j
-                """, [.text(type), .text(params.jsonString()), .int(Int64(maxAttempts)), .double(now), .double(now)], Self.jobRecord) else {
+                """, [.text(type), .text(params.jsonString()), .int(Int64(maxAttempts)), .double(now), .double(now),
+                      .int(SQLiteStore.isRemote(params) ? 1 : 0)], Self.jobRecord) else {
                 throw PostgresError(message: "job insert returned no row")
             }
             return job
@@ -95,8 +96,8 @@ extension PostgresStore: JobStore {
                 FROM (SELECT DISTINCT type FROM requeued WHERE state = 'queued') t
                 """, [.double(now), .double(now), .double(now), .double(now), .double(now), .double(now)]) { _ in }
             // Then the oldest queued job, skipping rows other claimers hold: never handed out twice.
-            // A remote-only job (params `"remote": true`) is claimed by remote workers alone.
-            var filter = remote ? "" : " AND (params::jsonb -> 'remote') IS DISTINCT FROM 'true'::jsonb"
+            // A remote-only job is claimed by remote workers alone (a column: params are never parsed here).
+            var filter = remote ? "" : " AND remote = 0"
             var args: [SQLValue] = [.text(worker), .double(now + leaseSeconds), .double(now), .double(now)]
             if !types.isEmpty {
                 filter += " AND type IN (" + types.map { _ in "?" }.joined(separator: ", ") + ")"

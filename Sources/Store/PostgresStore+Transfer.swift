@@ -37,8 +37,9 @@ extension PostgresStore: StoreTransfer {
         try await write { db in
             for row in rows {
                 let values = zip(row, bytea).map { value, asBytes -> SQLValue in
-                    if asBytes, case .text(let s) = value { return .blob(Data(s.utf8)) }
-                    return value
+                    guard case .text(let s) = value else { return value }
+                    // PostgreSQL text cannot hold a NUL: other text columns store U+FFFD, as their writes do.
+                    return asBytes ? .blob(Data(s.utf8)) : .text(Self.storable(s))
                 }
                 try db.run(sql, values)
             }

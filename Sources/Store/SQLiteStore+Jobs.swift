@@ -20,11 +20,15 @@ extension SQLiteStore: JobStore {
     public func createJob(type: String, params: JSONValue, maxAttempts: Int) async throws -> JobRecord {
         try await write { db in
             let now = Self.now
-            try db.run("INSERT INTO jobs(type, params, max_attempts, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                       [.text(type), .text(params.jsonString()), .int(Int64(maxAttempts)), .double(now), .double(now)])
+            try db.run("INSERT INTO jobs(type, params, max_attempts, created_at, updated_at, remote) VALUES (?, ?, ?, ?, ?, ?)",
+                       [.text(type), .text(params.jsonString()), .int(Int64(maxAttempts)), .double(now), .double(now),
+                        .int(Self.isRemote(params) ? 1 : 0)])
             return try db.first("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [.int(db.lastInsertRowID)], Self.jobRecord)!
         }
     }
+
+    /// Whether a job's params mark it for remote workers only (`"remote": true`).
+    static func isRemote(_ params: JSONValue) -> Bool { params["remote"] == .bool(true) }
 
     public func job(id: Int64) async throws -> JobRecord? {
         try await read { db in try db.first("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [.int(id)], Self.jobRecord) }
@@ -67,8 +71,8 @@ extension SQLiteStore: JobStore {
                     finished_at = CASE WHEN cancel_requested = 1 THEN ? ELSE NULL END
                 WHERE state = 'running' AND lease_expires_at < ?
                 """, [.double(now), .double(now), .double(now)])
-            // json_extract gives 1 for JSON true: a remote-only job is claimed by remote workers alone.
-            var filter = remote ? "" : " AND json_extract(params, '$.remote') IS NOT 1"
+            // A remote-only job is claimed by remote workers alone.
+            var filter = remote ? "" : " AND remote = 0"
             var args: [SQLValue] = [.text(worker), .double(now + leaseSeconds), .double(now), .double(now)]
             if !types.isEmpty {
                 filter += " AND type IN (" + types.map { _ in "?" }.joined(separator: ", ") + ")"

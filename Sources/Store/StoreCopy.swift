@@ -82,6 +82,8 @@ public struct StoreCopy: Sendable {
     }
 
     /// A row's values in one unambiguous byte form (type tag, then length-prefixed or fixed bytes).
+    /// A NUL in text counts as U+FFFD: PostgreSQL text cannot hold a NUL and stores U+FFFD instead
+    /// (signatures and bodies, where a NUL is data, are kept exactly: `bytea` there).
     static func canonicalBytes(_ row: [SQLValue]) -> [UInt8] {
         var out = [UInt8]()
         func append64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
@@ -90,7 +92,9 @@ public struct StoreCopy: Sendable {
             case .null: out.append(0)
             case .int(let v): out.append(1); append64(UInt64(bitPattern: v))
             case .double(let v): out.append(2); append64(v.bitPattern)
-            case .text(let s): out.append(3); append64(UInt64(s.utf8.count)); out += s.utf8
+            case .text(let raw):
+                let s = raw.utf8.contains(0) ? raw.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : raw
+                out.append(3); append64(UInt64(s.utf8.count)); out += s.utf8
             case .blob(let d): out.append(4); append64(UInt64(d.count)); out += d
             }
         }

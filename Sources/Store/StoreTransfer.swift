@@ -48,7 +48,7 @@ public struct TransferTable: Sendable, Equatable {
             ("id", .int), ("type", .text), ("state", .text), ("params", .text), ("result", .text), ("error", .text),
             ("progress", .double), ("message", .text), ("attempt", .int), ("max_attempts", .int), ("worker", .text),
             ("lease_expires_at", .double), ("cancel_requested", .int), ("created_at", .double), ("started_at", .double),
-            ("finished_at", .double), ("updated_at", .double)]),
+            ("finished_at", .double), ("updated_at", .double), ("remote", .int)]),
         TransferTable("job_metrics", key: ["job_id"], unique: false, [
             ("job_id", .int), ("step", .int), ("name", .text), ("value", .double), ("at", .double)]),
         TransferTable("job_logs", key: ["id"], [("id", .int), ("job_id", .int), ("at", .double), ("level", .text), ("message", .text)]),

@@ -4,13 +4,13 @@ import Store
 import Testing
 import TestSupport
 
-/// The JobStore operations of remote workers on a real SQLite file: remote-only jobs are left to
+/// The JobStore operations of remote workers on both backends: remote-only jobs are left to
 /// `claimRemoteJob`, and `failJob` re-queues, fails or cancels only for the holder.
 @Suite struct RemoteJobStoreTests {
-    @Test func remoteOnlyJobsAndFailJob() async throws {
-        let dir = try makeTemporaryDirectory("remote-jobs")
-        defer { removeTemporaryDirectory(dir) }
-        let store = try SQLiteStore(directory: dir)
+    @Test(arguments: Backend.all) func remoteOnlyJobsAndFailJob(_ backend: Backend) async throws {
+        let fresh = try TestStore(backend)
+        defer { fresh.remove() }
+        let store = fresh.store
         let remote = try await store.createJob(type: "embed", params: ["layers": [3], "remote": true], maxAttempts: 2)
         let marked = try await store.createJob(type: "embed", params: ["layers": [3], "remote": false], maxAttempts: 1)
         // A local claim skips the remote-only job and takes the next one.

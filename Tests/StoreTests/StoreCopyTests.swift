@@ -77,4 +77,35 @@ import TestSupport
         let changed = try await StoreCopy.checksum(table, of: source, pageRows: 3)
         #expect(changed.rows == small.rows && changed.digest != small.digest)
     }
+
+    /// SQLite → PostgreSQL → SQLite: every row comes back byte for byte (a NUL in a body, float bit
+    /// patterns, JSON text), and PostgreSQL's identity sequences continue past the copied ids.
+    @Test(arguments: Backend.postgresOnly) func aRoundTripThroughPostgreSQLGivesBackEveryRow(_ backend: Backend) async throws {
+        let (dir, source) = try await Self.populatedStore()
+        _ = try await source.upsertFunctions([FunctionInput(repo: "gamma", path: "n.py", qualifiedName: "nul", startLine: 1, endLine: 2,
+                                                            signature: "def nul():", body: "    return '\0'\n")])
+        let middle = try TestStore(backend)
+        defer { middle.remove() }
+        let pg = try #require(middle.store as? any StoreTransfer)
+        let there = try await StoreCopy(from: source, to: pg, pageRows: 5).run()
+        let backDir = tempDir()
+        let back = try SQLiteStore(directory: backDir)
+        let again = try await StoreCopy(from: pg, to: back, pageRows: 500).run()
+        #expect(there == again)
+        // Every row as it was, but for the NUL of a log line: PostgreSQL text holds U+FFFD there.
+        var expected = try Self.tables(dir), got = try Self.tables(backDir)
+        #expect(expected.removeValue(forKey: "job_logs")?.count == got.removeValue(forKey: "job_logs")?.count)
+        #expect(got == expected)
+        for job in try await source.jobs(state: nil, type: nil, limit: 100) {
+            let before = try await source.jobLogs(job: job.id, afterID: nil, limit: 100)
+            let after = try await back.jobLogs(job: job.id, afterID: nil, limit: 100)
+            #expect(after.map(\.message) == before.map { $0.message.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") })
+            #expect(after.map(\.id) == before.map(\.id) && after.map(\.at) == before.map(\.at))
+        }
+        let maxJob = try await middle.store.jobs(state: nil, type: nil, limit: 1_000).map(\.id).max() ?? 0
+        #expect(try await middle.store.createJob(type: "sleep", params: .object([:]), maxAttempts: 1).id == maxJob + 1)
+        let added = try await middle.store.upsertFunctions([FunctionInput(repo: "delta", path: "d.py", qualifiedName: "d", startLine: 1, endLine: 2,
+                                                                           signature: "def d():", body: "    pass\n")])
+        #expect(added.created == 1)
+    }
 }

@@ -7,10 +7,10 @@ import TestSupport
 /// The store's record of vector changes since a generation (what lets another process's FAISS cache
 /// catch up without a rebuild).
 @Suite struct VectorChangesTests {
-    @Test func writesRewritesAndDeletesAfterAGenerationAreReportedAsTheyAreNow() async throws {
-        let dir = try makeTemporaryDirectory("changes")
-        defer { removeTemporaryDirectory(dir) }
-        let store = try SQLiteStore(directory: dir)
+    @Test(arguments: Backend.all) func writesRewritesAndDeletesAfterAGenerationAreReportedAsTheyAreNow(_ backend: Backend) async throws {
+        let fresh = try TestStore(backend)
+        defer { fresh.remove() }
+        let store = fresh.store
         let ids = try await store.upsertFunctions((0..<6).map {
             FunctionInput(repo: "r", path: "m.py", qualifiedName: "f\($0)", startLine: 1, endLine: 2, signature: "def f\($0)():", body: "    return \($0)\n")
         }).ids
