@@ -41,12 +41,15 @@ $(SMOLLM2):
 	@sha256sum -c --quiet scripts/models.sha256 || { echo "$@: SHA-256 differs from scripts/models.sha256"; rm -f $@; exit 1; }
 
 ## Regenerates the GGUF reference fixtures (Tests/TeacherTests/Fixtures/gguf) with the `gguf` Python
-## package (pinned, in .cache/venv-gguf): the tiny file of every type, and SmolLM2's summary.
+## package (pinned, in .cache/venv-gguf): the tiny file of every type, SmolLM2's summary, and its
+## tokenizer's ids and offsets from Hugging Face `tokenizers`.
 gguf-references: model-smollm2
 	@[ -x .cache/venv-gguf/bin/python ] || python3 -m venv .cache/venv-gguf
 	@.cache/venv-gguf/bin/python -c "import gguf, numpy" 2>/dev/null || .cache/venv-gguf/bin/pip install -q gguf==0.19.0 numpy
+	@.cache/venv-gguf/bin/python -c "import tokenizers" 2>/dev/null || .cache/venv-gguf/bin/pip install -q --no-deps tokenizers==0.23.3
 	.cache/venv-gguf/bin/python scripts/reference/teacher_gguf.py tiny
 	.cache/venv-gguf/bin/python scripts/reference/teacher_gguf.py smollm2 $(SMOLLM2)
+	.cache/venv-gguf/bin/python scripts/reference/teacher_gguf.py tokenizer $(SMOLLM2)
 
 build: deps
 	$(SWIFT) build

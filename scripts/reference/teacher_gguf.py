@@ -16,9 +16,14 @@ Uses the `gguf` Python package (gguf-py, 0.19.0; `make gguf-venv` installs it wi
   smollm2   reads the SmolLM2-135M-Instruct GGUF and writes
               smollm2_summary.json   hyper-parameters, tensor names / dims / types, type counts
               smollm2_q4_1_rows.npy  the first rows of one Q4_1 tensor, dequantised
+  tokenizer reads the same GGUF's vocabulary and merges into Hugging Face `tokenizers` (0.23.3, no
+            dependencies needed) with SmolLM2's pre-tokenizer and control tokens, and writes
+              smollm2_tokenizer_reference.json  ids, offsets, pre-tokenizer pieces and decoded text
+                                                of a sample of code and unicode text
 
 Usage: .cache/venv-gguf/bin/python scripts/reference/teacher_gguf.py tiny
        .cache/venv-gguf/bin/python scripts/reference/teacher_gguf.py smollm2 [PATH.gguf]
+       .cache/venv-gguf/bin/python scripts/reference/teacher_gguf.py tokenizer [PATH.gguf]
 """
 import json
 import os
@@ -216,11 +221,66 @@ def write_smollm2(path):
     print(f"{arch}: {summary['tensor_count']} tensors {types}; reference rows of {q41.name}")
 
 
+TOKENIZER_TEXTS = [
+    "def add(a, b):\n    \"\"\"Add two numbers.\"\"\"\n    return a + b\n",
+    "async def fetch(url: str, *, timeout: float = 10.0) -> dict[str, Any]:",
+    "    if x >= 0 and y != 1:\n\t\tz = x ** 2 // 3 % 4 @ m\n    else: raise ValueError(f'bad {x!r}')",
+    "class Foo(Bar, metaclass=ABCMeta):\n    __slots__ = ('_a', '_b')  # it's they're we've I'm you'll he'd",
+    "for i in range(1234567890): print(i, 3.14159, 0x1F, 1e-9, ١٢٣, ½, Ⅻ)",
+    "Café naïve résumé Ångström ÉCOLE façade Straße İstanbul ΣΊΣΥΦΟΣ ﬁne",
+    "中文字符测试 and 日本語のテキスト 한국어 텍스트",
+    "emoji 🤗😀👍🏽 family 👨‍👩‍👧 flags 🇫🇷 e\u0301 a\u0300\u0323",
+    "trailing   spaces   \n\n\n  \t \r\n\u00a0\u2003x\u3000y  ",
+    "<|im_start|>user\nWrite a function<|im_end|>\n<|im_start|>assistant\n<file_sep><|endoftext|>",
+    "'s 't 're 've 'm 'll 'd '' 'S 'Re n't don't",
+    "",
+    " ",
+    "x",
+    "bytes without a token are dropped: a\x04b \x00\x01\x7f",
+    "!!!???... ;;; --> <= == != ** // @@ $$ %% ^^ && || ~~ `` \\ \"\" ''",
+]
+
+
+def write_tokenizer(path):
+    """Reference ids and offsets for the byte-level BPE tokenizer: Hugging Face `tokenizers` built
+    from the GGUF's own vocabulary and merges with SmolLM2's pre-tokenizer (Digits(individual) +
+    ByteLevel(add_prefix_space=False)) and its control tokens as special tokens."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, decoders
+    r = gguf.GGUFReader(path)
+
+    def strings(key):
+        f = r.fields[key]
+        return [bytes(f.parts[i]).decode("utf-8") for i in f.data]
+
+    tokens, merges = strings("tokenizer.ggml.tokens"), strings("tokenizer.ggml.merges")
+    tt = r.fields["tokenizer.ggml.token_type"]
+    types = [int(tt.parts[i][0]) for i in tt.data]
+    vocab = {t: i for i, t in reversed(list(enumerate(tokens)))}
+    tok = Tokenizer(models.BPE(vocab, [tuple(m.split(" ", 1)) for m in merges]))
+    pre = pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True),
+                                   pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)])
+    tok.pre_tokenizer = pre
+    tok.decoder = decoders.ByteLevel()
+    tok.add_special_tokens([tokens[i] for i, t in enumerate(types) if t in (3, 4)])
+    cases = []
+    for text in TOKENIZER_TEXTS:
+        enc = tok.encode(text)
+        pieces = pre.pre_tokenize_str(text)
+        cases.append({"text": text, "ids": enc.ids, "offsets": [list(o) for o in enc.offsets],
+                      "pre_offsets": [list(o) for _, o in pieces], "decoded": tok.decode(enc.ids, skip_special_tokens=False)})
+    with open(os.path.join(OUT, "smollm2_tokenizer_reference.json"), "w") as f:
+        json.dump({"pre": "smollm", "cases": cases}, f, ensure_ascii=False)
+        f.write("\n")
+    print(f"{len(cases)} tokenizer cases, {sum(len(c['ids']) for c in cases)} tokens")
+
+
 if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else "tiny"
     if what == "tiny":
         write_tiny()
     elif what == "smollm2":
         write_smollm2(sys.argv[2] if len(sys.argv) > 2 else SMOL)
+    elif what == "tokenizer":
+        write_tokenizer(sys.argv[2] if len(sys.argv) > 2 else SMOL)
     else:
         sys.exit(__doc__)

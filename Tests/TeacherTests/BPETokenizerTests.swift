@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+@testable import Teacher
+
+/// The byte-level BPE tokenizer against Hugging Face `tokenizers` built from SmolLM2's GGUF vocabulary
+/// and merges (scripts/reference/teacher_gguf.py tokenizer → Fixtures/gguf/smollm2_tokenizer_reference.json):
+/// code, contractions, digits, unicode (combining marks, CJK, emoji ZWJ sequences), odd whitespace and
+/// control tokens in the text. The pre-tokenizer split needs no model; ids and offsets need SmolLM2.
+@Suite struct BPETokenizerTests {
+    static func cases() throws -> [[String: Any]] {
+        try #require(try TestPaths.fixtureJSON("gguf/smollm2_tokenizer_reference.json")["cases"] as? [[String: Any]])
+    }
+
+    @Test func preTokenizerSplitsLikeHuggingFace() throws {
+        for c in try Self.cases() {
+            let text = try #require(c["text"] as? String)
+            let want = try #require(c["pre_offsets"] as? [[Int]])
+            let got = BPEPreTokenizer.smollm.split(Array(text.unicodeScalars)).map { [$0.lowerBound, $0.upperBound] }
+            #expect(got == want, "\(text.debugDescription)")
+        }
+        #expect(BPEPreTokenizer(ggmlName: "smollm") == .smollm && BPEPreTokenizer(ggmlName: "qwen2") == nil)
+    }
+
+    @Test(.enabled(if: GGUFSmolLM2Tests.present, "SmolLM2 GGUF absent: run `make model-smollm2`"))
+    func idsAndOffsetsMatchHuggingFace() throws {
+        let tok = try ByteLevelBPETokenizer(gguf: GGUFFile(path: GGUFSmolLM2Tests.path))
+        #expect(tok.vocabularySize == 49_152 && !tok.addBOS && tok.bosID == 1 && tok.eosID == 2 && tok.padID == 2)
+        for c in try Self.cases() {
+            let text = try #require(c["text"] as? String)
+            let enc = tok.encode(text)
+            #expect(enc.ids == (c["ids"] as? [Int])?.map(Int32.init), "\(text.debugDescription)")
+            #expect(enc.offsets.map { [$0.start, $0.end] } == c["offsets"] as? [[Int]], "\(text.debugDescription)")
+            #expect(tok.decode(enc.ids) == c["decoded"] as? String, "\(text.debugDescription)")
+        }
+        #expect(tok.encode("def add(a, b):").ids == [1604, 803, 24, 81, 28, 278, 727])  // the doc comment's example
+        let truncated = tok.encode("def f(x): return x", maxLength: 3)
+        #expect(truncated.count == 3 && truncated.isTruncated && truncated.untruncatedCount > 3)
+    }
+}
