@@ -136,31 +136,45 @@ public final class ByteLevelBPETokenizer: Tokenizer {
     }
 
     /// BPE over the bytes of one pre-tokenized piece: start from one symbol per byte, merge the
-    /// lowest-ranked adjacent pair until none is in the merge table.
+    /// lowest-ranked adjacent pair (leftmost on ties) until none is in the merge table. A heap of
+    /// candidate pairs over a linked list of symbols keeps it O(n log n): a hostile 1 MB "word" must
+    /// not take the quadratic time of rescanning all pairs after every merge.
     private func bpe(_ s: [Unicode.Scalar], _ piece: Range<Int>, _ ids: inout [Int32], _ offsets: inout [TokenOffset], _ special: inout [Bool]) {
-        var symbols: [Int32] = []
-        var starts: [Int] = [], ends: [Int] = []  // scalar offsets of each symbol
+        var symbol: [Int32] = [], start: [Int] = [], end: [Int] = []
         for k in piece {
             for b in String(s[k]).utf8 {
                 guard let id = byteIDs[Int(b)] else { continue }
-                symbols.append(id)
-                starts.append(k); ends.append(k + 1)
+                symbol.append(id); start.append(k); end.append(k + 1)
             }
         }
-        while symbols.count > 1 {
-            var best: (rank: Int32, at: Int, id: Int32)?
-            for j in 0..<(symbols.count - 1) {
-                let key = UInt64(UInt32(symbols[j])) << 32 | UInt64(UInt32(symbols[j + 1]))
-                if let m = merges[key], m.rank < best?.rank ?? .max { best = (m.rank, j, m.id) }
-            }
-            guard let b = best else { break }
-            symbols[b.at] = b.id
-            ends[b.at] = ends[b.at + 1]
-            symbols.remove(at: b.at + 1); starts.remove(at: b.at + 1); ends.remove(at: b.at + 1)
+        let n = symbol.count
+        var next = Array(1...max(1, n)), prev = Array(-1..<max(0, n - 1))
+        var alive = [Bool](repeating: true, count: n)
+        var heap = PairHeap()
+        func candidate(_ left: Int) {
+            let right = next[left]
+            guard right < n, let m = merges[UInt64(UInt32(symbol[left])) << 32 | UInt64(UInt32(symbol[right]))] else { return }
+            heap.push(.init(rank: m.rank, left: Int32(left), right: Int32(right), id: m.id))
         }
-        ids.append(contentsOf: symbols)
-        for j in symbols.indices { offsets.append(TokenOffset(start: starts[j], end: ends[j])) }
-        special.append(contentsOf: repeatElement(false, count: symbols.count))
+        for i in 0..<max(0, n - 1) { candidate(i) }
+        while let top = heap.pop() {
+            let left = Int(top.left), right = Int(top.right)
+            // Stale when either side was merged away or changed since the pair was pushed.
+            guard alive[left], alive[right], next[left] == right,
+                  merges[UInt64(UInt32(symbol[left])) << 32 | UInt64(UInt32(symbol[right]))]?.rank == top.rank else { continue }
+            symbol[left] = top.id
+            end[left] = end[right]
+            alive[right] = false
+            next[left] = next[right]
+            if next[right] < n { prev[next[right]] = left }
+            if prev[left] >= 0 { candidate(prev[left]) }
+            candidate(left)
+        }
+        var i = 0
+        while i < n {
+            ids.append(symbol[i]); offsets.append(TokenOffset(start: start[i], end: end[i])); special.append(false)
+            i = next[i]
+        }
     }
 
     /// The text of ids (byte-level symbols back to bytes; invalid UTF-8 repaired).
@@ -174,5 +188,42 @@ public final class ByteLevelBPETokenizer: Tokenizer {
             }
         }
         return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// A binary min-heap of merge candidates ordered by (rank, left position).
+struct PairHeap {
+    struct Pair { var rank: Int32, left: Int32, right: Int32, id: Int32 }
+    private var items: [Pair] = []
+
+    @inline(__always) private static func less(_ a: Pair, _ b: Pair) -> Bool { a.rank != b.rank ? a.rank < b.rank : a.left < b.left }
+
+    mutating func push(_ p: Pair) {
+        items.append(p)
+        var i = items.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard Self.less(items[i], items[parent]) else { break }
+            items.swapAt(i, parent)
+            i = parent
+        }
+    }
+
+    mutating func pop() -> Pair? {
+        guard let last = items.popLast() else { return nil }
+        guard !items.isEmpty else { return last }
+        let top = items[0]
+        items[0] = last
+        var i = 0
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var m = i
+            if l < items.count, Self.less(items[l], items[m]) { m = l }
+            if r < items.count, Self.less(items[r], items[m]) { m = r }
+            if m == i { break }
+            items.swapAt(i, m)
+            i = m
+        }
+        return top
     }
 }

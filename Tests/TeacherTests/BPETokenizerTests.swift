@@ -33,6 +33,13 @@ import Testing
             #expect(tok.decode(enc.ids) == c["decoded"] as? String, "\(text.debugDescription)")
         }
         #expect(tok.encode("def add(a, b):").ids == [1604, 803, 24, 81, 28, 278, 727])  // the doc comment's example
+        // One 300,000-byte "word" (a single pre-tokenizer piece): merging must not be quadratic.
+        let long = String(repeating: "ab", count: 100_000) + String(repeating: "é", count: 50_000)
+        let clock = ContinuousClock()
+        var encoded = Encoding(ids: [], tokens: [], offsets: [], isSpecial: [])
+        let took = clock.measure { encoded = tok.encode(long) }
+        #expect(took < .seconds(10), "\(took)")
+        #expect(tok.decode(encoded.ids) == long && encoded.offsets.last?.end == 250_000)
         let truncated = tok.encode("def f(x): return x", maxLength: 3)
         #expect(truncated.count == 3 && truncated.isTruncated && truncated.untruncatedCount > 3)
     }
