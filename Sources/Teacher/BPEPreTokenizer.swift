@@ -11,12 +11,18 @@ public enum BPEPreTokenizer: String, Sendable, CaseIterable {
     case gpt2
     /// Every number scalar isolated, then GPT-2's pattern (SmolLM, StarCoder-style vocabularies).
     case smollm
+    /// Qwen2's pattern: `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`.
+    case qwen2
+    /// Llama 3's pattern (`llama-bpe`): Qwen2's with numbers in runs of up to three, `\p{N}{1,3}`.
+    case llamaBPE = "llama-bpe"
 
-    /// `tokenizer.ggml.pre` → pre-tokenizer; nil for the ones not implemented yet (qwen2, llama-bpe).
+    /// `tokenizer.ggml.pre` → pre-tokenizer; nil for the ones not implemented.
     public init?(ggmlName: String) {
         switch ggmlName {
         case "gpt2", "default": self = .gpt2
         case "smollm", "codeshell", "starcoder", "refact": self = .smollm
+        case "qwen2", "deepseek-r1-qwen": self = .qwen2
+        case "llama-bpe", "llama3": self = .llamaBPE
         default: return nil
         }
     }
@@ -36,8 +42,62 @@ public enum BPEPreTokenizer: String, Sendable, CaseIterable {
                 start = i + 1
             }
             if start < range.upperBound { Self.gpt2(s, start..<range.upperBound, into: &pieces) }
+        case .qwen2, .llamaBPE:
+            let digits = self == .qwen2 ? 1 : 3
+            var i = range.lowerBound
+            while i < range.upperBound {
+                let n = Self.matchLlama3(s, i, range.upperBound, maxDigits: digits)
+                pieces.append(i..<(i + n))
+                i += n
+            }
         }
         return pieces
+    }
+
+    @inline(__always) static func isNewline(_ c: Unicode.Scalar) -> Bool { c == "\r" || c == "\n" }
+
+    /// Length of the Qwen2 / Llama 3 pattern's match at `i` (at least 1), alternatives in order.
+    static func matchLlama3(_ s: [Unicode.Scalar], _ i: Int, _ end: Int, maxDigits: Int) -> Int {
+        let c = s[i]
+        // (?i:'s|'t|'re|'ve|'m|'ll|'d) — case-insensitive (ſ folds to s).
+        if c == "'", i + 1 < end {
+            let a = s[i + 1].properties.lowercaseMapping
+            if a == "s" || a == "t" || a == "m" || a == "d" || s[i + 1] == "\u{17F}" { return 2 }
+            if i + 2 < end {
+                let b = s[i + 2].properties.lowercaseMapping
+                if (a == "r" && b == "e") || (a == "v" && b == "e") || (a == "l" && b == "l") { return 3 }
+            }
+        }
+        // [^\r\n\p{L}\p{N}]?\p{L}+
+        var j = i
+        if !isLetter(c), !isNewline(c), !isNumber(c), i + 1 < end, isLetter(s[i + 1]) { j = i + 1 }
+        if isLetter(s[j]) {
+            var k = j + 1
+            while k < end, isLetter(s[k]) { k += 1 }
+            return k - i
+        }
+        // \p{N}{1,maxDigits}
+        if isNumber(c) {
+            var k = i + 1
+            while k < end, k - i < maxDigits, isNumber(s[k]) { k += 1 }
+            return k - i
+        }
+        // ` ?[^\s\p{L}\p{N}]+[\r\n]*`
+        j = c == " " && i + 1 < end ? i + 1 : i
+        if isOther(s[j]) {
+            var k = j + 1
+            while k < end, isOther(s[k]) { k += 1 }
+            while k < end, isNewline(s[k]) { k += 1 }
+            return k - i
+        }
+        guard isSpace(c) else { return 1 }  // unreachable: every scalar is space, letter, number or other
+        var k = i + 1
+        while k < end, isSpace(s[k]) { k += 1 }
+        // \s*[\r\n]+: up to the run's last newline.
+        if let last = (i..<k).last(where: { isNewline(s[$0]) }) { return last + 1 - i }
+        // \s+(?!\S), else \s+
+        if k == end || k - i == 1 { return k - i }
+        return k - i - 1
     }
 
     @inline(__always) static func isLetter(_ c: Unicode.Scalar) -> Bool {

@@ -35,7 +35,7 @@ public final class ByteLevelBPETokenizer: Tokenizer {
         guard model == "gpt2" else { throw TeacherError.invalidTokenizer("tokenizer.ggml.model \(model) is not byte-level BPE (gpt2)") }
         let preName = file.metadata["tokenizer.ggml.pre"]?.string ?? "default"
         guard let pre = BPEPreTokenizer(ggmlName: preName) else {
-            throw TeacherError.invalidTokenizer("pre-tokenizer \(preName) is not implemented (gpt2, smollm are)")
+            throw TeacherError.invalidTokenizer("pre-tokenizer \(preName) is not implemented (gpt2, smollm, qwen2, llama-bpe are)")
         }
         let types = file.metadata["tokenizer.ggml.token_type"]?.ints
         try self.init(tokens: file.requireStrings("tokenizer.ggml.tokens"),

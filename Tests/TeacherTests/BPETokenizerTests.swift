@@ -18,7 +18,22 @@ import Testing
             let got = BPEPreTokenizer.smollm.split(Array(text.unicodeScalars)).map { [$0.lowerBound, $0.upperBound] }
             #expect(got == want, "\(text.debugDescription)")
         }
-        #expect(BPEPreTokenizer(ggmlName: "smollm") == .smollm && BPEPreTokenizer(ggmlName: "qwen2") == nil)
+        #expect(BPEPreTokenizer(ggmlName: "smollm") == .smollm && BPEPreTokenizer(ggmlName: "qwen2") == .qwen2)
+        #expect(BPEPreTokenizer(ggmlName: "llama-bpe") == .llamaBPE && BPEPreTokenizer(ggmlName: "falcon") == nil)
+    }
+
+    /// Qwen2's and Llama 3's patterns against `tokenizers`' Split(Regex) on the same texts plus cases
+    /// for their differences (case-insensitive contractions, digit runs, newlines, odd whitespace).
+    @Test(arguments: [BPEPreTokenizer.qwen2, .llamaBPE])
+    func qwen2AndLlama3PatternsSplitLikeHuggingFace(pre: BPEPreTokenizer) throws {
+        let json = try TestPaths.fixtureJSON("gguf/smollm2_tokenizer_reference.json")
+        let texts = try #require(json["split_texts"] as? [String])
+        let splits = try #require((json["splits"] as? [String: Any])?[pre.rawValue] as? [[[Int]]])
+        #expect(texts.count == splits.count && texts.count > 15)
+        for (text, want) in zip(texts, splits) {
+            let got = pre.split(Array(text.unicodeScalars)).map { [$0.lowerBound, $0.upperBound] }
+            #expect(got == want, "\(pre) \(text.debugDescription)")
+        }
     }
 
     @Test(.enabled(if: GGUFSmolLM2Tests.present, "SmolLM2 GGUF absent: run `make model-smollm2`"))

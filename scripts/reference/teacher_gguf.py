@@ -241,6 +241,14 @@ TOKENIZER_TEXTS = [
 ]
 
 
+PRE_EXTRA = [
+    "I'M YOU'LL WE'VE THEY'RE 'ſ x\r\n\r\n  y \n\n z\t\n",
+    "12345678901 a1b22c333d4444 ١٢٣٤٥ ½¾ ²³",
+    "foo.bar()\n\n\n    baz += [1, 2];\r\n}\n",
+    "\tx ,y  ,,z\u00a0w\u2003\nq",
+]
+
+
 def write_tokenizer(path):
     """Reference ids and offsets for the byte-level BPE tokenizer: Hugging Face `tokenizers` built
     from the GGUF's own vocabulary and merges with SmolLM2's pre-tokenizer (Digits(individual) +
@@ -268,8 +276,19 @@ def write_tokenizer(path):
         pieces = pre.pre_tokenize_str(text)
         cases.append({"text": text, "ids": enc.ids, "offsets": [list(o) for o in enc.offsets],
                       "pre_offsets": [list(o) for _, o in pieces], "decoded": tok.decode(enc.ids, skip_special_tokens=False)})
+    # The Qwen2 and Llama 3 patterns, as their tokenizer.json Split pre-tokenizers apply them (no model needed).
+    from tokenizers import Regex
+    patterns = {
+        "qwen2": r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+""",
+        "llama-bpe": r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+""",
+    }
+    texts = TOKENIZER_TEXTS + PRE_EXTRA
+    splits = {}
+    for name, pattern in patterns.items():
+        split = pre_tokenizers.Split(Regex(pattern), behavior="isolated")
+        splits[name] = [[list(o) for _, o in split.pre_tokenize_str(t)] for t in texts]
     with open(os.path.join(OUT, "smollm2_tokenizer_reference.json"), "w") as f:
-        json.dump({"pre": "smollm", "cases": cases}, f, ensure_ascii=False)
+        json.dump({"pre": "smollm", "cases": cases, "split_texts": texts, "splits": splits}, f, ensure_ascii=False)
         f.write("\n")
     print(f"{len(cases)} tokenizer cases, {sum(len(c['ids']) for c in cases)} tokens")
 
