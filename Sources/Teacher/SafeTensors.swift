@@ -42,20 +42,18 @@ final class MappedFile: @unchecked Sendable {
     let base: UnsafeRawPointer?
     let count: Int
 
-    init(path: String) throws {
+    /// `failure` makes the error for a file that cannot be stat'ed or mapped (default: invalidSafetensors).
+    init(path: String, failure: ((String) -> TeacherError)? = nil) throws {
+        let fail = failure ?? { TeacherError.invalidSafetensors(file: path, reason: $0) }
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw TeacherError.missingFile(path) }
         defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0 else {
-            throw TeacherError.invalidSafetensors(file: path, reason: "cannot stat")
-        }
+        guard fstat(fd, &st) == 0 else { throw fail("cannot stat") }
         count = Int(st.st_size)
         if count == 0 { base = nil; return }
         let p = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, 0)
-        guard let p, p != MAP_FAILED else {
-            throw TeacherError.invalidSafetensors(file: path, reason: "mmap failed (errno \(errno))")
-        }
+        guard let p, p != MAP_FAILED else { throw fail("mmap failed (errno \(errno))") }
         base = UnsafeRawPointer(p)
     }
 

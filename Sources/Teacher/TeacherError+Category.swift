@@ -13,7 +13,7 @@ extension TeacherError: CategorizedError {
     public var category: ErrorCategory {
         switch self {
         case .missingFile, .unsupportedArchitecture, .invalidConfig, .invalidTokenizer, .invalidSafetensors,
-             .missingTensor, .shapeMismatch, .unsupportedDType:
+             .invalidGGUF, .missingMetadata, .missingTensor, .shapeMismatch, .unsupportedDType:
             .unprocessable
         case .invalidArgument: .invalidInput
         }
@@ -22,7 +22,7 @@ extension TeacherError: CategorizedError {
     public var code: String {
         switch self {
         case .missingFile, .unsupportedArchitecture, .invalidConfig, .invalidTokenizer, .invalidSafetensors,
-             .missingTensor, .shapeMismatch, .unsupportedDType:
+             .invalidGGUF, .missingMetadata, .missingTensor, .shapeMismatch, .unsupportedDType:
             "bad_model"
         case .invalidArgument: "invalid_parameter"
         }

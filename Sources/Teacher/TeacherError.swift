@@ -15,6 +15,10 @@ public enum TeacherError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidTokenizer(String)
     /// A safetensors file (or its shard index) is malformed.
     case invalidSafetensors(file: String, reason: String)
+    /// A GGUF file is malformed (see `GGUFProblem`).
+    case invalidGGUF(file: String, problem: GGUFProblem)
+    /// A metadata key the model needs is absent, or of another type.
+    case missingMetadata(key: String, expected: String)
     /// A tensor the model needs is absent from the weights.
     case missingTensor(String)
     /// A tensor has the wrong shape for the config.
@@ -31,6 +35,8 @@ public enum TeacherError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidConfig(let r): return "invalid config.json: \(r)"
         case .invalidTokenizer(let r): return "invalid tokenizer: \(r)"
         case .invalidSafetensors(let f, let r): return "invalid safetensors file \(f): \(r)"
+        case .invalidGGUF(let f, let p): return "invalid GGUF file \(f): \(p)"
+        case .missingMetadata(let k, let e): return "missing metadata: \(k) (\(e))"
         case .missingTensor(let t): return "missing tensor: \(t)"
         case .shapeMismatch(let t, let e, let f): return "tensor \(t) has shape \(f), expected \(e)"
         case .unsupportedDType(let t, let d): return "tensor \(t) has unsupported dtype \(d)"

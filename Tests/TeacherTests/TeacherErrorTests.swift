@@ -12,6 +12,8 @@ import TestSupport
         (.invalidConfig("not a JSON object"), 422, "bad_model"),
         (.invalidTokenizer("vocabulary lacks [CLS]"), 422, "bad_model"),
         (.invalidSafetensors(file: "model.safetensors", reason: "cannot stat"), 422, "bad_model"),
+        (.invalidGGUF(file: "model.gguf", problem: .unsupportedVersion(1)), 422, "bad_model"),
+        (.missingMetadata(key: "llama.block_count", expected: "an integer"), 422, "bad_model"),
         (.missingTensor("embeddings.word_embeddings.weight"), 422, "bad_model"),
         (.shapeMismatch(tensor: "x", expected: [2], found: [1]), 422, "bad_model"),
         (.unsupportedDType(tensor: "ids", dtype: "I64"), 422, "bad_model"),
