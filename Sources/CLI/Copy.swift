@@ -59,7 +59,7 @@ struct Copy: AsyncParsableCommand {
         display.update(fraction: 1, message: "verified")
         display.finish()
         for t in report.tables {
-            Console.line(String(format: "  %-17@ %9d rows  %@", t.name, t.rows, t.checksum))
+            Console.line("  " + t.name.padding(toLength: 17, withPad: " ", startingAt: 0) + String(format: "%9d rows  ", t.rows) + t.checksum)
         }
         Console.line("copied and verified: every table has the same rows and checksum in both stores")
     }
