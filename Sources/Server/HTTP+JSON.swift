@@ -77,8 +77,8 @@ public extension HTTPResponse {
         HTTPResponse(statusCode: .ok, headers: [.contentType: "application/x-npy"], body: array.encoded())
     }
 
-    static func npz(_ arrays: [String: NPYArray]) -> HTTPResponse {
-        HTTPResponse(statusCode: .ok, headers: [.contentType: "application/x-npz"], body: NPZ.encode(arrays))
+    static func npz(_ arrays: [String: NPYArray]) throws -> HTTPResponse {
+        HTTPResponse(statusCode: .ok, headers: [.contentType: "application/x-npz"], body: try NPZ.encode(arrays))
     }
 
     static func phrase(_ status: Int) -> String {

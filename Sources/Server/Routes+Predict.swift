@@ -37,7 +37,7 @@ extension APIServer {
             if body.format == "npz" || (body.format == nil && req.wants("application/x-npz", format: "npz")) {
                 var arrays = ["vectors": NPYArray(floats: out.values, shape: [n, out.dim])]
                 if let ids = body.function_ids { arrays["ids"] = NPYArray(int64s: ids) }
-                return .npz(arrays)
+                return try .npz(arrays)
             }
             if body.format == "npy" || (body.format == nil && req.wants("application/x-npy", format: "npy")) {
                 return .npy(NPYArray(floats: out.values, shape: [n, out.dim]))

@@ -86,8 +86,8 @@ import Testing
         func row(_ v: [Float]) -> JSONValue { .array(v.map { .number(Double($0)) }) }
         func b64(_ v: [Float]) -> JSONValue { .string(v.withUnsafeBufferPointer { Data(buffer: $0) }.base64EncodedString()) }
         func npy(_ rows: [[Float]]) -> Data { NPYArray(floats: rows.flatMap { $0 }, shape: [rows.count, rows[0].count]).encoded() }
-        func npz(_ i: [Int64], _ rows: [[Float]]) -> Data {
-            NPZ.encode(["ids": NPYArray(int64s: i), "vectors": NPYArray(floats: rows.flatMap { $0 }, shape: [rows.count, rows[0].count])])
+        func npz(_ i: [Int64], _ rows: [[Float]]) throws -> Data {
+            try NPZ.encode(["ids": NPYArray(int64s: i), "vectors": NPYArray(floats: rows.flatMap { $0 }, shape: [rows.count, rows[0].count])])
         }
         let unknown: Int64 = 987_654
         struct Case { var path: String; var body: Data; var type: String; var status: Int; var code: String }
@@ -107,10 +107,10 @@ import Testing
             Case(path: "?ids=" + list([a, b, unknown]), body: npy([fresh, fresh2, fresh]), type: npyType, status: 422, code: "unknown_function"),
             Case(path: "?ids=" + list([a, b, c]), body: npy([fresh, fresh2, [1, 2, .infinity, 4]]), type: npyType, status: 400, code: "non_finite"),
             Case(path: "?ids=" + list([a, b]), body: npy([fresh, fresh2, fresh]), type: npyType, status: 400, code: "wrong_dimension"),
-            Case(path: "", body: npz([a, b, unknown], [fresh, fresh2, fresh]), type: npzType, status: 422, code: "unknown_function"),
-            Case(path: "", body: npz([a, b, a], [fresh, fresh2, fresh]), type: npzType, status: 400, code: "duplicate_ids"),
-            Case(path: "", body: npz([a, b, c], [fresh + [0], fresh2 + [0], fresh + [0]]), type: npzType, status: 400, code: "wrong_dimension"),
-            Case(path: "", body: npz([a, b, c], [fresh, fresh2, [.nan, 0, 0, 0]]), type: npzType, status: 400, code: "non_finite"),
+            Case(path: "", body: try npz([a, b, unknown], [fresh, fresh2, fresh]), type: npzType, status: 422, code: "unknown_function"),
+            Case(path: "", body: try npz([a, b, a], [fresh, fresh2, fresh]), type: npzType, status: 400, code: "duplicate_ids"),
+            Case(path: "", body: try npz([a, b, c], [fresh + [0], fresh2 + [0], fresh + [0]]), type: npzType, status: 400, code: "wrong_dimension"),
+            Case(path: "", body: try npz([a, b, c], [fresh, fresh2, [.nan, 0, 0, 0]]), type: npzType, status: 400, code: "non_finite"),
         ]
         for (n, v) in vectorCases.enumerated() {
             let r = try await s.call("PUT", "/v1/spaces/sp/vectors" + v.path, body: v.body, contentType: v.type)
