@@ -18,7 +18,7 @@ extension APIServer {
                 var format: String?
             }
             try req.checkFormat(["json", "npy", "npz"])
-            let body = try JSONCodec.decode(Body.self, from: req.body)
+            let body = try JSONCodec.decode(Body.self, from: req.body, nonNull: ["job_id", "checkpoint", "function_ids", "signatures", "format"])
             if let f = body.format, !["json", "npy", "npz"].contains(f) {
                 throw APIError.badRequest("format must be json, npy or npz", code: "invalid_parameter")
             }
