@@ -7,7 +7,7 @@ MODEL_DIR := .cache/models/all-MiniLM-L6-v2
 APT_PACKAGES := libsqlite3-dev libpq-dev libfaiss-dev libopenblas-dev liblapacke-dev postgresql wrk python3-pip python3-venv git pkg-config curl
 SWIFT ?= swift
 
-.PHONY: setup deps model build release run test bench clean schemathesis fuzz crash-test
+.PHONY: setup deps model build release run test bench clean schemathesis fuzz crash-test soak
 
 setup: deps model
 
@@ -59,6 +59,12 @@ schemathesis: setup release
 ## CRASH_MINUTES (default 2), checked after every restart; prints kills, acknowledged writes, checks passed.
 crash-test: release
 	python3 scripts/crash_test.py
+
+## Soak (not part of `make test`): a release server under a mixed client load for SOAK_MINUTES (default 10),
+## RSS and open FDs sampled every 5 s; fails if RSS ends above 1.10× its value after the first minute, FDs
+## leak, or any request gets a 5xx. Prints a summary.
+soak: release
+	SOAK_MINUTES=$${SOAK_MINUTES:-10} python3 scripts/soak.py
 
 ## Benchmarks (not tests): writes docs/benchmarks.md.
 bench: setup
