@@ -51,7 +51,7 @@ struct IndexInfoJSON: Encodable {
 /// matrix with query parameters) decoded into one `SearchQuery`; the service checks the rest.
 enum SearchRequest {
     struct Body: Decodable {
-        var vectors: [[Float]]?
+        var vectors: [[Float32Value]]?
         var vectorsB64: [String]?
         var functionIds: [Int64]?
         var k: Int?
@@ -90,7 +90,7 @@ enum SearchRequest {
             for (i, row) in v.enumerated() where row.count != space.dim {
                 throw APIError.unprocessable("vectors[\(i)] has \(row.count) values, space '\(space.name)' has dim \(space.dim)", code: "wrong_dimension")
             }
-            q = SearchQuery(vectors: v.flatMap { $0 })
+            q = SearchQuery(vectors: v.flatMap { $0.map(\.value) })
         } else if let enc = b.vectorsB64 {
             var values = [Float]()
             for (i, text) in enc.enumerated() {

@@ -98,9 +98,9 @@ enum VectorBody {
     }
 
     static func fromJSON(_ body: Data, space: SpaceRecord) throws -> VectorBatch {
-        struct Plain: Decodable { var ids: [Int64]; var vectors: [[Float]]? ; var vectorsB64: [String]?
+        struct Plain: Decodable { var ids: [Int64]; var vectors: [[Float32Value]]? ; var vectorsB64: [String]?
             enum CodingKeys: String, CodingKey { case ids, vectors, vectorsB64 = "vectors_b64" } }
-        struct Tokens: Decodable { var ids: [Int64]; var vectors: [[[Float]]] }
+        struct Tokens: Decodable { var ids: [Int64]; var vectors: [[[Float32Value]]] }
         if space.kind.isTokens, !(String(decoding: body.prefix(4096), as: UTF8.self).contains("vectors_b64")) {
             let t: Tokens
             do { t = try JSONCodec.decode(Tokens.self, from: body, nonNull: ["ids", "vectors"]) } catch let e as APIError where e.code == "invalid_json" {
@@ -120,7 +120,7 @@ enum VectorBody {
                     throw APIError.unprocessable("vectors[\(i)][\(j)] has \(row.count) values, space '\(space.name)' has dim \(space.dim)", code: "wrong_dimension")
                 }
                 rows.append(m.count)
-                for row in m { values += row }
+                for row in m { values += row.map(\.value) }
             }
             return VectorBatch(ids: t.ids, rows: rows, values: values)
         }
@@ -143,7 +143,7 @@ enum VectorBody {
                 guard v.count == space.dim else {
                     throw APIError.unprocessable("vectors[\(i)] has \(v.count) values, space '\(space.name)' has dim \(space.dim)", code: "wrong_dimension")
                 }
-                values += v
+                values += v.map(\.value)
                 rows.append(1)
             }
         } else if let encoded = p.vectorsB64 {
@@ -164,5 +164,22 @@ enum VectorBody {
             throw APIError.badRequest("missing field 'vectors' (or 'vectors_b64')", code: "invalid_json")
         }
         return VectorBatch(ids: p.ids, rows: rows, values: values)
+    }
+}
+
+/// A JSON number stored as float32. Decoded as a Double first, so a tiny value such as 1e-300
+/// rounds to 0 as float32 does (Foundation's Float decoding refuses it as "not valid JSON"), and
+/// refused beyond ±3.4028235e38 (the spec's `Float32` range: Float.greatestFiniteMagnitude as
+/// downloads write it; up to there a value rounds to that largest float) with a 400 naming it.
+struct Float32Value: Decodable, Sendable {
+    var value: Float
+
+    init(from decoder: any Decoder) throws {
+        let d = try decoder.singleValueContainer().decode(Double.self)
+        guard abs(d) <= 3.4028235e38 else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                                                    debugDescription: "\(d) is outside the float32 range (±3.4028235e38)"))
+        }
+        value = Float(d)
     }
 }

@@ -66,6 +66,8 @@ import TestSupport
             Case(method: "GET", path: "/v1/spaces/sp/vectors?ids=%2B\(i0)", body: Data(), type: nil, status: 400, code: "invalid_ids"),
             // Matrices for a one-vector-per-id space fit the spec's TokenVectorsInput: the space decides, a 422.
             Case(method: "PUT", path: "/v1/spaces/sp/vectors", body: j("{\"ids\": [\(i1)], \"vectors\": [[[1, 2, 3]]]}"), type: nil, status: 422, code: "wrong_dimension"),
+            // Beyond float32's range: a 400 naming the value's place (the spec's Float32 bounds).
+            Case(method: "PUT", path: "/v1/spaces/sp/vectors", body: j("{\"ids\": [\(i1)], \"vectors\": [[1, 3.4028236e38, 3]]}"), type: nil, status: 400, code: "invalid_json"),
             // An explicit null for a field the spec does not mark nullable: a 400 naming the field.
             Case(method: "POST", path: "/v1/embed", body: j("{\"texts\": [\"a\"], \"normalize\": null}"), type: nil, status: 400, code: "invalid_json"),
             Case(method: "POST", path: "/v1/spaces/sp/index", body: j("{\"factory\": \"Flat\", \"metric\": null}"), type: nil, status: 400, code: "invalid_json"),
@@ -97,6 +99,21 @@ import TestSupport
         let r = try await big.call("POST", "/v1/functions", json: many)
         #expect(r.status == 413 && r.errorCode == "payload_too_large")
         #expect(try await big.call("GET", "/v1/stats").json?["store"]?["functions"] == 0)
+    }
+
+    /// Any JSON number within float32's range is a vector value; a tiny one (1e-300, which
+    /// Foundation's Float decoding refuses as "not valid JSON") rounds to 0 as float32 does.
+    @Test func tinyAndLargestFloat32ValuesAreAccepted() async throws {
+        let s = try await LiveServer()
+        defer { Task { await s.stop() } }
+        let ids = (try await s.call("POST", "/v1/functions", json: sampleFunctions).json?["ids"]?.arrayValue ?? []).compactMap { $0.intValue }
+        _ = try await s.call("POST", "/v1/spaces", json: ["name": "sp", "kind": "custom", "dim": 3])
+        let body = "{\"ids\": [\(ids[0])], \"vectors\": [[1e-300, 3.4028235e38, -2.2250738585e-313]]}"
+        let r = try await s.call("PUT", "/v1/spaces/sp/vectors", body: Data(body.utf8), contentType: "application/json")
+        #expect(r.status == 200, "\(String(decoding: r.body, as: UTF8.self))")
+        #expect(try await s.call("GET", "/v1/spaces/sp/vectors?ids=\(ids[0])").json?["vectors"]?.arrayValue?.first?.arrayValue?.first == 0)
+        let q = try await s.call("POST", "/v1/spaces/sp/search", body: Data(#"{"vectors": [[1e-300, 1, 0]], "k": 1}"#.utf8), contentType: "application/json")
+        #expect(q.status == 200, "\(String(decoding: q.body, as: UTF8.self))")
     }
 
     /// `null` is accepted exactly where the spec says a field is nullable (and inside free-form
