@@ -9,7 +9,7 @@
 # Needs Python 3 with venv (python3-venv, in `make deps`); installs schemathesis (pinned) into
 # .cache/venv-schemathesis once.
 #
-# Two settings narrow what counts as a finding, each as narrowly as schemathesis allows:
+# Three settings narrow what counts as a finding, each as narrowly as schemathesis allows:
 #  - scripts/schemathesis.toml: on the operations that document a 422 for requests that fit their
 #    schema but break a rule JSON Schema cannot state (between fields, such as end_line ≥ start_line;
 #    or against stored data, such as a space's dimension or an unknown id), a 422 is an accepted
@@ -18,7 +18,9 @@
 #    the request does not fit the documented schema, 422 when it does but breaks such a rule.)
 #  - scripts/schemathesis_hooks.py: generated bodies holding a lone UTF-16 surrogate ("\udc80") are
 #    dropped. They are not Unicode text (I-JSON forbids them), the server answers 400 invalid_json,
-#    and JSON Schema cannot say "valid Unicode" (see the hook's docstring).
+#    and JSON Schema cannot say "valid Unicode" (see the hook's docstring). The same file keeps
+#    `.npy`/`.npz` request bodies out: the spec can only call them binary strings, so generated ones
+#    are random bytes (400 bad_npy); the Swift fuzz suites and route tests cover those parsers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${SWEJEPA_BIN:-.build/release/swejepa}
