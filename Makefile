@@ -8,7 +8,7 @@ SMOLLM2 := .cache/models/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf
 APT_PACKAGES := libsqlite3-dev libpq-dev libfaiss-dev libopenblas-dev liblapacke-dev postgresql wrk python3-pip python3-venv git pkg-config curl
 SWIFT ?= swift
 
-.PHONY: setup deps model model-smollm2 gguf-references build release run test bench clean schemathesis fuzz crash-test
+.PHONY: setup deps model model-smollm2 gguf-references build release run test bench clean schemathesis fuzz crash-test soak
 
 setup: deps model model-smollm2
 
@@ -64,7 +64,8 @@ release: deps
 ## The release binary first: CLITests stop it with SIGTERM (graceful shutdown is checked on what ships).
 ## A throwaway PostgreSQL cluster (scripts/pg-test-cluster.sh) runs beside the tests: SWEJEPA_TEST_PG names
 ## it, so every store-level test runs on SQLite and on PostgreSQL; it is stopped and deleted afterwards,
-## also when tests fail (the tests' exit status is kept).
+## also when tests fail (the tests' exit status is kept). Then schemathesis against that release binary
+## (0 findings required; see scripts/schemathesis.sh).
 test: setup
 	$(SWIFT) build -c release --product swejepa
 	$(SWIFT) build --build-tests
@@ -72,6 +73,7 @@ test: setup
 	trap 'bash scripts/pg-test-cluster.sh stop' EXIT; \
 	SWEJEPA_TEST_PG=$$url SWEJEPA_MODEL_DIR=$(CURDIR)/$(MODEL_DIR) SWEJEPA_RELEASE_BIN=$(CURDIR)/.build/release/swejepa \
 	  $(SWIFT) test --skip-build
+	bash scripts/schemathesis.sh
 
 ## Longer fuzzing of every parser we own (`make test` runs a few thousand inputs per parser).
 fuzz: setup
@@ -92,6 +94,12 @@ schemathesis: setup release
 ## CRASH_MINUTES (default 2), checked after every restart; prints kills, acknowledged writes, checks passed.
 crash-test: release
 	python3 scripts/crash_test.py
+
+## Soak (not part of `make test`): a release server under a mixed client load for SOAK_MINUTES (default 10),
+## RSS and open FDs sampled every 5 s; fails if RSS ends above 1.10× its value after the first minute, FDs
+## leak, or any request gets a 5xx. Prints a summary.
+soak: release
+	SOAK_MINUTES=$${SOAK_MINUTES:-10} python3 scripts/soak.py
 
 ## Benchmarks (not tests): writes docs/benchmarks.md.
 bench: setup

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 
 /// Where a bearer token comes from, for `serve` and for every `--server` command: `--token-file
-/// PATH` (preferred: the file's first line, trimmed; keep it mode 0600), the `SWEJEPA_TOKEN`
+/// PATH` (preferred: the file's first line, trimmed; mode 0600 or 0400, else refused), the `SWEJEPA_TOKEN`
 /// environment variable, or `--token T` (visible to every user in `ps`).
 ///
 /// ```swift
@@ -24,8 +24,15 @@ enum TokenSource {
         return nil
     }
 
-    /// The first line of the file, trimmed; a warning when others may read it.
+    /// The first line of the file, trimmed. Refused when its group or other users may read or write
+    /// it (any of the mode bits 077, as ssh does for private keys): a token readable by a group is a
+    /// token every member of that group holds (and groups such as `users` are wide); a server that
+    /// should share one with another account can get it from SWEJEPA_TOKEN instead.
     static func read(_ path: String) throws -> String {
+        if let attrs = try? FileManager.default.attributesOfItem(atPath: path),
+           let mode = (attrs[.posixPermissions] as? NSNumber)?.intValue, mode & 0o077 != 0 {
+            throw ValidationError(String(format: "the token file %@ is open to other users (mode %03o); run chmod 600 on it (0600 or 0400 are accepted)", path, mode))
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ValidationError("cannot read the token file \(path)")
         }
@@ -33,10 +40,6 @@ enum TokenSource {
         let text = String(decoding: data, as: UTF8.self)
         let token = text.split(whereSeparator: \.isNewline).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
         guard !token.isEmpty else { throw ValidationError("the token file \(path) is empty") }
-        if let attrs = try? FileManager.default.attributesOfItem(atPath: path),
-           let mode = (attrs[.posixPermissions] as? NSNumber)?.intValue, mode & 0o077 != 0 {
-            Console.error(String(format: "warning: the token file %@ is readable by other users (mode %o); chmod 600 it", path, mode))
-        }
         return token
     }
 }

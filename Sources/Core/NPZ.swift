@@ -4,25 +4,25 @@ import Foundation
 ///
 /// Used to send ids and vectors together:
 /// ```swift
-/// let body = NPZ.encode(["ids": NPYArray(int64s: ids), "vectors": NPYArray(floats: v, shape: [n, d])])
+/// let body = try NPZ.encode(["ids": NPYArray(int64s: ids), "vectors": NPYArray(floats: v, shape: [n, d])])
 /// let members = try NPZ.decode(body)   // ["ids": …, "vectors": …]
 /// ```
 /// Members must be stored uncompressed (`np.savez`, not `np.savez_compressed`).
 public enum NPZ {
-    public static func encode(_ arrays: [String: NPYArray]) -> Data {
+    public static func encode(_ arrays: [String: NPYArray]) throws -> Data {
         var out = [UInt8]()
         var central = [UInt8]()
         let names = arrays.keys.sorted()
         for name in names {
             let payload = arrays[name]!.encoded()
             let crc = CRC32.checksum(payload)
-            central += ZipRecord.central(name: name + ".npy", crc: crc, size: payload.count, offset: out.count, deferred: false)
-            out += ZipRecord.local(name: name + ".npy", crc: crc, size: payload.count, deferred: false)
+            central += try ZipRecord.central(name: name + ".npy", crc: crc, size: payload.count, offset: out.count, deferred: false)
+            out += try ZipRecord.local(name: name + ".npy", crc: crc, size: payload.count, deferred: false)
             out += payload
         }
         let centralOffset = out.count
         out += central
-        out += ZipRecord.end(entries: names.count, centralSize: central.count, centralOffset: centralOffset)
+        out += try ZipRecord.end(entries: names.count, centralSize: central.count, centralOffset: centralOffset)
         return Data(out)
     }
 

@@ -42,13 +42,14 @@ extension ProbeJob {
         }
 
         public func validate() throws {
+            try JobParamsCheck.spaceName("space", space)
             try checkMeanSpace(space, job: "probe")
             try JobParamsCheck.modelName("tokenizer", tokenizer)
             try JobParamsCheck.range("folds", folds, 2...20)
             guard (1...100).contains(alphas.count) else { throw JobParamsCheck.bad("'alphas' must be a list of 1 to 100 positive numbers") }
             for a in alphas { try JobParamsCheck.positive("alphas", a) }
             try JobParamsCheck.positive("c", c)
-            try JobParamsCheck.range("seed", seed, 0...(1 << 53))
+            try JobParamsCheck.range("seed", seed, JobParamsCheck.seedRange)
             try JobParamsCheck.range("sample", sample, 10...100_000_000)
         }
     }
@@ -92,7 +93,7 @@ extension LayerSweepJob {
             try layers.validate(max: nil)
             try JobParamsCheck.range("sample", sample, 10...1_000_000)
             try JobParamsCheck.modelName("model", model)
-            try JobParamsCheck.range("seed", seed, 0...(1 << 53))
+            try JobParamsCheck.range("seed", seed, JobParamsCheck.seedRange)
             try JobParamsCheck.range("folds", folds, 2...20)
         }
     }
@@ -136,6 +137,7 @@ extension NeighboursJob {
         }
 
         public func validate() throws {
+            try JobParamsCheck.spaceName("space", space)
             try checkMeanSpace(space, job: "neighbours")
             try JobParamsCheck.range("k", k, 1...1_000)
             try JobParamsCheck.range("min_repositories", minRepositories, 1...1_000)
@@ -144,9 +146,11 @@ extension NeighboursJob {
     }
 }
 
-/// A space name given for a job that needs one vector per function.
+/// A space name given for a job that needs one vector per function: a token space is a 422 (the
+/// name is well formed; what it names does not suit the job).
 private func checkMeanSpace(_ space: String, job: String) throws {
     if space.hasSuffix("_tokens") {
-        throw JobParamsCheck.bad("space '\(space)' holds token matrices; \(job) needs one vector per function (a *_mean space, e.g. \(space.dropLast("_tokens".count))_mean)")
+        throw APIError.unprocessable("space '\(space)' holds token matrices; \(job) needs one vector per function (a *_mean space, e.g. \(space.dropLast("_tokens".count))_mean)",
+                                     code: "wrong_space_kind")
     }
 }

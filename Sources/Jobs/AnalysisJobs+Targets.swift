@@ -25,21 +25,20 @@ struct TargetSpec: Sendable, Equatable {
         guard try c.contains(key) && !c.decodeNil(forKey: key) else { return nil }
         let names: [String]
         if let s = try? c.decode(String.self, forKey: key) {
-            names = s.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+            names = s.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingCharacters(in: CharacterSet(charactersIn: " ")) }
         } else {
             names = try c.decode([String].self, forKey: key)
         }
         func bad(_ m: String) -> DecodingError { .dataCorruptedError(forKey: key, in: c, debugDescription: m) }
         guard !names.isEmpty, names.count <= 100 else { throw bad("must name 1 to 100 properties") }
         var seen = Set<String>()
-        return try names.map { s in
+        return try names.map { s -> TargetSpec? in
             guard s.count <= 64, let first = s.unicodeScalars.first, first == "_" || ("a"..."z").contains(first),
                   s.unicodeScalars.allSatisfy({ $0 == "_" || ("a"..."z").contains($0) || ("0"..."9").contains($0) }) else {
                 throw bad("has \"\(s)\", not a property name (lowercase letters, digits, _); known: \(defaults.joined(separator: ", "))")
             }
-            guard seen.insert(s).inserted else { throw bad("lists '\(s)' twice") }
-            return TargetSpec(name: s)
-        }
+            return seen.insert(s).inserted ? TargetSpec(name: s) : nil
+        }.compactMap { $0 }
     }
 
     /// Labels over the rows that have this property, or a reason why it cannot be probed.

@@ -31,7 +31,7 @@ enum TrivialFeature {
                 label = "log1p(tokens: \(URL(fileURLWithPath: name).lastPathComponent) WordPiece)"
             } catch {
                 if explicit != nil {
-                    throw APIError.badRequest("cannot load the tokenizer '\(name)' for the trivial control: \(error)", code: "unknown_model")
+                    throw APIError.unprocessable("cannot load the tokenizer '\(name)' for the trivial control: \(error)", code: "unknown_model")
                 }
                 await ctx.log("no tokenizer for model '\(name)' (\(error)); the trivial control uses character counts", level: .warning)
             }

@@ -20,21 +20,23 @@ public enum DiagnosticJobs {
         public var fail = false
         public var holdAfterStep: Int?
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case seconds, steps, fail, holdAfterStep = "hold_after_step"
         }
+        public static let knownKeys: Set<String>? = Set(CodingKeys.allCases.map(\.rawValue))
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             seconds = try c.decode(Double.self, forKey: .seconds)
-            steps = max(1, try c.value(.steps, default: steps))
+            steps = try c.value(.steps, default: steps)
             fail = try c.value(.fail, default: fail)
             holdAfterStep = try c.decodeIfPresent(Int.self, forKey: .holdAfterStep)
         }
 
         public func validate() throws {
             try JobParamsCheck.range("seconds", seconds, 0...86_400)
-            try JobParamsCheck.atLeast("hold_after_step", holdAfterStep, 0)
+            try JobParamsCheck.range("steps", steps, 1...100_000)
+            try JobParamsCheck.range("hold_after_step", holdAfterStep, 0...100_000)
         }
     }
 

@@ -8,7 +8,7 @@ import Teacher
 /// corpus and stores one space per (layer, kind), named `MODEL.L<layer>.<kind>`. Resumable: functions
 /// that already have a fresh vector in every requested space are skipped.
 public enum EmbedJob {
-    /// `embed`'s parameters (unknown keys are ignored).
+    /// `embed`'s parameters (unknown keys are refused).
     ///
     /// ```swift
     /// let p = try EmbedJob.Params.decode(["layers": [3], "kinds": ["body_mean"]], job: "embed")
@@ -25,9 +25,10 @@ public enum EmbedJob {
         /// Functions per forward pass.
         public var batchSize = 256
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case model, layers, kinds, repo, batchSize = "batch_size"
         }
+        public static let knownKeys: Set<String>? = Set(CodingKeys.allCases.map(\.rawValue))
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)

@@ -20,7 +20,7 @@ public enum IngestJob {
         case topLevel = "top_level"
     }
 
-    /// `ingest`'s parameters (unknown keys are ignored).
+    /// `ingest`'s parameters (unknown keys are refused: a typo would otherwise be silently ignored).
     ///
     /// ```swift
     /// let p = try IngestJob.Params.decode(["path": "/src/requests", "skip_dirs": ["tests"]], job: "ingest")
@@ -37,9 +37,10 @@ public enum IngestJob {
         public var skipDirs: [String] = []
         public var split = Split.none
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case path, name, history, skipDirs = "skip_dirs", split
         }
+        public static let knownKeys: Set<String>? = Set(CodingKeys.allCases.map(\.rawValue))
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)

@@ -25,10 +25,14 @@ extension JobParams {
     public static var knownKeys: Set<String>? { nil }
     public func validate() throws {}
 
-    /// Decodes and validates `json`: wrong types, missing fields and unknown keys become a 400
+    /// Decodes and validates `json`: wrong types, missing fields, unknown keys and an explicit `null`
+    /// (no param is nullable: leave it out for its default — the API's rule) become a 400
     /// `invalid_parameter` naming the field; `validate()` throws what it throws.
     public static func decode(_ json: JSONValue, job: String) throws -> Self {
         guard let object = json.objectValue else { throw JobParamsCheck.bad("\(job) params must be a JSON object") }
+        if let key = object.keys.sorted().first(where: { object[$0] == .null }) {
+            throw JobParamsCheck.bad("'\(key)' must not be null (leave it out for its default)")
+        }
         if let known = knownKeys {
             let unknown = object.keys.filter { !known.contains($0) }.sorted()
             if !unknown.isEmpty {
@@ -86,8 +90,25 @@ public enum JobParamsCheck {
 
     /// `value` (when present) is not empty.
     public static func nonEmpty(_ key: String, _ value: String?) throws {
-        if let value, value.trimmingCharacters(in: .whitespaces).isEmpty { throw bad("'\(key)' must be a non-empty string") }
+        if let value, isBlank(value) { throw bad("'\(key)' must be a non-empty string") }
     }
+
+    /// Empty or only spaces, tabs and line breaks (the spec's pattern `[^ \t\n\r]` for a non-blank string).
+    public static func isBlank(_ s: String) -> Bool {
+        s.utf8.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0a || $0 == 0x0d }
+    }
+
+    /// A space name as spaces are named (the spec's `SpaceNameString`: 1 to 200 of `A-Za-z0-9._@:-`).
+    public static func spaceName(_ key: String, _ value: String?) throws {
+        guard let value else { return }
+        let ok = (1...200).contains(value.utf8.count) && value.utf8.allSatisfy { c in
+            (0x30...0x39).contains(c) || (0x41...0x5a).contains(c) || (0x61...0x7a).contains(c) || ".-_@:".utf8.contains(c)
+        }
+        if !ok { throw bad("'\(key)' must be a space name (1 to 200 of A-Z a-z 0-9 . _ @ : -), got \"\(value.prefix(100))\"") }
+    }
+
+    /// Seeds are whole numbers a JSON number carries exactly: 0...2⁵³−1.
+    public static let seedRange: ClosedRange<UInt64> = 0...((1 << 53) - 1)
 
     /// The message of a decoding failure, naming the field (`'alphas[1]' must be a number, got "x"`).
     static func message(_ error: DecodingError, job: String) -> String {
@@ -113,7 +134,7 @@ extension KeyedDecodingContainer {
     /// A string that must not be empty (or only spaces) when present.
     func nonEmptyString(_ key: K) throws -> String? {
         guard let s = try decodeIfPresent(String.self, forKey: key) else { return nil }
-        guard !s.trimmingCharacters(in: .whitespaces).isEmpty else {
+        guard !JobParamsCheck.isBlank(s) else {
             throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "must be a non-empty string")
         }
         return s

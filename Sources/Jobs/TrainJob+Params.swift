@@ -49,19 +49,24 @@ extension TrainJob {
             for setting in TrainJob.settings {
                 var given = [String]()
                 for name in setting.names where try setting.decode(into: &config, from: c, key: name) { given.append(name) }
-                if given.count > 1 {
-                    throw JobParamsCheck.bad("'\(given[1])' repeats '\(given[0])' (two names of one setting)")
+                if given.count > 1 {  // a rule between two fields: 422 (the spec cannot say it)
+                    throw APIError.unprocessable("'\(given[1])' repeats '\(given[0])' (two names of one setting)", code: "repeated_setting")
                 }
             }
         }
 
-        /// Everything but the dimensions (known once the spaces are read).
+        /// Everything but the dimensions (known once the spaces are read). Single settings were
+        /// checked as they were decoded (400); what is left are rules between settings (`heads`
+        /// dividing `d_model`, `hard_negatives` needing `infonce`, the temperature order): a 422.
         public func validate() throws {
+            for (key, name) in [("input_space", inputSpace), ("target_space", targetSpace), ("output_space", outputSpace)] {
+                try JobParamsCheck.spaceName(key, name)
+            }
             var probe = config
             probe.model.inputDim = 1
             probe.model.outputDim = 1
             do { try probe.validate() } catch let e as TrainingError {
-                throw APIError.badRequest(e.description, code: "invalid_parameter")
+                throw APIError.unprocessable(e.description, code: "invalid_combination")
             }
         }
     }

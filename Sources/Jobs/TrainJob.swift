@@ -66,6 +66,7 @@ public enum TrainJob {
                       + (loaded.skippedStale > 0 ? "; \(loaded.skippedStale) functions with stale vectors left out" : ""))
 
         let dir = checkpointDirectory(ctx.dataDirectory, job: ctx.job.id)
+        let shown = Checkpoints.relativePath(job: ctx.job.id)  // results and logs never show server paths
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let info = CheckpointInfo(jobID: ctx.job.id, inputSpace: input.name, inputKind: input.kind.rawValue, targetSpace: target.name,
                                   outputSpace: outputName, model: input.model, layer: input.layer)
@@ -77,7 +78,7 @@ public enum TrainJob {
             onProgress: { f, message in feed.progress(0.05 + 0.9 * f, message) },
             shouldCancel: { ctx.isCancelled },
             onCheckpoint: { _, epoch in
-                feed.log("checkpoint after epoch \(epoch) in \(dir.path)")
+                feed.log("checkpoint after epoch \(epoch) in \(shown)")
                 observer?(epoch)
             })
         let flusher = Task { [feed] in
@@ -92,7 +93,7 @@ public enum TrainJob {
             // A worker shutting down (its task cancelled) gives the job back instead of finishing it:
             // the lease runs out and the next attempt resumes from the last checkpoint.
             outcome = try await withTaskCancellationHandler {
-                try await ctx.compute { try train(dir: dir, config: cfg, data: loaded.data, hooks: hooks, feed: feed) }
+                try await ctx.compute { try train(dir: dir, shown: shown, config: cfg, data: loaded.data, hooks: hooks, feed: feed) }
             } onCancel: {
                 ctx.flags.set(lost: true)
             }
@@ -126,7 +127,7 @@ public enum TrainJob {
                              r.test.rank1, r.test.rank10, r.test.mrr, r.randomBaseline.rank10, base, r.bestEpoch, r.epochs.count,
                              r.stoppedEarly ? " (stopped early)" : "", outputName))
         return Result(report: r, config: outcome.config, inputSpace: input.name, targetSpace: target.name, outputSpace: outputName,
-                      checkpoint: dir.path, splitBy: p.splitBy.rawValue, repositories: loaded.repositories,
+                      checkpoint: shown, splitBy: p.splitBy.rawValue, repositories: loaded.repositories,
                       duplicateGroups: loaded.groups, resumedFromEpoch: outcome.resumedAt,
                       seconds: Date().timeIntervalSince(started))
     }
@@ -173,7 +174,7 @@ public enum TrainJob {
 
     /// Resumes from the checkpoint in `dir` when there is a usable one (else starts afresh), trains,
     /// and predicts every function (on a compute thread).
-    static func train(dir: URL, config cfg: TrainingConfig, data loadedData: TrainingData, hooks: TrainingHooks,
+    static func train(dir: URL, shown: String, config cfg: TrainingConfig, data loadedData: TrainingData, hooks: TrainingHooks,
                       feed: TrainingFeed) throws -> Outcome {
         var resumedAt: Int?
         var trainer: Trainer?
@@ -181,10 +182,10 @@ public enum TrainJob {
             do {
                 let t = try Trainer.resume(from: dir, data: loadedData, hooks: hooks)
                 resumedAt = t.epochsDone
-                feed.log("resuming from the checkpoint after epoch \(t.epochsDone) (step \(t.step)) in \(dir.path)")
+                feed.log("resuming from the checkpoint after epoch \(t.epochsDone) (step \(t.step)) in \(shown)")
                 trainer = t
             } catch {
-                feed.log("cannot resume from \(dir.path) (\((error as? APIError)?.message ?? "\(error)")); training from scratch", level: .warning)
+                feed.log("cannot resume from \(shown) (\((error as? APIError)?.message ?? "\(error)")); training from scratch", level: .warning)
                 for f in (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [] where f != CheckpointInfo.fileName {
                     try? FileManager.default.removeItem(at: dir.appendingPathComponent(f))
                 }

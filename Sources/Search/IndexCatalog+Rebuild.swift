@@ -1,5 +1,8 @@
 import Core
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Progress of a rebuild, for logs and job status.
 public struct RebuildProgress: Sendable, Equatable {
@@ -160,12 +163,17 @@ extension IndexCatalog {
         return .rebuilt(reason: reason, count: info.count)
     }
 
-    /// Deletes `.<name>.tmp-*` files a crash (kill -9 mid-write) left next to an index file.
+    /// Deletes `.<name>.tmp-<pid>-*` files a crash (kill -9 mid-write) left next to an index file:
+    /// only those of processes that no longer run. A live process's (this one's included) may be a
+    /// save in flight — removing it made that save's rename fail (ENOENT: a 500 under the soak, two
+    /// searches catching up one space at once).
     func removeTemporaryFiles(for url: URL) {
         let dir = url.deletingLastPathComponent()
         let prefix = ".\(url.lastPathComponent).tmp-"
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return }
         for name in names where name.hasPrefix(prefix) {
+            if let pid = Int32(name.dropFirst(prefix.count).prefix { $0 != "-" }), pid > 0,
+               pid == getpid() || kill(pid, 0) == 0 || errno == EPERM { continue }
             try? FileManager.default.removeItem(at: dir.appendingPathComponent(name))
         }
     }

@@ -4,8 +4,12 @@ import Foundation
 
 /// JSON in and out, with decoding errors turned into 400s that name the field.
 public enum JSONCodec {
-    public static func decode<T: Decodable>(_ type: T.Type, from data: Data, what: String = "body") throws -> T {
+    /// `nonNull`: the body's fields (at any depth) that the spec does not document as nullable: an
+    /// explicit `null` there is a 400 (`JSONNulls`). `opaque`: keys holding free-form JSON, not looked into.
+    public static func decode<T: Decodable>(_ type: T.Type, from data: Data, what: String = "body",
+                                            nonNull: Set<String> = [], opaque: Set<String> = []) throws -> T {
         if data.isEmpty { throw APIError.badRequest("request \(what) is empty; expected JSON", code: "invalid_json") }
+        try JSONNulls.check(data, nonNull: nonNull, opaque: opaque)
         do {
             return try JSONDecoder().decode(T.self, from: data)
         } catch let error as DecodingError {
@@ -60,6 +64,40 @@ public enum JSONCodec {
     }()
 }
 
+/// The API's rule for `null`: a field that is not documented as nullable may be left out (for its
+/// default) but not sent as `null` — a null there is a client mistake, not a choice. Each route names
+/// its body's non-nullable fields (`nonNull`, matched by key at any depth); a `null` member under one
+/// of them is a 400 `invalid_json` naming the field. Keys the body does not define are not looked at
+/// (they are ignored, whatever their value), nor is anything under a key in `opaque` (free-form JSON
+/// such as a function's `properties`).
+///
+///     try JSONNulls.check(Data(#"{"k": null}"#.utf8), nonNull: ["k"])   // throws: "'k' must not be null …"
+public enum JSONNulls {
+    public static func check(_ data: Data, nonNull: Set<String>, opaque: Set<String> = []) throws {
+        // Fast path: a body without the bytes `null` holds no null (large vector uploads skip the walk).
+        guard !nonNull.isEmpty, data.range(of: Data("null".utf8)) != nil else { return }
+        guard let root = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else { return }
+        try walk(root, path: "", nonNull: nonNull, opaque: opaque)
+    }
+
+    private static func walk(_ value: Any, path: String, nonNull: Set<String>, opaque: Set<String>) throws {
+        if let object = value as? [String: Any] {
+            for key in object.keys.sorted() where nonNull.contains(key) && !opaque.contains(key) {
+                guard let member = object[key] else { continue }
+                let at = path.isEmpty ? key : "\(path).\(key)"
+                if member is NSNull {
+                    throw APIError.badRequest("'\(at)' must not be null (leave it out for its default)", code: "invalid_json")
+                }
+                try walk(member, path: at, nonNull: nonNull, opaque: opaque)
+            }
+        } else if let array = value as? [Any] {
+            for (i, item) in array.enumerated() where !(item is NSNull) {
+                try walk(item, path: "\(path)[\(i)]", nonNull: nonNull, opaque: opaque)
+            }
+        }
+    }
+}
+
 public extension HTTPResponse {
     /// A JSON response.
     static func json<T: Encodable>(_ value: T, status: HTTPStatusCode = .ok) throws -> HTTPResponse {
@@ -77,8 +115,8 @@ public extension HTTPResponse {
         HTTPResponse(statusCode: .ok, headers: [.contentType: "application/x-npy"], body: array.encoded())
     }
 
-    static func npz(_ arrays: [String: NPYArray]) -> HTTPResponse {
-        HTTPResponse(statusCode: .ok, headers: [.contentType: "application/x-npz"], body: NPZ.encode(arrays))
+    static func npz(_ arrays: [String: NPYArray]) throws -> HTTPResponse {
+        HTTPResponse(statusCode: .ok, headers: [.contentType: "application/x-npz"], body: try NPZ.encode(arrays))
     }
 
     static func phrase(_ status: Int) -> String {

@@ -16,7 +16,7 @@ extension APIServer {
                 var normalize: Bool?
             }
             try req.checkFormat(["json", "npy"])
-            let body = try JSONCodec.decode(Body.self, from: req.body)
+            let body = try JSONCodec.decode(Body.self, from: req.body, nonNull: ["texts", "layer", "model", "pooling", "normalize"])
             var request = TextEmbedding.Request(texts: body.texts, layer: body.layer, model: body.model)
             switch body.pooling ?? "mean" {
             case "mean": request.pooling = .mean

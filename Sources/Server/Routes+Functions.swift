@@ -14,9 +14,9 @@ extension APIServer {
                 struct Batch: Decodable { var functions: [FunctionInput] }
                 let items: [FunctionInput]
                 if req.body.first(where: { !$0.isWhitespace }) == UInt8(ascii: "[") {
-                    items = try JSONCodec.decode([FunctionInput].self, from: req.body)
+                    items = try JSONCodec.decode([FunctionInput].self, from: req.body, nonNull: FunctionInput.nonNullFields.union(["functions"]), opaque: FunctionInput.opaque)
                 } else {
-                    items = try JSONCodec.decode(Batch.self, from: req.body).functions
+                    items = try JSONCodec.decode(Batch.self, from: req.body, nonNull: FunctionInput.nonNullFields.union(["functions"]), opaque: FunctionInput.opaque).functions
                 }
                 if items.count > maxFunctionBatch {
                     throw APIError.tooLarge("a batch holds at most \(maxFunctionBatch) functions, got \(items.count)")
@@ -26,8 +26,10 @@ extension APIServer {
             Route("GET", "/v1/functions") { req in
                 let limit = try req.intQuery("limit", default: 100, range: 1...1000)
                 var after: Int64?
-                if let cursor = req.query("cursor"), !cursor.isEmpty {
-                    guard let n = Int64(cursor), n >= 0 else {
+                if let cursor = req.query("cursor") {
+                    // Exactly what `next_cursor` looks like (the spec's pattern): 1 to 18 ASCII digits.
+                    guard (1...18).contains(cursor.utf8.count), cursor.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
+                          let n = Int64(cursor) else {
                         throw APIError.badRequest("cursor '\(cursor)' is not one this server gave out", code: "invalid_cursor")
                     }
                     after = n

@@ -10,7 +10,7 @@ extension APIServer {
     public static func jobRoutes(_ ctx: ServiceContext, runner: JobRunner) -> [Route] {
         [
             Route("POST", "/v1/jobs") { req in
-                let body = try JSONCodec.decode(JSONValue.self, from: req.body)
+                let body = try JSONCodec.decode(JSONValue.self, from: req.body, nonNull: ["type", "max_attempts"])  // params: JobParams.decode
                 guard var fields = body.objectValue else { throw APIError.badRequest("body must be a JSON object", code: "invalid_json") }
                 guard let type = fields.removeValue(forKey: "type")?.stringValue, !type.isEmpty else {
                     throw APIError.badRequest("missing field 'type' (the job type)", code: "invalid_json")

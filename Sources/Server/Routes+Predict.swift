@@ -18,7 +18,7 @@ extension APIServer {
                 var format: String?
             }
             try req.checkFormat(["json", "npy", "npz"])
-            let body = try JSONCodec.decode(Body.self, from: req.body)
+            let body = try JSONCodec.decode(Body.self, from: req.body, nonNull: ["job_id", "checkpoint", "function_ids", "signatures", "format"])
             if let f = body.format, !["json", "npy", "npz"].contains(f) {
                 throw APIError.badRequest("format must be json, npy or npz", code: "invalid_parameter")
             }
@@ -37,7 +37,7 @@ extension APIServer {
             if body.format == "npz" || (body.format == nil && req.wants("application/x-npz", format: "npz")) {
                 var arrays = ["vectors": NPYArray(floats: out.values, shape: [n, out.dim])]
                 if let ids = body.function_ids { arrays["ids"] = NPYArray(int64s: ids) }
-                return .npz(arrays)
+                return try .npz(arrays)
             }
             if body.format == "npy" || (body.format == nil && req.wants("application/x-npy", format: "npy")) {
                 return .npy(NPYArray(floats: out.values, shape: [n, out.dim]))

@@ -39,7 +39,7 @@ extension APIServer {
                     var path: String?
                     var functions: [FunctionInput]
                 }
-                let snapshot = try JSONCodec.decode(Snapshot.self, from: req.body)
+                let snapshot = try JSONCodec.decode(Snapshot.self, from: req.body, nonNull: FunctionInput.nonNullFields.union(["name", "path", "functions"]), opaque: FunctionInput.opaque)
                 let name = snapshot.name
                 guard !name.trimmingCharacters(in: .whitespaces).isEmpty else {
                     throw APIError.badRequest("'name' must not be empty", code: "invalid_parameter")

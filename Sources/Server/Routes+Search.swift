@@ -16,7 +16,7 @@ extension APIServer {
             },
             Route("POST", "/v1/spaces/{name}/index") { req in
                 struct Body: Decodable { var factory: String; var metric: Metric? }
-                let body = try JSONCodec.decode(Body.self, from: req.body)
+                let body = try JSONCodec.decode(Body.self, from: req.body, nonNull: ["factory", "metric"])
                 let space = try await requireSpace(ctx, req.param("name"))
                 let started = Date()
                 let info = try await search.reindex(space: space.name, factory: body.factory, metric: body.metric ?? space.metric)
@@ -51,7 +51,7 @@ struct IndexInfoJSON: Encodable {
 /// matrix with query parameters) decoded into one `SearchQuery`; the service checks the rest.
 enum SearchRequest {
     struct Body: Decodable {
-        var vectors: [[Float]]?
+        var vectors: [[Float32Value]]?
         var vectorsB64: [String]?
         var functionIds: [Int64]?
         var k: Int?
@@ -61,7 +61,7 @@ enum SearchRequest {
         var repos: [String]?
         var nprobe: Int?
         var efSearch: Int?
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case vectors, k, repos, nprobe
             case vectorsB64 = "vectors_b64", functionIds = "function_ids", excludeSelf = "exclude_self"
             case excludeDuplicates = "exclude_duplicates", excludeSameRepo = "exclude_same_repo", efSearch = "ef_search"
@@ -72,7 +72,7 @@ enum SearchRequest {
         if req.contentType == "application/x-npy" {
             let array = try NPYArray(data: req.body)
             guard array.shape.last == space.dim, array.shape.count <= 2 else {
-                throw APIError.badRequest("query matrix has shape \(array.shape), space '\(space.name)' has dim \(space.dim)", code: "wrong_dimension")
+                throw APIError.unprocessable("query matrix has shape \(array.shape), space '\(space.name)' has dim \(space.dim)", code: "wrong_dimension")
             }
             var q = SearchQuery(vectors: try array.floats())
             q.k = try req.intQuery("k", default: 10, range: SearchQuery.kRange)
@@ -80,7 +80,7 @@ enum SearchRequest {
             q.params = SearchParams(nprobe: req.query("nprobe").flatMap(Int.init), efSearch: req.query("ef_search").flatMap(Int.init))
             return q
         }
-        let b = try JSONCodec.decode(Body.self, from: req.body)
+        let b = try JSONCodec.decode(Body.self, from: req.body, nonNull: Set(Body.CodingKeys.allCases.map(\.rawValue)))
         let sources = [b.vectors != nil, b.vectorsB64 != nil, b.functionIds != nil].filter { $0 }.count
         guard sources == 1 else {
             throw APIError.badRequest("give exactly one of 'vectors', 'vectors_b64' or 'function_ids'", code: "invalid_query")
@@ -88,14 +88,17 @@ enum SearchRequest {
         var q: SearchQuery
         if let v = b.vectors {
             for (i, row) in v.enumerated() where row.count != space.dim {
-                throw APIError.badRequest("vectors[\(i)] has \(row.count) values, space '\(space.name)' has dim \(space.dim)", code: "wrong_dimension")
+                throw APIError.unprocessable("vectors[\(i)] has \(row.count) values, space '\(space.name)' has dim \(space.dim)", code: "wrong_dimension")
             }
-            q = SearchQuery(vectors: v.flatMap { $0 })
+            q = SearchQuery(vectors: v.flatMap { $0.map(\.value) })
         } else if let enc = b.vectorsB64 {
             var values = [Float]()
             for (i, text) in enc.enumerated() {
-                guard let d = Data(base64Encoded: text), d.count == 4 * space.dim else {
-                    throw APIError.badRequest("vectors_b64[\(i)] must be base64 of \(space.dim) little-endian float32 values", code: "wrong_dimension")
+                guard let d = Data(base64Encoded: text) else {
+                    throw APIError.badRequest("vectors_b64[\(i)] is not base64", code: "invalid_base64")
+                }
+                guard d.count == 4 * space.dim else {
+                    throw APIError.unprocessable("vectors_b64[\(i)] must be base64 of \(space.dim) little-endian float32 values", code: "wrong_dimension")
                 }
                 values += VectorCodec.decode(d, as: .float32)
             }

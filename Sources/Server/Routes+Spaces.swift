@@ -9,7 +9,7 @@ extension APIServer {
     public static func spaceRoutes(_ ctx: ServiceContext) -> [Route] {
         [
             Route("POST", "/v1/spaces") { req in
-                let input = try JSONCodec.decode(SpaceInput.self, from: req.body)
+                let input = try JSONCodec.decode(SpaceInput.self, from: req.body, nonNull: ["name", "kind", "dim", "dtype", "metric", "index_factory"])
                 if (1...65_536).contains(input.dim) {  // (the store answers a bad dim)
                     try SearchService.checkFactory(input.indexFactory ?? "Flat", metric: input.metric ?? .cosine, dim: input.dim)
                 }

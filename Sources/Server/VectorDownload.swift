@@ -66,7 +66,7 @@ struct VectorDownload: AsyncBufferedSequence, AsyncBufferedIteratorProtocol, Sen
         switch phase {
         case .head:
             phase = .pages
-            return head()
+            return try head()
         case .pages:
             guard nextPage < pages.count else {
                 phase = .tail
@@ -81,7 +81,7 @@ struct VectorDownload: AsyncBufferedSequence, AsyncBufferedIteratorProtocol, Sen
             return encode(batch, first: range.lowerBound == 0)
         case .tail:
             phase = .done
-            return tail()
+            return try tail()
         case .done:
             return nil
         }
@@ -113,7 +113,7 @@ struct VectorDownload: AsyncBufferedSequence, AsyncBufferedIteratorProtocol, Sen
     /// Whether the `.npz` fits the 32-bit ZIP sizes this writer uses.
     var fitsZip32: Bool { (byteCount ?? 0) < Int(UInt32.max) }
 
-    private mutating func head() -> [UInt8] {
+    private mutating func head() throws -> [UInt8] {
         switch format {
         case .npy:
             return npyHeader
@@ -125,10 +125,10 @@ struct VectorDownload: AsyncBufferedSequence, AsyncBufferedIteratorProtocol, Sen
         case .npz:
             var out = [UInt8]()
             for (name, member) in [("ids.npy", idsMember), ("rows.npy", rowsMember)] {
-                out += ZipRecord.local(name: name, crc: CRC32.checksum(Data(member)), size: member.count, deferred: false)
+                out += try ZipRecord.local(name: name, crc: CRC32.checksum(Data(member)), size: member.count, deferred: false)
                 out += member
             }
-            out += ZipRecord.local(name: "vectors.npy", crc: 0, size: 0, deferred: true)
+            out += try ZipRecord.local(name: "vectors.npy", crc: 0, size: 0, deferred: true)
             let header = npyHeader
             crc.update(header)
             return out + header
@@ -172,7 +172,7 @@ struct VectorDownload: AsyncBufferedSequence, AsyncBufferedIteratorProtocol, Sen
         }
     }
 
-    private func tail() -> [UInt8] {
+    private func tail() throws -> [UInt8] {
         switch format {
         case .npy: return []
         case .json: return Array("]}".utf8)
@@ -180,17 +180,17 @@ struct VectorDownload: AsyncBufferedSequence, AsyncBufferedIteratorProtocol, Sen
             let members: [(String, [UInt8]?)] = [("ids.npy", idsMember), ("rows.npy", rowsMember), ("vectors.npy", nil)]
             let vectorsSize = npyHeader.count + vectorsBytes
             let vectorsCRC = crc.value
-            var out = ZipRecord.dataDescriptor(crc: vectorsCRC, size: vectorsSize)
+            var out = try ZipRecord.dataDescriptor(crc: vectorsCRC, size: vectorsSize)
             var central = [UInt8](), offset = 0
             for (name, member) in members {
                 let size = member?.count ?? vectorsSize
                 let memberCRC = member.map { CRC32.checksum(Data($0)) } ?? vectorsCRC
-                central += ZipRecord.central(name: name, crc: memberCRC, size: size, offset: offset, deferred: member == nil)
+                central += try ZipRecord.central(name: name, crc: memberCRC, size: size, offset: offset, deferred: member == nil)
                 offset += 30 + name.utf8.count + size
             }
             offset += 16
             out += central
-            out += ZipRecord.end(entries: members.count, centralSize: central.count, centralOffset: offset)
+            out += try ZipRecord.end(entries: members.count, centralSize: central.count, centralOffset: offset)
             return out
         }
     }

@@ -20,6 +20,17 @@ public enum Checkpoints {
     public static func directory(_ dataDirectory: URL, job: Int64) -> URL {
         root(dataDirectory).appendingPathComponent("job-\(job)", isDirectory: true)
     }
+
+    /// `directory(_:job:)` relative to the data directory (`checkpoints/job-7`): what job results
+    /// and logs show, so clients never see the server's absolute paths.
+    public static func relativePath(job: Int64) -> String { "checkpoints/job-\(job)" }
+
+    /// A checkpoint directory as a job result records it: relative to the data directory (absolute
+    /// in results written before paths were shown relative).
+    public static func resolve(_ recorded: String, dataDirectory: URL) -> URL {
+        recorded.hasPrefix("/") ? URL(fileURLWithPath: recorded, isDirectory: true)
+            : dataDirectory.appendingPathComponent(recorded, isDirectory: true)
+    }
 }
 
 /// What a checkpoint directory was trained on (`job.json` beside the trainer's `config.json`), so

@@ -26,7 +26,7 @@ public final class ModelCache: Sendable {
         let label = Self.label(name)
         if let m = models.withLock({ $0[dir.path] }) { return m }
         guard FileManager.default.fileExists(atPath: dir.appendingPathComponent("config.json").path) else {
-            throw APIError.badRequest(
+            throw APIError.unprocessable(  // a well-formed name the server has no folder for: 422
                 "no model named '\(label)' (a Hugging Face BERT folder with config.json, tokenizer.json, model.safetensors under the server's models directory); `make model` installs the default",
                 code: "unknown_model")
         }

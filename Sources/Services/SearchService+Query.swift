@@ -42,7 +42,8 @@ public struct SearchQuery: Sendable {
         return nil
     }
 
-    /// Checks sizes and combinations before any work (a 400 for each mistake).
+    /// Checks sizes and combinations before any work: a 400 for what the spec's schema says (k, empty
+    /// lists), a 422 for rules between fields or against the space (dimension, filters that need ids).
     public func validate(dim: Int) throws {
         guard Self.kRange.contains(k) else { throw APIError.badRequest("k must be in 1...1000, got \(k)", code: "invalid_k") }
         switch source {
@@ -53,10 +54,10 @@ public struct SearchQuery: Sendable {
         case .vectors(let v):
             guard !v.isEmpty else { throw APIError.badRequest("no query vectors", code: "invalid_query") }
             guard dim > 0, v.count % dim == 0 else {
-                throw APIError.badRequest("query values (\(v.count)) are not a whole number of rows of dim \(dim)", code: "wrong_dimension")
+                throw APIError.unprocessable("query values (\(v.count)) are not a whole number of rows of dim \(dim)", code: "wrong_dimension")
             }
             if excludeDuplicates || excludeSameRepo {
-                throw APIError.badRequest("exclude_duplicates and exclude_same_repo need function_ids queries", code: "invalid_query")
+                throw APIError.unprocessable("exclude_duplicates and exclude_same_repo need function_ids queries", code: "invalid_query")
             }
             if let bad = v.withUnsafeBufferPointer(VectorCodec.firstNonFinite) {
                 throw APIError.badRequest("query value \(bad % dim) of row \(bad / dim) is NaN or infinite", code: "non_finite")

@@ -144,7 +144,7 @@ public final class SearchService: Sendable {
             throw APIError.notFound("space '\(name)' does not exist", code: "unknown_space")
         }
         guard Self.indexable(space) else {
-            throw APIError.badRequest("'\(name)' is a token space; index a mean space", code: "not_indexable")
+            throw APIError.unprocessable("'\(name)' is a token space; index a mean space", code: "not_indexable")  // the space's kind decides
         }
         let f = try IndexFactory(factory)
         let info = try await catalog.rebuild(space: name, factory: f, metric: metric, dim: space.dim,

@@ -49,7 +49,7 @@ public enum StudentPredictions {
                                         + (partial ? "; its latest checkpoint is usable as 'checkpoint': \"job-\(id)\"" : " (and has no checkpoint yet)"),
                                         code: "job_not_finished")
             }
-            let dir = job.result?["checkpoint"]?.stringValue.map { URL(fileURLWithPath: $0, isDirectory: true) }
+            let dir = job.result?["checkpoint"]?.stringValue.map { Checkpoints.resolve($0, dataDirectory: dataDirectory) }
                 ?? Checkpoints.directory(dataDirectory, job: id)
             guard FileManager.default.fileExists(atPath: dir.appendingPathComponent("config.json").path) else {
                 throw APIError.notFound("the checkpoint of job \(id) is gone", code: "unknown_checkpoint")
@@ -65,7 +65,7 @@ public enum StudentPredictions {
             let url = (path.hasPrefix("/") ? URL(fileURLWithPath: path, isDirectory: true) : root.appendingPathComponent(path, isDirectory: true))
                 .standardizedFileURL.resolvingSymlinksInPath()
             guard url.path.hasPrefix(root.path + "/") else {
-                throw APIError.badRequest("checkpoint must name a directory in the server's checkpoints directory (e.g. \"job-7\")", code: "invalid_checkpoint_path")
+                throw APIError.unprocessable("checkpoint must name a directory in the server's checkpoints directory (e.g. \"job-7\")", code: "invalid_checkpoint_path")
             }
             guard FileManager.default.fileExists(atPath: url.appendingPathComponent("config.json").path) else {
                 throw APIError.notFound("no checkpoint named '\(url.path.dropFirst(root.path.count + 1))'", code: "unknown_checkpoint")

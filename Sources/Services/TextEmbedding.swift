@@ -38,10 +38,13 @@ public enum TextEmbedding {
         guard !request.texts.isEmpty, request.texts.count <= maxTexts else {
             throw APIError.badRequest("texts must hold 1 to \(maxTexts) strings (use an embed job for a corpus)", code: "invalid_parameter")
         }
+        if let layer = request.layer, !(0...1_000).contains(layer) {
+            throw APIError.badRequest("layer must be in 0...1000, got \(layer)", code: "invalid_parameter")
+        }
         let model = try models.model(request.model, dataDirectory: dataDirectory)
         let layer = request.layer ?? model.layerCount
-        guard (0...model.layerCount).contains(layer) else {
-            throw APIError.badRequest("layer must be in 0...\(model.layerCount) for \(model.name)", code: "invalid_parameter")
+        guard (0...model.layerCount).contains(layer) else {  // the spec's range, beyond this model: 422
+            throw APIError.unprocessable("layer must be in 0...\(model.layerCount) for \(model.name)", code: "invalid_parameter")
         }
         let vectors = try await Compute.run {
             try FunctionEmbedder(model: model).embed(texts: request.texts, layer: layer, pooling: request.pooling, normalize: request.normalize)

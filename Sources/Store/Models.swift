@@ -3,6 +3,11 @@ import Foundation
 
 /// A function as a client sends it for upsert. Keyed by (repo, path, qualified name).
 public struct FunctionInput: Codable, Sendable, Equatable {
+    /// Fields the API does not document as nullable: `null` there is a 400 (`language`, `properties`,
+    /// `content_hash` and `body_hash` may be null, meaning their default).
+    public static let nonNullFields: Set<String> = ["repo", "path", "qualified_name", "start_line", "end_line", "signature", "body"]
+    /// Free-form JSON: `properties`.
+    public static let opaque: Set<String> = ["properties"]
     public var repo: String
     public var path: String
     public var qualifiedName: String

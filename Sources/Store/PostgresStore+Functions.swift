@@ -197,7 +197,7 @@ extension PostgresStore: CorpusStore {
 
     public func replaceRepository(_ name: String, path: String?, functions items: [FunctionInput]) async throws -> ReplaceSummary {
         if let i = items.firstIndex(where: { $0.repo != name }) {
-            throw StoreError.invalidFunction(index: i, reason: "repo must be '\(name)' (the repository being replaced), got '\(items[i].repo)'")
+            throw StoreError.inconsistentFunction(index: i, reason: "repo must be '\(name)' (the repository being replaced), got '\(items[i].repo)'")
         }
         try SQLiteStore.validate(items)
         return try await write { db in

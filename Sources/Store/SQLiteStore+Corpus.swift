@@ -38,7 +38,7 @@ extension SQLiteStore: CorpusStore {
 
     public func replaceRepository(_ name: String, path: String?, functions items: [FunctionInput]) async throws -> ReplaceSummary {
         if let i = items.firstIndex(where: { $0.repo != name }) {
-            throw StoreError.invalidFunction(index: i, reason: "repo must be '\(name)' (the repository being replaced), got '\(items[i].repo)'")
+            throw StoreError.inconsistentFunction(index: i, reason: "repo must be '\(name)' (the repository being replaced), got '\(items[i].repo)'")
         }
         try Self.validate(items)
         return try await write { db in

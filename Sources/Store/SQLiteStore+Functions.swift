@@ -30,7 +30,7 @@ extension SQLiteStore {
                 throw bad("\(field) contains a NUL character")
             }
             if f.startLine < 1 { throw bad("start_line must be ≥ 1") }
-            if f.endLine < f.startLine { throw bad("end_line (\(f.endLine)) is before start_line (\(f.startLine))") }
+            if f.endLine < f.startLine { throw StoreError.inconsistentFunction(index: i, reason: "end_line (\(f.endLine)) is before start_line (\(f.startLine))") }
             if case .some(let p) = f.properties, p.objectValue == nil, p != .null { throw bad("properties must be an object") }
             let key = "\(f.repo)\u{0}\(f.path)\u{0}\(f.qualifiedName)"
             if let j = seen[key] {

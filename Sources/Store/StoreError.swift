@@ -28,6 +28,9 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case nonFinite(row: Int, value: Int)
     /// `functions[index]` is not a valid function.
     case invalidFunction(index: Int, reason: String)
+    /// `functions[index]` breaks a rule between its fields or with the request (end_line before
+    /// start_line, a repo other than the snapshot's): well formed, so a 422.
+    case inconsistentFunction(index: Int, reason: String)
     /// `functions[index]` repeats the (repo, path, qualified name) key of `functions[first]`.
     case duplicateFunction(index: Int, first: Int, key: String)
     /// A probe result with a non-finite score.
@@ -49,7 +52,7 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .duplicateIDs(i, id, j): "ids[\(i)] = \(id) repeats ids[\(j)]; a batch holds each id once"
         case .wrongDimension(let m): m
         case let .nonFinite(row, value): "value \(value) of vector row \(row) is NaN or infinite"
-        case let .invalidFunction(i, reason): "functions[\(i)]: \(reason)"
+        case let .invalidFunction(i, reason), let .inconsistentFunction(i, reason): "functions[\(i)]: \(reason)"
         case let .duplicateFunction(i, j, key): "functions[\(i)] repeats functions[\(j)] (\(key)); a batch holds each key once"
         case .invalidProbeResult(let t): "probe result for '\(t)' has a non-finite score"
         case let .invalidNeighbour(f, rank, score): "neighbour row of function \(f) rank \(rank) has score \(score)"
@@ -68,11 +71,11 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
 extension StoreError: CategorizedError {
     public var category: ErrorCategory {
         switch self {
-        case .invalidSpace, .invalidBatch, .duplicateIDs, .wrongDimension, .nonFinite, .invalidFunction, .duplicateFunction:
+        case .invalidSpace, .invalidBatch, .duplicateIDs, .wrongDimension, .nonFinite, .invalidFunction:
             .invalidInput
         case .unknownSpace, .unknownVectors: .notFound
         case .spaceExists, .conflictingNeighbours: .conflict
-        case .unknownFunction, .invalidProbeResult, .invalidNeighbour: .unprocessable
+        case .unknownFunction, .invalidProbeResult, .invalidNeighbour, .inconsistentFunction, .duplicateFunction: .unprocessable
         }
     }
 
@@ -87,7 +90,7 @@ extension StoreError: CategorizedError {
         case .duplicateIDs: "duplicate_ids"
         case .wrongDimension: "wrong_dimension"
         case .nonFinite: "non_finite"
-        case .invalidFunction: "invalid_function"
+        case .invalidFunction, .inconsistentFunction: "invalid_function"
         case .duplicateFunction: "duplicate_keys"
         case .invalidProbeResult: "invalid_probe_result"
         case .invalidNeighbour, .conflictingNeighbours: "invalid_neighbours"

@@ -87,9 +87,13 @@ extension TrainSetting {
                      current: { show($0[keyPath: path]) })
     }
 
+    /// Whole-number settings are at most 10⁹ (a bound a JSON number carries exactly; the spec says it too).
+    static let intMax = 1_000_000_000
+
     static func int(_ name: String, _ section: Section, _ field: String, _ path: WritableKeyPath<TrainingConfig, Int> & Sendable,
                     job: Bool = true, min: Int, _ help: String, aliases: [String] = []) -> TrainSetting {
-        make(name, section, field, path, job: job, help, aliases: aliases, check: { $0 >= min ? nil : "must be ≥ \(min), got \($0)" })
+        make(name, section, field, path, job: job, help, aliases: aliases,
+             check: { (min...intMax).contains($0) ? nil : "must be in \(min)...\(intMax), got \($0)" })
     }
 
     fileprivate static func number(_ name: String, _ section: Section, _ field: String, _ path: WritableKeyPath<TrainingConfig, Double> & Sendable,
@@ -134,7 +138,8 @@ extension TrainingConfig {
     public static let settings: [TrainSetting] = [
         .int("epochs", .root, "epochs", \.epochs, min: 1, "Epochs"),
         .int("batch_size", .root, "batchSize", \.batchSize, min: 2, "Batch size"),
-        .make("seed", .root, "seed", \.seed, "Seed (split, initialisation, batches)"),
+        .make("seed", .root, "seed", \.seed, "Seed (split, initialisation, batches)",
+              check: { $0 < (1 << 53) ? nil : "must be in 0...\((1 << 53) - 1), got \($0)" }),
         .int("max_tokens", .root, "maxTokens", \.maxTokens, min: 1, "Signature tokens kept"),
         .int("hard_negatives", .root, "hardNegatives", \.hardNegatives, min: 0, "Hard negatives per function from the target space (infonce only)"),
         .int("patience", .root, "patience", \.patience, min: 0, "Early-stopping patience in epochs, 0 = off"),
@@ -164,7 +169,7 @@ extension TrainingConfig {
         .number("weight_decay", .optimizer, "weightDecay", \.optimizer.weightDecay, .nonNegative, "AdamW weight decay"),
         .number("grad_clip", .optimizer, "gradClip", \.optimizer.gradClip, .nonNegative, "Gradient norm clip, 0 = off"),
         .make("warmup_steps", .optimizer, "warmupSteps", \.optimizer.warmupSteps, "Linear warmup steps (default 5 % of all steps)",
-              check: { $0.map { $0 >= 0 ? nil : "must be ≥ 0, got \($0)" } ?? nil }, show: { $0.map(String.init) ?? "5 % of all steps" }),
+              check: { $0.map { (0...TrainSetting.intMax).contains($0) ? nil : "must be in 0...\(TrainSetting.intMax), got \($0)" } ?? nil }, show: { $0.map(String.init) ?? "5 % of all steps" }),
         .number("min_lr_ratio", .optimizer, "minLearningRateRatio", \.optimizer.minLearningRateRatio,
                 Bounds(min: 0, max: 1), "Final learning rate as a share of the peak", aliases: ["min_learning_rate_ratio"]),
     ]

@@ -135,10 +135,26 @@ struct RemoteIngestTests {
         // Refused at start: --auth reads without a token, both --token and --token-file, an empty file.
         let empty = dir.appendingPathComponent("empty")
         try Data("\n".utf8).write(to: empty)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: empty.path)
         let data = dir.appendingPathComponent("data").path
         for bad in [["--auth", "reads"], ["--token", "a", "--token-file", file.path], ["--token-file", empty.path], ["--auth", "everything", "--token", "a"]] {
             let out = try await run(bin, ["serve", "--data", data, "--port", "0"] + bad, environment: ["SWEJEPA_TOKEN": ""], timeout: 60)
             #expect(out.status == 64, "\(bad): \(out)")
         }
+
+        // A token file others may read (world- or group-readable) is refused, by the server and by
+        // clients, naming the fix; 0400 is as good as 0600.
+        let open = dir.appendingPathComponent("open-token")
+        try Data("from-file-token\n".utf8).write(to: open)
+        for mode in [0o644, 0o640, 0o604] {
+            try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: open.path)
+            let out = try await run(bin, ["serve", "--data", data, "--port", "0", "--token-file", open.path], environment: ["SWEJEPA_TOKEN": ""], timeout: 60)
+            #expect(out.status == 64 && out.stderr.contains("chmod 600") && !out.stdout.contains("listening"), "\(String(mode, radix: 8)): \(out)")
+            let client = try await run(bin, ["jobs", "list", "--server", s.base, "--token-file", open.path], environment: ["SWEJEPA_TOKEN": ""])
+            #expect(client.status == 64 && client.stderr.contains("chmod 600"), "\(String(mode, radix: 8)): \(client)")
+        }
+        try FileManager.default.setAttributes([.posixPermissions: 0o400], ofItemAtPath: open.path)
+        let readOnly = try await run(bin, ["jobs", "list", "--server", s.base, "--token-file", open.path], environment: ["SWEJEPA_TOKEN": ""])
+        #expect(readOnly.status == 0, "\(readOnly)")
     }
 }

@@ -101,3 +101,20 @@ func npyFilesWrittenByNumpyParse(name: String) throws {
         #expect(FunctionHash.body(body) == item["hash"]!.stringValue!)
     }
 }
+
+/// A size, offset or count past the 32-bit (16-bit) ZIP fields is a thrown `TooLarge`, not a trap
+/// or a silently truncated archive; the largest value that fits is written as is.
+@Test func zipRecordRefusesSizesFromFourGiB() throws {
+    let fourGiB = 1 << 32
+    #expect(throws: ZipRecord.TooLarge.self) { try ZipRecord.local(name: "vectors.npy", crc: 0, size: fourGiB, deferred: false) }
+    #expect(throws: ZipRecord.TooLarge.self) { try ZipRecord.local(name: "vectors.npy", crc: 0, size: Int(UInt32.max), deferred: false) }
+    #expect(throws: ZipRecord.TooLarge.self) { try ZipRecord.dataDescriptor(crc: 0, size: fourGiB + 5) }
+    #expect(throws: ZipRecord.TooLarge.self) { try ZipRecord.central(name: "ids.npy", crc: 0, size: 8, offset: fourGiB, deferred: false) }
+    #expect(throws: ZipRecord.TooLarge.self) { try ZipRecord.end(entries: 3, centralSize: 100, centralOffset: fourGiB) }
+    #expect(throws: ZipRecord.TooLarge.self) { try ZipRecord.end(entries: 70_000, centralSize: 100, centralOffset: 0) }
+    let error = try #require(throws: ZipRecord.TooLarge.self) { try ZipRecord.local(name: "v.npy", crc: 0, size: fourGiB, deferred: false) }
+    #expect(error.category == .tooLarge && error.value == fourGiB)
+
+    let largest = try ZipRecord.local(name: "v.npy", crc: 0, size: ZipRecord.maxSize, deferred: false)
+    #expect(Array(largest[18..<26]) == [0xfe, 0xff, 0xff, 0xff, 0xfe, 0xff, 0xff, 0xff])
+}

@@ -35,8 +35,26 @@ import Training
         ("train", ["input_space": "a", "target_space": "b", "dropout": 1.5], "dropout"),
         ("train", ["input_space": "a", "target_space": "b", "batch_size": 3.5], "batch_size"),
         ("train", ["input_space": "a", "target_space": "b", "model": "rnn"], "model"),
-        ("train", ["input_space": "a", "target_space": "b", "lr": 0.1, "learning_rate": 0.2], "learning_rate"),
         ("train", ["input_space": "a", "target_space": "b", "epoch": 3], "epoch"),
+        // As the spec's JobSubmit says: unknown keys refused for every type, no explicit null, bounds.
+        ("sleep", ["seconds": 1, "second": 1], "second"), ("sleep", ["seconds": 1, "steps": 0], "steps"),
+        ("sleep", ["seconds": 1, "hold_after_step": 100_001], "hold_after_step"),
+        ("ingest", ["path": "DIR", "skipdirs": ["a"]], "skipdirs"), ("ingest", ["path": " \t"], "path"),
+        ("embed", ["layers": [3], "normalise": true], "normalise"),
+        ("neighbours", ["space": "s", "families": .null], "families"), ("probe", ["space": "has space"], "space"),
+        ("probe", ["space": "s", "seed": 9_007_199_254_740_992], "seed"),
+        ("train", ["input_space": "a", "target_space": "b", "epochs": 1_000_000_001], "epochs"),
+        ("train", ["input_space": "a", "target_space": "b", "seed": 9_007_199_254_740_992], "seed"),
+        ("train", ["input_space": "a/b", "target_space": "b"], "input_space"),
+    ]
+
+    /// Params that fit the spec's schema but break a rule between fields (or name a token space
+    /// where one vector per function is needed): 422, nothing queued.
+    static let unprocessable: [(String, JSONValue, String)] = [
+        ("probe", ["space": "m.L3.sig_tokens"], "wrong_space_kind"), ("neighbours", ["space": "m.L3.sig_tokens"], "wrong_space_kind"),
+        ("train", ["input_space": "a", "target_space": "b", "lr": 0.1, "learning_rate": 0.2], "repeated_setting"),
+        ("train", ["input_space": "a", "target_space": "b", "d_model": 30, "heads": 4], "invalid_combination"),
+        ("train", ["input_space": "a", "target_space": "b", "loss": "smooth_l1", "hard_negatives": 2], "invalid_combination"),
     ]
 
     @Test func badParamsOfEveryJobTypeAreA400NamingTheField() async throws {
@@ -52,6 +70,14 @@ import Training
             } catch let e as APIError {
                 #expect(e.status == 400 && e.code == "invalid_parameter", "\(type) \(p.jsonString()): \(e)")
                 #expect(e.message.contains(field), "\(type) \(p.jsonString()): '\(e.message)' does not name \(field)")
+            }
+        }
+        for (type, params, code) in Self.unprocessable {
+            do {
+                _ = try await runner.submit(type: type, params: params)
+                Issue.record("accepted: \(type) \(params.jsonString())")
+            } catch let e as APIError {
+                #expect(e.status == 422 && e.code == code, "\(type) \(params.jsonString()): \(e)")
             }
         }
         #expect(try await runner.store.jobs(state: nil, type: nil, limit: 100).isEmpty, "nothing was queued")
@@ -79,12 +105,12 @@ import Training
         }
         let sleep = try await stored("sleep", ["seconds": 0.5, "hold_after_step": 2], as: DiagnosticJobs.SleepParams.self)
         #expect(sleep.seconds == 0.5 && sleep.steps == 10 && !sleep.fail && sleep.holdAfterStep == 2)
-        let ingest = try await stored("ingest", ["path": .string(dir.path), "skip_dirs": ["tests"], "split": "top_level", "extra": 1],
+        let ingest = try await stored("ingest", ["path": .string(dir.path), "skip_dirs": ["tests"], "split": "top_level"],
                                       as: IngestJob.Params.self)
         #expect(ingest.path == dir.path && ingest.name == nil && ingest.history && ingest.skipDirs == ["tests"] && ingest.split == .topLevel)
         let embed = try await stored("embed", ["layers": "all", "kinds": ["body_mean", "sig_mean"], "batch_size": 32], as: EmbedJob.Params.self)
         #expect(embed.layers == .all && embed.kinds == [.bodyMean, .sigMean] && embed.batchSize == 32 && embed.model == nil)
-        let probe = try await stored("probe", ["space": "m.L3.body_mean", "targets": "loc, is_async", "folds": 3, "alphas": [1, 10],
+        let probe = try await stored("probe", ["space": "m.L3.body_mean", "targets": "loc, is_async ,loc", "folds": 3, "alphas": [1, 10],
                                                "group_by": "file", "seed": 7], as: ProbeJob.Params.self)
         #expect(probe.space == "m.L3.body_mean" && probe.targets?.map(\.name) == ["loc", "is_async"] && probe.folds == 3)
         #expect(probe.alphas == [1, 10] && probe.groupBy == .file && probe.seed == 7 && probe.c == 1 && probe.sample == nil)

@@ -1,5 +1,8 @@
 import Core
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 import Testing
 @testable import Search
@@ -245,4 +248,21 @@ final class SourceGate: @unchecked Sendable {
         }
         return lock.withLock { isHeld }
     }
+}
+
+
+/// Leftover `.NAME.tmp-PID-*` files: a dead process's go, a live process's stay (they may be a
+/// save in flight: deleting one made that save's rename fail, a 500 under `make soak`).
+@Test func onlyDeadProcessesTemporaryIndexFilesAreRemoved() throws {
+    let dir = TestData.tempDir()
+    let catalog = IndexCatalog(directory: dir)
+    let url = catalog.fileURL(for: "sp")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let mine = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-1")
+    let parent = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getppid())-2")
+    let dead = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-2147483646-3")
+    for f in [mine, parent, dead] { try Data([1]).write(to: f) }
+    catalog.removeTemporaryFiles(for: url)
+    #expect(FileManager.default.fileExists(atPath: mine.path) && FileManager.default.fileExists(atPath: parent.path))
+    #expect(!FileManager.default.fileExists(atPath: dead.path))
 }

@@ -68,10 +68,10 @@ import Testing
         }
         let prefix = update(0) + ", " + update(1)
         let functionCases: [(String, Int, String)] = [
-            (#"{"repo": "repo0", "path": "m.py", "qualified_name": "new", "start_line": 5, "end_line": 2, "signature": "", "body": ""}"#, 400, "invalid_function"),
+            (#"{"repo": "repo0", "path": "m.py", "qualified_name": "new", "start_line": 5, "end_line": 2, "signature": "", "body": ""}"#, 422, "invalid_function"),
             (#"{"repo": "", "path": "m.py", "qualified_name": "new", "start_line": 1, "end_line": 2, "signature": "", "body": ""}"#, 400, "invalid_function"),
             (#"{"repo": "repo0", "path": "m.py", "qualified_name": "f2", "start_line": 1, "end_line": 2, "signature": "", "body": "", "properties": [1]}"#, 400, "invalid_function"),
-            (update(0), 400, "duplicate_keys"),
+            (update(0), 422, "duplicate_keys"),
             (#"{"repo": "repo0", "path": "m.py", "qualified_name": "new", "start_line": "one", "end_line": 2, "signature": "", "body": ""}"#, 400, "invalid_json"),
         ]
         for (bad, status, code) in functionCases {
@@ -86,8 +86,8 @@ import Testing
         func row(_ v: [Float]) -> JSONValue { .array(v.map { .number(Double($0)) }) }
         func b64(_ v: [Float]) -> JSONValue { .string(v.withUnsafeBufferPointer { Data(buffer: $0) }.base64EncodedString()) }
         func npy(_ rows: [[Float]]) -> Data { NPYArray(floats: rows.flatMap { $0 }, shape: [rows.count, rows[0].count]).encoded() }
-        func npz(_ i: [Int64], _ rows: [[Float]]) -> Data {
-            NPZ.encode(["ids": NPYArray(int64s: i), "vectors": NPYArray(floats: rows.flatMap { $0 }, shape: [rows.count, rows[0].count])])
+        func npz(_ i: [Int64], _ rows: [[Float]]) throws -> Data {
+            try NPZ.encode(["ids": NPYArray(int64s: i), "vectors": NPYArray(floats: rows.flatMap { $0 }, shape: [rows.count, rows[0].count])])
         }
         let unknown: Int64 = 987_654
         struct Case { var path: String; var body: Data; var type: String; var status: Int; var code: String }
@@ -97,7 +97,7 @@ import Testing
             Case(path: "", body: Data(JSONValue.object(["ids": [.number(Double(a)), .number(Double(b)), .number(Double(unknown))],
                                                         "vectors": [row(fresh), row(fresh2), row(fresh)]]).jsonString().utf8), type: json, status: 422, code: "unknown_function"),
             Case(path: "", body: Data(JSONValue.object(["ids": [.number(Double(a)), .number(Double(b)), .number(Double(c))],
-                                                        "vectors": [row(fresh), row(fresh2), row([1, 2])]]).jsonString().utf8), type: json, status: 400, code: "wrong_dimension"),
+                                                        "vectors": [row(fresh), row(fresh2), row([1, 2])]]).jsonString().utf8), type: json, status: 422, code: "wrong_dimension"),
             Case(path: "", body: Data(JSONValue.object(["ids": [.number(Double(a)), .number(Double(b)), .number(Double(a))],
                                                         "vectors": [row(fresh), row(fresh2), row(fresh)]]).jsonString().utf8), type: json, status: 400, code: "duplicate_ids"),
             Case(path: "", body: Data(JSONValue.object(["ids": [.number(Double(a)), .number(Double(b)), .number(Double(c))],
@@ -106,11 +106,11 @@ import Testing
                                                         "vectors_b64": [b64(fresh), b64(fresh2), "@@@"]]).jsonString().utf8), type: json, status: 400, code: "invalid_base64"),
             Case(path: "?ids=" + list([a, b, unknown]), body: npy([fresh, fresh2, fresh]), type: npyType, status: 422, code: "unknown_function"),
             Case(path: "?ids=" + list([a, b, c]), body: npy([fresh, fresh2, [1, 2, .infinity, 4]]), type: npyType, status: 400, code: "non_finite"),
-            Case(path: "?ids=" + list([a, b]), body: npy([fresh, fresh2, fresh]), type: npyType, status: 400, code: "wrong_dimension"),
-            Case(path: "", body: npz([a, b, unknown], [fresh, fresh2, fresh]), type: npzType, status: 422, code: "unknown_function"),
-            Case(path: "", body: npz([a, b, a], [fresh, fresh2, fresh]), type: npzType, status: 400, code: "duplicate_ids"),
-            Case(path: "", body: npz([a, b, c], [fresh + [0], fresh2 + [0], fresh + [0]]), type: npzType, status: 400, code: "wrong_dimension"),
-            Case(path: "", body: npz([a, b, c], [fresh, fresh2, [.nan, 0, 0, 0]]), type: npzType, status: 400, code: "non_finite"),
+            Case(path: "?ids=" + list([a, b]), body: npy([fresh, fresh2, fresh]), type: npyType, status: 422, code: "wrong_dimension"),
+            Case(path: "", body: try npz([a, b, unknown], [fresh, fresh2, fresh]), type: npzType, status: 422, code: "unknown_function"),
+            Case(path: "", body: try npz([a, b, a], [fresh, fresh2, fresh]), type: npzType, status: 400, code: "duplicate_ids"),
+            Case(path: "", body: try npz([a, b, c], [fresh + [0], fresh2 + [0], fresh + [0]]), type: npzType, status: 422, code: "wrong_dimension"),
+            Case(path: "", body: try npz([a, b, c], [fresh, fresh2, [.nan, 0, 0, 0]]), type: npzType, status: 400, code: "non_finite"),
         ]
         for (n, v) in vectorCases.enumerated() {
             let r = try await s.call("PUT", "/v1/spaces/sp/vectors" + v.path, body: v.body, contentType: v.type)

@@ -31,13 +31,13 @@ import TestSupport
             Case(method: "POST", path: "/v1/functions", body: j("{\"functions\": [ {"), type: nil, status: 400, code: "invalid_json"),
             Case(method: "POST", path: "/v1/functions", body: j("{\"functions\": [{\"repo\": \"r\"}]}"), type: nil, status: 400, code: "invalid_json"),
             Case(method: "POST", path: "/v1/functions", body: j("{\"functions\": [{\"repo\": \"r\", \"path\": \"p\", \"qualified_name\": \"f\", \"start_line\": \"one\", \"end_line\": 2, \"signature\": \"\", \"body\": \"\"}]}"), type: nil, status: 400, code: "invalid_json"),
-            Case(method: "POST", path: "/v1/functions", body: j("{\"functions\": [{\"repo\": \"r\", \"path\": \"p\", \"qualified_name\": \"f\", \"start_line\": 5, \"end_line\": 2, \"signature\": \"\", \"body\": \"\"}]}"), type: nil, status: 400, code: "invalid_function"),
-            Case(method: "POST", path: "/v1/functions", body: j("{\"functions\": [{\"repo\": \"r\", \"path\": \"p\", \"qualified_name\": \"f\", \"start_line\": 1, \"end_line\": 2, \"signature\": \"\", \"body\": \"\"}, {\"repo\": \"r\", \"path\": \"p\", \"qualified_name\": \"f\", \"start_line\": 1, \"end_line\": 2, \"signature\": \"\", \"body\": \"x\"}]}"), type: nil, status: 400, code: "duplicate_keys"),
+            Case(method: "POST", path: "/v1/functions", body: j("{\"functions\": [{\"repo\": \"r\", \"path\": \"p\", \"qualified_name\": \"f\", \"start_line\": 5, \"end_line\": 2, \"signature\": \"\", \"body\": \"\"}]}"), type: nil, status: 422, code: "invalid_function"),
+            Case(method: "POST", path: "/v1/functions", body: j("{\"functions\": [{\"repo\": \"r\", \"path\": \"p\", \"qualified_name\": \"f\", \"start_line\": 1, \"end_line\": 2, \"signature\": \"\", \"body\": \"\"}, {\"repo\": \"r\", \"path\": \"p\", \"qualified_name\": \"f\", \"start_line\": 1, \"end_line\": 2, \"signature\": \"\", \"body\": \"x\"}]}"), type: nil, status: 422, code: "duplicate_keys"),
             Case(method: "POST", path: "/v1/functions", body: Data(), type: nil, status: 400, code: "invalid_json"),
             Case(method: "POST", path: "/v1/spaces", body: j("{\"name\": \"x\", \"kind\": \"nonsense\", \"dim\": 3}"), type: nil, status: 400, code: "invalid_json"),
             Case(method: "POST", path: "/v1/spaces", body: j("{\"name\": \"x\", \"kind\": \"body_mean\", \"dim\": 0}"), type: nil, status: 400, code: "invalid_space"),
             Case(method: "POST", path: "/v1/spaces", body: j("{\"name\": \"sp\", \"kind\": \"body_mean\", \"dim\": 3}"), type: nil, status: 409, code: "space_exists"),
-            Case(method: "PUT", path: "/v1/spaces/sp/vectors", body: j("{\"ids\": [\(i1)], \"vectors\": [[1, 2]]}"), type: nil, status: 400, code: "wrong_dimension"),
+            Case(method: "PUT", path: "/v1/spaces/sp/vectors", body: j("{\"ids\": [\(i1)], \"vectors\": [[1, 2]]}"), type: nil, status: 422, code: "wrong_dimension"),
             Case(method: "PUT", path: "/v1/spaces/sp/vectors", body: j("{\"ids\": [\(i1)], \"vectors\": [[1, 2, NaN]]}"), type: nil, status: 400, code: "invalid_json"),
             Case(method: "PUT", path: "/v1/spaces/sp/vectors", body: j("{\"ids\": [\(i1), \(i1)], \"vectors\": [[1, 2, 3], [1, 2, 3]]}"), type: nil, status: 400, code: "duplicate_ids"),
             Case(method: "PUT", path: "/v1/spaces/sp/vectors", body: j("{\"ids\": [\(i1), 987654], \"vectors\": [[1, 2, 3], [1, 2, 3]]}"), type: nil, status: 422, code: "unknown_function"),
@@ -45,7 +45,7 @@ import TestSupport
             Case(method: "PUT", path: "/v1/spaces/sp/vectors", body: j("{\"ids\": [\(i1)], \"vectors_b64\": [\"@@@\"]}"), type: nil, status: 400, code: "invalid_base64"),
             Case(method: "PUT", path: "/v1/spaces/sp/vectors?ids=\(i1)", body: nanNpy, type: "application/x-npy", status: 400, code: "non_finite"),
             Case(method: "PUT", path: "/v1/spaces/sp/vectors?ids=\(i1)", body: infNpy, type: "application/x-npy", status: 400, code: "non_finite"),
-            Case(method: "PUT", path: "/v1/spaces/sp/vectors?ids=\(i1)", body: wideNpy, type: "application/x-npy", status: 400, code: "wrong_dimension"),
+            Case(method: "PUT", path: "/v1/spaces/sp/vectors?ids=\(i1)", body: wideNpy, type: "application/x-npy", status: 422, code: "wrong_dimension"),
             Case(method: "PUT", path: "/v1/spaces/sp/vectors", body: wideNpy, type: "application/x-npy", status: 400, code: "missing_ids"),
             Case(method: "PUT", path: "/v1/spaces/sp/vectors?ids=\(i1)", body: j("garbage"), type: "application/x-npy", status: 400, code: "bad_npy"),
             Case(method: "PUT", path: "/v1/spaces/sp/vectors?ids=\(i1)", body: bigEndian, type: "application/x-npy", status: 415, code: "unsupported_media_type"),
@@ -57,6 +57,23 @@ import TestSupport
             Case(method: "GET", path: "/v1/functions/999999", body: Data(), type: nil, status: 404, code: "unknown_function"),
             Case(method: "GET", path: "/v1/functions?limit=0", body: Data(), type: nil, status: 400, code: "invalid_parameter"),
             Case(method: "GET", path: "/v1/functions?cursor=zzz", body: Data(), type: nil, status: 400, code: "invalid_cursor"),
+            // An empty cursor, or one `next_cursor` never looks like, is as invalid as any other.
+            Case(method: "GET", path: "/v1/functions?cursor=", body: Data(), type: nil, status: 400, code: "invalid_cursor"),
+            Case(method: "GET", path: "/v1/functions?cursor=%2B5", body: Data(), type: nil, status: 400, code: "invalid_cursor"),
+            // ids lists hold to the spec's IdList pattern (an empty list or a space is no id).
+            Case(method: "GET", path: "/v1/spaces/sp/vectors?ids=", body: Data(), type: nil, status: 400, code: "invalid_ids"),
+            Case(method: "GET", path: "/v1/spaces/sp/vectors?ids=\(i0),%20\(i1)", body: Data(), type: nil, status: 400, code: "invalid_ids"),
+            Case(method: "GET", path: "/v1/spaces/sp/vectors?ids=%2B\(i0)", body: Data(), type: nil, status: 400, code: "invalid_ids"),
+            // Matrices for a one-vector-per-id space fit the spec's TokenVectorsInput: the space decides, a 422.
+            Case(method: "PUT", path: "/v1/spaces/sp/vectors", body: j("{\"ids\": [\(i1)], \"vectors\": [[[1, 2, 3]]]}"), type: nil, status: 422, code: "wrong_dimension"),
+            // Beyond float32's range: a 400 naming the value's place (the spec's Float32 bounds).
+            Case(method: "PUT", path: "/v1/spaces/sp/vectors", body: j("{\"ids\": [\(i1)], \"vectors\": [[1, 3.4028236e38, 3]]}"), type: nil, status: 400, code: "invalid_json"),
+            // An explicit null for a field the spec does not mark nullable: a 400 naming the field.
+            Case(method: "POST", path: "/v1/embed", body: j("{\"texts\": [\"a\"], \"normalize\": null}"), type: nil, status: 400, code: "invalid_json"),
+            Case(method: "POST", path: "/v1/spaces/sp/index", body: j("{\"factory\": \"Flat\", \"metric\": null}"), type: nil, status: 400, code: "invalid_json"),
+            Case(method: "POST", path: "/v1/spaces/sp/search", body: j("{\"function_ids\": [\(i0)], \"k\": null}"), type: nil, status: 400, code: "invalid_json"),
+            // A lone UTF-16 surrogate escape is no Unicode text: a clean 400, the connection served on.
+            Case(method: "POST", path: "/v1/functions", body: j("{\"functions\": [{\"repo\": \"r\", \"path\": \"p\", \"qualified_name\": \"f\", \"start_line\": 1, \"end_line\": 2, \"signature\": \"\", \"body\": \"\\ud800x\"}]}"), type: nil, status: 400, code: "invalid_json"),
             Case(method: "DELETE", path: "/v1/spaces/nope", body: Data(), type: nil, status: 404, code: "unknown_space"),
             Case(method: "GET", path: "/v2/nothing", body: Data(), type: nil, status: 404, code: "no_route"),
             Case(method: "PATCH", path: "/v1/functions", body: Data(), type: nil, status: 405, code: "method_not_allowed"),
@@ -82,6 +99,35 @@ import TestSupport
         let r = try await big.call("POST", "/v1/functions", json: many)
         #expect(r.status == 413 && r.errorCode == "payload_too_large")
         #expect(try await big.call("GET", "/v1/stats").json?["store"]?["functions"] == 0)
+    }
+
+    /// Any JSON number within float32's range is a vector value; a tiny one (1e-300, which
+    /// Foundation's Float decoding refuses as "not valid JSON") rounds to 0 as float32 does.
+    @Test func tinyAndLargestFloat32ValuesAreAccepted() async throws {
+        let s = try await LiveServer()
+        defer { Task { await s.stop() } }
+        let ids = (try await s.call("POST", "/v1/functions", json: sampleFunctions).json?["ids"]?.arrayValue ?? []).compactMap { $0.intValue }
+        _ = try await s.call("POST", "/v1/spaces", json: ["name": "sp", "kind": "custom", "dim": 3])
+        let body = "{\"ids\": [\(ids[0])], \"vectors\": [[1e-300, 3.4028235e38, -2.2250738585e-313]]}"
+        let r = try await s.call("PUT", "/v1/spaces/sp/vectors", body: Data(body.utf8), contentType: "application/json")
+        #expect(r.status == 200, "\(String(decoding: r.body, as: UTF8.self))")
+        #expect(try await s.call("GET", "/v1/spaces/sp/vectors?ids=\(ids[0])").json?["vectors"]?.arrayValue?.first?.arrayValue?.first == 0)
+        let q = try await s.call("POST", "/v1/spaces/sp/search", body: Data(#"{"vectors": [[1e-300, 1, 0]], "k": 1}"#.utf8), contentType: "application/json")
+        #expect(q.status == 200, "\(String(decoding: q.body, as: UTF8.self))")
+    }
+
+    /// `null` is accepted exactly where the spec says a field is nullable (and inside free-form
+    /// JSON such as a function's `properties`), and means the default there.
+    @Test func nullIsAcceptedWhereTheSpecAllowsIt() async throws {
+        let s = try await LiveServer()
+        defer { Task { await s.stop() } }
+        let f = try await s.call("POST", "/v1/functions", body: Data(#"{"functions": [{"repo": "r", "path": "p.py", "qualified_name": "f", "start_line": 1, "end_line": 2, "signature": "def f():", "body": "  pass", "language": null, "properties": {"loc": 2, "note": null}, "content_hash": null, "body_hash": null}]}"#.utf8), contentType: "application/json")
+        #expect(f.status == 200, "\(String(decoding: f.body, as: UTF8.self))")
+        let id = try #require(f.json?["ids"]?.arrayValue?.first?.intValue)
+        let stored = try await s.call("GET", "/v1/functions/\(id)").json
+        #expect(stored?["language"] == "python" && stored?["properties"]?["note"] == JSONValue.null)
+        let sp = try await s.call("POST", "/v1/spaces", body: Data(#"{"name": "n", "kind": "custom", "dim": 2, "model": null, "layer": null}"#.utf8), contentType: "application/json")
+        #expect(sp.status == 201, "\(String(decoding: sp.body, as: UTF8.self))")
     }
 
     @Test func writesNeedTheTokenWhenOneIsSet() async throws {

@@ -36,7 +36,7 @@ import TestSupport
         }
         for name in ["crash_rows_sum_overflow.npz", "rows_negative.npz"] {
             cases.append(Case(method: "PUT", path: "/v1/spaces/tok/vectors", file: Self.bodies.appendingPathComponent(name),
-                              type: "application/x-npz", status: 400, code: "wrong_dimension"))
+                              type: "application/x-npz", status: 422, code: "wrong_dimension"))
         }
         for c in cases {
             let r = try await s.call(c.method, c.path, body: try Data(contentsOf: c.file), contentType: c.type)

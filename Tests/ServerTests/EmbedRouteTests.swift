@@ -131,11 +131,12 @@ import Teacher
         let cases: [(String, Int, String)] = [
             (#"{"texts": []}"#, 400, "invalid_parameter"),
             (#"{"texts": [\#((0...256).map { "\"t\($0)\"" }.joined(separator: ","))]}"#, 400, "invalid_parameter"),
-            (#"{"texts": ["x"], "layer": 7}"#, 400, "invalid_parameter"),
-            (#"{"texts": ["x"], "layer": -1}"#, 400, "invalid_parameter"),
-            (#"{"texts": ["x"], "layer": 1000}"#, 400, "invalid_parameter"),
+            (#"{"texts": ["x"], "layer": 7}"#, 422, "invalid_parameter"),   // beyond this model's layers
+            (#"{"texts": ["x"], "layer": -1}"#, 400, "invalid_parameter"),  // outside the schema's 0...1000
+            (#"{"texts": ["x"], "layer": 1000}"#, 422, "invalid_parameter"),
+            (#"{"texts": ["x"], "layer": 1001}"#, 400, "invalid_parameter"),
             (#"{"texts": ["x"], "pooling": "max"}"#, 400, "invalid_parameter"),
-            (#"{"texts": ["x"], "model": "no-such-model"}"#, 400, "unknown_model"),
+            (#"{"texts": ["x"], "model": "no-such-model"}"#, 422, "unknown_model"),
             (#"{"layer": 3}"#, 400, "invalid_json"),
             (#"{"texts": "x"}"#, 400, "invalid_json"),
             (#"{"texts": ["x"], "layer": "three"}"#, 400, "invalid_json"),

@@ -132,12 +132,13 @@ import Store
         #expect(try await s.call("POST", "/v1/spaces", json: ["name": "sp", "kind": "body_mean", "dim": 2]).status == 201)
         #expect(try await s.call("PUT", "/v1/spaces/sp/vectors", json: ["ids": .array(ids.map { .number(Double($0)) }),
                                                                           "vectors": [[1, 0], [0, 1], [1, 1]]]).status == 200)
-        // A snapshot with a function of another repository, or a repeated key: 400, nothing changes.
-        for bad: JSONValue in [["name": "up/pkg", "functions": [fn("keep", "    return 1\n"), fn("x", "", repo: "other")]],
+        // A snapshot with a function of another repository, or a repeated key: 422 (rules between
+        // fields); an empty or missing name: 400. Nothing changes.
+        for (i, bad): (Int, JSONValue) in [["name": "up/pkg", "functions": [fn("keep", "    return 1\n"), fn("x", "", repo: "other")]],
                                ["name": "up/pkg", "functions": [fn("keep", "    return 1\n"), fn("keep", "    return 9\n")]],
-                               ["name": "", "functions": []], ["functions": []]] {
+                               ["name": "", "functions": []], ["functions": []]].enumerated() {
             let r = try await s.call("PUT", "/v1/repos/snapshot", json: bad)
-            #expect(r.status == 400, "\(String(decoding: r.body, as: UTF8.self))")
+            #expect(r.status == (i < 2 ? 422 : 400), "\(String(decoding: r.body, as: UTF8.self))")
         }
         #expect(try await s.call("GET", "/v1/functions?repo=up%2Fpkg").json?["functions"]?.arrayValue?.count == 3)
         // Re-upload: keep unchanged, change changed, drop gone, fresh new.

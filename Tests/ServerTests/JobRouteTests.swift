@@ -10,6 +10,35 @@ import TestSupport
 import Store
 
 @Suite struct JobRouteTests {
+    /// Job bodies as the spec's `JobSubmit` describes them per type: an unknown param, an explicit
+    /// null, a lone UTF-16 surrogate or a value out of range is a 400; params that fit the schema but
+    /// break a rule between fields are a 422; nothing is queued. (Every exchange is checked against
+    /// openapi/openapi.yaml by the harness.) The snapshot route holds to the same null rule.
+    @Test func jobBodiesOutsideTheirSchemaAre400AndRulesBetweenFields422() async throws {
+        let s = try await LiveServer(jobs: .init(lease: 5))
+        defer { Task { await s.stop() } }
+        struct Case { var method: String; var path: String; var body: Data; var type: String?; var status: Int; var code: String }
+        func j(_ text: String) -> Data { Data(text.utf8) }
+        let cases: [Case] = [
+            Case(method: "PUT", path: "/v1/repos/snapshot", body: j("{\"name\": \"r\", \"path\": null, \"functions\": []}"), type: nil, status: 400, code: "invalid_json"),
+            Case(method: "POST", path: "/v1/jobs", body: j("{\"type\": \"sleep\", \"seconds\": 1, \"steps\": null}"), type: nil, status: 400, code: "invalid_parameter"),
+            Case(method: "POST", path: "/v1/jobs", body: j("{\"type\": \"sleep\", \"seconds\": 1, \"\\udc80\": 1}"), type: nil, status: 400, code: "invalid_json"),
+            Case(method: "POST", path: "/v1/jobs", body: j("{\"type\": \"sleep\", \"seconds\": 1, \"second\": 2}"), type: nil, status: 400, code: "invalid_parameter"),
+            Case(method: "POST", path: "/v1/jobs", body: j("{\"type\": \"sleep\", \"seconds\": 1, \"steps\": 0}"), type: nil, status: 400, code: "invalid_parameter"),
+            Case(method: "POST", path: "/v1/jobs", body: j("{\"type\": \"embed\", \"layers\": [3], \"normalise\": true}"), type: nil, status: 400, code: "invalid_parameter"),
+            Case(method: "POST", path: "/v1/jobs", body: j("{\"type\": \"probe\", \"space\": \"has space\"}"), type: nil, status: 400, code: "invalid_parameter"),
+            Case(method: "POST", path: "/v1/jobs", body: j("{\"type\": \"probe\", \"space\": \"m.L3.sig_tokens\"}"), type: nil, status: 422, code: "wrong_space_kind"),
+            Case(method: "POST", path: "/v1/jobs", body: j("{\"type\": \"train\", \"input_space\": \"a\", \"target_space\": \"b\", \"d_model\": 30, \"heads\": 4}"), type: nil, status: 422, code: "invalid_combination"),
+            Case(method: "POST", path: "/v1/jobs", body: j("{\"type\": \"train\", \"input_space\": \"a\", \"target_space\": \"b\", \"lr\": 0.1, \"learning_rate\": 0.2}"), type: nil, status: 422, code: "repeated_setting"),
+            Case(method: "POST", path: "/v1/jobs", body: j("{\"type\": \"train\", \"input_space\": \"a\", \"target_space\": \"b\", \"epochs\": 1000000001}"), type: nil, status: 400, code: "invalid_parameter"),
+        ]
+        for c in cases {
+            let r = try await s.call(c.method, c.path, body: c.body, contentType: "application/json")
+            #expect(r.status == c.status && r.errorCode == c.code, "\(c.method) \(c.path) \(String(decoding: c.body, as: UTF8.self)): \(String(decoding: r.body, as: UTF8.self))")
+        }
+        #expect(try await s.call("GET", "/v1/jobs").json?["jobs"]?.arrayValue?.isEmpty == true, "nothing was queued")
+    }
+
     @Test func jobsOverHTTPWithEventsMetricsLogsAndCancel() async throws {
         let server = try await LiveServer(jobs: .init(lease: 5))
         defer { Task { await server.stop() } }

@@ -35,7 +35,7 @@ struct SchemaValidator: Sendable {
     ]
     static let annotations: Set<String> = [
         "description", "title", "summary", "default", "example", "examples", "format", "contentEncoding",
-        "contentMediaType", "deprecated", "readOnly", "writeOnly", "$comment",
+        "contentMediaType", "deprecated", "readOnly", "writeOnly", "$comment", "discriminator",
     ]
 
     func validate(_ value: JSONValue, against schema: JSONValue) -> [SchemaViolation] {

@@ -23,7 +23,7 @@ import Testing
         try #require(ids.count == n)
         #expect(try await s.call("POST", "/v1/spaces", json: ["name": .string(name), "kind": "custom", "dim": .number(Double(dim))]).status == 201)
         let values = (0..<(n * dim)).map { Float($0 / dim) * 0.25 + Float($0 % dim) }
-        let body = NPZ.encode(["ids": NPYArray(int64s: ids), "vectors": NPYArray(floats: values, shape: [n, dim])])
+        let body = try NPZ.encode(["ids": NPYArray(int64s: ids), "vectors": NPYArray(floats: values, shape: [n, dim])])
         #expect(try await s.call("PUT", "/v1/spaces/\(name)/vectors", body: body, contentType: "application/x-npz").status == 200)
         return (ids, values)
     }
@@ -67,7 +67,7 @@ import Testing
         let (ids, _) = try await loadSpace(s, n: 3, dim: 2)
         #expect(try await s.call("POST", "/v1/spaces", json: ["name": "tok", "kind": "sig_tokens", "dim": 2]).status == 201)
         let values = (0..<12).map(Float.init)  // rows 2, 3, 1 → 6 vectors of 2
-        let body = NPZ.encode(["ids": NPYArray(int64s: ids), "vectors": NPYArray(floats: values, shape: [6, 2]),
+        let body = try NPZ.encode(["ids": NPYArray(int64s: ids), "vectors": NPYArray(floats: values, shape: [6, 2]),
                                "rows": NPYArray(int64s: [2, 3, 1])])
         #expect(try await s.call("PUT", "/v1/spaces/tok/vectors", body: body, contentType: "application/x-npz").status == 200)
         let npz = try NPZ.decode(try await s.call("GET", "/v1/spaces/tok/vectors?format=npz").body)

@@ -213,12 +213,12 @@ import TestSupport
         let (ids, vectors) = try await load(s, n: 100)
         let v = JSONValue.array(vectors[0].map { .number(Double($0)) })
         let cases: [(JSONValue, Int, String)] = [
-            (["vectors": [[1, 2, 3]], "k": 5], 400, "wrong_dimension"),
+            (["vectors": [[1, 2, 3]], "k": 5], 422, "wrong_dimension"),
             (["vectors": [v], "k": 0], 400, "invalid_k"),
             (["vectors": [v], "k": 1001], 400, "invalid_k"),
             (["k": 5], 400, "invalid_query"),
             (["vectors": [v], "function_ids": [1]], 400, "invalid_query"),
-            (["vectors": [v], "exclude_same_repo": true], 400, "invalid_query"),
+            (["vectors": [v], "exclude_same_repo": true], 422, "invalid_query"),
             (["function_ids": [999_999]], 422, "unknown_function"),
         ]
         for (body, status, code) in cases {

@@ -66,7 +66,7 @@ let sampleFunctions: JSONValue = ["functions": [
         #expect(back.headers["content-type"] == "application/x-npy")
         #expect(try NPYArray(data: back.body).floats() == v[1] + v[0])
 
-        let npz = NPZ.encode(["ids": NPYArray(int64s: [Int64(ids[2])]), "vectors": NPYArray(floats: v[0], shape: [1, 4])])
+        let npz = try NPZ.encode(["ids": NPYArray(int64s: [Int64(ids[2])]), "vectors": NPYArray(floats: v[0], shape: [1, 4])])
         #expect(try await s.call("PUT", "/v1/spaces/m.L3.body_mean/vectors", body: npz, contentType: "application/x-npz").status == 200)
         let all = try NPZ.decode(try await s.call("GET", "/v1/spaces/m.L3.body_mean/vectors?format=npz").body)
         #expect(try all["ids"]!.int64s() == ids.map(Int64.init))

@@ -136,9 +136,9 @@ struct Fixture {
         let cases: [(SearchQuery, Int, String)] = [
             (tooMany, 400, "invalid_k"),
             (SearchQuery(vectors: []), 400, "invalid_query"),
-            (SearchQuery(vectors: [1, 2, 3]), 400, "wrong_dimension"),
+            (SearchQuery(vectors: [1, 2, 3]), 422, "wrong_dimension"),
             (SearchQuery(vectors: [Float](repeating: .nan, count: Fixture.dim)), 400, "non_finite"),
-            (dupesOnVectors, 400, "invalid_query"),
+            (dupesOnVectors, 422, "invalid_query"),
             (SearchQuery(functionIDs: []), 400, "invalid_query"),
             (SearchQuery(functionIDs: [9_999]), 422, "unknown_function"),
         ]

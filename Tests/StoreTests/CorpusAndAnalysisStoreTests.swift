@@ -19,7 +19,7 @@ import Testing
         let second = try await store.replaceRepository("demo", path: nil, functions: [fn("a", repo: "demo"), fn("b", repo: "demo", body: "    return 9\n"), fn("d", repo: "demo")])
         #expect(second.created == 1 && second.updated == 1 && second.unchanged == 1 && second.removed == 1)
         #expect(Array(second.ids.prefix(2)) == Array(first.ids.prefix(2)) && second.ids[2] > first.ids[2])
-        await #expect(throws: StoreError.invalidFunction(index: 0, reason: "repo must be 'demo' (the repository being replaced), got 'other'")) {
+        await #expect(throws: StoreError.inconsistentFunction(index: 0, reason: "repo must be 'demo' (the repository being replaced), got 'other'")) {
             try await store.replaceRepository("demo", path: nil, functions: [fn("z", repo: "other")])
         }
         let repos = try await store.repositories()
