@@ -101,15 +101,25 @@ public struct Router: Sendable {
         case notFound
     }
 
+    /// The routes whose templates match `path` with the most literal segments decide: a literal
+    /// segment wins over a parameter (`/v1/jobs/claim` is POST only, though `/v1/jobs/{id}` has GET),
+    /// so neither the handler nor `Allow` of a less specific template answers for it.
     public func match(method: String, path: String) -> Match {
         let parts = path.split(separator: "/")
-        var allowed = [String]()
+        var best = -1
+        var candidates = [(Route, [String: String])]()
         for r in routes {
-            if let params = r.match(parts) {
-                if r.method == method { return .found(r, params) }
-                allowed.append(r.method)
-            }
+            guard let params = r.match(parts) else { continue }
+            let literal = r.literalSegments
+            if literal > best { best = literal; candidates = [] }
+            if literal == best { candidates.append((r, params)) }
         }
-        return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed)
+        if let hit = candidates.first(where: { $0.0.method == method }) { return .found(hit.0, hit.1) }
+        return candidates.isEmpty ? .notFound : .methodNotAllowed(candidates.map(\.0.method))
     }
+}
+
+extension Route {
+    /// Segments of the template that are not `{parameters}`.
+    var literalSegments: Int { segments.filter { !($0.first == "{" && $0.last == "}") }.count }
 }

@@ -5,33 +5,6 @@ extension PostgresStore {
     /// snapshot (see `VectorChanges`); nil when the record does not reach back that far or more than
     /// `limit` ids changed.
     public func vectorChanges(space name: String, after: Int64, limit: Int) async throws -> VectorChanges? {
-        try await read(snapshot: true) { db in
-            guard let (spaceID, generation, since, dtypeName) = try db.first(
-                "SELECT id, generation, changes_since, dtype FROM spaces WHERE name = ?", [.text(name)],
-                { ($0.int(0), $0.int(1), $0.int(2), $0.text(3)) }) else { throw StoreError.unknownSpace(name) }
-            let dtype = VectorDType(rawValue: dtypeName) ?? .float32
-            var out = VectorChanges(generation: generation, upserted: VectorBatch(ids: [], rows: [], values: [], truncated: []), deleted: [])
-            if after >= generation { return out }
-            guard after >= since, after >= 0 else { return nil }
-            let written = try db.first("SELECT COUNT(*) FROM vectors WHERE space_id = ? AND stale IN (0, 1) AND generation > ?",
-                                       [.int(spaceID), .int(after)]) { Int($0.int(0)) } ?? 0
-            out.deleted = try db.all("""
-                SELECT DISTINCT d.function_id FROM vector_deletions d
-                WHERE d.space_id = ? AND d.generation > ?
-                  AND NOT EXISTS (SELECT 1 FROM vectors v WHERE v.space_id = d.space_id AND v.function_id = d.function_id)
-                ORDER BY d.function_id
-                """, [.int(spaceID), .int(after)]) { $0.int(0) }
-            guard written + out.deleted.count <= limit else { return nil }
-            try db.query("""
-                SELECT function_id, n_rows, data, truncated FROM vectors WHERE space_id = ? AND stale IN (0, 1) AND generation > ?
-                ORDER BY function_id
-                """, [.int(spaceID), .int(after)]) { row in
-                out.upserted.ids.append(row.int(0))
-                out.upserted.rows.append(Int(row.int(1)))
-                out.upserted.truncated!.append(row.int(3) != 0)
-                VectorCodec.decode(row.blob(2), as: dtype, into: &out.upserted.values)
-            }
-            return out
-        }
+        try await read(snapshot: true) { db in try VectorChanges.read(from: db, space: name, after: after, limit: limit) }
     }
 }

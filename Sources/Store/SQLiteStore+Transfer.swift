@@ -2,36 +2,16 @@ import Foundation
 
 extension SQLiteStore: StoreTransfer {
     public func exportPage(_ table: TransferTable, after: [SQLValue]?, limit: Int) async throws -> [[SQLValue]] {
-        let (sql, values) = table.pageQuery(after: after, limit: limit, numbered: false)
-        return try await read { db in
-            try db.all(sql, values) { row in
-                table.columns.enumerated().map { i, column -> SQLValue in
-                    let c = Int32(i)
-                    if row.isNull(c) { return .null }
-                    switch column.type {
-                    case .int: return .int(row.int(c))
-                    case .double: return .double(row.double(c))
-                    case .text: return .text(row.text(c))
-                    case .blob: return .blob(row.blob(c))
-                    }
-                }
-            }
-        }
+        try await read { db in try TransferTable.page(table, from: db, after: after, limit: limit) }
     }
 
     public func prepareImport() async throws {
-        try await read { db in
-            for table in TransferTable.all {
-                let n = Int(try db.first("SELECT COUNT(*) FROM \(table.name)") { $0.int(0) } ?? 0)
-                if n > 0 { throw StoreTransferError.targetNotEmpty(table: table.name, rows: n) }
-            }
-        }
+        try await read { db in try TransferTable.requireEmpty(db) }
     }
 
     public func importRows(_ table: TransferTable, _ rows: [[SQLValue]]) async throws {
-        let sql = "INSERT INTO \(table.name)(\(table.columns.map(\.name).joined(separator: ", "))) VALUES (\(table.columns.map { _ in "?" }.joined(separator: ", ")))"
         try await write { db in
-            for row in rows { _ = try db.run(sql, row) }
+            for row in rows { _ = try db.run(table.insertSQL, row) }
         }
     }
 
