@@ -62,13 +62,27 @@ import TestSupport
         let npy = NPYArray(floats: vectors[3], shape: [1, Self.d]).encoded()
         #expect(try await s.call("POST", "/v1/spaces/sp/search?k=5&target_recall=0.5", body: npy, contentType: "application/x-npy").status == 200)
 
-        // Strict parameters: each mistake its own 400, nothing changed.
+        // Summaries only when asked: the default carries them, fields=ids answers ids and scores.
         let v = JSONValue.array(vectors[0].map { .number(Double($0)) })
+        func firstHitKeys(_ r: LiveServer.Response) -> Set<String> {
+            Set(r.json?["results"]?.arrayValue?.first?["hits"]?.arrayValue?.first?.objectValue?.keys.map { $0 } ?? [])
+        }
+        let full = try await s.call("POST", "/v1/spaces/sp/search", json: ["vectors": [v], "k": 3])
+        #expect(firstHitKeys(full) == ["id", "score", "repo", "path", "qualified_name", "signature"])
+        let lean = try await s.call("POST", "/v1/spaces/sp/search", json: ["vectors": [v], "k": 3, "fields": "ids"])
+        #expect(firstHitKeys(lean) == ["id", "score"])
+        #expect(lean.json?["results"]?.arrayValue?.first?["hits"] .map { $0.arrayValue?.map { $0["id"] } }
+            == full.json?["results"]?.arrayValue?.first?["hits"].map { $0.arrayValue?.map { $0["id"] } })
+        let leanNpy = try await s.call("POST", "/v1/spaces/sp/search?k=3&fields=ids", body: npy, contentType: "application/x-npy")
+        #expect(firstHitKeys(leanNpy) == ["id", "score"])
+
+        // Strict parameters: each mistake its own 400, nothing changed.
         for (body, code) in [
             (["vectors": [v], "target_recall": 1.5] as JSONValue, "invalid_target_recall"),
             (["vectors": [v], "target_recall": 0], "invalid_target_recall"),
             (["vectors": [v], "target_recall": 0.9, "ef_search": 32], "conflicting_parameters"),
             (["vectors": [v], "target_recall": 0.9, "nprobe": 4], "conflicting_parameters"),
+            (["vectors": [v], "fields": "summaries"], "invalid_fields"),
         ] {
             let bad = try await s.call("POST", "/v1/spaces/sp/search", json: body)
             #expect(bad.status == 400 && bad.errorCode == code, "\(body.jsonString()): \(String(decoding: bad.body, as: UTF8.self))")
