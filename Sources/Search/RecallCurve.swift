@@ -153,6 +153,8 @@ public struct RecallCalibration: Codable, Sendable, Equatable {
     func write(to url: URL) throws {
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys, .prettyPrinted]
+        // The index directory may not exist yet (an index grown by writes and not saved so far).
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try AtomicFile.write(try enc.encode(self), to: url)
     }
 
