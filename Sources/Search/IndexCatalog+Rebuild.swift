@@ -35,13 +35,16 @@ extension IndexCatalog {
     /// one before the swap (adds are upserts, so overlap with the snapshot is harmless).
     /// If FAISS rejects the factory or training fails, the old index stays and this throws.
     /// `generation` is the store generation the source snapshot reflects; with `persist` the new
-    /// index is written to its file.
+    /// index is written to its file. With `calibrate`, an approximate index is then measured against
+    /// exact search (`calibrate(space:source:)`: one more pass over `source`); a failed measurement
+    /// is logged and leaves the index without a curve (FAISS defaults serve).
     ///
     ///     try await catalog.rebuild(space: "s", factory: IndexFactory("IVF256,PQ16"), metric: .cosine,
     ///                               dim: 384, generation: gen, source: { store.batches("s") })
     @discardableResult
     public func rebuild(space: String, factory: IndexFactory, metric: Metric, dim: Int, generation: UInt64,
-                        expectedCount: Int? = nil, persist: Bool = true, source: @escaping VectorSource,
+                        expectedCount: Int? = nil, persist: Bool = true, calibrate: Bool = true,
+                        source: @escaping VectorSource,
                         progress: (@Sendable (RebuildProgress) -> Void)? = nil) async throws -> IndexInfo {
         // Validate the factory before touching any state: a rejected factory changes nothing.
         let fresh = try VectorIndex(factory: factory, metric: metric, dim: dim)
@@ -94,6 +97,7 @@ extension IndexCatalog {
                 }
                 s.state.withLock { s in
                     s.index = fresh
+                    s.calibration.curve = nil  // a new graph / new lists: measured again below
                     s.generation = max(s.generation, generation)
                     s.journal = nil
                     s.rebuildDim = nil
@@ -112,6 +116,11 @@ extension IndexCatalog {
             }
             log("index \(space): rebuild failed, previous index kept: \(error)")
             throw error
+        }
+        if calibrate, RecallCurve.ladder(for: factory) != nil {
+            do { try await self.calibrate(space: space, source: source) } catch {
+                log("index \(space): recall measurement failed (\(error)); FAISS defaults serve")
+            }
         }
         if persist {
             report(.saving, fresh.count)
@@ -133,6 +142,7 @@ extension IndexCatalog {
         let url = fileURL(for: space)
         removeTemporaryFiles(for: url)
         let header = try? VectorIndex.readHeader(at: url)
+        loadCalibration(space: space, factory: factory ?? header?.factory, generation: storeGeneration)
         var reason: String
         do {
             let (index, gen) = try await buildPool.run {
@@ -146,6 +156,7 @@ extension IndexCatalog {
                 reason = "its metric is \(index.metric.rawValue), wanted \(metric.rawValue)"
             } else {
                 install(space: space, index: index, generation: gen)
+                loadCalibration(space: space, factory: index.factory, generation: gen)
                 log("index \(space): loaded \(index.count) vectors (generation \(gen))")
                 return .loaded(count: index.count, generation: gen)
             }

@@ -13,8 +13,14 @@ public struct IndexInfo: Sendable, Equatable {
     public var generation: UInt64
     public var tombstones: Int
     public var rebuilding: Bool
+    /// The knob values a search uses when it names none: the calibrated choice for the space's
+    /// target recall when the index has a curve, else FAISS's defaults.
     public var defaultNprobe: Int?
     public var defaultEfSearch: Int?
+    /// Target recall and the measured recall curve (curve nil for Flat or before measurement).
+    public var calibration: RecallCalibration = RecallCalibration()
+    /// A (re)measurement of the curve is running.
+    public var calibrating = false
 }
 
 /// One FAISS index per space, kept in step with the store.
@@ -55,6 +61,8 @@ public final class IndexCatalog: Sendable {
             var journal: [JournalEntry]?
             var rebuildDim: Int?
             var rebuilding = false
+            var calibration = RecallCalibration()
+            var calibrating = false
         }
         let name: String
         let lane: ThreadPool.Lane
@@ -100,12 +108,16 @@ public final class IndexCatalog: Sendable {
     /// Facts about the live index (nil when the space has none yet).
     public func info(space: String) -> IndexInfo? {
         guard let s = slot(space) else { return nil }
-        let (index, generation, rebuilding) = s.state.withLock { ($0.index, $0.generation, $0.rebuilding) }
+        let (index, generation, rebuilding, calibration, calibrating) = s.state.withLock {
+            ($0.index, $0.generation, $0.rebuilding, $0.calibration, $0.calibrating)
+        }
         guard let index else { return nil }
+        let chosen = Self.calibrated(SearchParams(), index: index, calibration: calibration)
         return IndexInfo(space: space, factory: index.factory, metric: index.metric, dim: index.dim,
                          count: index.count, generation: generation, tombstones: index.tombstones,
-                         rebuilding: rebuilding, defaultNprobe: index.defaultNprobe,
-                         defaultEfSearch: index.defaultEfSearch)
+                         rebuilding: rebuilding, defaultNprobe: chosen.nprobe ?? index.defaultNprobe,
+                         defaultEfSearch: chosen.efSearch ?? index.defaultEfSearch,
+                         calibration: calibration, calibrating: calibrating)
     }
 
     // MARK: - Create, install, drop
@@ -151,22 +163,29 @@ public final class IndexCatalog: Sendable {
     /// Forgets a space; with `deleteFile`, also removes its index file.
     public func drop(space: String, deleteFile: Bool = true) {
         slots.withLock { $0[space] = nil }
-        if deleteFile { try? FileManager.default.removeItem(at: fileURL(for: space)) }
+        if deleteFile {
+            try? FileManager.default.removeItem(at: fileURL(for: space))
+            try? FileManager.default.removeItem(at: calibrationURL(for: space))
+        }
     }
 
     // MARK: - Search
 
-    /// k-NN search on the space's live index, run on the executor's threads.
+    /// k-NN search on the space's live index, run on the executor's threads. Without `nprobe` /
+    /// `efSearch`, the knob value comes from the index's recall curve for `params.targetRecall`
+    /// (or the space's target recall).
     public func search(space: String, queries: [Float], k: Int, params: SearchParams = SearchParams(),
                        filter: SearchFilter = .none) async throws -> [[Hit]] {
         guard let s = slot(space) else { throw SearchError.unknownSpace(space) }
-        let (index, rebuilding) = s.state.withLock { ($0.index, $0.rebuilding) }
+        try params.validateTarget()
+        let (index, rebuilding, calibration) = s.state.withLock { ($0.index, $0.rebuilding, $0.calibration) }
         guard let index else {
             throw rebuilding ? SearchError.rebuildInProgress(space) : SearchError.unknownSpace(space)
         }
         guard (1...VectorIndex.maxK).contains(k) else { throw SearchError.kOutOfRange(k) }
+        let resolved = Self.calibrated(params, index: index, calibration: calibration)
         return try await executor.run { threads in
-            var p = params
+            var p = resolved
             if p.threads == nil { p.threads = threads }
             return try index.search(queries: queries, k: k, params: p, filter: filter)
         }

@@ -22,11 +22,26 @@ public struct SearchParams: Sendable, Hashable {
     public var efSearch: Int?
     /// OpenMP threads for this call (nil: `SearchExecutor.defaultOmpThreads`, normally 1).
     public var threads: Int?
+    /// Instead of `nprobe` / `efSearch`: the recall@10 wanted, turned into a knob value by the
+    /// index's measured recall curve (`IndexCatalog` searches only; exact indexes ignore it).
+    public var targetRecall: Double?
 
-    public init(nprobe: Int? = nil, efSearch: Int? = nil, threads: Int? = nil) {
+    public init(nprobe: Int? = nil, efSearch: Int? = nil, threads: Int? = nil, targetRecall: Double? = nil) {
         self.nprobe = nprobe
         self.efSearch = efSearch
         self.threads = threads
+        self.targetRecall = targetRecall
+    }
+
+    /// `targetRecall` must lie in `RecallCalibration.targetRange` and cannot come with a knob value.
+    public func validateTarget() throws {
+        guard let t = targetRecall else { return }
+        guard RecallCalibration.targetRange.contains(t) else {
+            throw SearchError.invalidParameter("target_recall must be in 0.01...1, got \(t)")
+        }
+        if nprobe != nil || efSearch != nil {
+            throw SearchError.invalidParameter("give target_recall or nprobe / ef_search, not both")
+        }
     }
 }
 

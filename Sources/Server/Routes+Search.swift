@@ -15,11 +15,15 @@ extension APIServer {
                 return try .json(try await search.search(query, in: space))
             },
             Route("POST", "/v1/spaces/{name}/index") { req in
-                struct Body: Decodable { var factory: String; var metric: Metric? }
-                let body = try JSONCodec.decode(Body.self, from: req.body, nonNull: ["factory", "metric"])
+                struct Body: Decodable {
+                    var factory: String; var metric: Metric?; var targetRecall: Double?
+                    enum CodingKeys: String, CodingKey { case factory, metric, targetRecall = "target_recall" }
+                }
+                let body = try JSONCodec.decode(Body.self, from: req.body, nonNull: ["factory", "metric", "target_recall"])
                 let space = try await requireSpace(ctx, req.param("name"))
                 let started = Date()
-                let info = try await search.reindex(space: space.name, factory: body.factory, metric: body.metric ?? space.metric)
+                let info = try await search.reindex(space: space.name, factory: body.factory, metric: body.metric ?? space.metric,
+                                                    targetRecall: body.targetRecall)
                 return try .json(IndexInfoJSON(info, seconds: Date().timeIntervalSince(started)))
             },
             Route("GET", "/v1/spaces/{name}/index") { req in
@@ -33,17 +37,40 @@ extension APIServer {
     }
 }
 
+/// `GET/POST /v1/spaces/{name}/index`: the index, its default knob values (calibrated when it has a
+/// curve), its target recall and, for approximate indexes, the measured recall curve.
 struct IndexInfoJSON: Encodable {
     var space: String, factory: String, metric: String, dim: Int, count: Int, generation: UInt64
     var nprobe: Int?, efSearch: Int?, seconds: Double?
+    var targetRecall: Double, calibrating: Bool, recall: RecallJSON?
     enum CodingKeys: String, CodingKey {
-        case space, factory, metric, dim, count, generation, nprobe, seconds
-        case efSearch = "ef_search"
+        case space, factory, metric, dim, count, generation, nprobe, seconds, calibrating, recall
+        case efSearch = "ef_search", targetRecall = "target_recall"
     }
     init(_ i: IndexInfo, seconds: Double?) {
         space = i.space; factory = i.factory.string; dim = i.dim; count = i.count
         metric = i.metric.rawValue
         generation = i.generation; nprobe = i.defaultNprobe; efSearch = i.defaultEfSearch; self.seconds = seconds
+        targetRecall = i.calibration.targetRecall
+        calibrating = i.calibrating
+        recall = i.calibration.curve.map { RecallJSON($0, target: i.calibration.targetRecall) }
+    }
+}
+
+/// A recall curve on the wire: what was measured, and the knob value the target picks.
+struct RecallJSON: Encodable {
+    struct Chosen: Encodable { var value: Int, recall: Double, reached: Bool }
+    var knob: String, k: Int, queries: Int, seed: UInt64, generation: UInt64, count: Int, measuredAt: Double
+    var points: [RecallCurve.Point]
+    var chosen: Chosen?
+    enum CodingKeys: String, CodingKey {
+        case knob, k, queries, seed, generation, count, points, chosen
+        case measuredAt = "measured_at"
+    }
+    init(_ c: RecallCurve, target: Double) {
+        knob = c.knob.rawValue; k = c.k; queries = c.queries; seed = c.seed; generation = c.generation
+        count = c.count; measuredAt = c.measuredAt; points = c.points
+        chosen = c.choose(target: target).map { Chosen(value: $0.value, recall: $0.recall, reached: $0.reached) }
     }
 }
 
@@ -61,8 +88,10 @@ enum SearchRequest {
         var repos: [String]?
         var nprobe: Int?
         var efSearch: Int?
+        var targetRecall: Double?
+        var fields: String?
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case vectors, k, repos, nprobe
+            case vectors, k, repos, nprobe, fields, targetRecall = "target_recall"
             case vectorsB64 = "vectors_b64", functionIds = "function_ids", excludeSelf = "exclude_self"
             case excludeDuplicates = "exclude_duplicates", excludeSameRepo = "exclude_same_repo", efSearch = "ef_search"
         }
@@ -77,7 +106,11 @@ enum SearchRequest {
             var q = SearchQuery(vectors: try array.floats())
             q.k = try req.intQuery("k", default: 10, range: SearchQuery.kRange)
             q.repos = req.query("repos").map { $0.split(separator: ",").map(String.init) }
-            q.params = SearchParams(nprobe: req.query("nprobe").flatMap(Int.init), efSearch: req.query("ef_search").flatMap(Int.init))
+            // Strict: a knob that is present but not an integer in range is a 400, never ignored.
+            q.params = SearchParams(nprobe: try req.optionalInt64Query("nprobe", range: 1...1_000_000).map(Int.init),
+                                    efSearch: try req.optionalInt64Query("ef_search", range: 1...100_000).map(Int.init),
+                                    targetRecall: try targetRecallQuery(req))
+            q.summaries = try summaries(req.query("fields"))
             return q
         }
         let b = try JSONCodec.decode(Body.self, from: req.body, nonNull: Set(Body.CodingKeys.allCases.map(\.rawValue)))
@@ -111,7 +144,27 @@ enum SearchRequest {
         q.excludeDuplicates = b.excludeDuplicates ?? false
         q.excludeSameRepo = b.excludeSameRepo ?? false
         q.repos = b.repos
-        q.params = SearchParams(nprobe: b.nprobe, efSearch: b.efSearch)
+        q.params = SearchParams(nprobe: b.nprobe, efSearch: b.efSearch, targetRecall: b.targetRecall)
+        q.summaries = try summaries(b.fields ?? req.query("fields"))
         return q
+    }
+
+    /// `fields`: `summary` (the default: hits with repo, path, name, signature) or `ids` (ids and
+    /// scores only, no store work per request); anything else is a 400 `invalid_fields`.
+    static func summaries(_ fields: String?) throws -> Bool {
+        switch fields {
+        case nil, "", "summary": return true
+        case "ids": return false
+        case let other?: throw APIError.badRequest("fields must be 'summary' or 'ids', got '\(other)'", code: "invalid_fields")
+        }
+    }
+
+    /// `?target_recall=0.9`: nil when absent, a 400 `invalid_target_recall` when not a number.
+    static func targetRecallQuery(_ req: RequestContext) throws -> Double? {
+        guard let text = req.query("target_recall"), !text.isEmpty else { return nil }
+        guard let t = Double(text), t.isFinite else {
+            throw APIError.badRequest("query parameter 'target_recall' must be a number in 0.01...1, got '\(text)'", code: "invalid_target_recall")
+        }
+        return t
     }
 }

@@ -33,6 +33,9 @@ public struct SearchQuery: Sendable {
     /// Only functions of these repositories are hits.
     public var repos: [String]?
     public var params = SearchParams()
+    /// Whether hits carry their function's summary (repo, path, name, signature: one store query per
+    /// request); without, hits are ids and scores only and the store is not asked.
+    public var summaries = true
 
     public init(vectors: [Float]) { source = .vectors(vectors) }
     public init(functionIDs: [Int64]) { source = .functions(functionIDs) }
@@ -46,6 +49,10 @@ public struct SearchQuery: Sendable {
     /// lists), a 422 for rules between fields or against the space (dimension, filters that need ids).
     public func validate(dim: Int) throws {
         guard Self.kRange.contains(k) else { throw APIError.badRequest("k must be in 1...1000, got \(k)", code: "invalid_k") }
+        try SearchService.checkTarget(params.targetRecall)
+        if params.targetRecall != nil, params.nprobe != nil || params.efSearch != nil {
+            throw APIError.badRequest("give target_recall or nprobe / ef_search, not both", code: "conflicting_parameters")
+        }
         switch source {
         case .functions(let ids):
             guard !ids.isEmpty, ids.count <= Self.maxFunctionIDs else {
@@ -72,10 +79,10 @@ public struct SearchAnswer: Encodable, Sendable {
     public struct Hit: Encodable, Sendable {
         public var id: Int64
         public var score: Double
-        public var repo: String
-        public var path: String
-        public var qualifiedName: String
-        public var signature: String
+        public var repo: String?
+        public var path: String?
+        public var qualifiedName: String?
+        public var signature: String?
         enum CodingKeys: String, CodingKey {
             case id, score, repo, path, signature
             case qualifiedName = "qualified_name"
@@ -115,9 +122,11 @@ extension SearchService {
             filter.allowOnly = scope.allowOnly
         }
         let results = try await search(space: space, queries: queries, k: query.k, params: query.params, filter: filter)
-        let summaries = try await store.functionSummaries(ids: results.flatMap { $0.map(\.id) })
+        // Summaries in one query for the whole request, and only when asked for.
+        let summaries = query.summaries ? try await store.functionSummaries(ids: results.flatMap { $0.map(\.id) }) : [:]
         return SearchAnswer(space: space.name, k: query.k, results: results.enumerated().map { i, hits in
             SearchAnswer.Result(hits: hits.map { h in
+                guard query.summaries else { return SearchAnswer.Hit(id: h.id, score: Double(h.score)) }
                 let s = summaries[h.id]
                 return SearchAnswer.Hit(id: h.id, score: Double(h.score), repo: s?.repo ?? "", path: s?.path ?? "",
                                         qualifiedName: s?.qualifiedName ?? "", signature: s?.signature ?? "")

@@ -83,6 +83,7 @@ public final class SearchService: Sendable {
     /// The space's index, brought up to date first (nil: no vectors yet, or a token space).
     public func indexInfo(_ space: SpaceRecord) async throws -> IndexInfo? {
         try await ensureFresh(space)
+        refreshCalibrationIfNeeded(space.name)
         return catalog.info(space: space.name)
     }
 
@@ -139,7 +140,10 @@ public final class SearchService: Sendable {
     func drop(space: String) { catalog.drop(space: space) }
 
     /// Rebuilds a space's index with another factory / metric; the old one serves until the swap.
-    public func reindex(space name: String, factory: String, metric: Metric) async throws -> IndexInfo {
+    /// `targetRecall` (checked before anything changes) becomes the space's target once the new
+    /// index is in; the default `nprobe` / `ef_search` follows from the curve measured at the build.
+    public func reindex(space name: String, factory: String, metric: Metric, targetRecall: Double? = nil) async throws -> IndexInfo {
+        try Self.checkTarget(targetRecall)
         guard let space = try await store.space(named: name) else {
             throw APIError.notFound("space '\(name)' does not exist", code: "unknown_space")
         }
@@ -150,12 +154,15 @@ public final class SearchService: Sendable {
         let info = try await catalog.rebuild(space: name, factory: f, metric: metric, dim: space.dim,
                                              generation: UInt64(space.generation), expectedCount: space.count, source: source(name))
         try await store.setIndexFactory(space: name, factory: f.string, metric: metric)
-        return info
+        guard let targetRecall else { return info }
+        try catalog.setTargetRecall(space: name, targetRecall)
+        return catalog.info(space: name) ?? info
     }
 
     /// Searches `queries` (row-major, n × dim) in a space, bringing its index up to date first.
     public func search(space: SpaceRecord, queries: [Float], k: Int, params: SearchParams, filter: SearchFilter = .none) async throws -> [[Hit]] {
         try await ensureFresh(space)
+        refreshCalibrationIfNeeded(space.name)
         return try await catalog.search(space: space.name, queries: queries, k: k, params: params, filter: filter)
     }
 

@@ -109,7 +109,9 @@ import Testing
                                              generation: 2, source: source(ids, Self.data))
         #expect(info.factory.string == "IVF16,Flat")
         #expect(info.count == 4_000)
-        #expect(info.defaultNprobe == 16)
+        // FAISS's default is min(nlist, 16); the served default is the calibrated choice for 0.95.
+        #expect(catalog.index(for: "s")?.defaultNprobe == 16)
+        #expect(info.defaultNprobe != nil && info.defaultNprobe == info.calibration.choice?.value)
         let exact = try await catalog.search(space: "s", queries: queries, k: 5, params: SearchParams(nprobe: 16))
         #expect(exact.map { $0.map(\.id) } == before.map { $0.map(\.id) })
         // Unknown space / bad k are typed errors.

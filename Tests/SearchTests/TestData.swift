@@ -22,10 +22,12 @@ enum TestData {
 
     /// Embedding-like data: a mixture of `clusters` Gaussians living in a random `intrinsic`-dim
     /// subspace of `dim`, plus small isotropic noise (random Gaussians are a poor HNSW test).
-    static func clustered(_ n: Int, dim: Int, intrinsic: Int = 32, clusters: Int = 200, seed: UInt64) -> [Float] {
+    /// `centreScale` spreads the cluster centres (smaller: clusters overlap more, a harder index).
+    static func clustered(_ n: Int, dim: Int, intrinsic: Int = 32, clusters: Int = 200, centreScale: Float = 2,
+                          seed: UInt64) -> [Float] {
         var rng = SeededRandom(seed: seed)
         let basis = (0..<(intrinsic * dim)).map { _ in rng.gaussian() / Float(intrinsic).squareRoot() }
-        let centres = (0..<(clusters * intrinsic)).map { _ in rng.gaussian() * 2 }
+        let centres = (0..<(clusters * intrinsic)).map { _ in rng.gaussian() * centreScale }
         var out = [Float](repeating: 0, count: n * dim)
         var z = [Float](repeating: 0, count: intrinsic)
         basis.withUnsafeBufferPointer { b in

@@ -1,0 +1,45 @@
+import Core
+import Foundation
+import Search
+import Services
+import Store
+import Testing
+import TestSupport
+
+/// A space whose HNSW index grew by writes (never rebuilt) gets a recall curve, and asks for a new one
+/// once it has grown by `IndexCatalog.recalibrateAfterGrowth` since the last measurement.
+@Suite struct RecallRefreshTests {
+    @Test func anIndexGrownByWritesIsMeasuredAndMeasuredAgainAfterAQuarterMore() async throws {
+        let dir = try makeTemporaryDirectory("recall-refresh")
+        defer { removeTemporaryDirectory(dir) }
+        let store = try SQLiteStore(directory: dir)
+        let search = SearchService(store: store, dataDirectory: dir)
+        let writer = VectorWriter(store: store, search: search)
+        let n = 1_100, dim = 16
+        let ids = try await store.upsertFunctions((0..<n).map { i in
+            FunctionInput(repo: "r", path: "m.py", qualifiedName: "f\(i)", startLine: 1, endLine: 2,
+                          signature: "def f\(i)():", body: "    return \(i)\n")
+        }).ids
+        _ = try await store.createSpace(SpaceInput(name: "s", kind: .custom, dim: dim, metric: .cosine, indexFactory: "HNSW16"))
+        let vectors = seededVectors(n, dim, seed: 3)
+        func write(_ r: Range<Int>) async throws {
+            _ = try await writer.upsert(space: "s", VectorBatch(ids: Array(ids[r]), values: vectors[r].flatMap { $0 }))
+        }
+        try await write(0..<800)
+        // Built by writes alone: no curve yet, so one is wanted.
+        #expect(search.catalog.info(space: "s")?.calibration.curve == nil)
+        #expect(search.catalog.needsCalibration(space: "s"))
+        let cal = try await search.calibrate(space: "s")
+        #expect(cal.curve?.count == 800 && cal.curve?.knob == .efSearch)
+        #expect(!search.catalog.needsCalibration(space: "s"))
+        #expect(FileManager.default.fileExists(atPath: search.catalog.calibrationURL(for: "s").path))
+        try await write(800..<999)  // +24.9 %
+        #expect(!search.catalog.needsCalibration(space: "s"))
+        try await write(999..<1_000)  // +25 %
+        #expect(search.catalog.needsCalibration(space: "s"))
+        #expect(try await search.calibrate(space: "s").curve?.count == 1_000)
+        // Deleting the space drops its calibration file with its index.
+        #expect(try await writer.deleteSpace(named: "s"))
+        #expect(!FileManager.default.fileExists(atPath: search.catalog.calibrationURL(for: "s").path))
+    }
+}
