@@ -9,8 +9,8 @@ import TestSupport
 
 @Suite struct BadInputTests {
     /// Every bad input gets a 4xx JSON error and leaves the store as it was.
-    @Test func badInputIsA4xxAndChangesNothing() async throws {
-        let s = try await LiveServer { $0.maxBodyBytes = 64 << 10 }
+    @Test(arguments: Backend.all) func badInputIsA4xxAndChangesNothing(_ backend: Backend) async throws {
+        let s = try await LiveServer(backend) { $0.maxBodyBytes = 64 << 10 }
         defer { Task { await s.stop() } }
         let ids = (try await s.call("POST", "/v1/functions", json: sampleFunctions).json?["ids"]?.arrayValue ?? []).compactMap { $0.intValue }
         try #require(ids.count == 3)
@@ -18,7 +18,7 @@ import TestSupport
         _ = try await s.call("PUT", "/v1/spaces/sp/vectors", json: ["ids": [.number(Double(ids[0]))], "vectors": [[1, 2, 3]]])
         let before = try await s.call("GET", "/metrics").body  // not compared; warms the route
         _ = before
-        let snapshot = try await s.call("GET", "/v1/stats").json?["store"]
+        let snapshot = try await s.storeCounts()
 
         struct Case { var method: String; var path: String; var body: Data; var type: String?; var status: Int; var code: String }
         func j(_ text: String) -> Data { Data(text.utf8) }
@@ -69,7 +69,7 @@ import TestSupport
             #expect(r.headers["content-type"] == "application/json")
             #expect((r.json?["error"]?["message"]?.stringValue ?? "").isEmpty == false)
         }
-        let after = try await s.call("GET", "/v1/stats").json?["store"]
+        let after = try await s.storeCounts()
         #expect(after == snapshot)
         // The one stored vector is untouched.
         #expect(try await s.call("GET", "/v1/spaces/sp/vectors?ids=\(i0)").json?["vectors"] == [[1, 2, 3]])
@@ -77,15 +77,15 @@ import TestSupport
         let many = JSONValue.object(["functions": .array((0...APIServer.maxFunctionBatch).map { i in
             ["repo": "r", "path": "p.py", "qualified_name": .string("f\(i)"), "start_line": 1, "end_line": 1, "signature": "", "body": ""]
         })])
-        let big = try await LiveServer()
+        let big = try await LiveServer(backend)
         defer { Task { await big.stop() } }
         let r = try await big.call("POST", "/v1/functions", json: many)
         #expect(r.status == 413 && r.errorCode == "payload_too_large")
         #expect(try await big.call("GET", "/v1/stats").json?["store"]?["functions"] == 0)
     }
 
-    @Test func writesNeedTheTokenWhenOneIsSet() async throws {
-        let s = try await LiveServer { $0.token = "s3cret" }
+    @Test(arguments: Backend.all) func writesNeedTheTokenWhenOneIsSet(_ backend: Backend) async throws {
+        let s = try await LiveServer(backend) { $0.token = "s3cret" }
         defer { Task { await s.stop() } }
         let denied = try await s.call("POST", "/v1/spaces", json: ["name": "a", "kind": "sig_mean", "dim": 2])
         #expect(denied.status == 401 && denied.errorCode == "unauthorized")
@@ -97,8 +97,8 @@ import TestSupport
         #expect(try await s.call("DELETE", "/v1/spaces/a").status == 401)
     }
 
-    @Test func anOversizeBodyIsRefusedWith413() async throws {
-        let s = try await LiveServer { $0.maxBodyBytes = 1024 }
+    @Test(arguments: Backend.all) func anOversizeBodyIsRefusedWith413(_ backend: Backend) async throws {
+        let s = try await LiveServer(backend) { $0.maxBodyBytes = 1024 }
         defer { Task { await s.stop() } }
         // Over URLSession the client sees the JSON 413.
         let r = try await s.call("POST", "/v1/functions", body: Data(count: 4096), contentType: "application/json")
@@ -109,8 +109,8 @@ import TestSupport
     /// request head a byte at a time, and an idle keep-alive connection after a full response are all
     /// closed by the server. Each close is observed as an event (poll/recv) within a generous 60 s
     /// bound, so a server without the timeout fails instead of passing slowly; nothing asserts speed.
-    @Test func aTricklingClientIsCutOff() async throws {
-        let s = try await LiveServer { $0.readTimeout = 1 }
+    @Test(arguments: Backend.all) func aTricklingClientIsCutOff(_ backend: Backend) async throws {
+        let s = try await LiveServer(backend) { $0.readTimeout = 1 }
         defer { Task { await s.stop() } }
         let bound = 60.0
 

@@ -10,8 +10,8 @@ import TestSupport
 import Store
 
 @Suite struct JobRouteTests {
-    @Test func jobsOverHTTPWithEventsMetricsLogsAndCancel() async throws {
-        let server = try await LiveServer(jobs: .init(lease: 5))
+    @Test(arguments: Backend.all) func jobsOverHTTPWithEventsMetricsLogsAndCancel(_ backend: Backend) async throws {
+        let server = try await LiveServer(backend, jobs: .init(lease: 5))
         defer { Task { await server.stop() } }
         let base = server.base
 
