@@ -83,6 +83,11 @@ fuzz: setup
 run: setup release
 	DATA=$(DATA) PORT=$(PORT) bash scripts/run.sh
 
+## `make run` on PostgreSQL: the same demo on a throwaway local cluster (initdb in a temporary folder,
+## a free loopback port) that the script starts and stops and deletes at the end (scripts/run-postgres.sh).
+run-postgres: setup release
+	PORT=$(PORT) bash scripts/run-postgres.sh
+
 clean:
 	rm -rf .build
 

@@ -17,21 +17,30 @@ import TestSupport
     /// of noise, so probes have real signal. Functions 0..<dupPairs*2 come in duplicate pairs
     /// (shared body hash); functions 7, 54, 101, … (i % 47 == 7) share one template direction across repos.
     struct Corpus {
-        var store: SQLiteStore
+        var store: any StoreBackend
         var runner: JobRunner
+        var db: TestStore
         var ids: [Int64]
         var space: String
         var dims: Int
+
+        /// Removes the data directory and the store.
+        func remove() {
+            removeTemporaryDirectory(runner.dataDirectory)
+            db.remove()
+        }
     }
 
     static let categories = ["None", "builtin_scalar", "container"]
 
-    /// A corpus in a fresh data directory (`runner.dataDirectory`, which the caller removes).
-    static func makeCorpus(n: Int = 300, repos: Int = 6, dims: Int = 16, space: String = "test.L1.body_mean",
+    /// A corpus in a fresh data directory (`runner.dataDirectory`) over a fresh store of `backend`
+    /// (the caller removes both: `removeCorpus`).
+    static func makeCorpus(backend: Backend = .sqlite, n: Int = 300, repos: Int = 6, dims: Int = 16, space: String = "test.L1.body_mean",
                            extraSpaces: [String] = [], seed: UInt64 = 1, workers: Int = 1) async throws -> Corpus {
         let dir = try makeTemporaryDirectory("jobs")
-        let runner = try makeRunner(dir, workers: workers)
-        let store = runner.store as! SQLiteStore
+        let db = try TestStore(backend)
+        let runner = try makeRunner(dir, store: try db.open(), workers: workers)
+        let store = runner.store
         var rng = SplitMix64(seed: seed)
         func uniform() -> Double { Double(rng.next() >> 11) / Double(1 << 53) }
         func gaussian() -> Double { (-2 * log(max(uniform(), 1e-300))).squareRoot() * cos(2 * .pi * uniform()) }
@@ -68,7 +77,7 @@ import TestSupport
             }
             try await store.upsertVectors(space: name, VectorBatch(ids: ids, values: values))
         }
-        return Corpus(store: store, runner: runner, ids: ids, space: space, dims: dims)
+        return Corpus(store: store, runner: runner, db: db, ids: ids, space: space, dims: dims)
     }
 
     static func finish(_ runner: JobRunner, _ job: JobRecord, seconds: Double = 120) async throws -> JobRecord {
@@ -86,9 +95,9 @@ import TestSupport
         return (batch.ids, batch.values, batch.ids.map { facts[$0]! }, trivial)
     }
 
-    @Test func probeResultsEqualProbeRunOnTheSameArraysAndAreStored() async throws {
-        let c = try await Self.makeCorpus()
-        defer { removeTemporaryDirectory(c.runner.dataDirectory) }
+    @Test(arguments: Backend.all) func probeResultsEqualProbeRunOnTheSameArraysAndAreStored(_ backend: Backend) async throws {
+        let c = try await Self.makeCorpus(backend: backend)
+        defer { c.remove() }
         let job = try await c.runner.submit(type: "probe", params: [
             "space": .string(c.space), "targets": ["loc", "cyclomatic_complexity", "return_category", "is_async"],
             "folds": 5, "group_by": "repo", "seed": 3,
@@ -139,9 +148,9 @@ import TestSupport
         #expect(results[0]["transform"] == "log1p" && results[2]["class_names"] == ["None", "builtin_scalar", "container"])
     }
 
-    @Test func groupByFunctionUsesDuplicateGroupsAndFileUsesPaths() async throws {
-        let c = try await Self.makeCorpus(n: 200)
-        defer { removeTemporaryDirectory(c.runner.dataDirectory) }
+    @Test(arguments: Backend.all) func groupByFunctionUsesDuplicateGroupsAndFileUsesPaths(_ backend: Backend) async throws {
+        let c = try await Self.makeCorpus(backend: backend, n: 200)
+        defer { c.remove() }
         let byFunction = try await c.runner.submit(type: "probe", params: ["space": .string(c.space), "targets": "loc", "group_by": "function"])
         let byFile = try await c.runner.submit(type: "probe", params: ["space": .string(c.space), "targets": ["loc"], "group_by": "file", "folds": 3])
         c.runner.start()
@@ -160,9 +169,9 @@ import TestSupport
         #expect(approxEqual(try a.result?["results"]?.arrayValue?.first?.decode(ProbeResult.self), want))
     }
 
-    @Test func defaultTargetsAreThePropertiesPresent() async throws {
-        let c = try await Self.makeCorpus(n: 150, repos: 5)
-        defer { removeTemporaryDirectory(c.runner.dataDirectory) }
+    @Test(arguments: Backend.all) func defaultTargetsAreThePropertiesPresent(_ backend: Backend) async throws {
+        let c = try await Self.makeCorpus(backend: backend, n: 150, repos: 5)
+        defer { c.remove() }
         let job = try await c.runner.submit(type: "probe", params: ["space": .string(c.space)])
         c.runner.start()
         let done = try await Self.finish(c.runner, job)
@@ -177,11 +186,11 @@ import TestSupport
     /// The real default teacher's folder (SWEJEPA_MODEL_DIR, else <repo>/.cache/models/all-MiniLM-L6-v2).
     static let modelDir = PackagePaths.modelDirectory.path
 
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: modelDir + "/tokenizer.json"), "needs the default teacher (make model)"))
-    func theTrivialControlCountsTeacherTokensWhenATokenizerIsGiven() async throws {
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: modelDir + "/tokenizer.json"), "needs the default teacher (make model)"), arguments: Backend.all)
+    func theTrivialControlCountsTeacherTokensWhenATokenizerIsGiven(_ backend: Backend) async throws {
         let modelDir = Self.modelDir
-        let c = try await Self.makeCorpus(n: 100, repos: 5)
-        defer { removeTemporaryDirectory(c.runner.dataDirectory) }
+        let c = try await Self.makeCorpus(backend: backend, n: 100, repos: 5)
+        defer { c.remove() }
         // Requests name models (folders under DATA/models), never paths: link the teacher there.
         let models = c.runner.dataDirectory.appendingPathComponent("models")
         try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
@@ -208,9 +217,9 @@ import TestSupport
         #expect(approxEqual(try done.result?["results"]?.arrayValue?.first?.decode(ProbeResult.self), want))
     }
 
-    @Test func runTimeErrorsFailTheJobWithAClearMessage() async throws {
-        let c = try await Self.makeCorpus(n: 60, repos: 2)
-        defer { removeTemporaryDirectory(c.runner.dataDirectory) }
+    @Test(arguments: Backend.all) func runTimeErrorsFailTheJobWithAClearMessage(_ backend: Backend) async throws {
+        let c = try await Self.makeCorpus(backend: backend, n: 60, repos: 2)
+        defer { c.remove() }
         let unknown = try await c.runner.submit(type: "probe", params: ["space": "no.such.space"])
         let fewRepos = try await c.runner.submit(type: "probe", params: ["space": .string(c.space), "targets": ["loc"]])
         let nothing = try await c.runner.submit(type: "probe", params: ["space": .string(c.space), "targets": ["is_async", "commits"], "folds": 2])
@@ -222,10 +231,12 @@ import TestSupport
         #expect(d.state == .failed && d.error?.contains("no target could be probed") == true && d.error?.contains("commits") == true, "\(d.error ?? "")")
     }
 
-    @Test func badParamsAreRejectedAtSubmission() async throws {
+    @Test(arguments: Backend.all) func badParamsAreRejectedAtSubmission(_ backend: Backend) async throws {
         let dir = try makeTemporaryDirectory("jobs")
         defer { removeTemporaryDirectory(dir) }
-        let runner = try makeRunner(dir, workers: 0)
+        let db = try TestStore(backend)
+        defer { db.remove() }
+        let runner = try makeRunner(dir, store: try db.open(), workers: 0)
         let bad: [(String, JSONValue)] = [
             ("probe", [:]), ("probe", ["space": 3]),
             ("probe", ["space": "s", "targets": []]), ("probe", ["space": "s", "targets": ["Bad Name"]]),
@@ -264,9 +275,9 @@ import TestSupport
     /// Cancel lands mid-job: the job is held right after its first target is stored until the
     /// cancel request has reached it (through the store and the heartbeat); it then stops before
     /// the next target and ends `cancelled` with exactly that one target stored.
-    @Test func cancelStopsAProbeMidJob() async throws {
-        let c = try await Self.makeCorpus(n: 300, repos: 6)
-        defer { removeTemporaryDirectory(c.runner.dataDirectory) }
+    @Test(arguments: Backend.all) func cancelStopsAProbeMidJob(_ backend: Backend) async throws {
+        let c = try await Self.makeCorpus(backend: backend, n: 300, repos: 6)
+        defer { c.remove() }
         let targets = (0..<8).map { "p\($0)" }
         let all = try await c.store.functions(FunctionQuery(limit: 10_000))
         var inputs = [FunctionInput]()
@@ -295,9 +306,9 @@ import TestSupport
     }
 
     /// A resumed attempt reuses the targets the dead attempt already stored.
-    @Test func aResumedProbeReusesStoredTargets() async throws {
-        let c = try await Self.makeCorpus(n: 120, repos: 5)
-        defer { removeTemporaryDirectory(c.runner.dataDirectory) }
+    @Test(arguments: Backend.all) func aResumedProbeReusesStoredTargets(_ backend: Backend) async throws {
+        let c = try await Self.makeCorpus(backend: backend, n: 120, repos: 5)
+        defer { c.remove() }
         let job = try await c.store.createJob(type: "probe", params: ["space": .string(c.space), "targets": ["loc", "n_args"]], maxAttempts: 3)
         _ = try #require(try await c.store.claimJob(worker: "dead", types: [], leaseSeconds: -1))
         let earlier = try await c.store.addProbeResult(ProbeRecordInput(
@@ -313,9 +324,9 @@ import TestSupport
         #expect(try await c.store.probeResults(ProbeQuery(jobID: job.id)).map(\.target).sorted() == ["loc", "n_args"])
     }
 
-    @Test func neighboursAreStoredAndEqualTopKOnTheSameArrays() async throws {
-        let c = try await Self.makeCorpus(n: 250, repos: 5)
-        defer { removeTemporaryDirectory(c.runner.dataDirectory) }
+    @Test(arguments: Backend.all) func neighboursAreStoredAndEqualTopKOnTheSameArrays(_ backend: Backend) async throws {
+        let c = try await Self.makeCorpus(backend: backend, n: 250, repos: 5)
+        defer { c.remove() }
         let first = try await c.runner.submit(type: "neighbours", params: ["space": .string(c.space), "k": 5])
         c.runner.start()
         let done = try await Self.finish(c.runner, first)
@@ -370,9 +381,9 @@ import TestSupport
         #expect(try await c.store.neighbourRun(space: c.space) == nil)
     }
 
-    @Test func layerSweepTabulatesEveryLayerAndEqualsTheAnalysisModule() async throws {
-        let c = try await Self.makeCorpus(n: 260, repos: 5, space: "tm.L0.body_mean", extraSpaces: ["tm.L1.body_mean"])
-        defer { removeTemporaryDirectory(c.runner.dataDirectory) }
+    @Test(arguments: Backend.all) func layerSweepTabulatesEveryLayerAndEqualsTheAnalysisModule(_ backend: Backend) async throws {
+        let c = try await Self.makeCorpus(backend: backend, n: 260, repos: 5, space: "tm.L0.body_mean", extraSpaces: ["tm.L1.body_mean"])
+        defer { c.remove() }
         let job = try await c.runner.submit(type: "layer_sweep", params: ["model": "tm", "sample": 200, "seed": 4, "folds": 3])
         let missing = try await c.runner.submit(type: "layer_sweep", params: ["model": "tm", "layers": [0, 5]])
         c.runner.start()

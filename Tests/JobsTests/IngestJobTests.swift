@@ -100,7 +100,7 @@ func editIngestCorpus(_ r: ScratchRepo) throws {
     }
 
     /// Every stored function of `repo` by qualified name.
-    static func stored(_ store: SQLiteStore, repo: String) async throws -> [String: FunctionRecord] {
+    static func stored(_ store: any StoreBackend, repo: String) async throws -> [String: FunctionRecord] {
         let all = try await store.functions(FunctionQuery(repo: repo, limit: 1000))
         return Dictionary(uniqueKeysWithValues: all.map { ($0.qualifiedName, $0) })
     }
@@ -120,21 +120,26 @@ func editIngestCorpus(_ r: ScratchRepo) throws {
     }
 
     /// `function_id → stale` for every vector row of the space, read straight from the table.
-    static func staleFlags(_ store: SQLiteStore, space: String) throws -> [Int64: Int64] {
-        let db = try SQLiteConnection(path: store.path)
+    static func staleFlags(_ db: TestStore, space: String) throws -> [Int64: Int64] {
+        let sql = "SELECT v.function_id, v.stale FROM vectors v JOIN spaces s ON s.id = v.space_id WHERE s.name = ?"
         var out = [Int64: Int64]()
-        try db.query("SELECT v.function_id, v.stale FROM vectors v JOIN spaces s ON s.id = v.space_id WHERE s.name = ?",
-                     [.text(space)]) { out[$0.int(0)] = $0.int(1) }
+        if let sqlite = db.store as? SQLiteStore {
+            try SQLiteConnection(path: sqlite.path).query(sql, [.text(space)]) { out[$0.int(0)] = $0.int(1) }
+        } else {
+            try db.adminConnection().query(sql, [.text(space)]) { out[$0.int(0)] = $0.int(1) }
+        }
         return out
     }
 
-    @Test func ingestThenReingestAfterAnEdit() async throws {
+    @Test(arguments: Backend.all) func ingestThenReingestAfterAnEdit(_ backend: Backend) async throws {
         let r = try buildIngestCorpus()
         let dir = try makeTemporaryDirectory("jobs")
         defer { removeTemporaryDirectory(dir) }
-        let runner = try makeRunner(dir)
+        let db = try TestStore(backend)
+        defer { db.remove() }
+        let runner = try makeRunner(dir, store: try db.open())
         runner.start()
-        let store = runner.store as! SQLiteStore
+        let store = runner.store
         let params: JSONValue = ["path": .string(r.root.path), "name": "demo"]
 
         // First ingest: everything is new; history matches git.
@@ -160,7 +165,7 @@ func editIngestCorpus(_ r: ScratchRepo) throws {
         let ids = names.map { before[$0]!.id }
         _ = try await store.createSpace(SpaceInput(name: "s", kind: .bodyMean, dim: 2))
         try await store.upsertVectors(space: "s", VectorBatch(ids: ids, values: ids.flatMap { [Float($0), Float($0) + 0.5] }))
-        #expect(try Self.staleFlags(store, space: "s").values.allSatisfy { $0 == 0 })
+        #expect(try Self.staleFlags(db, space: "s").values.allSatisfy { $0 == 0 })
 
         try editIngestCorpus(r)
         let second = try await Self.ingest(runner, params)
@@ -175,7 +180,7 @@ func editIngestCorpus(_ r: ScratchRepo) throws {
         #expect(try await store.function(id: before["gamma"]!.id) == nil)
 
         // Only beta's vector is stale (alpha's text did not change); gamma's vector went with it.
-        let flags = try Self.staleFlags(store, space: "s")
+        let flags = try Self.staleFlags(db, space: "s")
         let expected: [Int64: Int64] = Dictionary(uniqueKeysWithValues: ["alpha", "beta", "K.delta", "u1", "u2"].map { (before[$0]!.id, $0 == "beta" ? 1 : 0) })
         #expect(flags == expected)
         let space = try #require(try await store.space(named: "s"))
@@ -196,7 +201,7 @@ func editIngestCorpus(_ r: ScratchRepo) throws {
 
     /// `history: false` stores no history properties; a plain directory (not a repository) ingests
     /// with `history: false` in its result; `skip_dirs` keeps a directory out.
-    @Test func historyOffAndPlainDirectories() async throws {
+    @Test(arguments: Backend.all) func historyOffAndPlainDirectories(_ backend: Backend) async throws {
         let r = try buildIngestCorpus()
         let plainRoot = try makeTemporaryDirectory("jobs-plain")
         defer { removeTemporaryDirectory(plainRoot) }
@@ -206,9 +211,11 @@ func editIngestCorpus(_ r: ScratchRepo) throws {
         try Data("def test_f():\n    assert True\n".utf8).write(to: plain.appendingPathComponent("tests/test_a.py"))
         let dir = try makeTemporaryDirectory("jobs")
         defer { removeTemporaryDirectory(dir) }
-        let runner = try makeRunner(dir)
+        let db = try TestStore(backend)
+        defer { db.remove() }
+        let runner = try makeRunner(dir, store: try db.open())
         runner.start()
-        let store = runner.store as! SQLiteStore
+        let store = runner.store
 
         let noHistory = try await Self.ingest(runner, ["path": .string(r.root.path), "name": "nohist", "history": false])
         #expect(noHistory["history"] == false && noHistory["commits"] == .null && noHistory["created"]?.intValue == 6)

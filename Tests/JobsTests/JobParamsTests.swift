@@ -57,10 +57,12 @@ import Training
         ("train", ["input_space": "a", "target_space": "b", "loss": "smooth_l1", "hard_negatives": 2], "invalid_combination"),
     ]
 
-    @Test func badParamsOfEveryJobTypeAreA400NamingTheField() async throws {
+    @Test(arguments: Backend.all) func badParamsOfEveryJobTypeAreA400NamingTheField(_ backend: Backend) async throws {
         let dir = try makeTemporaryDirectory("jobs")
         defer { removeTemporaryDirectory(dir) }
-        let runner = try makeRunner(dir, workers: 0)
+        let db = try TestStore(backend)
+        defer { db.remove() }
+        let runner = try makeRunner(dir, store: try db.open(), workers: 0)
         #expect(Set(Self.bad.map(\.0)) == Set(runner.types), "every registered job type is covered")
         for (type, params, field) in Self.bad {
             let p = JSONValue.parse(params.jsonString().replacingOccurrences(of: "\"DIR\"", with: "\"\(dir.path)\""))!
@@ -90,10 +92,12 @@ import Training
 
     /// Submitted through the runner, stored in SQLite, claimed as a worker claims it: the stored
     /// params decode into the struct the submission was checked as, with the values sent and the defaults.
-    @Test func storedParamsRoundTripIntoTheirStruct() async throws {
+    @Test(arguments: Backend.all) func storedParamsRoundTripIntoTheirStruct(_ backend: Backend) async throws {
         let dir = try makeTemporaryDirectory("jobs")
         defer { removeTemporaryDirectory(dir) }
-        let runner = try makeRunner(dir, workers: 0)
+        let db = try TestStore(backend)
+        defer { db.remove() }
+        let runner = try makeRunner(dir, store: try db.open(), workers: 0)
         func stored<P: JobParams & Equatable>(_ type: String, _ params: JSONValue, as: P.Type) async throws -> P {
             let submitted = try P.decode(params, job: type)
             let job = try await runner.submit(type: type, params: params)

@@ -8,9 +8,10 @@ import TestSupport
 
 /// A runner with every job type; `ingest` may read under `ingestRoots` (default: the temporary
 /// directory, where the tests' scratch repositories live).
-func makeRunner(_ dir: URL, workers: Int = 1, lease: Double = 30, name: String? = nil,
+/// `store`: the store to run on (a `TestStore`'s, for the backend under test; default: SQLite in `dir`).
+func makeRunner(_ dir: URL, store: (any StoreBackend)? = nil, workers: Int = 1, lease: Double = 30, name: String? = nil,
                 ingestRoots: [String] = [FileManager.default.temporaryDirectory.path]) throws -> JobRunner {
-    let runner = JobRunner(store: try SQLiteStore(directory: dir), dataDirectory: dir, workers: workers,
+    let runner = JobRunner(store: try store ?? SQLiteStore(directory: dir), dataDirectory: dir, workers: workers,
                            leaseSeconds: lease, heartbeatSeconds: min(0.2, lease / 3), name: name)
     JobTypes.registerAll(on: runner, writer: VectorWriter(store: runner.store, search: nil), ingestRoots: try IngestRoots(ingestRoots))
     return runner
@@ -56,11 +57,13 @@ final class ProgressGate: @unchecked Sendable {
 }
 
 @Suite struct JobRunnerTests {
-    @Test func racingWorkersClaimEachJobOnce() async throws {
+    @Test(arguments: Backend.all) func racingWorkersClaimEachJobOnce(_ backend: Backend) async throws {
         let dir = try makeTemporaryDirectory("jobs")
         defer { removeTemporaryDirectory(dir) }
+        let db = try TestStore(backend)
+        defer { db.remove() }
         // Two runners with their own connections, as two processes would have.
-        let a = try makeRunner(dir, workers: 2, name: "a"), b = try makeRunner(dir, workers: 2, name: "b")
+        let a = try makeRunner(dir, store: try db.open(), workers: 2, name: "a"), b = try makeRunner(dir, store: try db.open(), workers: 2, name: "b")
         var ids = [Int64]()
         for _ in 0..<30 { ids.append(try await a.submit(type: "sleep", params: ["seconds": 0.01, "steps": 1]).id) }
         a.start(); b.start()
@@ -75,10 +78,12 @@ final class ProgressGate: @unchecked Sendable {
         }
     }
 
-    @Test func cancelStopsARunningJobAndAQueuedOneAtOnce() async throws {
+    @Test(arguments: Backend.all) func cancelStopsARunningJobAndAQueuedOneAtOnce(_ backend: Backend) async throws {
         let dir = try makeTemporaryDirectory("jobs")
         defer { removeTemporaryDirectory(dir) }
-        let runner = try makeRunner(dir)
+        let db = try TestStore(backend)
+        defer { db.remove() }
+        let runner = try makeRunner(dir, store: try db.open())
         // The running job is held after its third step until the cancel request has reached it.
         let gate = ProgressGate(at: "step 3/300")
         gate.install(on: runner)
@@ -102,10 +107,12 @@ final class ProgressGate: @unchecked Sendable {
         #expect(try await store.job(id: queued.id)?.attempt == 0)  // never ran
     }
 
-    @Test func aThrowingJobFailsWithItsErrorAndTheRunnerGoesOn() async throws {
+    @Test(arguments: Backend.all) func aThrowingJobFailsWithItsErrorAndTheRunnerGoesOn(_ backend: Backend) async throws {
         let dir = try makeTemporaryDirectory("jobs")
         defer { removeTemporaryDirectory(dir) }
-        let runner = try makeRunner(dir)
+        let db = try TestStore(backend)
+        defer { db.remove() }
+        let runner = try makeRunner(dir, store: try db.open())
         let bad = try await runner.submit(type: "sleep", params: ["seconds": 0, "fail": true])
         let good = try await runner.submit(type: "sleep", params: ["seconds": 0])
         runner.start()
@@ -118,10 +125,12 @@ final class ProgressGate: @unchecked Sendable {
         #expect(throws: APIError.self) { try runner.validate(type: "no_such_type", params: [:]) }
     }
 
-    @Test func aReleasedJobIsQueuedAgainWithoutSpendingAnAttempt() async throws {
+    @Test(arguments: Backend.all) func aReleasedJobIsQueuedAgainWithoutSpendingAnAttempt(_ backend: Backend) async throws {
         let dir = try makeTemporaryDirectory("jobs")
         defer { removeTemporaryDirectory(dir) }
-        let store = try SQLiteStore(directory: dir)
+        let db = try TestStore(backend)
+        defer { db.remove() }
+        let store = db.store
         let job = try await store.createJob(type: "sleep", params: ["seconds": 1], maxAttempts: 1)
         // Handed back twice (a worker stopping twice): a one-attempt job is still claimable after both.
         for round in 1...2 {
@@ -141,10 +150,12 @@ final class ProgressGate: @unchecked Sendable {
         #expect(try await store.claimJob(worker: "w4", types: [], leaseSeconds: 30) == nil)
     }
 
-    @Test func anExpiredLeaseRequeuesUntilMaxAttemptsThenFails() async throws {
+    @Test(arguments: Backend.all) func anExpiredLeaseRequeuesUntilMaxAttemptsThenFails(_ backend: Backend) async throws {
         let dir = try makeTemporaryDirectory("jobs")
         defer { removeTemporaryDirectory(dir) }
-        let store = try SQLiteStore(directory: dir)
+        let db = try TestStore(backend)
+        defer { db.remove() }
+        let store = db.store
         let job = try await store.createJob(type: "sleep", params: ["seconds": 1], maxAttempts: 2)
         // Claim with a lease that runs out at once, twice: a worker dying each time.
         let first = try #require(try await store.claimJob(worker: "dead-1", types: [], leaseSeconds: -1))
@@ -167,6 +178,8 @@ final class ProgressGate: @unchecked Sendable {
     /// the process has exited; the test polls for the reclaim with a generous bound and checks it came
     /// after that end. The rescuer holds a long lease, so a slow machine cannot make it lose the job to
     /// itself (attempt 3).
+    /// SQLite-only: a worker process on the data directory's SQLite file; on PostgreSQL the same is
+    /// PostgresProcessTests.aKilledWorkersJobIsRescuedAndFinishedByAnother.
     @Test(.enabled(if: SwejepaBinary.any != nil, "needs the built swejepa executable"))
     func aKilledWorkerProcessLosesItsJobToAnotherWorker() async throws {
         let dir = try makeTemporaryDirectory("jobs")

@@ -16,7 +16,7 @@ struct SyntheticCorpus {
     let ids: [Int64]
     let input = "synthetic.L1.sig_tokens", target = "synthetic.L1.body_mean", sigMean = "synthetic.L1.sig_mean"
 
-    init(store: SQLiteStore, repositories: Int = 4, perRepository: Int = 50, seed: UInt64 = 7) async throws {
+    init(store: any StoreBackend, repositories: Int = 4, perRepository: Int = 50, seed: UInt64 = 7) async throws {
         var rng = TestRNG(seed)
         var items = [FunctionInput]()
         for r in 0..<repositories {
@@ -103,7 +103,7 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
 
     /// Queues a train job with `fields` and claims it as `worker` would (a negative lease is one
     /// already run out); the context to run it in.
-    static func claim(_ store: SQLiteStore, _ fields: [String: JSONValue], worker: String, leaseSeconds: Double = 600,
+    static func claim(_ store: any StoreBackend, _ fields: [String: JSONValue], worker: String, leaseSeconds: Double = 600,
                       dataDirectory: URL) async throws -> JobContext {
         let queued = try await store.createJob(type: "train", params: .object(fields), maxAttempts: 3)
         let claimed = try #require(try await store.claimJob(worker: worker, types: ["train"], leaseSeconds: leaseSeconds))
@@ -121,11 +121,13 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         return try #require(done.result)
     }
 
-    @Test func aTrainJobLearnsTheSignalStoresTheStudentSpaceAndPredictsTheSame() async throws {
+    @Test(arguments: Backend.all) func aTrainJobLearnsTheSignalStoresTheStudentSpaceAndPredictsTheSame(_ backend: Backend) async throws {
         let dir = try makeTemporaryDirectory("jobs")
         defer { removeTemporaryDirectory(dir) }
-        let runner = try makeRunner(dir)
-        let store = runner.store as! SQLiteStore
+        let db = try TestStore(backend)
+        defer { db.remove() }
+        let runner = try makeRunner(dir, store: try db.open())
+        let store = runner.store
         let corpus = try await SyntheticCorpus(store: store)
         let job = try await runner.submit(type: "train", params: corpus.tinyParams)
         let r = try await Self.finish(runner, job: job.id)
@@ -189,11 +191,13 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         #expect(maxAbsDiff(try await StudentPredictions.predict(byDir, store: store, functionIDs: some).values, predicted.values) <= 1e-5)
     }
 
-    @Test func anMLPWithSmoothL1OnSigMeanBeatsChance() async throws {
+    @Test(arguments: Backend.all) func anMLPWithSmoothL1OnSigMeanBeatsChance(_ backend: Backend) async throws {
         let dir = try makeTemporaryDirectory("jobs")
         defer { removeTemporaryDirectory(dir) }
-        let runner = try makeRunner(dir)
-        let store = runner.store as! SQLiteStore
+        let db = try TestStore(backend)
+        defer { db.remove() }
+        let runner = try makeRunner(dir, store: try db.open())
+        let store = runner.store
         let corpus = try await SyntheticCorpus(store: store, seed: 11)
         let job = try await runner.submit(type: "train", params: [
             "input_space": .string(corpus.sigMean), "target_space": .string(corpus.target), "model": "mlp", "loss": "smooth_l1",
@@ -210,10 +214,12 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
     /// A worker that loses its job after epoch 2 (its lease ran out: the same as dying, from the
     /// job's point of view) leaves a checkpoint; attempt 2 resumes from it and ends exactly where an
     /// uninterrupted run with the same parameters ends.
-    @Test func attemptTwoResumesFromTheCheckpointAndMatchesAnUninterruptedRun() async throws {
+    @Test(arguments: Backend.all) func attemptTwoResumesFromTheCheckpointAndMatchesAnUninterruptedRun(_ backend: Backend) async throws {
         let dir = try makeTemporaryDirectory("jobs")
         defer { removeTemporaryDirectory(dir) }
-        let store = try SQLiteStore(directory: dir)
+        let db = try TestStore(backend)
+        defer { db.remove() }
+        let store = db.store
         let corpus = try await SyntheticCorpus(store: store, seed: 3)
         var fields = corpus.tinyParams.objectValue!
         fields["epochs"] = 4
@@ -261,10 +267,12 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
     /// A worker shutting down (its task cancelled mid-training) gives the job back: the job ends
     /// with the lease marked lost (so the runner records nothing and the next attempt resumes),
     /// not as cancelled.
-    @Test func aCancelledWorkerTaskGivesTheJobBack() async throws {
+    @Test(arguments: Backend.all) func aCancelledWorkerTaskGivesTheJobBack(_ backend: Backend) async throws {
         let dir = try makeTemporaryDirectory("jobs")
         defer { removeTemporaryDirectory(dir) }
-        let store = try SQLiteStore(directory: dir)
+        let db = try TestStore(backend)
+        defer { db.remove() }
+        let store = db.store
         let corpus = try await SyntheticCorpus(store: store, seed: 5)
         var fields = corpus.tinyParams.objectValue!
         fields["epochs"] = 50
@@ -331,11 +339,13 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         }
     }
 
-    @Test func runTimeProblemsFailTheJobWithAClearMessage() async throws {
+    @Test(arguments: Backend.all) func runTimeProblemsFailTheJobWithAClearMessage(_ backend: Backend) async throws {
         let dir = try makeTemporaryDirectory("jobs")
         defer { removeTemporaryDirectory(dir) }
-        let runner = try makeRunner(dir)
-        let store = runner.store as! SQLiteStore
+        let db = try TestStore(backend)
+        defer { db.remove() }
+        let runner = try makeRunner(dir, store: try db.open())
+        let store = runner.store
         let corpus = try await SyntheticCorpus(store: store, repositories: 2, perRepository: 10)
         _ = try await store.createSpace(SpaceInput(name: "taken", kind: .student, dim: SyntheticCorpus.dt))
         let cases: [(JSONValue, String)] = [
@@ -362,7 +372,7 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
 /// (from the stored sig_mean vectors) in Double against the stored targets: the split comes from
 /// `DataSplit.byRepository` over the sorted repository names with the job's seed, the targets are
 /// centred on the train mean, duplicate groups are shared body hashes.
-func expectReportMatchesStoredVectors(_ r: JSONValue, store: SQLiteStore, corpus: SyntheticCorpus, student: String,
+func expectReportMatchesStoredVectors(_ r: JSONValue, store: any StoreBackend, corpus: SyntheticCorpus, student: String,
                                       sourceLocation: SourceLocation = #_sourceLocation) async throws {
     let ids = corpus.ids.sorted()
     let facts = try await store.functionFacts(ids: ids)

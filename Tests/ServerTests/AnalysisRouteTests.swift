@@ -9,7 +9,7 @@ import TestSupport
 /// by real `probe` and `neighbours` jobs run by the server's job runner (started once the jobs are
 /// queued); answers are compared with what the store holds.
 @Suite struct AnalysisRouteTests {
-    static func populate(_ store: SQLiteStore, n: Int = 60) async throws -> [Int64] {
+    static func populate(_ store: any StoreBackend, n: Int = 60) async throws -> [Int64] {
         var inputs = [FunctionInput]()
         for i in 0..<n {
             let loc = 1 + (i * 7) % 23
@@ -33,8 +33,8 @@ import TestSupport
         return ids
     }
 
-    @Test func storedProbesAndNeighboursAreServed() async throws {
-        let server = try await LiveServer(jobs: .init(start: false))
+    @Test(arguments: Backend.all) func storedProbesAndNeighboursAreServed(_ backend: Backend) async throws {
+        let server = try await LiveServer(backend, jobs: .init(start: false))
         defer { Task { await server.stop() } }
         let store = server.store, runner = try #require(server.runner)
         let ids = try await Self.populate(store)

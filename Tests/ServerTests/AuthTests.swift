@@ -15,8 +15,8 @@ import TestSupport
         ["Authorization": "s3cret-token"], ["Authorization": "Bearer "], ["Authorization": "Basic czNjcmV0"],
     ]
 
-    @Test func withAuthReadsEveryRouteButHealthzNeedsTheToken() async throws {
-        let s = try await LiveServer(jobs: .init(workers: 0)) { $0.token = Self.token; $0.auth = .reads }
+    @Test(arguments: Backend.all) func withAuthReadsEveryRouteButHealthzNeedsTheToken(_ backend: Backend) async throws {
+        let s = try await LiveServer(backend, jobs: .init(workers: 0)) { $0.token = Self.token; $0.auth = .reads }
         defer { Task { await s.stop() } }
         let reads = ["/metrics", "/v1/stats", "/v1/functions", "/v1/functions/1", "/v1/spaces", "/v1/spaces/x", "/v1/spaces/x/vectors",
                      "/v1/jobs", "/v1/jobs/1", "/v1/jobs/1/logs", "/v1/jobs/1/metrics", "/v1/repos", "/v1/probes?space=x",
@@ -44,8 +44,8 @@ import TestSupport
         #expect(try await s.call("GET", "/v1/nothing").status == 404)
     }
 
-    @Test func withAuthWritesReadsAreOpenAndWritesNeedTheToken() async throws {
-        let s = try await LiveServer() { $0.token = Self.token }
+    @Test(arguments: Backend.all) func withAuthWritesReadsAreOpenAndWritesNeedTheToken(_ backend: Backend) async throws {
+        let s = try await LiveServer(backend) { $0.token = Self.token }
         defer { Task { await s.stop() } }
         #expect(try await s.call("GET", "/v1/stats").status == 200)
         #expect(try await s.call("GET", "/metrics").status == 200)

@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import Testing
+import TestSupport
 @testable import Server
 
 /// "A bad batch changes nothing", by content: batches whose first items UPDATE existing rows (function
@@ -54,8 +55,8 @@ import Testing
             counts: .object(store), search: search, scores: scores)
     }
 
-    @Test func aBatchThatUpdatesRowsThenFailsChangesNoContent() async throws {
-        let s = try await LiveServer()
+    @Test(arguments: Backend.all) func aBatchThatUpdatesRowsThenFailsChangesNoContent(_ backend: Backend) async throws {
+        let s = try await LiveServer(backend)
         defer { Task { await s.stop() } }
         let ids = try await load(s)
         let before = try await snapshot(s, ids)

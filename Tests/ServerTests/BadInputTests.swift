@@ -9,8 +9,8 @@ import TestSupport
 
 @Suite struct BadInputTests {
     /// Every bad input gets a 4xx JSON error and leaves the store as it was.
-    @Test func badInputIsA4xxAndChangesNothing() async throws {
-        let s = try await LiveServer { $0.maxBodyBytes = 64 << 10 }
+    @Test(arguments: Backend.all) func badInputIsA4xxAndChangesNothing(_ backend: Backend) async throws {
+        let s = try await LiveServer(backend) { $0.maxBodyBytes = 64 << 10 }
         defer { Task { await s.stop() } }
         let ids = (try await s.call("POST", "/v1/functions", json: sampleFunctions).json?["ids"]?.arrayValue ?? []).compactMap { $0.intValue }
         try #require(ids.count == 3)
@@ -18,7 +18,7 @@ import TestSupport
         _ = try await s.call("PUT", "/v1/spaces/sp/vectors", json: ["ids": [.number(Double(ids[0]))], "vectors": [[1, 2, 3]]])
         let before = try await s.call("GET", "/metrics").body  // not compared; warms the route
         _ = before
-        let snapshot = try await s.call("GET", "/v1/stats").json?["store"]
+        let snapshot = try await s.storeCounts()
 
         struct Case { var method: String; var path: String; var body: Data; var type: String?; var status: Int; var code: String }
         func j(_ text: String) -> Data { Data(text.utf8) }
@@ -86,7 +86,7 @@ import TestSupport
             #expect(r.headers["content-type"] == "application/json")
             #expect((r.json?["error"]?["message"]?.stringValue ?? "").isEmpty == false)
         }
-        let after = try await s.call("GET", "/v1/stats").json?["store"]
+        let after = try await s.storeCounts()
         #expect(after == snapshot)
         // The one stored vector is untouched.
         #expect(try await s.call("GET", "/v1/spaces/sp/vectors?ids=\(i0)").json?["vectors"] == [[1, 2, 3]])
@@ -94,7 +94,7 @@ import TestSupport
         let many = JSONValue.object(["functions": .array((0...APIServer.maxFunctionBatch).map { i in
             ["repo": "r", "path": "p.py", "qualified_name": .string("f\(i)"), "start_line": 1, "end_line": 1, "signature": "", "body": ""]
         })])
-        let big = try await LiveServer()
+        let big = try await LiveServer(backend)
         defer { Task { await big.stop() } }
         let r = try await big.call("POST", "/v1/functions", json: many)
         #expect(r.status == 413 && r.errorCode == "payload_too_large")
@@ -103,8 +103,8 @@ import TestSupport
 
     /// Any JSON number within float32's range is a vector value; a tiny one (1e-300, which
     /// Foundation's Float decoding refuses as "not valid JSON") rounds to 0 as float32 does.
-    @Test func tinyAndLargestFloat32ValuesAreAccepted() async throws {
-        let s = try await LiveServer()
+    @Test(arguments: Backend.all) func tinyAndLargestFloat32ValuesAreAccepted(_ backend: Backend) async throws {
+        let s = try await LiveServer(backend)
         defer { Task { await s.stop() } }
         let ids = (try await s.call("POST", "/v1/functions", json: sampleFunctions).json?["ids"]?.arrayValue ?? []).compactMap { $0.intValue }
         _ = try await s.call("POST", "/v1/spaces", json: ["name": "sp", "kind": "custom", "dim": 3])
@@ -118,8 +118,8 @@ import TestSupport
 
     /// `null` is accepted exactly where the spec says a field is nullable (and inside free-form
     /// JSON such as a function's `properties`), and means the default there.
-    @Test func nullIsAcceptedWhereTheSpecAllowsIt() async throws {
-        let s = try await LiveServer()
+    @Test(arguments: Backend.all) func nullIsAcceptedWhereTheSpecAllowsIt(_ backend: Backend) async throws {
+        let s = try await LiveServer(backend)
         defer { Task { await s.stop() } }
         let f = try await s.call("POST", "/v1/functions", body: Data(#"{"functions": [{"repo": "r", "path": "p.py", "qualified_name": "f", "start_line": 1, "end_line": 2, "signature": "def f():", "body": "  pass", "language": null, "properties": {"loc": 2, "note": null}, "content_hash": null, "body_hash": null}]}"#.utf8), contentType: "application/json")
         #expect(f.status == 200, "\(String(decoding: f.body, as: UTF8.self))")
@@ -130,8 +130,8 @@ import TestSupport
         #expect(sp.status == 201, "\(String(decoding: sp.body, as: UTF8.self))")
     }
 
-    @Test func writesNeedTheTokenWhenOneIsSet() async throws {
-        let s = try await LiveServer { $0.token = "s3cret" }
+    @Test(arguments: Backend.all) func writesNeedTheTokenWhenOneIsSet(_ backend: Backend) async throws {
+        let s = try await LiveServer(backend) { $0.token = "s3cret" }
         defer { Task { await s.stop() } }
         let denied = try await s.call("POST", "/v1/spaces", json: ["name": "a", "kind": "sig_mean", "dim": 2])
         #expect(denied.status == 401 && denied.errorCode == "unauthorized")
@@ -143,8 +143,8 @@ import TestSupport
         #expect(try await s.call("DELETE", "/v1/spaces/a").status == 401)
     }
 
-    @Test func anOversizeBodyIsRefusedWith413() async throws {
-        let s = try await LiveServer { $0.maxBodyBytes = 1024 }
+    @Test(arguments: Backend.all) func anOversizeBodyIsRefusedWith413(_ backend: Backend) async throws {
+        let s = try await LiveServer(backend) { $0.maxBodyBytes = 1024 }
         defer { Task { await s.stop() } }
         // Over URLSession the client sees the JSON 413.
         let r = try await s.call("POST", "/v1/functions", body: Data(count: 4096), contentType: "application/json")
@@ -155,8 +155,8 @@ import TestSupport
     /// request head a byte at a time, and an idle keep-alive connection after a full response are all
     /// closed by the server. Each close is observed as an event (poll/recv) within a generous 60 s
     /// bound, so a server without the timeout fails instead of passing slowly; nothing asserts speed.
-    @Test func aTricklingClientIsCutOff() async throws {
-        let s = try await LiveServer { $0.readTimeout = 1 }
+    @Test(arguments: Backend.all) func aTricklingClientIsCutOff(_ backend: Backend) async throws {
+        let s = try await LiveServer(backend) { $0.readTimeout = 1 }
         defer { Task { await s.stop() } }
         let bound = 60.0
 

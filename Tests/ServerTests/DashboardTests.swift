@@ -26,7 +26,7 @@ import Store
     final class Service: @unchecked Sendable {
         let live: LiveServer
         var base: String { live.base }
-        init() async throws { live = try await LiveServer(jobs: .init()) }
+        init(_ backend: Backend) async throws { live = try await LiveServer(backend, jobs: .init()) }
 
         func stop() async { await live.stop() }
 
@@ -69,8 +69,8 @@ import Store
         return (calls, bare, total)
     }
 
-    @Test func thePageIsServedAndEveryCallItMakesAnswersJSON() async throws {
-        let s = try await Service()
+    @Test(arguments: Backend.all) func thePageIsServedAndEveryCallItMakesAnswersJSON(_ backend: Backend) async throws {
+        let s = try await Service(backend)
         defer { Task { await s.stop() } }
         // Some data: functions, a space with vectors, a finished job with metrics and logs, a running one.
         let ids = (JSONValue.parse(String(decoding: try await s.call("POST", "/v1/functions", sampleFunctions).body, as: UTF8.self))?["ids"]?

@@ -13,9 +13,11 @@ import Store
 import Testing
 import TestSupport
 
-/// A real server on an ephemeral loopback port over a real SQLite file, with FAISS search and,
-/// when asked (`jobs:`), a job runner on the same store, wired as `swejepa serve` wires them
-/// (every job type registered, vector writes of jobs passed on to search).
+/// A real server on an ephemeral loopback port over a real store of `backend` (SQLite: swejepa.sqlite
+/// in the data directory, as `serve --data` puts it; PostgreSQL: a fresh schema on `SWEJEPA_TEST_PG`,
+/// `TestStore`), with FAISS search and, when asked (`jobs:`), a job runner on the same store, wired as
+/// `swejepa serve` wires them (every job type registered, vector writes of jobs passed on to search).
+/// Route tests take the backend from `@Test(arguments: Backend.all)`.
 final class LiveServer: @unchecked Sendable {
     /// The job runner of a server made with `jobs:`.
     struct JobOptions {
@@ -30,7 +32,10 @@ final class LiveServer: @unchecked Sendable {
     }
 
     let dir: URL
-    let store: SQLiteStore
+    let backend: Backend
+    let store: any StoreBackend
+    /// The PostgreSQL schema this server made (dropped by `stop()`); nil for SQLite or a shared store.
+    private let ownStore: TestStore?
     let server: APIServer
     let port: UInt16
     let task: Task<Void, any Error>
@@ -43,7 +48,11 @@ final class LiveServer: @unchecked Sendable {
 
     /// A server on `dir` (default: a fresh temporary directory, removed by `stop()`); `model`: the teacher
     /// folder, linked (a symlink) as models/all-MiniLM-L6-v2, the default model, before the server opens the directory.
-    init(dir: URL? = nil, model: URL? = nil, jobs: JobOptions? = nil, configure: (inout ServerConfig) -> Void = { _ in }) async throws {
+    /// `sharing`: a store made by the test that outlives this server (a restart opens it again, as a new
+    /// process would); without it SQLite lives in `dir` and PostgreSQL in a schema of this server's own.
+    init(_ backend: Backend = .sqlite, dir: URL? = nil, sharing: TestStore? = nil, model: URL? = nil, jobs: JobOptions? = nil,
+         configure: (inout ServerConfig) -> Void = { _ in }) async throws {
+        self.backend = backend
         ownsDirectory = dir == nil
         self.dir = try dir ?? makeTemporaryDirectory("server")
         if let model {
@@ -54,7 +63,18 @@ final class LiveServer: @unchecked Sendable {
         var config = ServerConfig()
         config.port = 0
         configure(&config)
-        let store = try SQLiteStore(directory: self.dir)
+        let store: any StoreBackend
+        if let sharing {
+            store = try sharing.open()
+            ownStore = nil
+        } else if backend == .sqlite {
+            store = try SQLiteStore(directory: self.dir)
+            ownStore = nil
+        } else {
+            let fresh = try TestStore(backend)
+            store = fresh.store
+            ownStore = fresh
+        }
         self.store = store
         let search = SearchService(store: store, dataDirectory: self.dir)
         self.search = search
@@ -83,6 +103,21 @@ final class LiveServer: @unchecked Sendable {
         await server.stop(timeout: 2)
         task.cancel()
         if ownsDirectory { removeTemporaryDirectory(dir) }
+        ownStore?.remove()
+    }
+
+    /// `/v1/stats`' store counts, to compare before and after; on PostgreSQL without `database_bytes`
+    /// (pg_database_size covers the whole database, whose other schemas the parallel tests are filling).
+    func storeCounts(sourceLocation: SourceLocation = #_sourceLocation) async throws -> JSONValue? {
+        let counts = try await call("GET", "/v1/stats", sourceLocation: sourceLocation).json?["store"]
+        guard backend == .postgres, case .object(var fields)? = counts else { return counts }
+        fields["database_bytes"] = nil
+        return .object(fields)
+    }
+
+    /// The SQLite store of a SQLite server (for the tests that reach into SQLite itself).
+    var sqlite: SQLiteStore {
+        get throws { try #require(store as? SQLiteStore, "a SQLite-only test ran on \(backend)") }
     }
 
     struct Response {

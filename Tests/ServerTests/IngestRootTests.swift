@@ -29,9 +29,9 @@ import Store
         deinit { removeTemporaryDirectory(base) }
     }
 
-    @Test func onlyDirectoriesUnderAnIngestRootAreIngested() async throws {
+    @Test(arguments: Backend.all) func onlyDirectoriesUnderAnIngestRootAreIngested(_ backend: Backend) async throws {
         let t = try Tree()
-        let s = try await LiveServer(jobs: .init(workers: 0, ingestRoots: [t.root.path]))
+        let s = try await LiveServer(backend, jobs: .init(workers: 0, ingestRoots: [t.root.path]))
         defer { Task { await s.stop() } }
         func post(_ path: String, via route: String = "/v1/repos") async throws -> LiveServer.Response {
             let body: JSONValue = route == "/v1/repos" ? ["path": .string(path)] : ["type": "ingest", "path": .string(path)]
@@ -64,9 +64,9 @@ import Store
 
     /// A job queued by a process with other roots (or stored directly) is checked again where it runs:
     /// a worker without the path under its roots fails it instead of reading it.
-    @Test func theRunningProcessChecksTheRootsAgain() async throws {
+    @Test(arguments: Backend.all) func theRunningProcessChecksTheRootsAgain(_ backend: Backend) async throws {
         let t = try Tree()
-        let s = try await LiveServer(jobs: .init(workers: 1, ingestRoots: [t.root.path]))
+        let s = try await LiveServer(backend, jobs: .init(workers: 1, ingestRoots: [t.root.path]))
         defer { Task { await s.stop() } }
         let smuggled = try await s.store.createJob(type: "ingest", params: ["path": .string(t.outside.path), "name": "smuggled"], maxAttempts: 1)
         s.runner?.notify()
@@ -81,9 +81,9 @@ import Store
 
     /// Refusals of paths and names answer alike whatever exists, and no error body names the
     /// server's data directory or the home directory.
-    @Test func errorBodiesNameNoServerPath() async throws {
+    @Test(arguments: Backend.all) func errorBodiesNameNoServerPath(_ backend: Backend) async throws {
         let t = try Tree()
-        let s = try await LiveServer(jobs: .init(workers: 0, ingestRoots: [t.root.path]))
+        let s = try await LiveServer(backend, jobs: .init(workers: 0, ingestRoots: [t.root.path]))
         defer { Task { await s.stop() } }
         let data = s.dir.path, home = NSHomeDirectory()
         try FileManager.default.createDirectory(at: s.dir.appendingPathComponent("checkpoints/job-1"), withIntermediateDirectories: true)
@@ -117,8 +117,8 @@ import Store
 
     /// `PUT /v1/repos/snapshot`: a whole repository in one transaction, with the ingest job's
     /// incremental rules; a bad snapshot changes nothing.
-    @Test func aSnapshotReplacesARepositoryAtomically() async throws {
-        let s = try await LiveServer(jobs: .init(workers: 0))
+    @Test(arguments: Backend.all) func aSnapshotReplacesARepositoryAtomically(_ backend: Backend) async throws {
+        let s = try await LiveServer(backend, jobs: .init(workers: 0))
         defer { Task { await s.stop() } }
         func fn(_ name: String, _ body: String, repo: String = "up/pkg") -> JSONValue {
             ["repo": .string(repo), "path": "a.py", "qualified_name": .string(name), "start_line": 1, "end_line": 2,

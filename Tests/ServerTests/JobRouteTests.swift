@@ -14,8 +14,8 @@ import Store
     /// null, a lone UTF-16 surrogate or a value out of range is a 400; params that fit the schema but
     /// break a rule between fields are a 422; nothing is queued. (Every exchange is checked against
     /// openapi/openapi.yaml by the harness.) The snapshot route holds to the same null rule.
-    @Test func jobBodiesOutsideTheirSchemaAre400AndRulesBetweenFields422() async throws {
-        let s = try await LiveServer(jobs: .init(lease: 5))
+    @Test(arguments: Backend.all) func jobBodiesOutsideTheirSchemaAre400AndRulesBetweenFields422(_ backend: Backend) async throws {
+        let s = try await LiveServer(backend, jobs: .init(lease: 5))
         defer { Task { await s.stop() } }
         struct Case { var method: String; var path: String; var body: Data; var type: String?; var status: Int; var code: String }
         func j(_ text: String) -> Data { Data(text.utf8) }
@@ -39,8 +39,8 @@ import Store
         #expect(try await s.call("GET", "/v1/jobs").json?["jobs"]?.arrayValue?.isEmpty == true, "nothing was queued")
     }
 
-    @Test func jobsOverHTTPWithEventsMetricsLogsAndCancel() async throws {
-        let server = try await LiveServer(jobs: .init(lease: 5))
+    @Test(arguments: Backend.all) func jobsOverHTTPWithEventsMetricsLogsAndCancel(_ backend: Backend) async throws {
+        let server = try await LiveServer(backend, jobs: .init(lease: 5))
         defer { Task { await server.stop() } }
         let base = server.base
 

@@ -20,8 +20,8 @@ import TestSupport
         return folder
     }
 
-    @Test func aBrokenModelFolderIsA422BadModel() async throws {
-        let s = try await LiveServer()
+    @Test(arguments: Backend.all) func aBrokenModelFolderIsA422BadModel(_ backend: Backend) async throws {
+        let s = try await LiveServer(backend)
         defer { Task { await s.stop() } }
         // Models are folders under DATA/models, named (never a path) by the request.
         let dir = s.dir.appendingPathComponent("models")
@@ -54,8 +54,8 @@ import TestSupport
         }
     }
 
-    @Test func storeErrorsAreTheirDocumented4xx() async throws {
-        let s = try await LiveServer()
+    @Test(arguments: Backend.all) func storeErrorsAreTheirDocumented4xx(_ backend: Backend) async throws {
+        let s = try await LiveServer(backend)
         defer { Task { await s.stop() } }
         let ids = (try await s.call("POST", "/v1/functions", json: sampleFunctions).json?["ids"]?.arrayValue ?? []).compactMap { $0.intValue }
         try #require(ids.count == 3)

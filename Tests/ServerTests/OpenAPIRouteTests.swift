@@ -14,8 +14,8 @@ import TestSupport
 /// run by `LiveServer.call`), besides the few facts checked here directly.
 @Suite struct OpenAPIRouteTests {
     /// The dashboard page, and an `ip` space whose index info names its metric as the space does (issue 10).
-    @Test func dashboardAndAnInnerProductIndex() async throws {
-        let s = try await LiveServer()
+    @Test(arguments: Backend.all) func dashboardAndAnInnerProductIndex(_ backend: Backend) async throws {
+        let s = try await LiveServer(backend)
         defer { Task { await s.stop() } }
         let page = try await s.call("GET", "/")
         #expect(page.status == 200 && page.headers["content-type"]?.hasPrefix("text/html") == true)
@@ -34,10 +34,10 @@ import TestSupport
     }
 
     /// `GET /v1/repos` and `POST /v1/repos` on a server with a job runner (no worker runs: the job stays queued).
-    @Test func repositoriesAreListedAndAnIngestIsQueued() async throws {
+    @Test(arguments: Backend.all) func repositoriesAreListedAndAnIngestIsQueued(_ backend: Backend) async throws {
         let dir = try makeTemporaryDirectory("ingest-root")
         defer { removeTemporaryDirectory(dir) }
-        let s = try await LiveServer(jobs: .init(workers: 0, ingestRoots: [dir.path]))
+        let s = try await LiveServer(backend, jobs: .init(workers: 0, ingestRoots: [dir.path]))
         defer { Task { await s.stop() } }
         let source = dir.appendingPathComponent("src")
         try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
@@ -55,9 +55,9 @@ import TestSupport
     }
 
     /// `POST /v1/embed` with the real teacher, as JSON and as `.npy`, and a bad request.
-    @Test(.enabled(if: PredictTests.modelAvailable, "needs the teacher model (make model)"))
-    func embedAnswersJSONAndNpy() async throws {
-        let s = try await LiveServer(model: PredictTests.modelDir)
+    @Test(.enabled(if: PredictTests.modelAvailable, "needs the teacher model (make model)"), arguments: Backend.all)
+    func embedAnswersJSONAndNpy(_ backend: Backend) async throws {
+        let s = try await LiveServer(backend, model: PredictTests.modelDir)
         defer { Task { await s.stop() } }
         let json = try await s.call("POST", "/v1/embed", json: ["texts": ["def f(x):", "return x"], "layer": 2])
         #expect(json.status == 200 && json.json?["dim"] == 384 && json.json?["vectors"]?.arrayValue?.count == 2)

@@ -22,9 +22,9 @@ import Store
     /// holds the model under models/ (a symlink to the real folder).
     final class Service: @unchecked Sendable {
         let live: LiveServer
-        var store: SQLiteStore { live.store }
+        var store: any StoreBackend { live.store }
         var runner: JobRunner { live.runner! }
-        init() async throws { live = try await LiveServer(model: PredictTests.modelDir, jobs: .init()) }
+        init(_ backend: Backend) async throws { live = try await LiveServer(backend, model: PredictTests.modelDir, jobs: .init()) }
 
         func stop() async { await live.stop() }
 
@@ -45,9 +45,9 @@ import Store
         (json?["vectors"]?.arrayValue ?? []).flatMap { ($0.arrayValue ?? []).map { Float($0.doubleValue ?? .nan) } }
     }
 
-    @Test(.enabled(if: PredictTests.modelAvailable, "needs the teacher model (make model)"))
-    func predictionsByIdAndBySignatureMatchTheStudentSpaceAndErrorsAreClear() async throws {
-        let s = try await Service()
+    @Test(.enabled(if: PredictTests.modelAvailable, "needs the teacher model (make model)"), arguments: Backend.all)
+    func predictionsByIdAndBySignatureMatchTheStudentSpaceAndErrorsAreClear(_ backend: Backend) async throws {
+        let s = try await Service(backend)
         defer { Task { await s.stop() } }
         let types = ["int", "str", "list[str]", "dict", "bool", "float", "bytes", "None"]
         let verbs = ["load", "parse", "render", "merge", "split", "validate", "encode", "fetch", "sort", "count"]

@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import Testing
+import TestSupport
 @testable import Server
 @testable import Store
 
@@ -28,8 +29,8 @@ import Testing
         return (ids, values)
     }
 
-    @Test func aWholeSpaceDownloadsInPagesInEveryFormat() async throws {
-        let s = try await LiveServer()
+    @Test(arguments: Backend.all) func aWholeSpaceDownloadsInPagesInEveryFormat(_ backend: Backend) async throws {
+        let s = try await LiveServer(backend)
         defer { Task { await s.stop() } }
         let n = VectorDownload.pageRows * 2 + 37, dim = 6
         let (ids, values) = try await loadSpace(s, n: n, dim: dim)
@@ -61,8 +62,8 @@ import Testing
         #expect(try NPYArray(data: some.body).floats() == rowsOf.flatMap { $0 })
     }
 
-    @Test func tokenSpacesDownloadTheirMatrices() async throws {
-        let s = try await LiveServer()
+    @Test(arguments: Backend.all) func tokenSpacesDownloadTheirMatrices(_ backend: Backend) async throws {
+        let s = try await LiveServer(backend)
         defer { Task { await s.stop() } }
         let (ids, _) = try await loadSpace(s, n: 3, dim: 2)
         #expect(try await s.call("POST", "/v1/spaces", json: ["name": "tok", "kind": "sig_tokens", "dim": 2]).status == 201)
@@ -77,8 +78,8 @@ import Testing
         #expect(try await s.call("GET", "/v1/spaces/tok/vectors?format=npy").errorCode == "npy_needs_one_id")
     }
 
-    @Test func idListsAreDedupedAndCapped() async throws {
-        let s = try await LiveServer()
+    @Test(arguments: Backend.all) func idListsAreDedupedAndCapped(_ backend: Backend) async throws {
+        let s = try await LiveServer(backend)
         defer { Task { await s.stop() } }
         let (ids, _) = try await loadSpace(s, n: 3, dim: 2)
         let repeated = Array(repeating: String(ids[1]), count: 2_000) + [String(ids[0]), String(ids[1])]
@@ -89,8 +90,8 @@ import Testing
         #expect(try await s.call("GET", "/v1/spaces/sp/vectors?ids=" + tooMany).errorCode == "too_many_ids")
     }
 
-    @Test func unknownFormatsAndNullSettingsAreRefused() async throws {
-        let s = try await LiveServer()
+    @Test(arguments: Backend.all) func unknownFormatsAndNullSettingsAreRefused(_ backend: Backend) async throws {
+        let s = try await LiveServer(backend)
         defer { Task { await s.stop() } }
         _ = try await loadSpace(s, n: 2, dim: 2)
         let r = try await s.call("GET", "/v1/spaces/sp/vectors?format=AAA")
@@ -104,8 +105,8 @@ import Testing
         #expect(try await s.call("GET", "/v1/spaces/n").status == 404)
     }
 
-    @Test func nulIsRefusedInIdentifiersAndKeptInText() async throws {
-        let s = try await LiveServer()
+    @Test(arguments: Backend.all) func nulIsRefusedInIdentifiersAndKeptInText(_ backend: Backend) async throws {
+        let s = try await LiveServer(backend)
         defer { Task { await s.stop() } }
         func function(repo: String, name: String = "f", signature: String = "def f():") -> JSONValue {
             ["functions": [["repo": .string(repo), "path": "m.py", "qualified_name": .string(name), "start_line": 1, "end_line": 2,
@@ -121,8 +122,8 @@ import Testing
         #expect(try await s.call("GET", "/v1/stats").json?["store"]?["repositories"] == 1)
     }
 
-    @Test func indexFactoriesAreCheckedAtCreation() async throws {
-        let s = try await LiveServer()
+    @Test(arguments: Backend.all) func indexFactoriesAreCheckedAtCreation(_ backend: Backend) async throws {
+        let s = try await LiveServer(backend)
         defer { Task { await s.stop() } }
         for factory in ["Bogus", "IVF8,PQ5", "HNSW1"] {
             let r = try await s.call("POST", "/v1/spaces", json: ["name": "x", "kind": "custom", "dim": 8, "index_factory": .string(factory)])
@@ -133,8 +134,8 @@ import Testing
         #expect(ok.status == 201)
     }
 
-    @Test func aCommittedUploadSucceedsWhenItsIndexCannotBeBuiltYet() async throws {
-        let s = try await LiveServer()
+    @Test(arguments: Backend.all) func aCommittedUploadSucceedsWhenItsIndexCannotBeBuiltYet(_ backend: Backend) async throws {
+        let s = try await LiveServer(backend)
         defer { Task { await s.stop() } }
         let (ids, _) = try await loadSpace(s, n: 3, dim: 4)
         // IVF64 needs training vectors the space does not have yet: the index cannot follow this write.
@@ -148,8 +149,11 @@ import Testing
         #expect(search.status == 422 && search.errorCode == "invalid_index")
     }
 
+    /// SQLite-only: it fills and locks the SQLite file itself (PRAGMA max_page_count, BEGIN IMMEDIATE);
+    /// PostgreSQL's outage answer (503 store_unavailable) is PostgresProcessTests' restart test.
     @Test func storageFaultsAre507And503WithAGenericMessage() async throws {
-        let s = try await LiveServer()
+        let s = try await LiveServer(.sqlite)
+        let sqlite = try s.sqlite
         defer { Task { await s.stop() } }
         func functions(_ prefix: String, _ n: Int, size: Int) -> JSONValue {
             ["functions": .array((0..<n).map { i in
@@ -158,16 +162,16 @@ import Testing
             })]
         }
         #expect(try await s.call("POST", "/v1/functions", json: functions("a", 1, size: 10)).status == 200)
-        try await s.store.write { db in
+        try await sqlite.write { db in
             let pages = try db.first("PRAGMA page_count", []) { $0.int(0) }!
             try db.execute("PRAGMA max_page_count = \(pages)")
         }
         let full = try await s.call("POST", "/v1/functions", json: functions("b", 100, size: 4_000))
         #expect(full.status == 507 && full.errorCode == "storage_full")
         #expect(!String(decoding: full.body, as: UTF8.self).contains("SQLite"))
-        try await s.store.write { db in try db.execute("PRAGMA max_page_count = 1073741823; PRAGMA busy_timeout = 100") }
+        try await sqlite.write { db in try db.execute("PRAGMA max_page_count = 1073741823; PRAGMA busy_timeout = 100") }
 
-        let other = try SQLiteConnection(path: s.store.path)
+        let other = try SQLiteConnection(path: sqlite.path)
         try other.execute("BEGIN IMMEDIATE")
         let busy = try await s.call("POST", "/v1/functions", json: functions("c", 1, size: 10))
         try other.execute("ROLLBACK")

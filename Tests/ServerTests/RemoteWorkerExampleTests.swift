@@ -11,10 +11,10 @@ import TestSupport
 @Suite(.serialized) struct RemoteWorkerExampleTests {
     static let model = PackagePaths.modelDirectory(holding: "model.safetensors")
 
-    @Test(.enabled(if: model != nil, "needs the teacher model"))
-    func exampleRemoteWorkerCompletesAnEmbedJob() async throws {
+    @Test(.enabled(if: model != nil, "needs the teacher model"), arguments: Backend.all)
+    func exampleRemoteWorkerCompletesAnEmbedJob(_ backend: Backend) async throws {
         let token = "example-token"
-        let s = try await LiveServer(model: try #require(Self.model), jobs: .init(workers: 1)) { $0.token = token }
+        let s = try await LiveServer(backend, model: try #require(Self.model), jobs: .init(workers: 1)) { $0.token = token }
         defer { Task { await s.stop() } }
         let auth = ["Authorization": "Bearer \(token)"]
         let names = ["add", "scale", "greet"], ops = ["+", "*", "%"]

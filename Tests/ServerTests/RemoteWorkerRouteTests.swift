@@ -17,12 +17,12 @@ import Store
     static let token = "remote-s3cret"
     static let auth = ["Authorization": "Bearer \(token)"]
 
-    func server() async throws -> LiveServer {
-        try await LiveServer(jobs: .init(workers: 1, lease: 30, heartbeat: 0.2)) { $0.token = Self.token }
+    func server(_ backend: Backend) async throws -> LiveServer {
+        try await LiveServer(backend, jobs: .init(workers: 1, lease: 30, heartbeat: 0.2)) { $0.token = Self.token }
     }
 
-    @Test func remoteOnlyEmbedJobIsClaimedHeartbeatenFollowedAndCompletedOverHTTP() async throws {
-        let s = try await server()
+    @Test(arguments: Backend.all) func remoteOnlyEmbedJobIsClaimedHeartbeatenFollowedAndCompletedOverHTTP(_ backend: Backend) async throws {
+        let s = try await server(backend)
         defer { Task { await s.stop() } }
         func post(_ path: String, _ body: JSONValue, auth: Bool = true) async throws -> LiveServer.Response {
             try await s.call("POST", path, json: body, headers: auth ? Self.auth : [:])
@@ -114,8 +114,8 @@ import Store
         #expect(try await s.call("GET", "/v1/jobs/\(id)").json?["state"] == "succeeded")
     }
 
-    @Test func vanishedRemoteWorkerLosesItsJobAndRetryAndCancelEndAsDocumented() async throws {
-        let s = try await LiveServer(jobs: .init(workers: 0)) { $0.token = Self.token }
+    @Test(arguments: Backend.all) func vanishedRemoteWorkerLosesItsJobAndRetryAndCancelEndAsDocumented(_ backend: Backend) async throws {
+        let s = try await LiveServer(backend, jobs: .init(workers: 0)) { $0.token = Self.token }
         defer { Task { await s.stop() } }
         func post(_ path: String, _ body: JSONValue, auth: Bool = true) async throws -> LiveServer.Response {
             try await s.call("POST", path, json: body, headers: auth ? Self.auth : [:])

@@ -19,9 +19,9 @@ private func modText(change: String, drop: Bool, fresh: Bool) -> String {
 /// created/updated/unchanged/removed counts of the edit, the space's stale count and vector ids as
 /// served, and `git log -L` for each served function's history properties.
 @Suite struct ReposRouteTests {
-    @Test func ingestOverHTTPThenReingestAfterAnEdit() async throws {
+    @Test(arguments: Backend.all) func ingestOverHTTPThenReingestAfterAnEdit(_ backend: Backend) async throws {
         let r = try ScratchRepo()
-        let server = try await LiveServer(jobs: .init(ingestRoots: [r.root.path]))
+        let server = try await LiveServer(backend, jobs: .init(ingestRoots: [r.root.path]))
         defer { Task { await server.stop() } }
 
         try r.write("mod.py", modText(change: "2", drop: true, fresh: false))
@@ -101,8 +101,8 @@ private func modText(change: String, drop: Bool, fresh: Bool) -> String {
         #expect(listed.first?["functions"]?.intValue == 4)
     }
 
-    @Test func badIngestRequestsAreRefusedBeforeAJobExists() async throws {
-        let server = try await LiveServer(jobs: .init(start: false))
+    @Test(arguments: Backend.all) func badIngestRequestsAreRefusedBeforeAJobExists(_ backend: Backend) async throws {
+        let server = try await LiveServer(backend, jobs: .init(start: false))
         defer { Task { await server.stop() } }
         let store = server.store
         let file = server.dir.appendingPathComponent("swejepa.sqlite").path

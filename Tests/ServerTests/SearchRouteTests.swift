@@ -76,7 +76,7 @@ import TestSupport
 
     static func top(_ q: Int, _ f: Filter) -> [Int] { expected(q, f).prefix(k).map(\.index) }
 
-    @Test func eachFilterChangesTheAnswerAndTheServerAppliesIt() async throws {
+    @Test(arguments: Backend.all) func eachFilterChangesTheAnswerAndTheServerAppliesIt(_ backend: Backend) async throws {
         let fns = Self.fns, vectors = Self.vectors, d = Self.d, k = Self.k
         // The data discriminates: every filter alone, and each pair against its parts, changes the top k
         // of both queries.
@@ -96,7 +96,7 @@ import TestSupport
         // every row (instead of each row's own) would differ too.
         #expect(Self.top(0, plain).first == 1 && Self.top(1, plain).first == 0)
 
-        let s = try await LiveServer()
+        let s = try await LiveServer(backend)
         defer { Task { await s.stop() } }
         let functions = JSONValue.object(["functions": .array(fns.indices.map { i in
             ["repo": .string("r\(fns[i].repo)"), "path": "m.py", "qualified_name": .string("f\(i)"), "start_line": 1, "end_line": 2,
@@ -170,8 +170,8 @@ import TestSupport
         (r.json?["results"]?.arrayValue?[i]["hits"]?.arrayValue ?? []).map { Int64($0["id"]!.intValue!) }
     }
 
-    @Test func flatSearchEqualsBruteForceWithFilters() async throws {
-        let s = try await LiveServer()
+    @Test(arguments: Backend.all) func flatSearchEqualsBruteForceWithFilters(_ backend: Backend) async throws {
+        let s = try await LiveServer(backend)
         defer { Task { await s.stop() } }
         let (ids, vectors) = try await load(s)
         // Vector queries.
@@ -207,8 +207,8 @@ import TestSupport
         #expect(hits(r5).prefix(2).contains(ids[300]))
     }
 
-    @Test func badSearchesAre4xxAndABadIndexTypeKeepsTheOld() async throws {
-        let s = try await LiveServer()
+    @Test(arguments: Backend.all) func badSearchesAre4xxAndABadIndexTypeKeepsTheOld(_ backend: Backend) async throws {
+        let s = try await LiveServer(backend)
         defer { Task { await s.stop() } }
         let (ids, vectors) = try await load(s, n: 100)
         let v = JSONValue.array(vectors[0].map { .number(Double($0)) })
@@ -241,11 +241,13 @@ import TestSupport
         #expect(try await s.call("GET", "/v1/spaces/sp").json?["index_factory"] == "HNSW32")
     }
 
-    @Test func anIndexSurvivesARestartAndACorruptFileIsRebuilt() async throws {
+    @Test(arguments: Backend.all) func anIndexSurvivesARestartAndACorruptFileIsRebuilt(_ backend: Backend) async throws {
         // One data directory for the servers one after the other; removed at the end, not by `stop()`.
         let dir = try makeTemporaryDirectory("restart-index")
         defer { removeTemporaryDirectory(dir) }
-        let first = try await LiveServer(dir: dir)
+        let db = try TestStore(backend)
+        defer { db.remove() }
+        let first = try await LiveServer(backend, dir: dir, sharing: db)
         let (ids, vectors) = try await load(first)
         let q = JSONValue.object(["vectors": [.array(vectors[5].map { .number(Double($0)) })], "k": 10])
         let before = hits(try await first.call("POST", "/v1/spaces/sp/search", json: q))
@@ -253,7 +255,7 @@ import TestSupport
         let file = first.dir.appendingPathComponent("indexes/sp.faissidx")
         let saved = try Data(contentsOf: file)
 
-        let second = try await LiveServer(dir: first.dir)
+        let second = try await LiveServer(backend, dir: first.dir, sharing: db)
         #expect(hits(try await second.call("POST", "/v1/spaces/sp/search", json: q)) == before)
         #expect(try Data(contentsOf: file) == saved)  // loaded, not rebuilt
         await second.stop()
@@ -261,7 +263,7 @@ import TestSupport
         var corrupt = saved
         for i in stride(from: corrupt.count / 2, to: corrupt.count / 2 + 64, by: 1) { corrupt[i] ^= 0x5a }
         try corrupt.write(to: file)
-        let third = try await LiveServer(dir: first.dir)
+        let third = try await LiveServer(backend, dir: first.dir, sharing: db)
         defer { Task { await third.stop() } }
         #expect(hits(try await third.call("POST", "/v1/spaces/sp/search", json: q)) == bruteForce(vectors, ids: ids, query: vectors[5], k: 10))
         await third.search.saveDirty()

@@ -14,8 +14,8 @@ let sampleFunctions: JSONValue = ["functions": [
 ]]
 
 @Suite struct ServerRoundTripTests {
-    @Test func functionsAndSpacesAndVectorsRoundTrip() async throws {
-        let s = try await LiveServer()
+    @Test(arguments: Backend.all) func functionsAndSpacesAndVectorsRoundTrip(_ backend: Backend) async throws {
+        let s = try await LiveServer(backend)
         defer { Task { await s.stop() } }
         #expect(try await s.call("GET", "/healthz").json?["status"] == "ok")
 
@@ -96,8 +96,8 @@ let sampleFunctions: JSONValue = ["functions": [
         #expect(try await s.call("GET", "/v1/spaces/m.L3.body_mean").status == 404)
     }
 
-    @Test func tokenSpacesTakeAMatrixPerFunction() async throws {
-        let s = try await LiveServer()
+    @Test(arguments: Backend.all) func tokenSpacesTakeAMatrixPerFunction(_ backend: Backend) async throws {
+        let s = try await LiveServer(backend)
         defer { Task { await s.stop() } }
         let ids = try #require(try await s.call("POST", "/v1/functions", json: sampleFunctions).json?["ids"]?.arrayValue)
         _ = try await s.call("POST", "/v1/spaces", json: ["name": "tok", "kind": "sig_tokens", "dim": 2])
@@ -113,15 +113,17 @@ let sampleFunctions: JSONValue = ["functions": [
         #expect(try await s.call("GET", "/v1/spaces/tok/vectors?format=npy").errorCode == "npy_needs_one_id")
     }
 
-    @Test func aRestartFindsTheData() async throws {
+    @Test(arguments: Backend.all) func aRestartFindsTheData(_ backend: Backend) async throws {
         // One data directory for the servers one after the other; removed at the end, not by `stop()`.
         let dir = try makeTemporaryDirectory("restart")
         defer { removeTemporaryDirectory(dir) }
-        let first = try await LiveServer(dir: dir)
+        let db = try TestStore(backend)
+        defer { db.remove() }
+        let first = try await LiveServer(backend, dir: dir, sharing: db)
         _ = try await first.call("POST", "/v1/functions", json: sampleFunctions)
         _ = try await first.call("POST", "/v1/spaces", json: ["name": "keep", "kind": "sig_mean", "dim": 2])
         await first.stop()
-        let second = try await LiveServer(dir: first.dir)
+        let second = try await LiveServer(backend, dir: first.dir, sharing: db)
         defer { Task { await second.stop() } }
         #expect(try await second.call("GET", "/v1/functions").json?["functions"]?.arrayValue?.count == 3)
         #expect(try await second.call("GET", "/v1/spaces/keep").status == 200)

@@ -17,13 +17,13 @@ import TestSupport
         func count(_ needle: String) -> Int { lines.withLock { $0.filter { $0.contains(needle) }.count } }
     }
 
-    @Test func anotherProcessesWritesAndDeletesAreAppliedWithoutARebuild() async throws {
-        let f = try await Fixture("catch-up")
-        defer { removeTemporaryDirectory(f.dir) }
+    @Test(arguments: Backend.all) func anotherProcessesWritesAndDeletesAreAppliedWithoutARebuild(_ backend: Backend) async throws {
+        let f = try await Fixture("catch-up", backend)
+        defer { f.remove() }
         // Process B: its own connection to the same database and its own index directory.
         let otherDir = try makeTemporaryDirectory("catch-up-b")
         defer { removeTemporaryDirectory(otherDir) }
-        let storeB = try SQLiteStore(directory: f.dir)
+        let storeB = try f.db.open()
         let logB = LogLines()
         let searchB = SearchService(store: storeB, dataDirectory: otherDir) { logB.add($0) }
 

@@ -6,19 +6,21 @@ import Store
 import Testing
 import TestSupport
 
-/// A small corpus over a real SQLite file, a real FAISS index and the real services.
+/// A small corpus over a real store of `backend` (`TestStore`), a real FAISS index and the real services.
 struct Fixture {
     let dir: URL
-    let store: SQLiteStore
+    let db: TestStore
+    let store: any StoreBackend
     let search: SearchService
     let writer: VectorWriter
     let ids: [Int64]
     static let dim = 8
 
     /// Functions: repo "a" holds 0–3, repo "b" 4–7; 1 and 5 share 0's body (one duplicate group).
-    init(_ label: String) async throws {
+    init(_ label: String, _ backend: Backend) async throws {
         dir = try makeTemporaryDirectory(label)
-        store = try SQLiteStore(directory: dir)
+        db = try TestStore(backend)
+        store = db.store
         search = SearchService(store: store, dataDirectory: dir)
         writer = VectorWriter(store: store, search: search)
         let inputs = (0..<8).map { i in
@@ -27,6 +29,12 @@ struct Fixture {
         }
         ids = try await store.upsertFunctions(inputs).ids
         _ = try await store.createSpace(SpaceInput(name: "s", kind: .custom, dim: Self.dim, metric: .l2, indexFactory: "Flat"))
+    }
+
+    /// Removes the data directory and the store.
+    func remove() {
+        removeTemporaryDirectory(dir)
+        db.remove()
     }
 
     var vectors: [[Float]] { seededVectors(ids.count, Self.dim, seed: 7) }
@@ -50,9 +58,9 @@ struct Fixture {
 }
 
 @Suite struct VectorWriterTests {
-    @Test func writesAndDeletesKeepTheLiveIndexCurrentWithoutARebuild() async throws {
-        let f = try await Fixture("writer")
-        defer { removeTemporaryDirectory(f.dir) }
+    @Test(arguments: Backend.all) func writesAndDeletesKeepTheLiveIndexCurrentWithoutARebuild(_ backend: Backend) async throws {
+        let f = try await Fixture("writer", backend)
+        defer { f.remove() }
         let half = f.ids.count / 2
         try await f.writer.upsert(space: "s", VectorBatch(ids: Array(f.ids[..<half]), values: f.vectors[..<half].flatMap { $0 }))
         // The first batch into an empty Flat space creates the live index at the store's generation.
@@ -83,9 +91,9 @@ struct Fixture {
         #expect(try await f.writer.deleteSpace(named: "s") == false)
     }
 
-    @Test func aStoreOnlyWriterIsCaughtUpBeforeTheNextSearch() async throws {
-        let f = try await Fixture("writer-worker")
-        defer { removeTemporaryDirectory(f.dir) }
+    @Test(arguments: Backend.all) func aStoreOnlyWriterIsCaughtUpBeforeTheNextSearch(_ backend: Backend) async throws {
+        let f = try await Fixture("writer-worker", backend)
+        defer { f.remove() }
         try await f.writer.upsert(space: "s", VectorBatch(ids: Array(f.ids[..<4]), values: f.vectors[..<4].flatMap { $0 }))
         // A worker process writes the store only (no search service of its own).
         let worker = VectorWriter(store: f.store, search: nil)
@@ -99,9 +107,9 @@ struct Fixture {
 }
 
 @Suite struct SearchQueryTests {
-    @Test func functionQueriesApplyEachFilterLikeABruteForce() async throws {
-        let f = try await Fixture("search-query")
-        defer { removeTemporaryDirectory(f.dir) }
+    @Test(arguments: Backend.all) func functionQueriesApplyEachFilterLikeABruteForce(_ backend: Backend) async throws {
+        let f = try await Fixture("search-query", backend)
+        defer { f.remove() }
         try await f.writer.upsert(space: "s", VectorBatch(ids: f.ids, values: f.vectors.flatMap { $0 }))
         let space = try await f.space()
         let q = f.ids[0], v = f.vectors[0]
@@ -126,9 +134,9 @@ struct Fixture {
         #expect(Set(cases.map { $0.2 }).count == cases.count)
     }
 
-    @Test func badQueriesAreRefusedBeforeAnyWork() async throws {
-        let f = try await Fixture("search-bad")
-        defer { removeTemporaryDirectory(f.dir) }
+    @Test(arguments: Backend.all) func badQueriesAreRefusedBeforeAnyWork(_ backend: Backend) async throws {
+        let f = try await Fixture("search-bad", backend)
+        defer { f.remove() }
         try await f.writer.upsert(space: "s", VectorBatch(ids: f.ids, values: f.vectors.flatMap { $0 }))
         let space = try await f.space()
         var tooMany = SearchQuery(vectors: f.vectors[0]); tooMany.k = 1001
