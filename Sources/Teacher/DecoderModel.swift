@@ -64,6 +64,9 @@ public final class DecoderModel: Sendable {
         let bytes = Self.float32Bytes(of: file), limit = memoryLimit ?? Self.defaultMemoryLimit
         guard bytes <= limit else { throw TeacherError.modelTooLarge(name: name, bytes: bytes, limit: limit) }
         weightBytes = bytes
+        if file.tensor("rope_freqs.weight") != nil {  // Llama 3.1-style per-frequency RoPE factors
+            throw TeacherError.invalidConfig("rope_freqs.weight (Llama 3.1 RoPE scaling) is not supported")
+        }
         tokenizer = file.metadata["tokenizer.ggml.model"] == nil ? nil : try ByteLevelBPETokenizer(gguf: file)
 
         let d = config.hiddenSize, ffn = config.intermediateSize, dh = config.headDim
