@@ -28,9 +28,14 @@ the same on both sides.
   smollm2   the real SmolLM2-135M-Instruct GGUF: token ids of 3 code snippets from Hugging Face
             `tokenizers` built from the GGUF (as teacher_gguf.py does) and the mean over tokens of
             hidden state 15 of each, written to Fixtures/decoder/smollm2_layer15.json.
+  sanity    (writes nothing) SmolLM2 through all 30 blocks and the tied head, with the llama Q/K
+            un-permutation and without it: the mean next-token negative log-likelihood of a code
+            snippet and the top 5 after two prompts. The right layout should give the lower NLL (the
+            wrong one is only a mispairing of RoPE frequencies, so its text is still plausible).
 
 Usage: .cache/venv-gguf/bin/python scripts/reference/teacher_decoder.py tiny
        .cache/venv-gguf/bin/python scripts/reference/teacher_decoder.py smollm2 [PATH.gguf]
+       .cache/venv-gguf/bin/python scripts/reference/teacher_decoder.py sanity [PATH.gguf]
 """
 import json
 import os
@@ -117,7 +122,7 @@ def forward(cfg, W, ids, upto=None):
     return states
 
 
-def read_weights(path, layers=None):
+def read_weights(path, layers=None, undo_permutation=True):
     """Every tensor of a GGUF dequantised to float64, [out, in] like HF, llama Q/K un-permuted."""
     r = gguf.GGUFReader(path)
 
@@ -141,9 +146,9 @@ def read_weights(path, layers=None):
             continue
         shape = [int(x) for x in reversed(t.shape)]
         a = quants.dequantize(np.asarray(t.data), t.tensor_type).reshape(shape).astype(np.float64)
-        if arch == "llama" and t.name.endswith("attn_q.weight"):
+        if undo_permutation and arch == "llama" and t.name.endswith("attn_q.weight"):
             a = unpermute(a, heads)
-        elif arch == "llama" and t.name.endswith("attn_k.weight"):
+        elif undo_permutation and arch == "llama" and t.name.endswith("attn_k.weight"):
             a = unpermute(a, kv)
         W[t.name] = a
     return cfg, W
@@ -274,11 +279,30 @@ def write_smollm2(path, layer=15):
     print(f"smollm2: layer {layer}, {[len(c['ids']) for c in cases]} tokens")
 
 
+def sanity(path):
+    tok = gguf_tokenizer(path)
+    for undo in (True, False):
+        cfg, W = read_weights(path, undo_permutation=undo)
+        for text in ["The capital of France is", "def add(a, b):\n    return a"]:
+            ids = tok.encode(text).ids
+            logits = forward(cfg, W, np.array(ids))[-1][-1] @ W["token_embd.weight"].T
+            top = [tok.decode([int(i)]) for i in np.argsort(-logits)[:5]]
+            print(f"{'un-permuted' if undo else 'as stored  '} {text!r} → {top}")
+        ids = tok.encode(SNIPPETS[2] + "    def pop(self):\n        return self.items.pop()\n").ids
+        logits = forward(cfg, W, np.array(ids))[-1] @ W["token_embd.weight"].T
+        logits -= logits.max(axis=-1, keepdims=True)
+        logp = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
+        nll = -np.mean(logp[np.arange(len(ids) - 1), ids[1:]])
+        print(f"{'un-permuted' if undo else 'as stored  '} mean NLL over {len(ids) - 1} code tokens: {nll:.3f}")
+
+
 if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else "tiny"
     if what == "tiny":
         write_tiny()
     elif what == "smollm2":
         write_smollm2(sys.argv[2] if len(sys.argv) > 2 else SMOL)
+    elif what == "sanity":
+        sanity(sys.argv[2] if len(sys.argv) > 2 else SMOL)
     else:
         sys.exit(__doc__)
