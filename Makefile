@@ -46,7 +46,8 @@ $(SMOLLM2):
 
 ## Regenerates the GGUF reference fixtures (Tests/TeacherTests/Fixtures/gguf) with the `gguf` Python
 ## package (pinned, in .cache/venv-gguf): the tiny file of every type, SmolLM2's summary, and its
-## tokenizer's ids and offsets from Hugging Face `tokenizers`.
+## tokenizer's ids and offsets from Hugging Face `tokenizers`; the decoder's tiny random GGUFs with
+## numpy reference hidden states (Fixtures/decoder) and SmolLM2's layer-15 means.
 gguf-references: model-smollm2
 	@[ -x .cache/venv-gguf/bin/python ] || python3 -m venv .cache/venv-gguf
 	@.cache/venv-gguf/bin/python -c "import gguf, numpy" 2>/dev/null || .cache/venv-gguf/bin/pip install -q gguf==0.19.0 numpy
@@ -54,6 +55,8 @@ gguf-references: model-smollm2
 	.cache/venv-gguf/bin/python scripts/reference/teacher_gguf.py tiny
 	.cache/venv-gguf/bin/python scripts/reference/teacher_gguf.py smollm2 $(SMOLLM2)
 	.cache/venv-gguf/bin/python scripts/reference/teacher_gguf.py tokenizer $(SMOLLM2)
+	.cache/venv-gguf/bin/python scripts/reference/teacher_decoder.py tiny
+	.cache/venv-gguf/bin/python scripts/reference/teacher_decoder.py smollm2 $(SMOLLM2)
 
 build: deps
 	$(SWIFT) build

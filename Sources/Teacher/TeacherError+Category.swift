@@ -2,7 +2,8 @@ import Core
 
 /// How teacher failures reach clients: a model folder that does not load (missing or malformed
 /// files, an architecture we cannot run) is `bad_model` (unprocessable); bad arguments (a layer
-/// out of range, an empty batch, a sequence too long) are `invalid_parameter` (invalid input).
+/// out of range, an empty batch, a sequence too long) are `invalid_parameter` (invalid input); a model
+/// too large for this machine's memory is `model_too_large` (unprocessable).
 /// Neither is ever a 500.
 ///
 /// ```swift
@@ -13,7 +14,7 @@ extension TeacherError: CategorizedError {
     public var category: ErrorCategory {
         switch self {
         case .missingFile, .unsupportedArchitecture, .invalidConfig, .invalidTokenizer, .invalidSafetensors,
-             .invalidGGUF, .missingMetadata, .missingTensor, .shapeMismatch, .unsupportedDType:
+             .invalidGGUF, .missingMetadata, .missingTensor, .shapeMismatch, .unsupportedDType, .modelTooLarge:
             .unprocessable
         case .invalidArgument: .invalidInput
         }
@@ -24,6 +25,7 @@ extension TeacherError: CategorizedError {
         case .missingFile, .unsupportedArchitecture, .invalidConfig, .invalidTokenizer, .invalidSafetensors,
              .invalidGGUF, .missingMetadata, .missingTensor, .shapeMismatch, .unsupportedDType:
             "bad_model"
+        case .modelTooLarge: "model_too_large"
         case .invalidArgument: "invalid_parameter"
         }
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Errors thrown while loading or running a teacher model. Every bad input throws one of these.
 ///
 /// ```swift
@@ -25,6 +27,8 @@ public enum TeacherError: Error, Sendable, Equatable, CustomStringConvertible {
     case shapeMismatch(tensor: String, expected: [Int], found: [Int])
     /// A tensor has a dtype this module cannot convert to Float32.
     case unsupportedDType(tensor: String, dtype: String)
+    /// A model's Float32 weights (`bytes`) would not fit in the memory this process may use (`limit`).
+    case modelTooLarge(name: String, bytes: Int, limit: Int)
     /// A caller passed bad arguments (layer out of range, empty batch, token id out of vocabulary, …).
     case invalidArgument(String)
 
@@ -41,6 +45,9 @@ public enum TeacherError: Error, Sendable, Equatable, CustomStringConvertible {
         case .shapeMismatch(let t, let e, let f): return "tensor \(t) has shape \(f), expected \(e)"
         case .unsupportedDType(let t, let d): return "tensor \(t) has unsupported dtype \(d)"
         case .invalidArgument(let r): return "invalid argument: \(r)"
+        case .modelTooLarge(let n, let b, let l):
+            let gib = { (x: Int) in String(format: "%.2f GiB", Double(x) / 1_073_741_824) }
+            return "model \(n) needs \(gib(b)) of Float32 weights; at most \(gib(l)) of this machine's memory may be used"
         }
     }
 }

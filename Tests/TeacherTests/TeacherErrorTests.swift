@@ -17,6 +17,7 @@ import TestSupport
         (.missingTensor("embeddings.word_embeddings.weight"), 422, "bad_model"),
         (.shapeMismatch(tensor: "x", expected: [2], found: [1]), 422, "bad_model"),
         (.unsupportedDType(tensor: "ids", dtype: "I64"), 422, "bad_model"),
+        (.modelTooLarge(name: "big.gguf", bytes: 3 << 30, limit: 1 << 30), 422, "model_too_large"),
         (.invalidArgument("empty batch"), 400, "invalid_parameter"),
     ]
 
