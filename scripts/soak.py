@@ -23,6 +23,9 @@ Pass/fail:
 and prints a summary (requests by kind, errors, RSS/FD at warm-up, peak and end, load average).
 
 Usage: scripts/soak.py [--binary .build/release/swejepa] [--minutes 10] [--threads 4] [--keep]
+                       [--kinds search_vectors,upload,...] [--warmup SECONDS]
+(--kinds sends only those request kinds, with their usual relative weights: to tell which kind makes
+RSS grow; --warmup overrides the warm-up length.)
 """
 import argparse
 import http.client
@@ -105,8 +108,13 @@ def vec(rng):
 
 
 class Load:
-    def __init__(self, port, ids, seed):
+    KINDS = ["search_vectors", "search_ids", "search_npy", "upload", "download", "functions", "job", "jobs_list"]
+    WEIGHTS = [20, 15, 10, 15, 10, 15, 8, 7]
+
+    def __init__(self, port, ids, seed, kinds=None):
         self.port, self.ids = port, ids
+        chosen = [(k, w) for k, w in zip(self.KINDS, self.WEIGHTS) if kinds is None or k in kinds]
+        self.kinds, self.weights = [k for k, _ in chosen], [w for _, w in chosen]
         self.counts, self.errors = {}, []
         self.lock = threading.Lock()
         self.stop = threading.Event()
@@ -121,8 +129,7 @@ class Load:
     def worker(self, n):
         rng = random.Random(self.seed * 1000 + n)
         c = Client(self.port, rng)
-        kinds = ["search_vectors", "search_ids", "search_npy", "upload", "download", "functions", "job", "jobs_list"]
-        weights = [20, 15, 10, 15, 10, 15, 8, 7]
+        kinds, weights = self.kinds, self.weights
         while not self.stop.is_set():
             kind = rng.choices(kinds, weights)[0]
             keep = rng.random() < 0.5
@@ -168,7 +175,15 @@ def main():
     ap.add_argument("--rss-bound", type=float, default=float(os.environ.get("RSS_BOUND", 1.10)))
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep", action="store_true", help="keep the data directory")
+    ap.add_argument("--kinds", help="comma-separated request kinds to send (default all): " + ", ".join(Load.KINDS))
+    ap.add_argument("--warmup", type=float, help="warm-up seconds (default 60, or a fifth of runs under 2 minutes)")
     a = ap.parse_args()
+    kinds = None
+    if a.kinds:
+        kinds = set(a.kinds.split(","))
+        unknown = kinds - set(Load.KINDS)
+        if unknown:
+            ap.error(f"unknown kinds {sorted(unknown)}; known: {', '.join(Load.KINDS)}")
 
     data = tempfile.mkdtemp(prefix="swejepa-soak-")
     log = open(os.path.join(data, "serve.log"), "wb")
@@ -212,13 +227,15 @@ def main():
         time.sleep(1)
         fds_seeded = open_fds(proc.pid)
 
-        load = Load(port, ids, a.seed)
+        load = Load(port, ids, a.seed, kinds)
         threads = [threading.Thread(target=load.worker, args=(n,), daemon=True) for n in range(a.threads)]
         started = time.time()
         for t in threads:
             t.start()
         total = a.minutes * 60
         warm = 60.0 if total >= 120 else total / 5   # the issue's "after the first minute"
+        if a.warmup is not None:
+            warm = min(a.warmup, total)
         samples, warm_rss, warm_fds = [], None, None
         while time.time() - started < total:
             time.sleep(a.sample)

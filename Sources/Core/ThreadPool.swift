@@ -28,7 +28,10 @@ public final class ThreadPool: Sendable {
     /// the pool ends, which a `Mutex` cannot express.
     private final class Queue: @unchecked Sendable {  // safe: every `var` is read and written under `condition`
         let condition = NSCondition()
-        var work: [Job] = []
+        /// Jobs in submission order; a taken job's slot is set to nil at once, so a job that ran (and
+        /// whatever its closure captured: a request's vectors, a continuation) is not kept alive until
+        /// the array is compacted (up to 1,024 of them per pool did: issue 12's soak heap growth).
+        var work: [Job?] = []
         var head = 0
         var stopped = false
         /// Threads started so far (≤ the pool's `threads`), and jobs running on them now.
@@ -43,6 +46,7 @@ public final class ThreadPool: Sendable {
                 while head == work.count && !stopped { condition.wait() }
                 guard head < work.count else { return nil }
                 let next = work[head]
+                work[head] = nil
                 head += 1
                 if head > 1024 && head * 2 > work.count {  // drop what has run
                     work.removeFirst(head)
@@ -111,10 +115,11 @@ public final class ThreadPool: Sendable {
         let (queue, name) = (self.queue, self.name)
         let thread = Thread {
             Thread.current.threadDictionary[Self.poolNameKey] = name
-            var next = queue.take(finished: false)
-            while let job = next {
+            // The job is released before the thread waits for the next one.
+            var ran = false
+            while let job = queue.take(finished: ran) {
                 job()
-                next = queue.take(finished: true)
+                ran = true
             }
         }
         thread.name = "\(name).\(index)"

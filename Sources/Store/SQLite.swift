@@ -33,7 +33,13 @@ public enum SQLValue: Sendable, Equatable {
 // Safe: a connection is used by one thread at a time (the store's writer thread, or a reader checked out of its pool).
 public final class SQLiteConnection: @unchecked Sendable {
     let handle: OpaquePointer
-    private var cache: [String: OpaquePointer] = [:]
+    /// Most prepared statements kept per connection; past it the least recently used one that is not
+    /// stepping is finalized (SQL built per call must not pile up prepared statements: issue 12's soak).
+    static let statementCacheLimit = 128
+    private var cache: [String: (stmt: OpaquePointer, lastUse: UInt64)] = [:]
+    private var uses: UInt64 = 0
+    /// Statements kept prepared now (tests).
+    var cachedStatementCount: Int { cache.count }
 
     public init(path: String, readOnly: Bool = false) throws {
         var db: OpaquePointer?
@@ -50,7 +56,7 @@ public final class SQLiteConnection: @unchecked Sendable {
     }
 
     deinit {
-        for (_, stmt) in cache { sqlite3_finalize(stmt) }
+        for (_, entry) in cache { sqlite3_finalize(entry.stmt) }
         sqlite3_close_v2(handle)
     }
 
@@ -69,7 +75,9 @@ public final class SQLiteConnection: @unchecked Sendable {
     }
 
     func prepare(_ sql: String) throws -> OpaquePointer {
-        if let stmt = cache[sql] {
+        uses &+= 1
+        if let stmt = cache[sql]?.stmt {
+            cache[sql]?.lastUse = uses
             sqlite3_reset(stmt)
             sqlite3_clear_bindings(stmt)
             return stmt
@@ -78,8 +86,20 @@ public final class SQLiteConnection: @unchecked Sendable {
         guard sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil) == SQLITE_OK, let stmt else {
             throw lastError
         }
-        cache[sql] = stmt
+        makeRoom()
+        cache[sql] = (stmt, uses)
         return stmt
+    }
+
+    /// Finalizes least recently used statements until one more fits under the limit. A statement
+    /// still stepping (a query whose row callback runs others) is kept.
+    private func makeRoom() {
+        while cache.count >= Self.statementCacheLimit {
+            guard let oldest = cache.filter({ sqlite3_stmt_busy($0.value.stmt) == 0 })
+                .min(by: { $0.value.lastUse < $1.value.lastUse }) else { return }
+            sqlite3_finalize(oldest.value.stmt)
+            cache[oldest.key] = nil
+        }
     }
 
     func bind(_ stmt: OpaquePointer, _ values: [SQLValue]) throws {

@@ -127,20 +127,20 @@ extension SQLiteStore {
 
     public func functionSummaries(ids: [Int64]) async throws -> [Int64: FunctionSummary] {
         let unique = Array(Set(ids))
+        guard !unique.isEmpty else { return [:] }
+        // The ids go in as one JSON array parameter, so the statement text is the same for any number
+        // of ids: an `IN (?,?,…)` list made a new statement per count, and every reader connection kept
+        // each one prepared (the soak's heap growth, issue 12).
+        let list = "[" + unique.map(String.init).joined(separator: ",") + "]"
         return try await read { db in
             var out = [Int64: FunctionSummary]()
-            // One query per 500 ids (search results ask for hundreds at a time).
-            for start in stride(from: 0, to: unique.count, by: 500) {
-                let chunk = unique[start..<min(unique.count, start + 500)]
-                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                try db.query("""
-                    SELECT f.id, r.name, f.path, f.qualified_name, f.signature, f.body_hash
-                    FROM functions f JOIN repositories r ON r.id = f.repo_id WHERE f.id IN (\(marks))
-                    """, chunk.map { .int($0) }) {
-                        out[$0.int(0)] = FunctionSummary(id: $0.int(0), repo: $0.text(1), path: $0.text(2), qualifiedName: $0.text(3),
-                                                         signature: $0.text(4), bodyHash: $0.text(5))
-                    }
-            }
+            try db.query("""
+                SELECT f.id, r.name, f.path, f.qualified_name, f.signature, f.body_hash
+                FROM functions f JOIN repositories r ON r.id = f.repo_id WHERE f.id IN (SELECT value FROM json_each(?))
+                """, [.text(list)]) {
+                    out[$0.int(0)] = FunctionSummary(id: $0.int(0), repo: $0.text(1), path: $0.text(2), qualifiedName: $0.text(3),
+                                                     signature: $0.text(4), bodyHash: $0.text(5))
+                }
             return out
         }
     }

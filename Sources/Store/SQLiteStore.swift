@@ -75,6 +75,9 @@ public final class SQLiteStore: StoreBackend, Sendable {
         idleReaders.withLock { if $0.count < Self.readerThreads { $0.append(db) } }
     }
 
+    /// Statements kept prepared on the idle reader connections (tests).
+    var preparedReaderStatements: Int { idleReaders.withLock { $0.reduce(0) { $0 + $1.cachedStatementCount } } }
+
     static var now: Double { Date().timeIntervalSince1970 }
 
     public func ping() async throws {

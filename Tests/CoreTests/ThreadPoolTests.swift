@@ -136,4 +136,20 @@ import Testing
         let lane = ThreadPool.Lane(on: pool)
         #expect(try await lane.run { ThreadPool.currentPoolName } == "test.off-cooperative")
     }
+
+    final class Payload: Sendable {}
+
+    /// Issue 12: a job that ran was kept (with what its closure captured) in the pool's queue until
+    /// 1,024 had run, so a store's writer thread held the last thousand requests' vectors.
+    @Test func aJobThatRanIsNotKeptAlive() async throws {
+        let pool = ThreadPool(name: "test.release", threads: 1)
+        weak var released: Payload?
+        do {
+            let payload = Payload()
+            released = payload
+            try await pool.run { _ = payload }
+        }
+        try await pool.run {}  // the one thread has finished the first job and taken the next
+        #expect(released == nil)
+    }
 }
