@@ -86,7 +86,7 @@ public final class APIServer: Sendable {
     public var openConnections: Int { http.openConnections }
     public var maxConnections: Int { http.options.maxConnections }
 
-    public func waitUntilListening(timeout: Double = 10) async throws { try await http.waitUntilListening(timeout: timeout) }
+    public func waitUntilListening(timeout: Double = 60) async throws { try await http.waitUntilListening(timeout: timeout) }
 
     /// The bound port (useful with port 0).
     public func port() async -> UInt16? { http.port }

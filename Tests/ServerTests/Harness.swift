@@ -91,7 +91,7 @@ final class LiveServer: @unchecked Sendable {
         server.add(routes: APIServer.allRoutes(ctx))
         let s = server
         task = Task { try await s.run() }
-        try await server.waitUntilListening()
+        try await server.waitUntilListening(timeout: 300)  // a bound, not a measurement: a loaded machine may take long
         port = await server.port()!
         if let jobs, jobs.start { runner?.start() }
     }
