@@ -16,7 +16,7 @@ extension APIServer {
             Route("GET", "/v1/probes") { req in
                 let limit = try req.intQuery("limit", default: 100, range: 1...1000)
                 var jobID: Int64?
-                if let j = req.query("job_id"), !j.isEmpty {
+                if let j = req.query("job_id") {  // present but empty is a 400 too, like every query parameter
                     guard let n = Int64(j), n > 0 else {
                         throw APIError.badRequest("query parameter 'job_id' must be a positive integer, got '\(j)'", code: "invalid_parameter")
                     }

@@ -51,7 +51,7 @@ public struct SearchQuery: Sendable {
         guard Self.kRange.contains(k) else { throw APIError.badRequest("k must be in 1...1000, got \(k)", code: "invalid_k") }
         try SearchService.checkTarget(params.targetRecall)
         if params.targetRecall != nil, params.nprobe != nil || params.efSearch != nil {
-            throw APIError.badRequest("give target_recall or nprobe / ef_search, not both", code: "conflicting_parameters")
+            throw APIError.unprocessable("give target_recall or nprobe / ef_search, not both", code: "conflicting_parameters")  // a rule between fields: 422
         }
         switch source {
         case .functions(let ids):

@@ -74,7 +74,7 @@ import TestSupport
         #expect(try await server.call("GET", "/v1/probes?space=t.L1.body_mean&target=commits").json?["probes"] == [])
         #expect(try await server.call("GET", "/v1/probes?job_id=\(probe.id)").json?["probes"]?.arrayValue?.count == 1)
         #expect(try await server.call("GET", "/v1/probes?space=t.L2.body_mean").json?["probes"] == [])
-        for bad in ["/v1/probes?limit=0", "/v1/probes?job_id=abc", "/v1/probes?limit=x"] {
+        for bad in ["/v1/probes?limit=0", "/v1/probes?job_id=abc", "/v1/probes?job_id=", "/v1/probes?limit=x"] {
             let r = try await server.call("GET", bad)
             #expect(r.status == 400 && r.errorCode == "invalid_parameter", "\(bad)")
         }
