@@ -132,5 +132,4 @@ extension PostgresStore {
             return scope
         }
     }
-
 }

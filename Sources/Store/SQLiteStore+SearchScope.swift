@@ -26,5 +26,4 @@ extension SQLiteStore {
             return scope
         }
     }
-
 }
