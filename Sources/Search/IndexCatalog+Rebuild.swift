@@ -35,9 +35,10 @@ extension IndexCatalog {
     /// one before the swap (adds are upserts, so overlap with the snapshot is harmless).
     /// If FAISS rejects the factory or training fails, the old index stays and this throws.
     /// `generation` is the store generation the source snapshot reflects; with `persist` the new
-    /// index is written to its file. With `calibrate`, an approximate index is then measured against
-    /// exact search (`calibrate(space:source:)`: one more pass over `source`); a failed measurement
-    /// is logged and leaves the index without a curve (FAISS defaults serve).
+    /// index is written to its file. With `calibrate`, an approximate index is measured against exact
+    /// search before the swap, with `RecallCurve.sampleQueries` stored vectors held out of it as
+    /// queries (`HeldOutSample`; one more pass over `source` builds the exact index) and added after;
+    /// a failed measurement is logged and leaves the index without a curve (its defaults serve).
     ///
     ///     try await catalog.rebuild(space: "s", factory: IndexFactory("IVF256,PQ16"), metric: .cosine,
     ///                               dim: 384, generation: gen, source: { store.batches("s") })
@@ -75,16 +76,27 @@ extension IndexCatalog {
                 log("index \(space): training on \(sample.count / dim) vectors")
                 try await buildPool.run { try fresh.train(sample) }
             }
+            // An approximate index to calibrate is measured before the swap with held-out queries:
+            // its sample rows are added only after the measurement.
+            let measure = calibrate && RecallCurve.ladder(for: factory) != nil
+            var held = HeldOutSample(size: measure ? RecallCurve.sampleQueries : 0, dim: dim, seed: RecallCurve.defaultSeed)
             var added = 0
             var lastLog = Date()
-            for try await batch in source() {
+            for try await whole in source() {
+                let batch = held.offer(whole)
                 try await buildPool.run { try fresh.add(ids: batch.ids, vectors: batch.values) }
-                added += batch.ids.count
+                added += whole.ids.count
                 report(.adding, added)
                 if Date().timeIntervalSince(lastLog) > 5 {
                     lastLog = Date()
                     log("index \(space): \(added)\(expectedCount.map { " of \($0)" } ?? "") vectors added")
                 }
+            }
+            let curve = measure ? await measureHeldOut(space: space, index: fresh, held: held, generation: generation,
+                                                        source: source) : nil
+            if !held.isEmpty {
+                let ids = held.ids, values = held.values
+                try await buildPool.run { try fresh.add(ids: ids, vectors: values) }
             }
             // Swap on the write lane: no write can slip between replay and swap.
             let replayed = try await s.lane.run { () -> Int in
@@ -97,7 +109,7 @@ extension IndexCatalog {
                 }
                 s.state.withLock { s in
                     s.index = fresh
-                    s.calibration.curve = nil  // a new graph / new lists: measured again below
+                    s.calibration.curve = curve  // a new graph / new lists: the measurement above or none
                     s.generation = max(s.generation, generation)
                     s.journal = nil
                     s.rebuildDim = nil
@@ -118,9 +130,8 @@ extension IndexCatalog {
             throw error
         }
         if calibrate, RecallCurve.ladder(for: factory) != nil {
-            do { try await self.calibrate(space: space, source: source) } catch {
-                log("index \(space): recall measurement failed (\(error)); FAISS defaults serve")
-            }
+            let cal = s.state.withLock { $0.calibration }
+            try? cal.write(to: calibrationURL(for: space))
         }
         if persist {
             report(.saving, fresh.count)

@@ -66,6 +66,44 @@ extension IndexCatalog {
         }
     }
 
+    /// Measures `index` (being built, `held`'s rows not yet in it) with `held` as queries against an
+    /// exact index over `source` minus those rows. A failure is logged and gives no curve.
+    func measureHeldOut(space: String, index: VectorIndex, held: HeldOutSample, generation: UInt64,
+                        source: @escaping VectorSource) async -> RecallCurve? {
+        guard !held.isEmpty else { return nil }
+        do {
+            let exact = try VectorIndex(factory: .flat, metric: index.metric, dim: index.dim)
+            let heldIDs = Set(held.ids)
+            for try await batch in source() {
+                var ids: [Int64] = [], values: [Float] = []
+                ids.reserveCapacity(batch.ids.count)
+                values.reserveCapacity(batch.values.count)
+                for (r, id) in batch.ids.enumerated() where !heldIDs.contains(id) {
+                    ids.append(id)
+                    values += batch.values[(r * index.dim)..<((r + 1) * index.dim)]
+                }
+                let keep = VectorBatch(ids: ids, values: values)
+                try await buildPool.run { try exact.add(ids: keep.ids, vectors: keep.values) }
+            }
+            let begun = Date()
+            let queries = held.values, count = index.count + held.ids.count
+            let curve = try await buildPool.run {
+                try RecallCurve.measure(index: index, exact: exact, heldOut: queries, generation: generation, count: count)
+            }
+            if let curve {
+                let target = slot(space)?.state.withLock { $0.calibration.targetRecall } ?? RecallCalibration.defaultTarget
+                if let c = curve.choose(target: target) {
+                    log(String(format: "index \(space): recall@%d on %d held-out queries measured in %.1f s; %@ %d gives %.3f (target %.2f)",
+                               curve.k, curve.queries, Date().timeIntervalSince(begun), curve.knob.rawValue, c.value, c.recall, target))
+                }
+            }
+            return curve
+        } catch {
+            log("index \(space): recall measurement failed (\(error)); the index's defaults serve")
+            return nil
+        }
+    }
+
     /// Measures the live index of `space` against exact search over `source` (a Flat index built
     /// for the measurement and dropped after it, on the build thread) and stores the curve.
     /// Flat indexes get no curve. Returns the space's calibration.

@@ -43,11 +43,36 @@ public struct RecallCurve: Codable, Sendable, Equatable {
     public var generation: UInt64
     public var count: Int
     public var measuredAt: Double
+    /// True when the queries were kept out of the index while it was measured (every rebuild);
+    /// false for a re-measurement of a live index, whose stored vectors are the queries: optimistic
+    /// for HNSW, whose search reaches the query's own node (see `HeldOutSample`).
+    public var heldOut: Bool
     public var points: [Point]
 
     enum CodingKeys: String, CodingKey {
         case knob, factory, k, queries, seed, generation, count, points
-        case measuredAt = "measured_at"
+        case measuredAt = "measured_at", heldOut = "held_out"
+    }
+
+    public init(knob: Knob, factory: IndexFactory, k: Int, queries: Int, seed: UInt64, generation: UInt64,
+                count: Int, measuredAt: Double, heldOut: Bool, points: [Point]) {
+        self.knob = knob; self.factory = factory; self.k = k; self.queries = queries; self.seed = seed
+        self.generation = generation; self.count = count; self.measuredAt = measuredAt
+        self.heldOut = heldOut; self.points = points
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        knob = try c.decode(Knob.self, forKey: .knob)
+        factory = try c.decode(IndexFactory.self, forKey: .factory)
+        k = try c.decode(Int.self, forKey: .k)
+        queries = try c.decode(Int.self, forKey: .queries)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        generation = try c.decode(UInt64.self, forKey: .generation)
+        count = try c.decode(Int.self, forKey: .count)
+        measuredAt = try c.decode(Double.self, forKey: .measuredAt)
+        heldOut = try c.decodeIfPresent(Bool.self, forKey: .heldOut) ?? false   // files written before held-out queries
+        points = try c.decode([Point].self, forKey: .points)
     }
 
     /// Sample size and k of a measurement.
@@ -88,38 +113,64 @@ public struct RecallCurve: Codable, Sendable, Equatable {
     /// Measures `index` against `exact` (a Flat index holding the same vectors under the same ids,
     /// with the same metric). Up to `sampleQueries` stored vectors, picked by a seeded shuffle of the
     /// sorted ids, are the queries; each search asks for k + 1 hits and drops the query itself, so
-    /// a vector finding itself never counts. Blocking: run it on a build or search thread.
+    /// a vector finding itself never counts. In-sample: optimistic for HNSW (`heldOut` false).
+    /// Blocking: run it on a build or search thread.
     public static func measure(index: VectorIndex, exact: VectorIndex, ids: [Int64], generation: UInt64,
                                sampleQueries: Int = sampleQueries, k: Int = k, seed: UInt64 = defaultSeed) throws -> RecallCurve? {
-        guard let (knob, values) = ladder(for: index.factory), ids.count > k else { return nil }
+        guard ladder(for: index.factory) != nil, ids.count > k else { return nil }
         let sorted = ids.sorted()
         let order = SplitMix64.permutation(count: sorted.count, seed: seed)
         let queryIDs = order.prefix(sampleQueries).map { sorted[$0] }
         var queries: [Float] = []
         queries.reserveCapacity(queryIDs.count * exact.dim)
         for id in queryIDs { queries += try exact.vector(for: id) }
+        return try measure(index: index, exact: exact, queries: queries, selfIDs: queryIDs, generation: generation,
+                           count: index.count, k: k, seed: seed)
+    }
+
+    /// Measures `index` against `exact` (the same vectors, ids and metric) with `queries` that
+    /// neither holds: a held-out sample (`heldOut` true). `count` is the index size the curve is
+    /// stamped with (the size once the held-out rows are added back).
+    public static func measure(index: VectorIndex, exact: VectorIndex, heldOut queries: [Float], generation: UInt64,
+                               count: Int, k: Int = k, seed: UInt64 = defaultSeed) throws -> RecallCurve? {
+        guard ladder(for: index.factory) != nil, exact.count >= k, !queries.isEmpty else { return nil }
+        return try measure(index: index, exact: exact, queries: queries, selfIDs: nil, generation: generation,
+                           count: count, k: k, seed: seed)
+    }
+
+    /// One measurement over the ladder. With `selfIDs` (query i is stored vector selfIDs[i]) each
+    /// search asks for k + 1 and drops the query itself.
+    private static func measure(index: VectorIndex, exact: VectorIndex, queries: [Float], selfIDs: [Int64]?,
+                                generation: UInt64, count: Int, k: Int, seed: UInt64) throws -> RecallCurve? {
+        guard let (knob, values) = ladder(for: index.factory) else { return nil }
+        let nq = queries.count / exact.dim
+        let extra = selfIDs == nil ? 0 : 1
+        func kept(_ hits: [Hit], _ i: Int) -> [Int64] {
+            let ids = hits.lazy.map(\.id)
+            guard let selfIDs else { return Array(ids.prefix(k)) }
+            return Array(ids.filter { $0 != selfIDs[i] }.prefix(k))
+        }
         let one = SearchParams(threads: 1)
-        let truth = try exact.search(queries: queries, k: k + 1, params: one)
-        let truthSets = zip(truth, queryIDs).map { hits, q in Set(hits.lazy.map(\.id).filter { $0 != q }.prefix(k)) }
+        let truth = try exact.search(queries: queries, k: k + extra, params: one)
+        let truthSets = truth.enumerated().map { i, hits in Set(kept(hits, i)) }
         var points: [Point] = []
         for value in values {
             var p = knob == .efSearch ? SearchParams(efSearch: value) : SearchParams(nprobe: value)
             p.threads = 1
             let started = DispatchTime.now().uptimeNanoseconds
-            let found = try index.search(queries: queries, k: k + 1, params: p)
-            let micros = Double(DispatchTime.now().uptimeNanoseconds - started) / 1_000 / Double(queryIDs.count)
+            let found = try index.search(queries: queries, k: k + extra, params: p)
+            let micros = Double(DispatchTime.now().uptimeNanoseconds - started) / 1_000 / Double(max(nq, 1))
             var hit = 0, wanted = 0
             for (i, hits) in found.enumerated() {
-                let truthSet = truthSets[i]
-                wanted += truthSet.count
-                hit += hits.lazy.map(\.id).filter { $0 != queryIDs[i] }.prefix(k).filter { truthSet.contains($0) }.count
+                wanted += truthSets[i].count
+                hit += kept(hits, i).filter { truthSets[i].contains($0) }.count
             }
             points.append(Point(value: value, recall: wanted == 0 ? 1 : Double(hit) / Double(wanted), microsPerQuery: micros))
             if points.count >= 2, points[points.count - 1].recall >= 0.9999, points[points.count - 2].recall >= 0.9999 { break }
         }
-        return RecallCurve(knob: knob, factory: index.factory, k: k, queries: queryIDs.count, seed: seed,
-                           generation: generation, count: index.count,
-                           measuredAt: Date().timeIntervalSince1970, points: points)
+        return RecallCurve(knob: knob, factory: index.factory, k: k, queries: nq, seed: seed,
+                           generation: generation, count: count,
+                           measuredAt: Date().timeIntervalSince1970, heldOut: selfIDs == nil, points: points)
     }
 
     /// The calibration file next to an index file (`<space>.faissidx.recall.json`).

@@ -61,14 +61,16 @@ struct IndexInfoJSON: Encodable {
 struct RecallJSON: Encodable {
     struct Chosen: Encodable { var value: Int, recall: Double, reached: Bool }
     var knob: String, k: Int, queries: Int, seed: UInt64, generation: UInt64, count: Int, measuredAt: Double
+    var heldOut: Bool
     var points: [RecallCurve.Point]
     var chosen: Chosen?
     enum CodingKeys: String, CodingKey {
         case knob, k, queries, seed, generation, count, points, chosen
-        case measuredAt = "measured_at"
+        case measuredAt = "measured_at", heldOut = "held_out"
     }
     init(_ c: RecallCurve, target: Double) {
         knob = c.knob.rawValue; k = c.k; queries = c.queries; seed = c.seed; generation = c.generation
+        heldOut = c.heldOut
         count = c.count; measuredAt = c.measuredAt; points = c.points
         chosen = c.choose(target: target).map { Chosen(value: $0.value, recall: $0.recall, reached: $0.reached) }
     }

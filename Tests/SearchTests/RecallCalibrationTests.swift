@@ -52,6 +52,7 @@ import TestSupport
                                              source: Self.source())
         let curve = try #require(info.calibration.curve)
         #expect(curve.queries == RecallCurve.sampleQueries && curve.k == 10 && curve.generation == 4 && curve.count == Self.n)
+        #expect(curve.heldOut)
         #expect(curve.points.count >= 3)
         // Recall grows with the knob (deterministic for the seeded sample).
         for (a, b) in zip(curve.points, curve.points.dropFirst()) { #expect(b.recall >= a.recall - 0.01) }
@@ -71,10 +72,10 @@ import TestSupport
         #expect(info.defaultEfSearch == (curve.knob == .efSearch ? choice.value : nil))
         #expect(info.defaultNprobe == (curve.knob == .nprobe ? choice.value : nil))
 
-        // A search's own target_recall is honoured on the held-out set within 0.02. (Below ~0.9 the
-        // in-sample measurement is optimistic for HNSW: a stored vector as query sits on a graph node.
-        // HNSW8 here: target 0.8 picks ef 24, 0.838 in-sample, 0.68 held out.)
-        for t in [0.9, 0.95, 0.97] {
+        // A search's own target_recall is honoured on the held-out set within 0.02, low targets too:
+        // the curve was measured with queries the index did not hold. (Measured in-sample, HNSW8 here
+        // picked ef_search 64 for 0.9, 0.901 in-sample and 0.847 on these queries.)
+        for t in [0.8, 0.9, 0.95, 0.97] {
             let r = Self.recall(try await catalog.search(space: "s", queries: Self.data.queries, k: 10,
                                                          params: SearchParams(targetRecall: t)))
             print("\(factory): target_recall \(t) → held-out recall \(r)")

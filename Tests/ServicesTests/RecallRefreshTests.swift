@@ -31,6 +31,7 @@ import TestSupport
         #expect(search.catalog.needsCalibration(space: "s"))
         let cal = try await search.calibrate(space: "s")
         #expect(cal.curve?.count == 800 && cal.curve?.knob == .efSearch)
+        #expect(cal.curve?.heldOut == false)  // a live index: its own vectors are the queries
         #expect(!search.catalog.needsCalibration(space: "s"))
         #expect(FileManager.default.fileExists(atPath: search.catalog.calibrationURL(for: "s").path))
         try await write(800..<999)  // +24.9 %
