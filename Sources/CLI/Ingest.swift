@@ -4,7 +4,6 @@ import Foundation
 import Jobs
 import Services
 import Store
-import Synchronization
 
 struct Ingest: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

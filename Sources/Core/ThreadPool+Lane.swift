@@ -1,5 +1,3 @@
-import Synchronization
-
 extension ThreadPool {
     /// A serial lane on a shared pool: jobs submitted to one lane run one at a time, in submission
     /// order, on the pool's threads; different lanes (and the pool's other jobs) run side by side.

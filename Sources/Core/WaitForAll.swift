@@ -1,5 +1,3 @@
-import Synchronization
-
 /// Waits until every task in `tasks` has ended or `seconds` have passed, whichever comes first;
 /// true when they all ended in time. The tasks are not cancelled: a bounded wait for a graceful stop.
 ///

@@ -1,6 +1,5 @@
 import Core
 import Foundation
-import Synchronization
 
 /// A Python file seen by a scan.
 public struct ScannedFile: Sendable, Codable, Equatable {

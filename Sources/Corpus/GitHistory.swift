@@ -1,5 +1,5 @@
+import Core
 import Foundation
-import Synchronization
 
 /// Where a function sits in the current (HEAD) version of a file; lines are 1-based and inclusive.
 public struct FunctionSpan: Sendable, Codable, Hashable {

@@ -3,7 +3,6 @@ import Core
 import Foundation
 import Services
 import Store
-import Synchronization
 import Teacher
 
 /// The trivial control feature: log(1 + token count) of each function (`signature + "\n" + body`,

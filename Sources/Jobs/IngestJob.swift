@@ -3,7 +3,6 @@ import Corpus
 import Foundation
 import Services
 import Store
-import Synchronization
 
 /// `ingest {path, name?, history?, skip_dirs?, split?}` (`skip_dirs`: directory names never entered, e.g. `["test", "tests"]`): scans a directory of Python code, stores every function with its
 /// static properties and (for a git repository) its history, and removes functions that vanished.

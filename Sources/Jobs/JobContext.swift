@@ -2,7 +2,6 @@ import Core
 import Foundation
 import Services
 import Store
-import Synchronization
 
 /// Thrown by `JobContext.checkCancelled()` once cancel was requested (or the lease was lost).
 public struct JobCancelled: Error, CustomStringConvertible {

@@ -1,7 +1,6 @@
 import Core
 import Foundation
 import Store
-import Synchronization
 
 /// Runs jobs from the job table: N workers claim jobs atomically, hold a lease renewed by a heartbeat,
 /// honour cancel requests, and record the outcome. Several runners (in `swejepa serve` and in

@@ -2,7 +2,6 @@ import Core
 import Foundation
 import Services
 import Store
-import Synchronization
 import Training
 
 /// `train {input_space, target_space, model?, loss?, …TrainingConfig fields in snake_case, output_space?, split_by?}`:

@@ -1,6 +1,5 @@
 import Core
 import Foundation
-import Synchronization
 
 /// What the catalog knows about one space's index.
 public struct IndexInfo: Sendable, Equatable {

@@ -5,7 +5,6 @@ import Foundation
 import Jobs
 import Services
 import Store
-import Synchronization
 
 /// What route handlers share: the store, the configuration, metrics and the log.
 public struct ServiceContext: Sendable {
@@ -67,6 +66,7 @@ public final class APIServer: Sendable {
         let options = HTTPListener.Options(
             address: address, family: family, limits: ConnectionLimits(headTimeout: cfg.readTimeout),
             maxConnections: cfg.maxConnections > 0 ? cfg.maxConnections : FileDescriptorLimit.defaultMaxConnections(),
+            socketBudget: FileDescriptorLimit.socketBudget(),
             requestTimeout: cfg.requestTimeout, maxBodyBytes: cfg.maxBodyBytes, logger: context.logger)
         table = RouterBox()
         let dispatcher = Dispatcher(context: context, table: table, inFlight: inFlight)

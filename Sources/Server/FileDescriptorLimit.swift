@@ -35,4 +35,21 @@ public enum FileDescriptorLimit {
     public static func defaultMaxConnections(limit: Int = current) -> Int {
         max(16, limit - min(256, limit / 4))
     }
+
+    /// Descriptors open in this process now (`/proc/self/fd`; nil where it cannot be read).
+    public static func openNow() -> Int? {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return nil }
+        return max(0, names.count - 1)  // less the one reading the directory
+    }
+
+    /// Accepted sockets the server may hold at once (served and being refused): the limit less
+    /// what is open already (`inUse`) and a headroom for the files the store, indexes and jobs
+    /// open later. Past it `accept` waits and new clients stay in the listen backlog. The process
+    /// must never reach the limit: libdispatch's worker monitor takes a failed `open` of
+    /// `/proc/<tid>/stat` for a worker that exited and kills the process (SIGILL).
+    ///
+    ///     FileDescriptorLimit.socketBudget(limit: 256, inUse: 20)   // 204
+    public static func socketBudget(limit: Int = current, inUse: Int = openNow() ?? 64) -> Int {
+        max(8, limit - inUse - min(128, max(32, limit / 8)))
+    }
 }

@@ -2,7 +2,6 @@ import Core
 import FlyingFox
 import FlyingSocks
 import Foundation
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,6 +11,9 @@ import Glibc
 /// server, parsed request lines in quadratic time, and timed nothing it had already buffered).
 ///
 /// - At most `maxConnections` connections are served at once; one past it is answered 503 and closed.
+/// - At most `socketBudget` accepted sockets are open at once (served and being refused): past it
+///   the loop stops accepting until one closes, and new clients wait in the listen backlog, so the
+///   process never runs out of descriptors (where libdispatch kills it, see `FileDescriptorLimit`).
 /// - `accept` failing for want of descriptors or memory is retried with a backoff; any other
 ///   failure of the listener ends `run` with an error (never a silent return).
 /// - Heads: request line ≤ 16 KiB (else 414), headers ≤ 64 KiB (else 431), whole within the head
@@ -28,6 +30,8 @@ final class HTTPListener: Sendable {
         var family: Int32
         var limits: ConnectionLimits
         var maxConnections: Int
+        /// Accepted sockets open at once, at most (`FileDescriptorLimit.socketBudget`).
+        var socketBudget: Int
         var requestTimeout: Double
         /// Largest chunked body decoded (413 past it); fixed-length bodies are left to the handler.
         var maxBodyBytes: Int
@@ -42,6 +46,7 @@ final class HTTPListener: Sendable {
         var stopping = false
         var failure: (any Error)?
         var open = 0
+        var refusing = 0
     }
 
     let options: Options
@@ -123,10 +128,24 @@ final class HTTPListener: Sendable {
 
     private func acceptLoop(_ listener: Socket) async throws {
         var backoff = 0.01
-        var lastWarning = Date.distantPast
+        var lastWarning = Date.distantPast, lastFull = Date.distantPast
+        if options.maxConnections > options.socketBudget {
+            options.logger.warning("--max-connections \(options.maxConnections) is more than the open-file limit " +
+                                   "(\(FileDescriptorLimit.current)) leaves room for: past \(options.socketBudget) " +
+                                   "sockets new connections wait in the listen backlog")
+        }
         try await withThrowingDiscardingTaskGroup { group in
             while true {
                 try Task.checkCancellation()
+                if state.withLock({ $0.open + $0.refusing }) >= options.socketBudget {
+                    if Date().timeIntervalSince(lastFull) > 10 {
+                        lastFull = Date()
+                        options.logger.warning("\(options.socketBudget) sockets open, all the open-file limit " +
+                                               "leaves room for; new connections wait until one closes")
+                    }
+                    try await Task.sleep(nanoseconds: 10_000_000)
+                    continue
+                }
                 let file: Socket.FileDescriptor
                 do {
                     file = try listener.accept().file
@@ -147,7 +166,7 @@ final class HTTPListener: Sendable {
                 backoff = 0.01
                 let connection = Socket(file: file)
                 let admitted = state.withLock { s in
-                    if s.open >= options.maxConnections { return false }
+                    if s.open >= options.maxConnections { s.refusing += 1; return false }
                     s.open += 1
                     return true
                 }
@@ -157,6 +176,7 @@ final class HTTPListener: Sendable {
                         self.state.withLock { $0.open -= 1 }
                     } else {
                         await self.refuse(connection)
+                        self.state.withLock { $0.refusing -= 1 }
                     }
                 }
             }

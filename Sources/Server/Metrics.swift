@@ -1,7 +1,6 @@
 import Core
 import Foundation
 import Search
-import Synchronization
 
 /// Request counters and a latency histogram per route, in Prometheus text format.
 ///

@@ -1,6 +1,5 @@
 import Core
 import Foundation
-import Synchronization
 import Teacher
 
 /// Loaded teacher models, one per folder, shared by jobs and `/v1/embed`.

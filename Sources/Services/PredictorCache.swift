@@ -1,5 +1,5 @@
+import Core
 import Foundation
-import Synchronization
 import Training
 
 /// Loaded students by checkpoint directory; an entry is reloaded when the directory's `config.json`

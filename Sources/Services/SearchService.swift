@@ -2,7 +2,6 @@ import Core
 import Foundation
 import Search
 import Store
-import Synchronization
 
 /// Keeps one FAISS index per vector space in step with the store and answers searches.
 ///

@@ -1,6 +1,6 @@
+import Core
 import CLibPQ
 import Foundation
-import Synchronization
 
 /// What a `LISTEN` connection hears.
 public enum PostgresNotification: Sendable, Equatable {

@@ -1,6 +1,5 @@
 import Core
 import Foundation
-import Synchronization
 
 /// The shared store: a PostgreSQL database any number of `serve` and `worker` processes, on any
 /// hosts, open at once. Same semantics as `SQLiteStore` (validation, errors, generations, atomic

@@ -1,7 +1,6 @@
 import Core
 import CSQLite
 import Foundation
-import Synchronization
 
 /// The embedded default store: `DIR/swejepa.sqlite`, WAL, foreign keys, busy timeout, one writer
 /// connection used serially on a thread of its own, and up to `readerThreads` concurrent readers

@@ -1,6 +1,5 @@
 import Core
 import Foundation
-import Synchronization
 import Testing
 
 /// `ThreadPool`: every job runs once, never more than `threads` at a time, off the caller's thread

@@ -5,7 +5,6 @@ import Training
 @testable import Jobs
 import Services
 @testable import Store
-import Synchronization
 import TestSupport
 
 /// A synthetic corpus with a real signal: R repositories × N functions; each function has 2…6 random

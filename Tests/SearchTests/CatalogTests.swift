@@ -1,9 +1,9 @@
+import Synchronization
 import Core
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 import Testing
 @testable import Search
 

@@ -3,7 +3,6 @@ import Foundation
 import Search
 import Services
 import Store
-import Synchronization
 import Testing
 import TestSupport
 
