@@ -9,11 +9,12 @@ import Teacher
 ///
 /// - A teacher space an embed job wrote (`MODEL.L<layer>.<kind>`, its model, layer and kind recorded on
 ///   the space, the model on this server): the text goes through the embed job's path
-///   (`FunctionEmbedder.embed(functions:layers:kinds:)`). A text that parses as Python and holds a
-///   `def` is split as ingest splits a function (decorators + header + docstring | the rest, the
-///   outermost first `def`); `sig_mean` reads its signature, `body_mean` signature + body (mean over the
-///   body's tokens), `body_only_mean` its body. Any other text is the part the kind reads, whole: the
-///   signature for `sig_mean`, the body for `body_mean` (after an empty signature) and `body_only_mean`.
+///   (`FunctionEmbedder.embed(functions:layers:kinds:)`). A text that is a whole Python function (its
+///   first line of code a decorator or `def`, at any indentation: a method pasted alone counts) is split
+///   as ingest splits a function (decorators + header + docstring | the rest); `sig_mean` reads its
+///   signature, `body_mean` signature + body (mean over the body's tokens), `body_only_mean` its body.
+///   Any other text is the part the kind reads, whole: the signature for `sig_mean`, the body for
+///   `body_mean` (after an empty signature) and `body_only_mean`.
 /// - A student space a train job wrote (`model` = `student.job-ID`): the text's signature (the split
 ///   above, or the text whole) through that job's checkpoint, as `POST /v1/predict {"signatures": …}`.
 /// - Anything else (vectors uploaded by a client or a remote worker, a model this server does not
@@ -61,17 +62,29 @@ extension SearchService {
                                code: "space_not_embeddable")
     }
 
-    /// The parts of a query text an embed job would read: a text holding a Python `def` split as ingest
-    /// splits it, else nil (the text is whole the part its space's kind reads).
+    /// The parts of a query text an embed job would read: a text whose first line of code (blank and
+    /// comment lines skipped) is a decorator or a `def`, and that parses as Python (an indented one
+    /// inside a class, so a method keeps its indentation as ingest keeps it), split as ingest splits
+    /// its first function; else nil (the text is whole the part its space's kind reads).
     ///
     /// ```swift
-    /// SearchService.functionText("def f(x):\n    return x\n")   // signature "def f(x):", body "    return x\n"
-    /// SearchService.functionText("def f(x):")                     // nil (no body: not a whole function)
+    /// SearchService.functionText("def f(x):\n    return x\n")          // signature "def f(x):", body "    return x"
+    /// SearchService.functionText("    def m(self):\n        pass\n")   // signature "    def m(self):", body "        pass"
+    /// SearchService.functionText("def f(x):")                            // nil: no body, not a whole function
+    /// SearchService.functionText("    return x\n")                      // nil: a body
     /// ```
     public static func functionText(_ text: String) -> FunctionText? {
-        guard let functions = try? PythonExtractor.extract(utf8: Array(text.utf8), path: "query.py"),
-              let first = functions.min(by: { ($0.startByte, -$0.endByte) < ($1.startByte, -$1.endByte) }) else { return nil }
-        return FunctionText(signature: first.signature, body: first.body)
+        let lines = text.split(whereSeparator: \.isNewline)
+        guard let first = lines.first(where: { line in
+            let t = line.drop(while: { $0 == " " || $0 == "\t" })
+            return !t.isEmpty && !t.hasPrefix("#")
+        }) else { return nil }
+        let code = first.drop(while: { $0 == " " || $0 == "\t" })
+        guard code.hasPrefix("@") || code.hasPrefix("def ") || code.hasPrefix("async def ") else { return nil }
+        let source = code.count == first.count ? text : "class _:\n" + text
+        guard let functions = try? PythonExtractor.extract(utf8: Array(source.utf8), path: "query.py"),
+              let outer = functions.min(by: { ($0.startByte, -$0.endByte) < ($1.startByte, -$1.endByte) }) else { return nil }
+        return FunctionText(signature: outer.signature, body: outer.body)
     }
 
     /// Query vectors (row-major, texts.count × space.dim) for `texts` in `space`; texts already validated.

@@ -30,6 +30,8 @@ import Store
             ("text", "text/case.py", "def snake_case(name):", "    return re.sub(r\"(?<!^)(?=[A-Z])\", \"_\", name).lower()\n"),
             ("text", "text/case.py", "def title_words(text):", "    return \" \".join(w.capitalize() for w in text.split())\n"),
             ("text", "text/wrap.py", "def wrap(text, width=80):", "    return textwrap.fill(text, width)\n"),
+            // A method: ingest keeps its indentation; pasted alone, it is still a whole function.
+            ("text", "text/box.py", "    @property\n    def area(self):", "        return self.width * self.height\n"),
         ]
         return defs.enumerated().map { i, d in
             FunctionInput(repo: d.0, path: d.1, qualifiedName: d.2.split(separator: "(")[0].split(separator: " ").last.map(String.init) ?? "f\(i)",
