@@ -7,7 +7,7 @@
 //   1. vocabulary        Core (no dependency), Tensor (Core, CBLAS)
 //   2. storage, search   Store (Core, CSQLite, CLibPQ), Search (Core, CFaiss)
 //      pure compute      Corpus (Core), Teacher, Analysis, Training (Core, Tensor)
-//   3. application       Services (Store, Search, Teacher, Training: search with filters, the vector
+//   3. application       Services (Store, Search, Corpus, Teacher, Training: search with filters and by text, the vector
 //                        writer, text embedding, predictions, neighbour lists, models, Compute)
 //   4. jobs              Jobs (Services, Store, compute)
 //   5. front ends        Server (Services, Jobs, FlyingFox), CLI (Server, Jobs, ArgumentParser), Bench (compute, Store, Search)
@@ -70,7 +70,7 @@ let package = Package(
 
         // The application layer: use-cases the server and jobs share (search with filters, one vector
         // writer that keeps indexes current, text embedding, student predictions, loaded models).
-        .target(name: "Services", dependencies: ["Core", "Store", "Search", "Teacher", "Training"], path: "Sources/Services"),
+        .target(name: "Services", dependencies: ["Core", "Store", "Search", "Corpus", "Teacher", "Training"], path: "Sources/Services"),
 
         // Wiring: job runner, HTTP server, command line.
         .target(name: "Jobs", dependencies: ["Core", "Store", "Services", "Corpus", "Teacher", "Analysis", "Training"],

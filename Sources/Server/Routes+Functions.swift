@@ -35,7 +35,8 @@ extension APIServer {
                     after = n
                 }
                 let items = try await ctx.store.functions(FunctionQuery(
-                    repo: req.query("repo"), path: req.query("path"), text: req.query("q"), limit: limit, after: after))
+                    repo: req.query("repo"), path: req.query("path"), text: req.query("q"), signature: req.query("signature"),
+                    limit: limit, after: after))
                 struct Page: Encodable {
                     var functions: [FunctionRecord]
                     var nextCursor: String?

@@ -76,13 +76,14 @@ struct RecallJSON: Encodable {
     }
 }
 
-/// The wire forms of a search (JSON with vectors, base64 float32 rows or function ids; a `.npy`
+/// The wire forms of a search (JSON with vectors, base64 float32 rows, function ids or texts; a `.npy`
 /// matrix with query parameters) decoded into one `SearchQuery`; the service checks the rest.
 enum SearchRequest {
     struct Body: Decodable {
         var vectors: [[Float32Value]]?
         var vectorsB64: [String]?
         var functionIds: [Int64]?
+        var texts: [String]?
         var k: Int?
         var excludeSelf: Bool?
         var excludeDuplicates: Bool?
@@ -93,7 +94,7 @@ enum SearchRequest {
         var targetRecall: Double?
         var fields: String?
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case vectors, k, repos, nprobe, fields, targetRecall = "target_recall"
+            case vectors, texts, k, repos, nprobe, fields, targetRecall = "target_recall"
             case vectorsB64 = "vectors_b64", functionIds = "function_ids", excludeSelf = "exclude_self"
             case excludeDuplicates = "exclude_duplicates", excludeSameRepo = "exclude_same_repo", efSearch = "ef_search"
         }
@@ -116,9 +117,9 @@ enum SearchRequest {
             return q
         }
         let b = try JSONCodec.decode(Body.self, from: req.body, nonNull: Set(Body.CodingKeys.allCases.map(\.rawValue)))
-        let sources = [b.vectors != nil, b.vectorsB64 != nil, b.functionIds != nil].filter { $0 }.count
+        let sources = [b.vectors != nil, b.vectorsB64 != nil, b.functionIds != nil, b.texts != nil].filter { $0 }.count
         guard sources == 1 else {
-            throw APIError.badRequest("give exactly one of 'vectors', 'vectors_b64' or 'function_ids'", code: "invalid_query")
+            throw APIError.badRequest("give exactly one of 'vectors', 'vectors_b64', 'function_ids' or 'texts'", code: "invalid_query")
         }
         var q: SearchQuery
         if let v = b.vectors {
@@ -138,6 +139,8 @@ enum SearchRequest {
                 values += VectorCodec.decode(d, as: .float32)
             }
             q = SearchQuery(vectors: values)
+        } else if let texts = b.texts {
+            q = SearchQuery(texts: texts)  // embedded by the service, as the space's vectors were made
         } else {
             q = SearchQuery(functionIDs: b.functionIds ?? [])
         }

@@ -17,6 +17,8 @@ public struct SearchQuery: Sendable {
         case vectors([Float])
         /// Functions whose stored vectors in the space are the queries.
         case functions([Int64])
+        /// Texts embedded as the space's vectors were made (`SearchService+Text.swift`).
+        case texts([String])
     }
 
     public static let kRange = 1...1000
@@ -28,7 +30,7 @@ public struct SearchQuery: Sendable {
     public var excludeSelf = true
     /// Function queries only: functions with the query's body (its duplicate group) are not hits.
     public var excludeDuplicates = false
-    /// Function queries only: functions of the query's repository are not hits.
+    /// Function queries only: functions of the query's repository are not hits (422 with texts or vectors).
     public var excludeSameRepo = false
     /// Only functions of these repositories are hits.
     public var repos: [String]?
@@ -39,6 +41,7 @@ public struct SearchQuery: Sendable {
 
     public init(vectors: [Float]) { source = .vectors(vectors) }
     public init(functionIDs: [Int64]) { source = .functions(functionIDs) }
+    public init(texts: [String]) { source = .texts(texts) }
 
     var functionIDs: [Int64]? {
         if case .functions(let ids) = source { return ids }
@@ -68,6 +71,20 @@ public struct SearchQuery: Sendable {
             }
             if let bad = v.withUnsafeBufferPointer(VectorCodec.firstNonFinite) {
                 throw APIError.badRequest("query value \(bad % dim) of row \(bad / dim) is NaN or infinite", code: "non_finite")
+            }
+        case .texts(let texts):
+            guard !texts.isEmpty, texts.count <= SearchService.maxTexts else {
+                throw APIError.badRequest("texts must hold 1 to \(SearchService.maxTexts) strings", code: "invalid_query")
+            }
+            for (i, t) in texts.enumerated() {
+                guard !t.isEmpty else { throw APIError.badRequest("texts[\(i)] is empty", code: "invalid_query") }
+                guard t.unicodeScalars.count <= SearchService.maxTextCharacters else {
+                    throw APIError.badRequest("texts[\(i)] has \(t.unicodeScalars.count) characters; at most \(SearchService.maxTextCharacters)",
+                                              code: "text_too_long")
+                }
+            }
+            if excludeDuplicates || excludeSameRepo {
+                throw APIError.unprocessable("exclude_duplicates and exclude_same_repo need function_ids queries, not texts", code: "invalid_query")
             }
         }
     }
@@ -104,7 +121,11 @@ extension SearchService {
     public func search(_ query: SearchQuery, in space: SpaceRecord) async throws -> SearchAnswer {
         try query.validate(dim: space.dim)
         var queries: [Float] = []
-        if case .vectors(let v) = query.source { queries = v }
+        switch query.source {
+        case .vectors(let v): queries = v
+        case .texts(let texts): queries = try await textQueries(texts, in: space)
+        case .functions: break
+        }
         var filter = SearchFilter()
         let ids = query.functionIDs
         if ids != nil || query.repos != nil {

@@ -20,6 +20,8 @@ import Store
 public final class SearchService: Sendable {
     public let store: any StoreBackend
     public let catalog: IndexCatalog
+    /// The data directory: index files under `indexes/`, the teacher models text queries run (`models/`).
+    public let dataDirectory: URL
     let log: @Sendable (String) -> Void
     /// Spaces whose live index changed since it was last saved, and the background saver.
     private struct SaveState {
@@ -32,6 +34,7 @@ public final class SearchService: Sendable {
     public init(store: any StoreBackend, dataDirectory: URL, log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.store = store
         self.log = log
+        self.dataDirectory = dataDirectory
         catalog = IndexCatalog(directory: dataDirectory.appendingPathComponent("indexes"), log: log)
     }
 

@@ -94,18 +94,28 @@ public struct ReplaceSummary: Codable, Sendable, Equatable {
     }
 }
 
-/// Filters and cursor for listing functions.
+/// Filters and cursor for listing functions (`GET /v1/functions`). Every filter is literal and
+/// case-sensitive on both backends (`%`, `_` and `\\` are plain characters); an empty one is no filter.
+///
+/// ```swift
+/// let page = try await store.functions(FunctionQuery(repo: "demo", path: "src/io/", signature: "path", limit: 100))
+/// ```
 public struct FunctionQuery: Sendable {
+    /// Exactly this repository.
     public var repo: String?
+    /// Prefix of the file path (`src/io/` matches `src/io/json.py`; a whole path matches that file).
     public var path: String?
-    /// Substring of the qualified name or path.
+    /// Substring of the qualified name or of the path (`?q=`).
     public var text: String?
+    /// Substring of the signature (decorators, `def` line, docstring).
+    public var signature: String?
     public var limit: Int
     /// Return functions with id greater than this (the previous page's `next_cursor`).
     public var after: Int64?
 
-    public init(repo: String? = nil, path: String? = nil, text: String? = nil, limit: Int = 100, after: Int64? = nil) {
-        self.repo = repo; self.path = path; self.text = text; self.limit = limit; self.after = after
+    public init(repo: String? = nil, path: String? = nil, text: String? = nil, signature: String? = nil,
+                limit: Int = 100, after: Int64? = nil) {
+        self.repo = repo; self.path = path; self.text = text; self.signature = signature; self.limit = limit; self.after = after
     }
 }
 

@@ -128,15 +128,9 @@ extension PostgresStore {
 
     public func functions(_ query: FunctionQuery) async throws -> [FunctionRecord] {
         try await read { db in
-            var sql = "SELECT \(SQLiteStore.functionColumns) FROM functions f JOIN repositories r ON r.id = f.repo_id WHERE f.id > ?"
-            var args: [SQLValue] = [.int(query.after ?? 0)]
-            if let repo = query.repo { sql += " AND r.name = ?"; args.append(.text(repo)) }
-            if let path = query.path { sql += " AND f.path = ?"; args.append(.text(path)) }
-            if let text = query.text, !text.isEmpty {
-                sql += " AND (strpos(f.qualified_name, ?) > 0 OR strpos(f.path, ?) > 0)"
-                args += [.text(text), .text(text)]
-            }
-            sql += " ORDER BY f.id LIMIT ?"
+            let filter = query.whereClause(.postgres)
+            var args = filter.args
+            let sql = "SELECT \(SQLiteStore.functionColumns) FROM functions f JOIN repositories r ON r.id = f.repo_id WHERE \(filter.sql) ORDER BY f.id LIMIT ?"
             args.append(Self.limit(query.limit))
             return try db.all(sql, args, Self.functionRecord)
         }

@@ -111,15 +111,9 @@ extension SQLiteStore {
 
     public func functions(_ query: FunctionQuery) async throws -> [FunctionRecord] {
         try await read { db in
-            var sql = "SELECT \(Self.functionColumns) FROM functions f JOIN repositories r ON r.id = f.repo_id WHERE f.id > ?"
-            var args: [SQLValue] = [.int(query.after ?? 0)]
-            if let repo = query.repo { sql += " AND r.name = ?"; args.append(.text(repo)) }
-            if let path = query.path { sql += " AND f.path = ?"; args.append(.text(path)) }
-            if let text = query.text, !text.isEmpty {
-                sql += " AND (instr(f.qualified_name, ?) > 0 OR instr(f.path, ?) > 0)"
-                args += [.text(text), .text(text)]
-            }
-            sql += " ORDER BY f.id LIMIT ?"
+            let filter = query.whereClause(.sqlite)
+            var args = filter.args
+            let sql = "SELECT \(Self.functionColumns) FROM functions f JOIN repositories r ON r.id = f.repo_id WHERE \(filter.sql) ORDER BY f.id LIMIT ?"
             args.append(.int(Int64(query.limit)))
             return try db.all(sql, args, Self.functionRecord)
         }
