@@ -183,11 +183,11 @@ final class HTTPListener: Sendable {
         }
     }
 
-    /// Over the connection cap: 503 and close, within a second.
+    /// Over the connection cap: 503 and close, within 5 s (the socket budget bounds how many wait).
     private func refuse(_ socket: Socket) async {
         defer { try? socket.close() }
         try? socket.setFlags(.nonBlocking)
-        let io = ConnectionIO(socket: socket, pool: pool, limits: ConnectionLimits(headTimeout: 1))
+        let io = ConnectionIO(socket: socket, pool: pool, limits: ConnectionLimits(headTimeout: 5))
         let error = APIError(status: 503, code: "too_many_connections",
                              message: "the server has \(options.maxConnections) connections open; retry later")
         var response = HTTPResponse.error(error)

@@ -10,9 +10,12 @@ extension APIServer {
     public static func searchRoutes(_ ctx: ServiceContext, search: SearchService) -> [Route] {
         [
             Route("POST", "/v1/spaces/{name}/search") { req in
+                let numbers = try SearchRequest.wantsNumbers(req)
                 let space = try await requireSpace(ctx, req.param("name"))
-                let query = try SearchRequest.decode(req, space: space)
-                return try .json(try await search.search(query, in: space))
+                var query = try SearchRequest.decode(req, space: space)
+                if numbers { query.summaries = false }  // ids and scores only: no store work for summaries
+                let answer = try await search.search(query, in: space)
+                return numbers ? try .npz(SearchRequest.arrays(answer)) : try .json(answer)
             },
             Route("POST", "/v1/spaces/{name}/index") { req in
                 struct Body: Decodable {
@@ -152,6 +155,32 @@ enum SearchRequest {
         q.params = SearchParams(nprobe: b.nprobe, efSearch: b.efSearch, targetRecall: b.targetRecall)
         q.summaries = try summaries(b.fields ?? req.query("fields"))
         return q
+    }
+
+    /// True when the answer goes out as numbers only (`Accept: application/x-npz` or
+    /// `application/x-npy`, or `?format=npz`): an `.npz` of `arrays(_:)`.
+    static func wantsNumbers(_ req: RequestContext) throws -> Bool {
+        if let f = try req.checkFormat(["json", "npz"]) { return f == "npz" }
+        let accept = req.header("Accept") ?? ""
+        return accept.contains("application/x-npz") || accept.contains("application/x-npy")
+    }
+
+    /// An answer as numbers: `ids` (int64, queries × k, -1 past a query's last hit), `scores`
+    /// (float32, queries × k, NaN there) and `queries` (int64: the query row or function id).
+    ///
+    ///     ids, scores = z["ids"], z["scores"]    # numpy: np.load(io.BytesIO(r.content))
+    static func arrays(_ answer: SearchAnswer) -> [String: NPYArray] {
+        let n = answer.results.count, k = answer.k
+        var ids = [Int64](repeating: -1, count: n * k)
+        var scores = [Float](repeating: .nan, count: n * k)
+        for (r, result) in answer.results.enumerated() {
+            for (j, hit) in result.hits.prefix(k).enumerated() {
+                ids[r * k + j] = hit.id
+                scores[r * k + j] = Float(hit.score)
+            }
+        }
+        return ["ids": NPYArray(int64s: ids, shape: [n, k]), "scores": NPYArray(floats: scores, shape: [n, k]),
+                "queries": NPYArray(int64s: answer.results.map(\.query))]
     }
 
     /// `fields`: `summary` (the default: hits with repo, path, name, signature) or `ids` (ids and

@@ -196,6 +196,27 @@ import TestSupport
         let npy = NPYArray(floats: vectors[11], shape: [1, 16]).encoded()
         let r4 = try await s.call("POST", "/v1/spaces/sp/search?k=3", body: npy, contentType: "application/x-npy")
         #expect(hits(r4) == bruteForce(vectors, ids: ids, query: vectors[11], k: 3))
+        // Numbers only: the same hits as an .npz (Accept: x-npy or x-npz, or ?format=npz), -1 / NaN past
+        // a query's last hit (repo3 holds 100 of the 400 functions: k 105 leaves five empty slots).
+        let jsonQ: JSONValue = ["vectors": .array(q.map { .array($0.map { .number(Double($0)) }) }), "k": 10]
+        for (path, accept) in [("/v1/spaces/sp/search", "application/x-npy"), ("/v1/spaces/sp/search", "application/x-npz"),
+                               ("/v1/spaces/sp/search?format=npz", "application/json")] {
+            let z = try await s.call("POST", path, json: jsonQ, headers: ["Accept": accept])
+            #expect(z.status == 200 && z.headers["content-type"] == "application/x-npz", "\(path) \(accept)")
+            let m = try NPZ.decode(z.body)
+            let zIDs = try #require(m["ids"]).int64s(), zScores = try #require(m["scores"]).floats()
+            #expect(m["ids"]?.shape == [2, 10] && m["scores"]?.shape == [2, 10] && (try m["queries"]?.int64s()) == [0, 1])
+            #expect(Array(zIDs[0..<10]) == hits(r, 0) && Array(zIDs[10..<20]) == hits(r, 1))
+            let jsonScores = (r.json?["results"]?.arrayValue?[0]["hits"]?.arrayValue ?? []).map { Float($0["score"]!.doubleValue!) }
+            #expect(Array(zScores[0..<10]) == jsonScores)
+        }
+        let few = try await s.call("POST", "/v1/spaces/sp/search?format=npz",
+                                   json: ["vectors": [.array(vectors[9].map { .number(Double($0)) })], "k": 105, "repos": ["repo3"]])
+        let fm = try NPZ.decode(few.body)
+        let fIDs = try #require(fm["ids"]).int64s(), fScores = try #require(fm["scores"]).floats()
+        #expect(fIDs.count == 105 && fIDs.suffix(5).allSatisfy { $0 == -1 } && fIDs.prefix(100).allSatisfy { $0 >= 0 })
+        #expect(fScores.suffix(5).allSatisfy(\.isNaN) && fScores.prefix(100).allSatisfy(\.isFinite))
+        #expect(try await s.call("POST", "/v1/spaces/sp/search?format=npy", json: jsonQ).errorCode == "invalid_format")
         // Writes reach the live index: move one vector next to a query and delete another.
         let moved = zip(vectors[200], vectors[7]).map { 2 * $0 + 0.05 * $1 }
         _ = try await s.call("PUT", "/v1/spaces/sp/vectors", json: ["ids": [.number(Double(ids[300]))], "vectors": [.array(moved.map { .number(Double($0)) })]])
