@@ -308,6 +308,7 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         try runner.validate(type: "train", params: .object(ok))
         try runner.validate(type: "train", params: .object(ok.merging(["model": "mlp", "loss": "smooth_l1", "epochs": 3, "lr": 1e-3,
                                                                        "symmetric": true, "ffn_dim": 128, "split_by": "directory"]) { $1 }))
+        try runner.validate(type: "train", params: .object(ok.merging(["queue_size": 4096, "symmetric": true]) { $1 }))
         let bad: [(String, [String: JSONValue])] = [
             ("no input space", ["target_space": "b"]),
             ("empty target", ["input_space": "a", "target_space": ""]),
@@ -322,6 +323,9 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
             ("dropout 1.5", ok.merging(["dropout": 1.5]) { $1 }),
             ("heads do not divide", ok.merging(["d_model": 30, "heads": 4]) { $1 }),
             ("hard negatives with smooth_l1", ok.merging(["loss": "smooth_l1", "hard_negatives": 4]) { $1 }),
+            ("queue over 4096", ok.merging(["queue_size": 4097]) { $1 }),
+            ("negative queue", ok.merging(["queue_size": -1]) { $1 }),
+            ("queue with smooth_l1", ok.merging(["loss": "smooth_l1", "queue_size": 64]) { $1 }),
             ("two names for one setting", ok.merging(["lr": 0.1, "learning_rate": 0.2]) { $1 }),
             ("typo", ok.merging(["epoch": 3]) { $1 }),
             ("bad split", ok.merging(["split_by": "file"]) { $1 }),
@@ -333,7 +337,8 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
             } catch {
                 // A job's own check (APIError) or Training's (TrainingError): a 400 for what the spec's
                 // schema states, a 422 for rules between settings (the spec's JobSubmit says which).
-                let between = ["heads do not divide", "hard negatives with smooth_l1", "two names for one setting"].contains(what)
+                let between = ["heads do not divide", "hard negatives with smooth_l1", "queue with smooth_l1",
+                               "two names for one setting"].contains(what)
                 #expect(APIError(error).status == (between ? 422 : 400), "\(what): \(error)")
             }
         }
