@@ -211,6 +211,27 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         try await expectReportMatchesStoredVectors(r, store: store, corpus: corpus, student: "mlp.student")
     }
 
+    /// `queue_size` reaches the trainer through the job: the student learns with a negative queue of
+    /// 64 entries, and the job's checkpoint keeps the setting and the queue's 64 functions.
+    @Test(arguments: Backend.all) func anMLPWithANegativeQueueLearnsAndCheckpointsTheQueue(_ backend: Backend) async throws {
+        let dir = try makeTemporaryDirectory("jobs")
+        defer { removeTemporaryDirectory(dir) }
+        let db = try TestStore(backend)
+        defer { db.remove() }
+        let runner = try makeRunner(dir, store: try db.open())
+        let corpus = try await SyntheticCorpus(store: runner.store, seed: 12)
+        let job = try await runner.submit(type: "train", params: [
+            "input_space": .string(corpus.sigMean), "target_space": .string(corpus.target), "model": "mlp", "loss": "infonce",
+            "mlp_hidden": 64, "epochs": 6, "batch_size": 16, "lr": 0.01, "dropout": 0, "patience": 0, "queue_size": 64,
+        ])
+        let r = try await Self.finish(runner, job: job.id)
+        let test10 = try #require(r["test"]?["rank10"]?.doubleValue), random10 = try #require(r["random_baseline"]?["rank10"]?.doubleValue)
+        print("mlp+infonce, queue 64: test Rank@10 \(test10), random \(random10)")
+        #expect(test10 > random10 + 0.2)
+        let manifest = try CheckpointManifest.read(TrainJob.checkpointDirectory(dir, job: job.id))
+        #expect(manifest.config.queueSize == 64 && manifest.negativeQueue?.functions.count == 64)
+    }
+
     /// A worker that loses its job after epoch 2 (its lease ran out: the same as dying, from the
     /// job's point of view) leaves a checkpoint; attempt 2 resumes from it and ends exactly where an
     /// uninterrupted run with the same parameters ends.

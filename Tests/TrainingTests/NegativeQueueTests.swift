@@ -202,6 +202,34 @@ import TestSupport
         #expect(q.count == 0 && q.head == 0)
     }
 
+    /// After a run the trainer's queue holds the last `queueSize` trained functions' normalised
+    /// targets and groups, newest = the last batch, in batch order.
+    @Test func trainerQueueHoldsTheLastTrainedFunctions() throws {
+        let data = try syntheticData(count: 200)
+        var m = ModelConfig(kind: .mlp, inputDim: 16, outputDim: 16)
+        m.mlpHidden = 32; m.dropout = 0
+        var c = TrainingConfig(model: m)
+        c.batchSize = 16; c.epochs = 2; c.patience = 0; c.queueSize = 40
+        let t = try Trainer(config: c, data: data)
+        let r = try t.run()
+        #expect(r.epochs.count == 2 && r.epochs.allSatisfy { $0.trainLoss.isFinite })
+        let q = try #require(t.negativeQueue)
+        #expect(q.count == 40)
+        let train = Set(t.split.train)
+        for slot in 0..<q.count {
+            let e = q.entry(slot)
+            #expect(train.contains(e.function) && e.group == data.duplicateGroups[e.function])
+            #expect(e.values == Array(t.normalizedTargets[(e.function * 16)..<((e.function + 1) * 16)]))
+        }
+        var order = t.split.train
+        var rng = TrainingRNG(seed: c.seed, stream: 1000 + 1)
+        rng.shuffle(&order)
+        let spe = t.stepsPerEpoch
+        let lastBatch = Array(order[((spe - 1) * 16)..<(spe * 16)])
+        let newest = (0..<16).map { q.functions[(q.head - 16 + $0 + q.capacity) % q.capacity] }
+        #expect(newest == lastBatch)
+    }
+
     @Test func queueSizeIsValidated() throws {
         var c = TrainingConfig(model: ModelConfig(kind: .mlp, inputDim: 4, outputDim: 4))
         c.queueSize = TrainingConfig.maxQueueSize
