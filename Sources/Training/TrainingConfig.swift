@@ -18,7 +18,9 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     /// Hard negatives per function appended to the InfoNCE denominator (0 = off).
     public var hardNegatives = 0
     /// Entries of the negative queue: the targets of the last `queueSize` trained functions join
-    /// every InfoNCE denominator (MoCo-style memory, 0 = off, at most `maxQueueSize`).
+    /// every InfoNCE denominator (MoCo-style memory, 0 = off, at most `maxQueueSize`). Entries of a
+    /// row's own duplicate group are masked; a function also in the batch is not (it is then a
+    /// negative twice for the other rows), nor are repeats when `queueSize` exceeds an epoch.
     public var queueSize = 0
     /// The largest `queueSize`.
     public static let maxQueueSize = 4096
