@@ -12,9 +12,10 @@ private func peakResidentMiB() -> Double {
     return .nan
 }
 
-/// `Bench training [--steps N] [--batch B] [--tokens T] [--layers N]`: one sig_predictor training
-/// step (forward, backward, clipping, AdamW) at the default size — D = 384 in/out (MiniLM), d_model 512,
-/// 8 heads, FFN 2048, 2 blocks, InfoNCE over the batch, dropout 0.1 — timed over a few steps.
+/// `Bench training [--steps N] [--batch B] [--tokens T] [--layers N] [--queue K] [--mlp]`: one sig_predictor
+/// (or, with `--mlp`, mean-pool MLP with a 1024 hidden layer) training step (forward, backward, clipping, AdamW) at the default size — D = 384 in/out (MiniLM),
+/// d_model 512, 8 heads, FFN 2048, 2 blocks, InfoNCE over the batch (plus a full negative queue of K
+/// entries, then the batch enqueued, when K > 0), dropout 0.1 — timed over a few steps.
 /// GFLOP/s counts the matrix products of forward + backward (Linear: 2·n·in·out forward, twice that
 /// backward; attention: 4·L²·d forward, 8·L²·d backward per sequence; InfoNCE logits); elementwise
 /// ops are not counted. The sgemm column is measured on the same (m×n×k) shapes, FLOP-weighted.
@@ -24,9 +25,11 @@ func benchTraining(_ args: [String]) async throws {
         return def
     }
     let steps = arg("--steps", 5), bsz = arg("--batch", 64), tlen = arg("--tokens", 32), layers = arg("--layers", 2)
+    let queueSize = arg("--queue", 0), mlp = args.contains("--mlp")
     let din = 384, dout = 384, d = 512, ffn = 2048
     var cfg = ModelConfig(kind: .sigPredictor, inputDim: din, outputDim: dout)
     cfg.dModel = d; cfg.heads = 8; cfg.ffnDim = ffn; cfg.layers = layers; cfg.dropout = 0.1; cfg.loss = .infoNCE
+    if mlp { cfg.kind = .mlp; cfg.mlpHidden = 1024 }
     let model = try StudentModel<Float>(config: cfg, seed: 1)
     let opt = AdamW<Float>(layout: model.layout)
     var rng = TrainingRNG(seed: 2)
@@ -37,13 +40,26 @@ func benchTraining(_ args: [String]) async throws {
         let s = (0..<dout).map { targets[r * dout + $0] * targets[r * dout + $0] }.reduce(0, +).squareRoot()
         for j in 0..<dout { targets[r * dout + j] /= s }
     }
-    let batch = Batch<Float>(tokens: tokens, offsets: (0...bsz).map { $0 * tlen }, targets: targets)
+    let batch = Batch<Float>(tokens: tokens, offsets: (0...bsz).map { $0 * tlen }, targets: targets,
+                             groups: Array(0..<bsz))
+    // A full queue: the batch's targets over and over, under groups no batch row has.
+    let queue = queueSize > 0 ? NegativeQueue<Float>(capacity: queueSize, dim: dout) : nil
+    if let queue {
+        targets.withUnsafeBufferPointer { t in
+            for k in 0..<queueSize { queue.enqueue(row: t.baseAddress! + (k % bsz) * dout, function: k, group: bsz + k) }
+        }
+    }
     var step = 0
     func trainStep() throws {
-        _ = try model.forward(batch, training: true, dropoutSeed: UInt64(step))
+        _ = try model.forward(batch, training: true, dropoutSeed: UInt64(step), negatives: queue)
         model.backward()
         Ops.clipGradientNorm(model.grads, count: model.parameterCount, maxNorm: 1)
         opt.step(params: model.params, grads: model.grads, learningRate: 1e-4, config: OptimizerConfig())
+        if let queue {
+            targets.withUnsafeBufferPointer { t in
+                for r in 0..<bsz { queue.enqueue(row: t.baseAddress! + r * dout, function: step * bsz + r, group: bsz + queueSize + r) }
+            }
+        }
         step += 1
     }
     // FLOPs of one step, per GEMM shape (m, n, k).
@@ -53,14 +69,18 @@ func benchTraining(_ args: [String]) async throws {
         if dinp { shapes.append((n, i, o)) } // dX = dY·W
         shapes.append((o, i, n))            // dW = dYᵀ·X
     }
-    linear(ntok, din, d, dinp: false)
-    for _ in 0..<layers {
-        linear(ntok, d, 3 * d); linear(ntok, d, d); linear(ntok, d, ffn); linear(ntok, ffn, d)
+    if mlp {
+        linear(bsz, din, cfg.mlpHidden, dinp: false); linear(bsz, cfg.mlpHidden, dout)
+    } else {
+        linear(ntok, din, d, dinp: false)
+        for _ in 0..<layers {
+            linear(ntok, d, 3 * d); linear(ntok, d, d); linear(ntok, d, ffn); linear(ntok, ffn, d)
+        }
+        linear(bsz, d, dout)
     }
-    linear(bsz, d, dout)
     let gemmFlops = shapes.reduce(0.0) { $0 + 2.0 * Double($1.m * $1.n * $1.k) }
-    let attnFlops = Double(layers) * Double(bsz) * 12 * Double(tlen * tlen * d)
-    let lossFlops = 2 * 2 * Double(bsz * bsz * dout)
+    let attnFlops = mlp ? 0 : Double(layers) * Double(bsz) * 12 * Double(tlen * tlen * d)
+    let lossFlops = 2 * 2 * Double(bsz * (bsz + queueSize) * dout)
     let flops = gemmFlops + attnFlops + lossFlops
     /// sgemm on the big shapes of this step: FLOP-weighted harmonic mean (the rate at which sgemm
     /// alone would do this step's large products).
@@ -91,7 +111,8 @@ func benchTraining(_ args: [String]) async throws {
     // The sgemm reference is measured before and after the steps; the higher (the peak) is kept.
     let sgemmRate = max(sgemmBefore, sgemmOnShapes())
     let achieved = flops / best / 1e9
-    print("| sig_predictor training step (D 384, d_model \(d), 8 heads, FFN \(ffn), \(layers) blocks, batch \(bsz) × \(tlen) tokens, BLAS threads \(BLAS.threads)) | value |")
+    let shape = mlp ? "mlp training step (D 384, hidden \(cfg.mlpHidden)" : "sig_predictor training step (D 384, d_model \(d), 8 heads, FFN \(ffn), \(layers) blocks"
+    print("| \(shape), batch \(bsz) × \(tlen) tokens, negative queue \(queueSize), BLAS threads \(BLAS.threads)) | value |")
     print("|---|---|")
     print("| parameters | \(model.parameterCount) |")
     print("| load average at start (2 cores) | \(load) |")

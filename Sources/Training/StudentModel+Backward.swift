@@ -11,11 +11,16 @@ extension StudentModel {
         case .smoothL1:
             Ops.smoothL1Backward(dpred: dOut, pred: out.p, target: targets.p, count: bsz * dout)
         case .infoNCE:
-            let dl = dbig.ensure(max(bsz * ncol, 1))
-            Ops.infoNCEBackward(dpred: dpredN.ensure(bsz * dout), dlogTemperature: grads + offLogTemp, dlogits: dl,
-                                logits: logits.p, rowProbs: rowProbs.p, colProbs: config.symmetric ? colProbs.p : nil,
-                                targets: targets.p, logTemperature: params[offLogTemp],
-                                batch: bsz, columns: ncol, dim: dout, symmetric: config.symmetric)
+            precondition(lossQueue.map { $0.version == lossQueueVersion } ?? true,
+                         "the negative queue changed between forward() and backward()")
+            let dl = dbig.ensure(max(bsz * (ncol + (lossQueue?.count ?? 0)), 1))
+            rowGroups.withUnsafeBufferPointer { rg in
+                Ops.infoNCEBackward(dpred: dpredN.ensure(bsz * dout), dlogTemperature: grads + offLogTemp, dlogits: dl,
+                                    logits: logits.p, rowProbs: rowProbs.p, colProbs: config.symmetric ? colProbs.p : nil,
+                                    targets: targets.p, logTemperature: params[offLogTemp],
+                                    batch: bsz, columns: ncol, dim: dout, symmetric: config.symmetric,
+                                    queue: lossQueue?.negatives(rowGroups: rg.baseAddress!))
+            }
             Ops.l2NormalizeBackward(dinp: dOut, dout: dpredN.p, out: predN.p, norms: norms.p, rows: bsz, columns: dout)
             if !config.learnTemperature { grads[offLogTemp] = 0 }
         }

@@ -2,9 +2,12 @@ import Core
 
 extension StudentModel {
     /// Forward pass with the loss. `training` turns dropout on (masks drawn from `dropoutSeed`).
+    /// `negatives` (InfoNCE only, needs `batch.groups`): its live entries join every row's
+    /// denominator; it must not change before the following `backward()`.
     /// Keeps every activation the following `backward()` needs. Returns the loss.
     @discardableResult
-    public func forward(_ batch: Batch<T>, training: Bool, dropoutSeed: UInt64 = 0) throws -> T {
+    public func forward(_ batch: Batch<T>, training: Bool, dropoutSeed: UInt64 = 0,
+                        negatives: NegativeQueue<T>? = nil) throws -> T {
         try setInputs(tokens: batch.tokens, offsets: batch.offsets)
         let dout = config.outputDim
         guard batch.targets.count % dout == 0, batch.targets.count / dout >= bsz else {
@@ -23,11 +26,27 @@ extension StudentModel {
         } else {
             hasExclude = false
         }
+        try setQueue(negatives, groups: batch.groups)
         targets.ensure(ncol * dout).update(from: batch.targets, count: ncol * dout)
         runBody(training: training, dropoutSeed: dropoutSeed)
         lastLoss = computeLoss()
         lossReady = true
         return lastLoss
+    }
+
+    private func setQueue(_ q: NegativeQueue<T>?, groups: [Int]?) throws {
+        lossQueue = nil
+        guard let q, q.count > 0 else { return }
+        guard config.loss == .infoNCE else { throw TrainingError.invalidBatch("a negative queue needs the info_nce loss") }
+        guard q.dim == config.outputDim else {
+            throw TrainingError.wrongDimension("negative queue has dim \(q.dim), the model outputs \(config.outputDim)")
+        }
+        guard let groups, groups.count == bsz else {
+            throw TrainingError.invalidBatch("a negative queue needs the duplicate group of each of the \(bsz) rows")
+        }
+        rowGroups = groups
+        lossQueue = q
+        lossQueueVersion = q.version
     }
 
     /// Predictions `[count, outputDim]` (raw model outputs, eval mode: no dropout).
@@ -127,13 +146,16 @@ extension StudentModel {
             return Ops.smoothL1Forward(pred: out.p, target: targets.p, count: bsz * dout)
         case .infoNCE:
             Ops.l2NormalizeForward(predN.ensure(bsz * dout), norms: norms.ensure(bsz), out.p, rows: bsz, columns: dout)
-            logits.ensure(bsz * ncol); rowProbs.ensure(bsz * ncol)
+            let n = ncol + (lossQueue?.count ?? 0)
+            logits.ensure(bsz * n); rowProbs.ensure(bsz * n)
             if config.symmetric { colProbs.ensure(bsz * bsz) }
             return excludeMask.withUnsafeBufferPointer { ex in
-                Ops.infoNCEForward(logits: logits.p, rowProbs: rowProbs.p, colProbs: config.symmetric ? colProbs.p : nil,
-                                   pred: predN.p, targets: targets.p, exclude: hasExclude ? ex.baseAddress : nil,
-                                   logTemperature: params[offLogTemp], batch: bsz, columns: ncol, dim: dout,
-                                   symmetric: config.symmetric)
+                rowGroups.withUnsafeBufferPointer { rg in
+                    Ops.infoNCEForward(logits: logits.p, rowProbs: rowProbs.p, colProbs: config.symmetric ? colProbs.p : nil,
+                                       pred: predN.p, targets: targets.p, exclude: hasExclude ? ex.baseAddress : nil,
+                                       logTemperature: params[offLogTemp], batch: bsz, columns: ncol, dim: dout,
+                                       symmetric: config.symmetric, queue: lossQueue?.negatives(rowGroups: rg.baseAddress!))
+                }
             }
         }
     }

@@ -15,14 +15,18 @@ public struct Batch<T: TrainScalar>: Sendable {
     public var targets: [T]
     /// Optional `[count × columns]` mask: 1 where target j is not a negative for row i (same duplicate group).
     public var exclude: [UInt8]?
+    /// Duplicate group per row (`count` entries): needed with a negative queue, whose entries of a
+    /// row's own group are not its negatives.
+    public var groups: [Int]?
 
     public var count: Int { offsets.count - 1 }
 
-    public init(tokens: [T], offsets: [Int], targets: [T] = [], exclude: [UInt8]? = nil) {
+    public init(tokens: [T], offsets: [Int], targets: [T] = [], exclude: [UInt8]? = nil, groups: [Int]? = nil) {
         self.tokens = tokens
         self.offsets = offsets
         self.targets = targets
         self.exclude = exclude
+        self.groups = groups
     }
 }
 
@@ -58,6 +62,8 @@ final class Buffer<T: TrainScalar> {
 /// let model = try StudentModel<Float>(config: cfg, seed: 0)
 /// let loss = try model.forward(batch, training: true, dropoutSeed: 1)
 /// model.backward()                  // fills model.grads
+/// // InfoNCE with queued negatives (batch.groups set): forward, backward, then enqueue the targets
+/// try model.forward(batch, training: true, dropoutSeed: 2, negatives: queue)
 /// let preds = try model.predict(tokens: x, offsets: [0, 3, 4])   // [2, outputDim]
 /// ```
 public final class StudentModel<T: TrainScalar> {
@@ -85,6 +91,10 @@ public final class StudentModel<T: TrainScalar> {
     let predN = Buffer<T>(), norms = Buffer<T>(), logits = Buffer<T>(), rowProbs = Buffer<T>(), colProbs = Buffer<T>()
     let targets = Buffer<T>()
     var excludeMask: [UInt8] = []
+    /// The negative queue of the last forward (nil: none or empty), its version then, the rows' groups.
+    var lossQueue: NegativeQueue<T>?
+    var lossQueueVersion = 0
+    var rowGroups: [Int] = []
     let blockActs: [BlockActs]
     // Gradient scratch.
     let dres = Buffer<T>(), dtmp = Buffer<T>(), dtmp2 = Buffer<T>(), dbig = Buffer<T>(), dqkv = Buffer<T>()

@@ -1,7 +1,7 @@
 extension Trainer {
     /// The batch for these functions: their (capped) tokens, their normalised targets, then the
     /// hard negatives of the batch (deduplicated, none inside the batch), and the mask of targets
-    /// in the same duplicate group (not negatives).
+    /// in the same duplicate group (not negatives); with a negative queue, the rows' duplicate groups.
     func makeBatch(_ idx: [Int]) -> Batch<Float> {
         let din = data.inputDim, dt = data.targetDim
         var tokens: [Float] = [], offsets = [0]
@@ -38,7 +38,17 @@ extension Trainer {
             }
             if any { exclude = m }
         }
-        return Batch(tokens: tokens, offsets: offsets, targets: targets, exclude: exclude)
+        let groups = negativeQueue == nil ? nil : idx.map { data.duplicateGroups[$0] }
+        return Batch(tokens: tokens, offsets: offsets, targets: targets, exclude: exclude, groups: groups)
+    }
+
+    /// After a step: the batch functions' (detached, normalised) targets become the newest queue entries.
+    func enqueueTargets(_ idx: [Int]) {
+        guard let q = negativeQueue else { return }
+        let dt = data.targetDim
+        normalizedTargets.withUnsafeBufferPointer { t in
+            for i in idx { q.enqueue(row: t.baseAddress! + i * dt, function: i, group: data.duplicateGroups[i]) }
+        }
     }
 
     /// Per train function, its nearest train functions in target space outside its duplicate group

@@ -23,6 +23,9 @@ public struct CheckpointManifest: Codable, Sendable {
     public var modelFile: String
     public var optimizerFile: String
     public var bestFile: String
+    /// The negative queue's functions (slot order) and head; absent without a queue (and in
+    /// checkpoints written before the queue existed, whose queue then starts empty).
+    public var negativeQueue: NegativeQueueState?
 
     public static func read(_ dir: URL) throws -> CheckpointManifest {
         let url = dir.appendingPathComponent("config.json")
@@ -85,7 +88,7 @@ extension Trainer {
             config: config, targetMean: targetMean, dataFingerprint: data.fingerprint, corpusCount: data.count,
             epoch: epochsDone, step: step, bestEpoch: bestEpoch, bestValidationRank10: bestValidationRank10,
             badEpochs: badEpochs, done: done, stoppedEarly: stoppedEarly, history: history,
-            modelFile: modelFile, optimizerFile: optFile, bestFile: bestFile!)
+            modelFile: modelFile, optimizerFile: optFile, bestFile: bestFile!, negativeQueue: negativeQueue?.state)
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         try writeAtomically(try enc.encode(manifest), to: dir.appendingPathComponent("config.json"))
@@ -97,7 +100,7 @@ extension Trainer {
     }
 
     /// Rebuilds a trainer from the last checkpoint in `dir`; `run()` then continues exactly where it
-    /// stopped (same parameters, optimizer moments, step, early-stopping state).
+    /// stopped (same parameters, optimizer moments, step, early-stopping state, negative queue).
     public static func resume(from dir: URL, data: TrainingData, hooks: TrainingHooks = TrainingHooks()) throws -> Trainer {
         let m = try CheckpointManifest.read(dir)
         guard m.dataFingerprint == data.fingerprint else {
@@ -119,6 +122,9 @@ extension Trainer {
         t.epochsDone = m.epoch; t.step = m.step; t.bestEpoch = m.bestEpoch
         t.bestValidationRank10 = m.bestValidationRank10; t.badEpochs = m.badEpochs
         t.done = m.done; t.stoppedEarly = m.stoppedEarly; t.history = m.history
+        if let q = t.negativeQueue, let s = m.negativeQueue {
+            try t.normalizedTargets.withUnsafeBufferPointer { try q.restore(s, targets: $0.baseAddress!, groups: data.duplicateGroups) }
+        }
         return t
     }
 }

@@ -3,7 +3,8 @@ import Foundation
 
 /// Trains a student on a `TrainingData` corpus: split by repository, targets centred on the train
 /// mean and L2-normalised, AdamW with warmup + cosine, clipping, early stopping on validation
-/// Rank@10, checkpoints every epoch, test evaluation and baselines at the end.
+/// Rank@10, checkpoints every epoch, test evaluation and baselines at the end. With
+/// `config.queueSize` > 0 each step's targets go into a negative queue after the step (checkpointed).
 ///
 /// ```swift
 /// let t = try Trainer(config: cfg, data: data, checkpointDirectory: dir, hooks: hooks)
@@ -30,6 +31,8 @@ public final class Trainer {
     public var totalSteps: Int { stepsPerEpoch * config.epochs }
     let warmupSteps: Int
     lazy var hardNegativeLists: [[Int]]? = computeHardNegatives()
+    /// The InfoNCE negative queue (`config.queueSize` > 0): the targets of the last trained functions.
+    public let negativeQueue: NegativeQueue<Float>?
 
     // Run state (all of it is in the checkpoint).
     public internal(set) var epochsDone = 0
@@ -61,6 +64,7 @@ public final class Trainer {
         stepsPerEpoch = max(1, split.train.count / config.batchSize)
         warmupSteps = config.optimizer.warmupSteps ?? max(1, stepsPerEpoch * config.epochs / 20)
         bestParams = Array(UnsafeBufferPointer(start: model.params, count: model.parameterCount))
+        negativeQueue = config.queueSize > 0 ? NegativeQueue(capacity: config.queueSize, dim: data.targetDim) : nil
         if let dir = checkpointDirectory {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         }
@@ -82,10 +86,12 @@ public final class Trainer {
             for s in 0..<stepsPerEpoch {
                 if hooks.shouldCancel() { throw CancellationError() }
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                let batch = makeBatch(Array(order[(s * bsz)..<min(trainCount, (s + 1) * bsz)]))
+                let ids = Array(order[(s * bsz)..<min(trainCount, (s + 1) * bsz)])
+                let batch = makeBatch(ids)
                 lr = Ops.learningRate(step: step, total: totalSteps, warmup: warmupSteps,
                                       base: config.optimizer.learningRate, minRatio: config.optimizer.minLearningRateRatio)
-                let loss = try model.forward(batch, training: true, dropoutSeed: config.seed &* 0x9E37_79B9 &+ UInt64(step))
+                let loss = try model.forward(batch, training: true, dropoutSeed: config.seed &* 0x9E37_79B9 &+ UInt64(step),
+                                             negatives: negativeQueue)
                 guard loss.isFinite else {
                     throw TrainingError.diverged(step: step + 1, loss: loss)
                 }
@@ -94,6 +100,7 @@ public final class Trainer {
                 optimizer.step(params: model.params, grads: model.grads, learningRate: lr, config: config.optimizer)
                 let lt = model.logTemperatureOffset
                 model.params[lt] = min(max(model.params[lt], logTMin), logTMax)
+                enqueueTargets(ids)
                 step += 1
                 lossSum += Double(loss)
                 let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9

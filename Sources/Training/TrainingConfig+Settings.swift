@@ -133,8 +133,8 @@ extension TrainingConfig {
     public static let defaults = TrainingConfig(model: ModelConfig(kind: .sigPredictor, inputDim: 0, outputDim: 0))
 
     /// Every setting of a training run, once: names, config fields, types, defaults (the fields'
-    /// initial values) and ranges. Combinations (heads dividing d_model, hard negatives needing
-    /// InfoNCE, the temperature order) are `validate()`'s.
+    /// initial values) and ranges. Combinations (heads dividing d_model, hard negatives and the
+    /// negative queue needing InfoNCE, the temperature order) are `validate()`'s.
     public static let settings: [TrainSetting] = [
         .int("epochs", .root, "epochs", \.epochs, min: 1, "Epochs"),
         .int("batch_size", .root, "batchSize", \.batchSize, min: 2, "Batch size"),
@@ -142,6 +142,9 @@ extension TrainingConfig {
               check: { $0 < (1 << 53) ? nil : "must be in 0...\((1 << 53) - 1), got \($0)" }),
         .int("max_tokens", .root, "maxTokens", \.maxTokens, min: 1, "Signature tokens kept"),
         .int("hard_negatives", .root, "hardNegatives", \.hardNegatives, min: 0, "Hard negatives per function from the target space (infonce only)"),
+        .make("queue_size", .root, "queueSize", \.queueSize,
+              "Negative queue: targets of the last N trained functions as extra negatives (infonce only, 0 = off)",
+              check: { (0...TrainingConfig.maxQueueSize).contains($0) ? nil : "must be in 0...\(TrainingConfig.maxQueueSize), got \($0)" }),
         .int("patience", .root, "patience", \.patience, min: 0, "Early-stopping patience in epochs, 0 = off"),
         .int("eval_batch_size", .root, "evalBatchSize", \.evalBatchSize, min: 1, "Batch size for prediction and evaluation"),
         .choice("model", .model, "kind", \.model.kind, spellings: ["sigpredictor": .sigPredictor], "Student architecture"),

@@ -17,6 +17,13 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var maxTokens = 64
     /// Hard negatives per function appended to the InfoNCE denominator (0 = off).
     public var hardNegatives = 0
+    /// Entries of the negative queue: the targets of the last `queueSize` trained functions join
+    /// every InfoNCE denominator (MoCo-style memory, 0 = off, at most `maxQueueSize`). Entries of a
+    /// row's own duplicate group are masked; a function also in the batch is not (it is then a
+    /// negative twice for the other rows), nor are repeats when `queueSize` exceeds an epoch.
+    public var queueSize = 0
+    /// The largest `queueSize`.
+    public static let maxQueueSize = 4096
     /// Early stopping: stop after this many epochs without a better validation Rank@10 (0 = off).
     public var patience = 3
     /// Batch size for prediction and evaluation.
@@ -32,6 +39,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         guard maxTokens >= 1, evalBatchSize >= 1 else { throw bad("maxTokens and evalBatchSize must be positive") }
         guard hardNegatives >= 0, patience >= 0 else { throw bad("hardNegatives and patience must be ≥ 0") }
         guard hardNegatives == 0 || model.loss == .infoNCE else { throw bad("hard negatives need the info_nce loss") }
+        guard (0...Self.maxQueueSize).contains(queueSize) else { throw bad("queueSize must be in 0...\(Self.maxQueueSize)") }
+        guard queueSize == 0 || model.loss == .infoNCE else { throw bad("a negative queue needs the info_nce loss") }
         let o = optimizer
         guard o.learningRate > 0, o.learningRate.isFinite else { throw bad("learningRate must be positive") }
         guard (0..<1).contains(o.beta1), (0..<1).contains(o.beta2), o.eps > 0 else { throw bad("invalid Adam betas/eps") }

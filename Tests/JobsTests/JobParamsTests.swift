@@ -44,6 +44,7 @@ import Training
         ("neighbours", ["space": "s", "families": .null], "families"), ("probe", ["space": "has space"], "space"),
         ("probe", ["space": "s", "seed": 9_007_199_254_740_992], "seed"),
         ("train", ["input_space": "a", "target_space": "b", "epochs": 1_000_000_001], "epochs"),
+        ("train", ["input_space": "a", "target_space": "b", "queue_size": 4097], "queue_size"),
         ("train", ["input_space": "a", "target_space": "b", "seed": 9_007_199_254_740_992], "seed"),
         ("train", ["input_space": "a/b", "target_space": "b"], "input_space"),
     ]
@@ -55,6 +56,7 @@ import Training
         ("train", ["input_space": "a", "target_space": "b", "lr": 0.1, "learning_rate": 0.2], "repeated_setting"),
         ("train", ["input_space": "a", "target_space": "b", "d_model": 30, "heads": 4], "invalid_combination"),
         ("train", ["input_space": "a", "target_space": "b", "loss": "smooth_l1", "hard_negatives": 2], "invalid_combination"),
+        ("train", ["input_space": "a", "target_space": "b", "loss": "smooth_l1", "queue_size": 8], "invalid_combination"),
     ]
 
     @Test(arguments: Backend.all) func badParamsOfEveryJobTypeAreA400NamingTheField(_ backend: Backend) async throws {

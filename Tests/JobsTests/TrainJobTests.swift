@@ -210,6 +210,27 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         try await expectReportMatchesStoredVectors(r, store: store, corpus: corpus, student: "mlp.student")
     }
 
+    /// `queue_size` reaches the trainer through the job: the student learns with a negative queue of
+    /// 64 entries, and the job's checkpoint keeps the setting and the queue's 64 functions.
+    @Test(arguments: Backend.all) func anMLPWithANegativeQueueLearnsAndCheckpointsTheQueue(_ backend: Backend) async throws {
+        let dir = try makeTemporaryDirectory("jobs")
+        defer { removeTemporaryDirectory(dir) }
+        let db = try TestStore(backend)
+        defer { db.remove() }
+        let runner = try makeRunner(dir, store: try db.open())
+        let corpus = try await SyntheticCorpus(store: runner.store, seed: 12)
+        let job = try await runner.submit(type: "train", params: [
+            "input_space": .string(corpus.sigMean), "target_space": .string(corpus.target), "model": "mlp", "loss": "infonce",
+            "mlp_hidden": 64, "epochs": 6, "batch_size": 16, "lr": 0.01, "dropout": 0, "patience": 0, "queue_size": 64,
+        ])
+        let r = try await Self.finish(runner, job: job.id)
+        let test10 = try #require(r["test"]?["rank10"]?.doubleValue), random10 = try #require(r["random_baseline"]?["rank10"]?.doubleValue)
+        print("mlp+infonce, queue 64: test Rank@10 \(test10), random \(random10)")
+        #expect(test10 > random10 + 0.2)
+        let manifest = try CheckpointManifest.read(TrainJob.checkpointDirectory(dir, job: job.id))
+        #expect(manifest.config.queueSize == 64 && manifest.negativeQueue?.functions.count == 64)
+    }
+
     /// A worker that loses its job after epoch 2 (its lease ran out: the same as dying, from the
     /// job's point of view) leaves a checkpoint; attempt 2 resumes from it and ends exactly where an
     /// uninterrupted run with the same parameters ends.
@@ -307,6 +328,7 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         try runner.validate(type: "train", params: .object(ok))
         try runner.validate(type: "train", params: .object(ok.merging(["model": "mlp", "loss": "smooth_l1", "epochs": 3, "lr": 1e-3,
                                                                        "symmetric": true, "ffn_dim": 128, "split_by": "directory"]) { $1 }))
+        try runner.validate(type: "train", params: .object(ok.merging(["queue_size": 4096, "symmetric": true]) { $1 }))
         let bad: [(String, [String: JSONValue])] = [
             ("no input space", ["target_space": "b"]),
             ("empty target", ["input_space": "a", "target_space": ""]),
@@ -321,6 +343,9 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
             ("dropout 1.5", ok.merging(["dropout": 1.5]) { $1 }),
             ("heads do not divide", ok.merging(["d_model": 30, "heads": 4]) { $1 }),
             ("hard negatives with smooth_l1", ok.merging(["loss": "smooth_l1", "hard_negatives": 4]) { $1 }),
+            ("queue over 4096", ok.merging(["queue_size": 4097]) { $1 }),
+            ("negative queue", ok.merging(["queue_size": -1]) { $1 }),
+            ("queue with smooth_l1", ok.merging(["loss": "smooth_l1", "queue_size": 64]) { $1 }),
             ("two names for one setting", ok.merging(["lr": 0.1, "learning_rate": 0.2]) { $1 }),
             ("typo", ok.merging(["epoch": 3]) { $1 }),
             ("bad split", ok.merging(["split_by": "file"]) { $1 }),
@@ -332,7 +357,8 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
             } catch {
                 // A job's own check (APIError) or Training's (TrainingError): a 400 for what the spec's
                 // schema states, a 422 for rules between settings (the spec's JobSubmit says which).
-                let between = ["heads do not divide", "hard negatives with smooth_l1", "two names for one setting"].contains(what)
+                let between = ["heads do not divide", "hard negatives with smooth_l1", "queue with smooth_l1",
+                               "two names for one setting"].contains(what)
                 #expect(APIError(error).status == (between ? 422 : 400), "\(what): \(error)")
             }
         }

@@ -122,13 +122,14 @@ func temporaryDirectory(_ name: String) -> URL {
         #expect(r.test.rank10 > r.randomBaseline.rank10)
     }
 
-    @Test func resumeEqualsUninterruptedRun() throws {
+    /// Also with a negative queue: the checkpoint keeps its entries, so the resumed run sees the same negatives.
+    @Test(arguments: [0, 48]) func resumeEqualsUninterruptedRun(queueSize: Int) throws {
         let saved = BLAS.threads
         BLAS.threads = 1
         defer { BLAS.threads = saved }
         let data = try syntheticData(count: 300)
         var c = smallConfig(.sigPredictor, .infoNCE)
-        c.epochs = 2; c.model.dropout = 0.1; c.hardNegatives = 2; c.model.symmetric = true
+        c.epochs = 2; c.model.dropout = 0.1; c.hardNegatives = 2; c.model.symmetric = true; c.queueSize = queueSize
         let dirA = temporaryDirectory("a"), dirB = temporaryDirectory("b")
         defer { try? FileManager.default.removeItem(at: dirA); try? FileManager.default.removeItem(at: dirB) }
         let a = try Trainer(config: c, data: data, checkpointDirectory: dirA)
@@ -141,6 +142,7 @@ func temporaryDirectory(_ name: String) -> URL {
         #expect(b.epochsDone == 1)
         let b2 = try Trainer.resume(from: dirB, data: data)
         #expect(b2.epochsDone == 1 && b2.step == a.stepsPerEpoch)
+        #expect(b2.negativeQueue?.state == b.negativeQueue?.state && (b2.negativeQueue?.count ?? 0) == min(queueSize, 32 * perEpoch))
         let reportB = try b2.run()
         #expect(reportA == reportB)
         let pa = Array(UnsafeBufferPointer(start: a.model.params, count: a.model.parameterCount))
