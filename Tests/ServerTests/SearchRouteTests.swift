@@ -205,7 +205,8 @@ import TestSupport
             #expect(z.status == 200 && z.headers["content-type"] == "application/x-npz", "\(path) \(accept)")
             let m = try NPZ.decode(z.body)
             let zIDs = try #require(m["ids"]).int64s(), zScores = try #require(m["scores"]).floats()
-            #expect(m["ids"]?.shape == [2, 10] && m["scores"]?.shape == [2, 10] && (try m["queries"]?.int64s()) == [0, 1])
+            let zQueries = try #require(m["queries"]).int64s()
+            #expect(m["ids"]?.shape == [2, 10] && m["scores"]?.shape == [2, 10] && zQueries == [0, 1])
             #expect(Array(zIDs[0..<10]) == hits(r, 0) && Array(zIDs[10..<20]) == hits(r, 1))
             let jsonScores = (r.json?["results"]?.arrayValue?[0]["hits"]?.arrayValue ?? []).map { Float($0["score"]!.doubleValue!) }
             #expect(Array(zScores[0..<10]) == jsonScores)
