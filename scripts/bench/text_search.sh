@@ -20,14 +20,14 @@ for _ in $(seq 100); do curl -fs "$server/healthz" >/dev/null && break; sleep 0.
 start=$(date +%s)
 if [ -n "${TEXT_BENCH_DIRS:-}" ]; then
   for d in $TEXT_BENCH_DIRS; do
-    "$bin" ingest "$stdlib/$d" --repo "stdlib-$d" --skip-dirs test,tests --on-server --server "$server" >/dev/null
+    "$bin" ingest "$stdlib/$d" --repo "stdlib-$d" --skip-dirs test,tests --on-server --server "$server" >/dev/null 2>&1
   done
   corpus="stdlib packages: $TEXT_BENCH_DIRS"
 else
-  "$bin" ingest "$stdlib" --repo stdlib --split-top-level --skip-dirs test,tests,idle_test --on-server --server "$server" >/dev/null
+  "$bin" ingest "$stdlib" --repo stdlib --split-top-level --skip-dirs test,tests,idle_test --on-server --server "$server" >/dev/null 2>&1
   corpus="the standard library (as \`make run\` ingests it)"
 fi
-"$bin" embed --layers 3 --kinds sig_mean,body_mean --server "$server" >/dev/null
+"$bin" embed --layers 3 --kinds sig_mean,body_mean --server "$server" >/dev/null 2>&1
 echo "Command: \`scripts/bench/text_search.sh\`${TEXT_BENCH_DIRS:+ with TEXT_BENCH_DIRS=\"$TEXT_BENCH_DIRS\"} (corpus: $corpus; ingest + embed took $(( $(date +%s) - start )) s; load average $(cut -d' ' -f1-3 /proc/loadavg))."
 echo
 python3 scripts/bench/text_search.py "$server" all-MiniLM-L6-v2.L3
