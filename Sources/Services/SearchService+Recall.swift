@@ -22,12 +22,29 @@ extension SearchService {
         return try await catalog.calibrate(space: name, source: source(name))
     }
 
-    /// Starts a background measurement when the index has no curve of its kind or outgrew it.
+    /// When the index has no curve of its kind or outgrew it: an HNSW index is rebuilt in the
+    /// background (the old one serving), so that its new curve is measured with held-out queries —
+    /// measured in place, with its own vectors as queries, it promises more than new queries get
+    /// (HNSW8 on clustered data: 0.90 at ef_search 64 in place, 0.85 for new queries). With growth of
+    /// a quarter each time, all these rebuilds together cost at most four times the last one. An
+    /// IVF index (no graph to flatter its own vectors) is measured in place.
     func refreshCalibrationIfNeeded(_ name: String) {
-        guard catalog.needsCalibration(space: name) else { return }
-        let catalog = self.catalog, source = self.source(name), log = self.log
+        guard catalog.needsCalibration(space: name), let info = catalog.info(space: name) else { return }
+        let catalog = self.catalog, source = self.source(name), log = self.log, store = self.store
         Task.detached {
-            do { try await catalog.calibrate(space: name, source: source) } catch {
+            do {
+                guard case .hnsw(_) = info.factory.kind else {
+                    try await catalog.calibrate(space: name, source: source)
+                    return
+                }
+                guard let space = try await store.space(named: name) else { return }
+                log("index \(name): \(info.count) vectors, last measured at \(info.calibration.curve.map { "\($0.count)" } ?? "none"); " +
+                    "rebuilding in the background to measure its recall")
+                try await catalog.rebuild(space: name, factory: info.factory, metric: info.metric, dim: space.dim,
+                                          generation: UInt64(space.generation), expectedCount: space.count, source: source)
+            } catch SearchError.rebuildInProgress {
+                // another search noticed first
+            } catch {
                 log("index \(name): recall measurement failed: \(error)")
             }
         }

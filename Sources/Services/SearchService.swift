@@ -62,12 +62,14 @@ public final class SearchService: Sendable {
         }
     }
 
-    /// Loads or rebuilds the index of `space` so it matches the store's generation.
+    /// Loads or rebuilds the index of `space` so it matches the store's generation. A live index at
+    /// the store's generation serves as it is, also while a rebuild runs beside it (the rebuild
+    /// journals the writes it misses; a background re-measurement must not turn searches into 409s).
     @discardableResult
     public func ensureFresh(_ space: SpaceRecord) async throws -> Bool {
         guard Self.indexable(space) else { return false }
         if let info = catalog.info(space: space.name), info.generation == UInt64(space.generation),
-           info.factory.string == space.indexFactory, !info.rebuilding {
+           info.factory.string == space.indexFactory {
             return false
         }
         if try await catchUp(space) { return true }

@@ -43,4 +43,43 @@ import TestSupport
         #expect(try await writer.deleteSpace(named: "s"))
         #expect(!FileManager.default.fileExists(atPath: search.catalog.calibrationURL(for: "s").path))
     }
+
+    /// An HNSW index measured at a rebuild (held-out queries) that then grows by a quarter is rebuilt
+    /// in the background when a search notices, and measured again with held-out queries (measured in
+    /// place it would promise more recall than new queries get); searches keep answering meanwhile.
+    @Test func anHNSWIndexThatOutgrewItsCurveIsRebuiltAndMeasuredWithHeldOutQueries() async throws {
+        let dir = try makeTemporaryDirectory("recall-regrow")
+        defer { removeTemporaryDirectory(dir) }
+        let store = try SQLiteStore(directory: dir)
+        let search = SearchService(store: store, dataDirectory: dir)
+        let writer = VectorWriter(store: store, search: search)
+        let n = 1_000, dim = 16
+        let ids = try await store.upsertFunctions((0..<n).map { i in
+            FunctionInput(repo: "r", path: "m.py", qualifiedName: "f\(i)", startLine: 1, endLine: 2,
+                          signature: "def f\(i)():", body: "    return \(i)\n")
+        }).ids
+        _ = try await store.createSpace(SpaceInput(name: "s", kind: .custom, dim: dim, metric: .cosine, indexFactory: "HNSW16"))
+        let vectors = seededVectors(n, dim, seed: 5)
+        func write(_ r: Range<Int>) async throws {
+            _ = try await writer.upsert(space: "s", VectorBatch(ids: Array(ids[r]), values: vectors[r].flatMap { $0 }))
+        }
+        try await write(0..<800)
+        // The writes may have started a build of their own (a new space's index): wait for it.
+        for _ in 0..<600 where search.catalog.info(space: "s")?.rebuilding != false { try await Task.sleep(nanoseconds: 50_000_000) }
+        let built = try await search.reindex(space: "s", factory: "HNSW16", metric: .cosine)
+        #expect(built.calibration.curve?.heldOut == true && built.calibration.curve?.count == 800)
+        try await write(800..<1_000)  // +25 %
+        #expect(search.catalog.needsCalibration(space: "s"))
+        let space = try #require(try await store.space(named: "s"))
+        let hits = try await search.search(space: space, queries: vectors[3], k: 5, params: SearchParams())
+        #expect(hits.first?.first?.id == ids[3])
+        var measured: RecallCurve?
+        for _ in 0..<600 {
+            if let c = search.catalog.info(space: "s")?.calibration.curve, c.count == n { measured = c; break }
+            _ = try await search.search(space: space, queries: vectors[7], k: 5, params: SearchParams())  // served meanwhile
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        #expect(measured?.heldOut == true, "no held-out curve at \(n) vectors: \(String(describing: search.catalog.info(space: "s")?.calibration.curve))")
+        #expect(search.catalog.info(space: "s")?.count == n && !search.catalog.needsCalibration(space: "s"))
+    }
 }
