@@ -1,6 +1,7 @@
 # SWE-JEPA Store. `make run` and `make test` are the two commands (see README.md).
 SHELL := /bin/bash
-export OPENBLAS_CORETYPE ?= Haswell
+# OPENBLAS_CORETYPE is the machine's business: machines whose processors need a forced kernel set it in
+# their environment (passed through); elsewhere OpenBLAS's own choice is faster (FACTS.md, BLAS).
 DATA ?= ./data
 PORT ?= 8080
 MODEL_DIR := .cache/models/all-MiniLM-L6-v2

@@ -27,6 +27,10 @@ func measureSgemmGFLOPS(m: Int, n: Int, k: Int, transB: Bool = false) -> Double 
 
 /// `Bench sgemm`: the machine's sgemm peak on model-sized shapes.
 func benchSgemm(_ args: [String]) {
+    let env = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"].map { "OPENBLAS_CORETYPE=\($0) in the environment" }
+        ?? "OPENBLAS_CORETYPE unset: OpenBLAS's own choice"
+    print("OpenBLAS kernel: \(BLAS.coreName) (\(env)).")
+    print()
     print("| shape (m×n×k) | GFLOP/s |")
     print("|---|---|")
     for (m, n, k) in [(4096, 384, 384), (4096, 1536, 384), (4096, 384, 1536), (2048, 512, 512), (2048, 2048, 512)] {

@@ -48,6 +48,15 @@ extension Double: BLASScalar {
 /// BLAS.gemm(a, b, &c, m: 2, n: 3, k: 4)
 /// ```
 public enum BLAS {
+    /// The kernel OpenBLAS chose for this processor (or that `OPENBLAS_CORETYPE` forced), e.g.
+    /// "Zen" or "Haswell"; `make bench` prints it beside its figures.
+    ///
+    ///     print(BLAS.coreName)   // "Haswell"
+    public static var coreName: String {
+        guard let p = openblas_get_corename() else { return "unknown" }
+        return String(cString: p)
+    }
+
     /// C = alpha · op(A) · op(B) + beta · C, all row-major and densely packed.
     /// `transA`: A is stored as k×m and used transposed; `transB`: B is stored as n×k.
     @inlinable

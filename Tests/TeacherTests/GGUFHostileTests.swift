@@ -153,8 +153,13 @@ import TestSupport
         #expect(single(dims: [4], offset: 1 << 63) == .outsideFile(tensor: "w", offset: 1 << 63, byteCount: 16, dataSize: 64))
         #expect(single(dims: [4], offset: 96) == .outsideFile(tensor: "w", offset: 96, byteCount: 16, dataSize: 64))
         #expect(single(dims: [16], offset: 32) == .truncated(at: 64 + 32, what: "data of tensor w", needed: 64, available: 32))
-        // Empty tensors take no bytes: any aligned offset is fine.
-        #expect(single(dims: [0, 5], offset: 1 << 40, data: 0) == nil)
+        // Empty tensors take no bytes, but their offset is still an address: inside the data section
+        // (at 2^63 - 32 the fuzzer overflowed `dataOffset + offset`).
+        #expect(single(dims: [0, 5], offset: 32, data: 64) == nil)
+        #expect(single(dims: [0, 5], offset: 64, data: 64) == nil)
+        #expect(single(dims: [0, 5], offset: 1 << 40, data: 0) == .outsideFile(tensor: "w", offset: 1 << 40, byteCount: 0, dataSize: 0))
+        #expect(single(dims: [0, 5], offset: (1 << 63) - 32, data: 64)
+            == .outsideFile(tensor: "w", offset: (1 << 63) - 32, byteCount: 0, dataSize: 64))
 
         var g = GGUFBytes()
         g.tensor("a", dims: [16], type: 0, offset: 0)

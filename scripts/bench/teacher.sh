@@ -5,6 +5,5 @@
 # and the model (`make model`). Args are passed on: [--functions N] [--layer L] [--model DIR] [--stdlib DIR].
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-Haswell}"
 export SWEJEPA_MODEL_DIR="${SWEJEPA_MODEL_DIR:-$PWD/.cache/models/all-MiniLM-L6-v2}"
 .build/release/Bench teacher "$@"

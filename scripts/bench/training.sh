@@ -6,7 +6,6 @@
 # Needs `swift build -c release --product Bench`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-Haswell}"
 echo "## Training"
 echo
 for model in "" --mlp; do
