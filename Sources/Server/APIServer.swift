@@ -63,10 +63,12 @@ public final class APIServer: Sendable {
             address = try sockaddr_in.inet(ip4: cfg.host == "localhost" ? "127.0.0.1" : cfg.host, port: cfg.port)
             family = AF_INET
         }
+        let budget = FileDescriptorLimit.socketBudget()
         let options = HTTPListener.Options(
             address: address, family: family, limits: ConnectionLimits(headTimeout: cfg.readTimeout),
-            maxConnections: cfg.maxConnections > 0 ? cfg.maxConnections : FileDescriptorLimit.defaultMaxConnections(),
-            socketBudget: FileDescriptorLimit.socketBudget(),
+            maxConnections: cfg.maxConnections > 0 ? cfg.maxConnections
+                : min(FileDescriptorLimit.defaultMaxConnections(), budget - min(64, budget / 8)),  // room left to answer 503s
+            socketBudget: budget,
             requestTimeout: cfg.requestTimeout, maxBodyBytes: cfg.maxBodyBytes, logger: context.logger)
         table = RouterBox()
         let dispatcher = Dispatcher(context: context, table: table, inFlight: inFlight)

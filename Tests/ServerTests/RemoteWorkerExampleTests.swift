@@ -31,7 +31,7 @@ import TestSupport
 
         let script = PackagePaths.root.appendingPathComponent("examples/remote_worker.py").path
         let (status, output) = try await runProcess("/usr/bin/env", ["python3", script, "--server", s.base, "--token", token,
-                                                                     "--worker", "example-1", "--lease", "10", "--once"])
+                                                                     "--worker", "example-1", "--lease", "30", "--once"])
         #expect(status == 0, "remote_worker.py: \(output)")
         #expect(output.contains("job \(id) (embed, attempt 1 of 3)") && output.contains("succeeded"), "\(output)")
 
