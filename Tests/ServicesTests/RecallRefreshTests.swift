@@ -9,22 +9,30 @@ import TestSupport
 /// A space whose HNSW index grew by writes (never rebuilt) gets a recall curve, and asks for a new one
 /// once it has grown by `IndexCatalog.recalibrateAfterGrowth` since the last measurement.
 @Suite struct RecallRefreshTests {
-    @Test func anIndexGrownByWritesIsMeasuredAndMeasuredAgainAfterAQuarterMore() async throws {
-        let dir = try makeTemporaryDirectory("recall-refresh")
-        defer { removeTemporaryDirectory(dir) }
+    /// A store with `n` functions, an empty HNSW16 space "s" (16-d, cosine), seeded vectors for them
+    /// and a `write(range)` that upserts a range of them through the `VectorWriter`.
+    static func hnswSpace(in dir: URL, n: Int, seed: UInt64) async throws
+        -> (SQLiteStore, SearchService, (ids: [Int64], vectors: [[Float]]), (Range<Int>) async throws -> Void) {
         let store = try SQLiteStore(directory: dir)
         let search = SearchService(store: store, dataDirectory: dir)
         let writer = VectorWriter(store: store, search: search)
-        let n = 1_100, dim = 16
         let ids = try await store.upsertFunctions((0..<n).map { i in
             FunctionInput(repo: "r", path: "m.py", qualifiedName: "f\(i)", startLine: 1, endLine: 2,
                           signature: "def f\(i)():", body: "    return \(i)\n")
         }).ids
-        _ = try await store.createSpace(SpaceInput(name: "s", kind: .custom, dim: dim, metric: .cosine, indexFactory: "HNSW16"))
-        let vectors = seededVectors(n, dim, seed: 3)
-        func write(_ r: Range<Int>) async throws {
+        _ = try await store.createSpace(SpaceInput(name: "s", kind: .custom, dim: 16, metric: .cosine, indexFactory: "HNSW16"))
+        let vectors = seededVectors(n, 16, seed: seed)
+        let write: (Range<Int>) async throws -> Void = { r in
             _ = try await writer.upsert(space: "s", VectorBatch(ids: Array(ids[r]), values: vectors[r].flatMap { $0 }))
         }
+        return (store, search, (ids, vectors), write)
+    }
+
+    @Test func anIndexGrownByWritesIsMeasuredAndMeasuredAgainAfterAQuarterMore() async throws {
+        let dir = try makeTemporaryDirectory("recall-refresh")
+        defer { removeTemporaryDirectory(dir) }
+        let (store, search, _, write) = try await Self.hnswSpace(in: dir, n: 1_100, seed: 3)
+        let writer = VectorWriter(store: store, search: search)
         try await write(0..<800)
         // Built by writes alone: no curve yet, so one is wanted.
         #expect(search.catalog.info(space: "s")?.calibration.curve == nil)
@@ -50,19 +58,9 @@ import TestSupport
     @Test func anHNSWIndexThatOutgrewItsCurveIsRebuiltAndMeasuredWithHeldOutQueries() async throws {
         let dir = try makeTemporaryDirectory("recall-regrow")
         defer { removeTemporaryDirectory(dir) }
-        let store = try SQLiteStore(directory: dir)
-        let search = SearchService(store: store, dataDirectory: dir)
-        let writer = VectorWriter(store: store, search: search)
-        let n = 1_000, dim = 16
-        let ids = try await store.upsertFunctions((0..<n).map { i in
-            FunctionInput(repo: "r", path: "m.py", qualifiedName: "f\(i)", startLine: 1, endLine: 2,
-                          signature: "def f\(i)():", body: "    return \(i)\n")
-        }).ids
-        _ = try await store.createSpace(SpaceInput(name: "s", kind: .custom, dim: dim, metric: .cosine, indexFactory: "HNSW16"))
-        let vectors = seededVectors(n, dim, seed: 5)
-        func write(_ r: Range<Int>) async throws {
-            _ = try await writer.upsert(space: "s", VectorBatch(ids: Array(ids[r]), values: vectors[r].flatMap { $0 }))
-        }
+        let n = 1_000
+        let (store, search, data, write) = try await Self.hnswSpace(in: dir, n: n, seed: 5)
+        let (ids, vectors) = data
         try await write(0..<800)
         // The writes may have started a build of their own (a new space's index): wait for it.
         for _ in 0..<600 where search.catalog.info(space: "s")?.rebuilding != false { try await Task.sleep(nanoseconds: 50_000_000) }
