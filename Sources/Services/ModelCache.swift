@@ -31,7 +31,9 @@ public final class ModelCache: Sendable {
     public func model(_ name: String?, dataDirectory: URL) throws -> any TeacherModel {
         let dir = try Self.resolve(name, dataDirectory: dataDirectory)
         let label = Self.label(name)
-        if let m = models.withLock({ $0[dir.path] }) { return m }
+        // One load per name and real folder: names linked to one folder share it, each model keeping its name.
+        let key = label + "|" + dir.resolvingSymlinksInPath().path
+        if let m = models.withLock({ $0[key] }) { return m }
         let folder: TeacherModelFolder
         do { folder = try TeacherModelFolder(directory: dir) } catch TeacherError.missingFile {
             throw APIError.unprocessable(  // a well-formed name the server has no folder for: 422
@@ -49,8 +51,8 @@ public final class ModelCache: Sendable {
         }
         // Two loads racing keep the first stored: every caller then shares one model.
         return models.withLock { cache in
-            if let first = cache[dir.path] { return first }
-            cache[dir.path] = m
+            if let first = cache[key] { return first }
+            cache[key] = m
             return m
         }
     }
