@@ -49,11 +49,11 @@ extension ModelCache {
         var seen = Set<String>(), out: [ModelListing] = []
         for (name, dir) in folders where seen.insert(name).inserted {
             guard let folder = try? TeacherModelFolder(directory: dir), let info = try? folder.describe() else { continue }
-            let source = info.sourceFile
+            let source = info.sourceFile.resolvingSymlinksInPath()  // a linked file: the size of what it points to
             guard let attributes = try? fm.attributesOfItem(atPath: source.path),
                   let bytes = (attributes[.size] as? NSNumber)?.intValue else { continue }
             let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-            let key = "\(source.resolvingSymlinksInPath().path)|\(bytes)|\(modified)"
+            let key = "\(source.path)|\(bytes)|\(modified)"
             let digest: String
             if let known = digests.withLock({ $0[key] }) {
                 digest = known
@@ -62,7 +62,7 @@ extension ModelCache {
                 digests.withLock { $0[key] = digest }
             }
             out.append(ModelListing(name: name, family: info.family, layers: info.layers, dim: info.dim,
-                                    parameters: info.parameters, file: source.lastPathComponent, fileBytes: bytes,
+                                    parameters: info.parameters, file: info.sourceFile.lastPathComponent, fileBytes: bytes,
                                     sha256: digest, isDefault: out.isEmpty && name == Self.label(nil)))
         }
         return out

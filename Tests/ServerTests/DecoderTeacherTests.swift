@@ -89,7 +89,9 @@ import Teacher
         try #require(state?["state"] == "succeeded", "\(state?.jsonString() ?? "")")
         let seconds = Date().timeIntervalSince(t0)
         print("SmolLM2 embed job, \(fns.count) functions, layer 15, four kinds: \(String(format: "%.1f", seconds)) s on \(backend)")
-        let spaces = (state?["result"]?["spaces"]?.arrayValue ?? []).compactMap(\.stringValue)
+        let result = state?["result"]
+        print("SmolLM2 embed job result on \(backend): \(result?.jsonString() ?? "")")
+        let spaces = (result?["spaces"]?.arrayValue ?? []).compactMap(\.stringValue)
         #expect(spaces == ["smollm2.L15.body_mean", "smollm2.L15.body_only_mean", "smollm2.L15.sig_mean", "smollm2.L15.sig_tokens"])
 
         func stored(_ kind: String) async throws -> [Int: JSONValue] {
@@ -177,14 +179,19 @@ import Teacher
         let unknown = try await s.call("POST", "/v1/embed", json: ["texts": ["x"], "model": "no-such-decoder"])
         #expect(unknown.status == 422 && unknown.errorCode == "unknown_model")
 
+        let t0 = Date()
         let list = try await s.call("GET", "/v1/models")
         #expect(list.status == 200)
+        print("GET /v1/models (first, hashing): \(String(format: "%.2f", Date().timeIntervalSince(t0))) s: \(String(decoding: list.body, as: UTF8.self))")
         let models = list.json?["models"]?.arrayValue ?? []
         #expect(models.compactMap { $0["name"]?.stringValue } == ["all-MiniLM-L6-v2", "smollm2"])
         let bert = models.first { $0["name"] == "all-MiniLM-L6-v2" }, smol = models.first { $0["name"] == "smollm2" }
         #expect(bert?["family"] == "bert" && bert?["layers"] == 6 && bert?["dim"] == 384 && bert?["default"] == true)
         #expect(smol?["family"] == "llama" && smol?["layers"] == 30 && smol?["dim"] == 576 && smol?["default"] == false)
         #expect(smol?["file"]?.stringValue == Self.gguf.lastPathComponent)
+        let size = { (p: String) in ((try? FileManager.default.attributesOfItem(atPath: p))?[.size] as? NSNumber)?.intValue }
+        #expect(smol?["file_bytes"]?.intValue == size(Self.gguf.path)
+                && bert?["file_bytes"]?.intValue == size(PackagePaths.modelDirectory.appendingPathComponent("model.safetensors").path))
         // Parameters: the tensors' element counts as the GGUF header gives them, independently summed.
         let file = try GGUFFile(path: Self.gguf.path)
         #expect(smol?["parameters"]?.intValue == file.tensors.reduce(0) { $0 + $1.elementCount })
