@@ -62,7 +62,7 @@ import Teacher
 
     /// A few short functions, then the reference texts as bodies (their `body_only_mean` is the reference mean).
     static var functions: [(signature: String, body: String)] {
-        [("def add(a, b):", "    return a + b\n"),
+        [("def add(a, b):", "    return a + b"),  // as ingest stores a body: no final newline
          ("def greet(name: str) -> str:", "    \"\"\"Say hello.\"\"\"\n    return f\"Hello, {name}!\"\n"),
          ("async def fetch(session, url):", "    async with session.get(url) as r:\n        return await r.json()\n")]
             + reference.enumerated().map { ("def ref\($0.offset)():", $0.element.text) }
@@ -143,6 +143,19 @@ import Teacher
             #expect(Self.maxAbsDiff(Self.floats(bodyOnly[id]), bm) > 1e-2 && Self.maxAbsDiff(got, bm) > 1e-2)
         }
         print("SmolLM2 kinds vs independent passes on \(backend): max relative diff \(worst), max abs diff \(absWorst)")
+        // Search by text runs the decoder as the job did: a function's own text (split as ingest splits it:
+        // `add` has no docstring and its body no final newline, so the split is the stored one) finds it
+        // first with cosine 1 in every kind.
+        // (Raw SmolLM2 states are nearly parallel — a few components in the hundreds — so other functions
+        // score 0.999 too: the check is on the score, not only the order.)
+        for kind in ["sig_mean", "body_mean", "body_only_mean"] {
+            let f = fns[0]
+            let r = try await s.call("POST", "/v1/spaces/smollm2.L15.\(kind)/search", json: ["texts": [.string(f.signature + "\n" + f.body)], "k": 2])
+            let hits = r.json?["results"]?.arrayValue?.first?["hits"]?.arrayValue ?? []
+            #expect(r.status == 200 && hits.first?["id"]?.intValue == ids[0] && (hits.first?["score"]?.doubleValue ?? 0) > 0.99999,
+                    "\(kind): \(r.json?.jsonString() ?? "")")
+            #expect((hits.last?["score"]?.doubleValue ?? 1) < (hits.first?["score"]?.doubleValue ?? 0), "\(kind)")
+        }
         // The numpy/gguf reference (independent of this code base) through the job's body_only_mean.
         try #require(Self.reference.count == 3)
         for (j, ref) in Self.reference.enumerated() {
