@@ -14,12 +14,13 @@ struct Embed: AsyncParsableCommand {
             Example:
               swejepa embed --layers 3
               swejepa embed --layers all --kinds body_mean --repo requests
+              swejepa embed --model smollm2 --layers 15    # DATA/models/smollm2/ holds one .gguf
             """)
 
     @OptionGroup var server: ServerOptions
     @Option(help: "Layers: comma-separated numbers (0 = embeddings output) or 'all'.") var layers: String = "3"
     @Option(help: "Kinds (comma-separated); default all four.") var kinds: String?
-    @Option(help: "Model folder name under DATA/models, or an absolute path.") var model: String?
+    @Option(help: "Model name: a folder under DATA/models holding BERT files or one .gguf decoder (GET /v1/models lists them).") var model: String?
     @Option(help: "Only functions of this repository.") var repo: String?
     @Flag(help: "Return after queueing instead of following the job.") var noWait = false
 

@@ -19,46 +19,96 @@ public enum SHA256 {
 
     /// SHA-256 (FIPS 180-4) as lowercase hex.
     public static func hex(_ data: [UInt8]) -> String {
+        var s = Stream()
+        data.withUnsafeBytes { s.update($0) }
+        return s.finish()
+    }
+
+    /// SHA-256 of a file, read in 1 MiB pieces (memory stays flat for any size).
+    ///
+    /// ```swift
+    /// try SHA256.hex(fileAt: URL(fileURLWithPath: "model.gguf"))   // as `sha256sum model.gguf` prints it
+    /// ```
+    public static func hex(fileAt url: URL) throws -> String {
+        let handle = try FileHandle(forReadingFrom: url)
+        defer { try? handle.close() }
+        var s = Stream()
+        while let piece = try handle.read(upToCount: 1 << 20), !piece.isEmpty {
+            piece.withUnsafeBytes { s.update($0) }
+        }
+        return s.finish()
+    }
+
+    /// An incremental SHA-256: `update` with any number of byte runs, then `finish`.
+    public struct Stream {
         var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
-        var msg = data
-        let bitLen = UInt64(msg.count) &* 8
-        msg.append(0x80)
-        while msg.count % 64 != 56 { msg.append(0) }
-        for s in stride(from: 56, through: 0, by: -8) { msg.append(UInt8(truncatingIfNeeded: bitLen >> UInt64(s))) }
+        var pending: [UInt8] = []
+        var length: UInt64 = 0
+
+        public init() {}
+
+        public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+            length &+= UInt64(bytes.count)
+            var rest = UnsafeRawBufferPointer(rebasing: bytes[...])
+            if !pending.isEmpty {
+                let take = min(64 - pending.count, rest.count)
+                pending += rest.prefix(take)
+                rest = UnsafeRawBufferPointer(rebasing: rest[take...])
+                guard pending.count == 64 else { return }
+                pending.withUnsafeBytes { SHA256.compress(&h, $0) }
+                pending.removeAll(keepingCapacity: true)
+            }
+            let whole = rest.count / 64 * 64
+            if whole > 0 { SHA256.compress(&h, UnsafeRawBufferPointer(rebasing: rest[..<whole])) }
+            pending += rest[whole...]
+        }
+
+        /// The digest as lowercase hex (pads a copy: the stream itself is left as it was).
+        public func finish() -> String {
+            var h = self.h
+            var tail = pending
+            tail.append(0x80)
+            while tail.count % 64 != 56 { tail.append(0) }
+            let bitLen = length &* 8
+            for s in stride(from: 56, through: 0, by: -8) { tail.append(UInt8(truncatingIfNeeded: bitLen >> UInt64(s))) }
+            tail.withUnsafeBytes { SHA256.compress(&h, $0) }
+            let digits: [UInt8] = Array("0123456789abcdef".utf8)
+            var out = [UInt8](repeating: 0, count: 64)
+            for (i, v) in h.enumerated() {
+                for j in 0..<8 { out[i * 8 + j] = digits[Int((v >> UInt32(28 - 4 * j)) & 15)] }
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
+    }
+
+    /// Runs the compression function over whole 64-byte blocks.
+    static func compress(_ h: inout [UInt32], _ m: UnsafeRawBufferPointer) {
         @inline(__always) func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
-            msg.withUnsafeBufferPointer { m in
-                k.withUnsafeBufferPointer { kk in
-                    for chunk in stride(from: 0, to: m.count, by: 64) {
-                        for j in 0..<16 {
-                            let b = chunk + 4 * j
-                            w[j] = UInt32(m[b]) << 24 | UInt32(m[b + 1]) << 16 | UInt32(m[b + 2]) << 8 | UInt32(m[b + 3])
-                        }
-                        for j in 16..<64 {
-                            let s0 = rotr(w[j - 15], 7) ^ rotr(w[j - 15], 18) ^ (w[j - 15] >> 3)
-                            let s1 = rotr(w[j - 2], 17) ^ rotr(w[j - 2], 19) ^ (w[j - 2] >> 10)
-                            w[j] = w[j - 16] &+ s0 &+ w[j - 7] &+ s1
-                        }
-                        var a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7]
-                        for j in 0..<64 {
-                            let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
-                            let ch = (e & f) ^ (~e & g)
-                            let t1 = hh &+ s1 &+ ch &+ kk[j] &+ w[j]
-                            let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
-                            let maj = (a & b) ^ (a & c) ^ (b & c)
-                            hh = g; g = f; f = e; e = d &+ t1; d = c; c = b; b = a; a = t1 &+ s0 &+ maj
-                        }
-                        h[0] &+= a; h[1] &+= b; h[2] &+= c; h[3] &+= d; h[4] &+= e; h[5] &+= f; h[6] &+= g; h[7] &+= hh
+            k.withUnsafeBufferPointer { kk in
+                for chunk in stride(from: 0, to: m.count - 63, by: 64) {
+                    for j in 0..<16 {
+                        let b = chunk + 4 * j
+                        w[j] = UInt32(m[b]) << 24 | UInt32(m[b + 1]) << 16 | UInt32(m[b + 2]) << 8 | UInt32(m[b + 3])
                     }
+                    for j in 16..<64 {
+                        let s0 = rotr(w[j - 15], 7) ^ rotr(w[j - 15], 18) ^ (w[j - 15] >> 3)
+                        let s1 = rotr(w[j - 2], 17) ^ rotr(w[j - 2], 19) ^ (w[j - 2] >> 10)
+                        w[j] = w[j - 16] &+ s0 &+ w[j - 7] &+ s1
+                    }
+                    var a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7]
+                    for j in 0..<64 {
+                        let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
+                        let ch = (e & f) ^ (~e & g)
+                        let t1 = hh &+ s1 &+ ch &+ kk[j] &+ w[j]
+                        let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
+                        let maj = (a & b) ^ (a & c) ^ (b & c)
+                        hh = g; g = f; f = e; e = d &+ t1; d = c; c = b; b = a; a = t1 &+ s0 &+ maj
+                    }
+                    h[0] &+= a; h[1] &+= b; h[2] &+= c; h[3] &+= d; h[4] &+= e; h[5] &+= f; h[6] &+= g; h[7] &+= hh
                 }
             }
         }
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        var out = [UInt8](repeating: 0, count: 64)
-        for (i, v) in h.enumerated() {
-            for j in 0..<8 { out[i * 8 + j] = digits[Int((v >> UInt32(28 - 4 * j)) & 15)] }
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Hex digest of any bytes.

@@ -93,9 +93,9 @@ public enum LayerSweepJob {
         var layers = [Int]()  // for "all": from the model's config, else every layer that has a space
         if case .list(let explicit) = p.layers { layers = explicit }
         if layers.isEmpty {
-            let config = try ModelCache.resolve(p.model, dataDirectory: ctx.dataDirectory).appendingPathComponent("config.json")
-            if let c = try? BertConfig(contentsOf: config) {
-                layers = Array(0...c.numHiddenLayers)
+            let dir = try ModelCache.resolve(p.model, dataDirectory: ctx.dataDirectory)
+            if let info = try? TeacherModelFolder(directory: dir).describe() {  // BERT config or GGUF header
+                layers = Array(0...info.layers)
             } else {
                 let prefix = "\(model).L"
                 layers = Set(existing.compactMap { name -> Int? in

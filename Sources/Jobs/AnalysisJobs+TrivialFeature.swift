@@ -7,27 +7,34 @@ import Teacher
 
 /// The trivial control feature: log(1 + token count) of each function (`signature + "\n" + body`,
 /// the text of the teacher's body pass, untruncated, no special tokens), with the teacher's
-/// WordPiece tokenizer; when no tokenizer can be loaded, log(1 + Unicode scalar count) instead.
+/// tokenizer (a BERT folder's WordPiece, a GGUF decoder's byte-level BPE); when no tokenizer can be
+/// loaded, log(1 + Unicode scalar count) instead.
 enum TrivialFeature {
-    private static let cache = Mutex<[String: WordPieceTokenizer]>([:])
+    private static let cache = Mutex<[String: (any Tokenizer, String)]>([:])
 
-    /// The tokenizer of a model folder (a name under DATA/models, as `ModelCache.resolve` reads it); cached.
-    static func tokenizer(_ name: String, dataDirectory: URL) throws -> WordPieceTokenizer {
+    /// The tokenizer of a model folder (a name under DATA/models, as `ModelCache.resolve` reads it) and
+    /// its kind ("WordPiece", "byte-level BPE"); cached. No weights are read.
+    static func tokenizer(_ name: String, dataDirectory: URL) throws -> (any Tokenizer, String) {
         let dir = try ModelCache.resolve(name, dataDirectory: dataDirectory)
         if let t = cache.withLock({ $0[dir.path] }) { return t }
-        let t = try WordPieceTokenizer(directory: dir)
+        let t: (any Tokenizer, String)
+        switch try TeacherModelFolder(directory: dir) {
+        case .bert: t = (try WordPieceTokenizer(directory: dir), "WordPiece")
+        case .gguf(_, let file): t = (try ByteLevelBPETokenizer(gguf: GGUFFile(path: file.path)), "byte-level BPE")
+        }
         cache.withLock { $0[dir.path] = t }
         return t
     }
 
     /// (values, description). `explicit` = a tokenizer the caller named (failure to load is an error).
     static func compute(_ ctx: JobContext, ids: [Int64], tokenizer explicit: String?, model: String) async throws -> ([Double], String) {
-        var tok: WordPieceTokenizer?
+        var tok: (any Tokenizer)?
         var label = "log1p(characters)"
         if let name = explicit ?? (model.isEmpty ? nil : model) {
             do {
-                tok = try tokenizer(name, dataDirectory: ctx.dataDirectory)
-                label = "log1p(tokens: \(URL(fileURLWithPath: name).lastPathComponent) WordPiece)"
+                let (loaded, kind) = try tokenizer(name, dataDirectory: ctx.dataDirectory)
+                tok = loaded
+                label = "log1p(tokens: \(URL(fileURLWithPath: name).lastPathComponent) \(kind))"
             } catch {
                 if explicit != nil {
                     throw APIError.unprocessable("cannot load the tokenizer '\(name)' for the trivial control: \(error)", code: "unknown_model")

@@ -15,7 +15,7 @@ public enum EmbedJob {
     /// p.batchSize   // 256
     /// ```
     public struct Params: JobParams, Equatable {
-        /// A model name under `DATA/models` or a folder (default `$SWEJEPA_MODEL` or all-MiniLM-L6-v2).
+        /// A model name: a folder under `DATA/models` with BERT files or one `.gguf` (default `$SWEJEPA_MODEL` or all-MiniLM-L6-v2).
         public var model: String?
         /// Layers (0 = the embeddings output) or all of the model's.
         public var layers: LayerSelection
@@ -84,7 +84,7 @@ public enum EmbedJob {
             }
         }
         let todo = try await ctx.store.functionsMissingVectors(spaces: Array(names.values), repo: repo)
-        await ctx.log("model \(model.name) (\(model.layerCount) layers, dim \(d)); layers \(layers), kinds \(kinds.map(\.rawValue)); \(todo.count) functions to embed")
+        await ctx.log("model \(model.name) (\(model.family), \(model.layerCount) layers, dim \(d)); layers \(layers), kinds \(kinds.map(\.rawValue)); \(todo.count) functions to embed")
         let embedder = FunctionEmbedder(model: model)
         var done = 0, truncatedCount = 0
         var tokens = 0

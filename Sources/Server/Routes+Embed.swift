@@ -4,10 +4,19 @@ import Foundation
 import Services
 
 extension APIServer {
-    /// `POST /v1/embed {texts: [...], layer?, model?, pooling?: "mean"|"cls", normalize?}`: small inputs
-    /// embedded synchronously with the teacher (sentence-transformers style: mean over all tokens, L2-normalised).
+    /// `POST /v1/embed {texts: [...], layer?, model?, pooling?: "mean"|"cls"|"last", normalize?}`: small inputs
+    /// embedded synchronously with the teacher (sentence-transformers style: mean over all tokens, L2-normalised);
+    /// `GET /v1/models`: the models `model` may name (`ModelCache.catalog`).
     public static func embedRoutes(_ ctx: ServiceContext) -> [Route] {
-        [Route("POST", "/v1/embed") { req in
+        [Route("GET", "/v1/models") { _ in
+            let models = try await ModelCache.shared.catalog(dataDirectory: ctx.dataDirectory)
+            return try .json(["models": JSONValue.array(models.map { m in
+                .object(["name": .string(m.name), "family": .string(m.family), "layers": .number(Double(m.layers)),
+                         "dim": .number(Double(m.dim)), "parameters": .number(Double(m.parameters)), "file": .string(m.file),
+                         "file_bytes": .number(Double(m.fileBytes)), "sha256": .string(m.sha256), "default": .bool(m.isDefault)])
+            })])
+        },
+         Route("POST", "/v1/embed") { req in
             struct Body: Decodable {
                 var texts: [String]
                 var layer: Int?
@@ -21,7 +30,8 @@ extension APIServer {
             switch body.pooling ?? "mean" {
             case "mean": request.pooling = .mean
             case "cls": request.pooling = .cls
-            default: throw APIError.badRequest("pooling must be 'mean' or 'cls'", code: "invalid_parameter")
+            case "last": request.pooling = .last
+            default: throw APIError.badRequest("pooling must be 'mean', 'cls' or 'last'", code: "invalid_parameter")
             }
             request.normalize = body.normalize ?? true
             let out = try await TextEmbedding.embed(request, dataDirectory: ctx.dataDirectory)

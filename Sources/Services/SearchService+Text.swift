@@ -91,7 +91,7 @@ extension SearchService {
     func textQueries(_ texts: [String], in space: SpaceRecord) async throws -> [Float] {
         switch try Self.textEncoding(of: space) {
         case .teacher(let name, let layer, let kind):
-            let model: BertModel
+            let model: any TeacherModel
             do { model = try ModelCache.shared.model(name, dataDirectory: dataDirectory) } catch let e as APIError {
                 throw Self.notEmbeddable(space, "its model is not usable on this server (\(e.message))")
             }

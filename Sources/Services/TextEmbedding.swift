@@ -16,7 +16,7 @@ public enum TextEmbedding {
         public var texts: [String]
         /// Hidden-state layer (0 = embeddings, default: the last).
         public var layer: Int?
-        /// A model folder name under `DATA/models`, or a path (default: the default teacher).
+        /// A model folder name under `DATA/models` (BERT files or one `.gguf`; default: the default teacher).
         public var model: String?
         public var pooling: FunctionEmbedder.Pooling = .mean
         public var normalize = true

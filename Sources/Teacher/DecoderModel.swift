@@ -18,7 +18,8 @@ public final class DecoderModel: Sendable {
     public let config: DecoderConfig
     /// The byte-level BPE tokenizer of the file (nil when it has no `tokenizer.ggml.*` metadata).
     public let tokenizer: ByteLevelBPETokenizer?
-    /// File name without extension, e.g. "SmolLM2-135M-Instruct.Q4_1".
+    /// The name given at load (a model folder's name), else the file name without extension,
+    /// e.g. "SmolLM2-135M-Instruct.Q4_1".
     public let name: String
     /// Bytes of the Float32 weights held in memory.
     public let weightBytes: Int
@@ -52,17 +53,17 @@ public final class DecoderModel: Sendable {
 
     /// Opens, validates and dequantises a GGUF file. Throws `TeacherError.modelTooLarge` (naming the
     /// size) before converting anything when the Float32 weights exceed `memoryLimit`
-    /// (default: `defaultMemoryLimit`).
-    public static func load(path: String, memoryLimit: Int? = nil) throws -> DecoderModel {
-        try DecoderModel(gguf: GGUFFile(path: path), memoryLimit: memoryLimit)
+    /// (default: `defaultMemoryLimit`). `name`: the model's name (default: the file name without extension).
+    public static func load(path: String, name: String? = nil, memoryLimit: Int? = nil) throws -> DecoderModel {
+        try DecoderModel(gguf: GGUFFile(path: path), name: name, memoryLimit: memoryLimit)
     }
 
-    public init(gguf file: GGUFFile, memoryLimit: Int? = nil) throws {
+    public init(gguf file: GGUFFile, name: String? = nil, memoryLimit: Int? = nil) throws {
         let config = try DecoderConfig(gguf: file)
         self.config = config
-        name = ((file.path as NSString).lastPathComponent as NSString).deletingPathExtension
+        self.name = name ?? ((file.path as NSString).lastPathComponent as NSString).deletingPathExtension
         let bytes = Self.float32Bytes(of: file), limit = memoryLimit ?? Self.defaultMemoryLimit
-        guard bytes <= limit else { throw TeacherError.modelTooLarge(name: name, bytes: bytes, limit: limit) }
+        guard bytes <= limit else { throw TeacherError.modelTooLarge(name: self.name, bytes: bytes, limit: limit) }
         weightBytes = bytes
         if file.tensor("rope_freqs.weight") != nil {  // Llama 3.1-style per-frequency RoPE factors
             throw TeacherError.invalidConfig("rope_freqs.weight (Llama 3.1 RoPE scaling) is not supported")

@@ -37,17 +37,21 @@ public struct FunctionEmbedding: Sendable {
 /// let target = out[0].vector(layer: 3, kind: .bodyMean)!      // 384 floats
 /// let vectors = try embedder.embed(texts: ["This is an example sentence"], layer: 6)  // ST-style
 /// ```
+///
+/// Any `TeacherModel` works: a causal decoder (`DecoderModel`) gives the same four kinds with the same
+/// meaning from fewer passes (see `embed(functions:layers:kinds:batchSize:progress:)`).
 public struct FunctionEmbedder: Sendable {
-    public let model: BertModel
-    /// Longest pass in tokens incl. [CLS]/[SEP] (default: the model's limit, 512 for BERT).
+    public let model: any TeacherModel
+    /// Longest pass in tokens incl. special tokens (default: the model's limit, 512 for BERT).
     public var maxTokens: Int
     /// Upper bound of tokens per forward pass (scratch memory ≈ tokens × (6·D + FFN) × 4 bytes,
     /// ~110 MB at 8,192 tokens for MiniLM).
     public var maxTokensPerForward = 8_192
 
-    public enum Pooling: Sendable { case mean, cls }
+    /// `cls`: the first token's state; `last`: the last token's (a decoder's summary of the whole text).
+    public enum Pooling: Sendable { case mean, cls, last }
 
-    public init(model: BertModel, maxTokens: Int? = nil) {
+    public init(model: any TeacherModel, maxTokens: Int? = nil) {
         self.model = model
         self.maxTokens = min(maxTokens ?? model.maxTokens, model.maxTokens)
     }
@@ -58,6 +62,8 @@ public struct FunctionEmbedder: Sendable {
         var kind: Pass.Kind
         var encoding: Encoding
         var rows: Range<Int>
+        /// A causal joined pass that also gives the signature kinds: the signature's rows.
+        var signatureRows: Range<Int>? = nil
         enum Kind { case signature, joined, bodyOnly }
     }
 
@@ -74,6 +80,13 @@ public struct FunctionEmbedder: Sendable {
     /// signature alone, [CLS]/[SEP] excluded), `sigMean` (their mean), `bodyMean` (pass over
     /// `signature + "\n" + body`, mean over the body's tokens only) and `bodyOnlyMean` (pass over the
     /// body alone). Other kinds are not teacher outputs and are ignored.
+    ///
+    /// A causal model (`attention == .causal`) runs the joined pass over the signature's own tokens
+    /// followed by the tokens of `"\n" + body` (`causalJoined`): its first positions are exactly a pass
+    /// over the signature alone (they never see what follows), so with `bodyMean` requested the
+    /// signature kinds come from those rows of the same pass, and one pass fewer runs. Special tokens
+    /// are those the model's tokenizer adds (a decoder's BOS only when its config says so), never rows
+    /// of any kind.
     public func embed(functions: [FunctionText], layers: [Int], kinds: Set<SpaceKind>, batchSize: Int = 64,
                       progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> [FunctionEmbedding] {
         guard batchSize > 0 else { throw TeacherError.invalidArgument("batchSize must be positive") }
@@ -81,10 +94,13 @@ public struct FunctionEmbedder: Sendable {
         for l in layers where l < 0 || l > model.layerCount {
             throw TeacherError.invalidArgument("layer \(l) is outside 0…\(model.layerCount)")
         }
-        let tok = model.tokenizer
+        let tok = try tokenizer()
         let limit = maxTokens
         let wantSig = kinds.contains(.sigTokens) || kinds.contains(.sigMean)
         let wantJoined = kinds.contains(.bodyMean), wantBody = kinds.contains(.bodyOnlyMean)
+        let causal = model.attention == .causal
+        // A causal joined pass also serves the signature kinds.
+        let sigFromJoined = causal && wantJoined
         // Tokenise (in parallel: the tokenizer is a value type).
         var perFunction = [[Pass]](repeating: [], count: functions.count)
         perFunction.withUnsafeMutableBufferPointer { out in
@@ -93,11 +109,15 @@ public struct FunctionEmbedder: Sendable {
                 for i in range {
                     let f = functions[i]
                     var passes: [Pass] = []
-                    if wantSig {
+                    if wantSig && !sigFromJoined {
                         let e = tok.encode(f.signature, maxLength: limit)
                         passes.append(Pass(function: i, kind: .signature, encoding: e, rows: Self.textRows(e)))
                     }
-                    if wantJoined {
+                    if wantJoined && causal {
+                        let (e, sigRows, bodyRows) = Self.causalJoined(f, tokenizer: tok, maxLength: limit)
+                        passes.append(Pass(function: i, kind: .joined, encoding: e, rows: bodyRows,
+                                           signatureRows: wantSig ? sigRows : nil))
+                    } else if wantJoined {
                         let (text, bodyStart) = Self.joinedText(f)
                         let e = tok.encode(text, maxLength: limit)
                         var lo = e.count - 1
@@ -117,38 +137,51 @@ public struct FunctionEmbedder: Sendable {
 
         var results = [FunctionEmbedding](repeating: FunctionEmbedding(), count: functions.count)
         let d = model.hiddenSize
-        for range in batches(passes.map(\.encoding.count), batchSize: batchSize) {
-            let (start, end) = (range.lowerBound, range.upperBound)
-            let states = try model.hiddenStates(batch: passes[start..<end].map(\.encoding.ids), layers: layers)
-            for (b, pass) in passes[start..<end].enumerated() {
-                var r = results[pass.function]
-                let rows = pass.rows
-                for layer in layers {
-                    let seq = states.sequence(b, layer: layer)
-                    let base = seq.startIndex
-                    let mean = Self.meanRows(seq, rows: rows, dim: d)
-                    switch pass.kind {
-                    case .signature:
-                        if kinds.contains(.sigTokens) {
-                            r.vectors[EmbeddingKey(layer: layer, kind: .sigTokens)] =
-                                Array(seq[(base + rows.lowerBound * d)..<(base + rows.upperBound * d)])
-                        }
-                        if kinds.contains(.sigMean) { r.vectors[EmbeddingKey(layer: layer, kind: .sigMean)] = mean }
-                    case .joined: r.vectors[EmbeddingKey(layer: layer, kind: .bodyMean)] = mean
-                    case .bodyOnly: r.vectors[EmbeddingKey(layer: layer, kind: .bodyOnlyMean)] = mean
+        /// Stores the kinds of one pass, its states (T × D per layer) given by `states(layer)`.
+        func record(_ pass: Pass, _ states: (Int) -> ArraySlice<Float>) {
+            var r = results[pass.function]
+            let rows = pass.rows
+            let sigRows = pass.kind == .signature ? rows : pass.signatureRows
+            for layer in layers {
+                let seq = states(layer)
+                let base = seq.startIndex
+                if let sigRows {
+                    if kinds.contains(.sigTokens) {
+                        r.vectors[EmbeddingKey(layer: layer, kind: .sigTokens)] =
+                            Array(seq[(base + sigRows.lowerBound * d)..<(base + sigRows.upperBound * d)])
+                    }
+                    if kinds.contains(.sigMean) {
+                        r.vectors[EmbeddingKey(layer: layer, kind: .sigMean)] = Self.meanRows(seq, rows: sigRows, dim: d)
                     }
                 }
-                let passKinds: [SpaceKind]
                 switch pass.kind {
-                case .signature: passKinds = [.sigTokens, .sigMean].filter(kinds.contains)
-                case .joined: passKinds = [.bodyMean]
-                case .bodyOnly: passKinds = [.bodyOnlyMean]
+                case .signature: break
+                case .joined: r.vectors[EmbeddingKey(layer: layer, kind: .bodyMean)] = Self.meanRows(seq, rows: rows, dim: d)
+                case .bodyOnly: r.vectors[EmbeddingKey(layer: layer, kind: .bodyOnlyMean)] = Self.meanRows(seq, rows: rows, dim: d)
                 }
-                for k in passKinds {
-                    r.tokenCounts[k] = rows.count
-                    r.truncated[k] = pass.encoding.isTruncated
-                }
-                results[pass.function] = r
+            }
+            var passKinds: [(SpaceKind, Int)] = []
+            if let sigRows { passKinds += [SpaceKind.sigTokens, .sigMean].filter(kinds.contains).map { ($0, sigRows.count) } }
+            switch pass.kind {
+            case .signature: break
+            case .joined: passKinds.append((.bodyMean, rows.count))
+            case .bodyOnly: passKinds.append((.bodyOnlyMean, rows.count))
+            }
+            for (k, count) in passKinds {
+                r.tokenCounts[k] = count
+                r.truncated[k] = pass.encoding.isTruncated
+            }
+            results[pass.function] = r
+        }
+        // A pass with no tokens at all (an empty text and no special tokens: decoders) runs no forward:
+        // its kinds are zero vectors, as a mean over 0 tokens is.
+        let empty = passes.prefix { $0.encoding.count == 0 }.count
+        for pass in passes[..<empty] { record(pass) { _ in [] } }
+        for range in batches(passes[empty...].map(\.encoding.count), batchSize: batchSize) {
+            let (start, end) = (empty + range.lowerBound, empty + range.upperBound)
+            let states = try model.hiddenStates(batch: passes[start..<end].map(\.encoding.ids), layers: layers)
+            for (b, pass) in passes[start..<end].enumerated() {
+                record(pass) { states.sequence(b, layer: $0) }
             }
             progress?(end, passes.count)
         }
@@ -170,6 +203,45 @@ public struct FunctionEmbedder: Sendable {
             start = end
         }
         return out
+    }
+
+    /// The model's tokenizer (a model without one cannot embed text: `invalidTokenizer`).
+    func tokenizer() throws -> any Tokenizer {
+        guard let tok = model.textTokenizer else {
+            throw TeacherError.invalidTokenizer("model \(model.name) has no tokenizer")
+        }
+        return tok
+    }
+
+    /// The joined pass of a causal model: the signature's tokens as a pass over the signature alone
+    /// gives them (with the tokenizer's special tokens), then the tokens of `"\n" + body` (none added),
+    /// cut at `maxLength`. `signature`: the signature's text rows; `body`: the rows of tokens starting
+    /// at or after the body's first character (the newline's own token is neither).
+    ///
+    /// ```swift
+    /// let (e, sig, body) = FunctionEmbedder.causalJoined(FunctionText(signature: "def f():", body: "    pass"),
+    ///                                                   tokenizer: tok, maxLength: 8192)
+    /// // e.ids[sig] == tok.encode("def f():").ids[sig]
+    /// ```
+    public static func causalJoined(_ f: FunctionText, tokenizer tok: any Tokenizer, maxLength: Int)
+        -> (encoding: Encoding, signature: Range<Int>, body: Range<Int>) {
+        var e = tok.encode(f.signature, maxLength: maxLength)
+        let signature = textRows(e)
+        let rest = tok.encode("\n" + f.body, maxLength: nil, addSpecialTokens: false)
+        let room = max(0, maxLength - e.count)
+        let kept = min(room, rest.count)
+        let shift = f.signature.unicodeScalars.count
+        e.ids += rest.ids.prefix(kept)
+        e.tokens += rest.tokens.prefix(kept)
+        e.offsets += rest.offsets.prefix(kept).map { TokenOffset(start: $0.start + shift, end: $0.end + shift) }
+        e.isSpecial += rest.isSpecial.prefix(kept)
+        e.untruncatedCount += rest.count
+        e.isTruncated = e.isTruncated || kept < rest.count
+        var lo = e.count
+        for t in signature.upperBound..<e.count where !e.isSpecial[t] && e.offsets[t].start >= shift + 1 { lo = t; break }
+        var hi = e.count
+        while hi > lo && e.isSpecial[hi - 1] { hi -= 1 }
+        return (e, signature, lo..<hi)
     }
 
     /// Rows of the real text tokens of an encoding (without [CLS] and [SEP]).
@@ -204,23 +276,30 @@ public struct FunctionEmbedder: Sendable {
             throw TeacherError.invalidArgument("layer \(layer) is outside 0…\(model.layerCount)")
         }
         guard batchSize > 0 else { throw TeacherError.invalidArgument("batchSize must be positive") }
-        let encodings = texts.map { model.tokenizer.encode($0, maxLength: maxTokens) }
+        let tok = try tokenizer()
+        let encodings = texts.map { tok.encode($0, maxLength: maxTokens) }
         let d = model.hiddenSize
-        var out: [[Float]] = []
-        out.reserveCapacity(texts.count)
-        for range in batches(encodings.map(\.count), batchSize: batchSize) {
+        // Texts with no tokens (an empty text and no special tokens: decoders) are zero vectors.
+        let nonEmpty = encodings.indices.filter { encodings[$0].count > 0 }
+        var vectors = [[Float]](repeating: [Float](repeating: 0, count: d), count: texts.count)
+        for range in batches(nonEmpty.map { encodings[$0].count }, batchSize: batchSize) {
             let (start, end) = (range.lowerBound, range.upperBound)
-            let states = try model.hiddenStates(batch: encodings[start..<end].map(\.ids), layers: [layer])
+            let states = try model.hiddenStates(batch: nonEmpty[start..<end].map { encodings[$0].ids }, layers: [layer])
             for b in 0..<(end - start) {
                 let seq = states.sequence(b, layer: layer)
-                var v = pooling == .mean ? Self.meanRows(seq, rows: 0..<states.lengths[b], dim: d) : Array(seq.prefix(d))
+                var v: [Float]
+                switch pooling {
+                case .mean: v = Self.meanRows(seq, rows: 0..<states.lengths[b], dim: d)
+                case .cls: v = Array(seq.prefix(d))
+                case .last: v = Array(seq.suffix(d))
+                }
                 if normalize {
                     let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
                     if norm > 0 { for j in 0..<d { v[j] /= norm } }
                 }
-                out.append(v)
+                vectors[nonEmpty[start + b]] = v
             }
         }
-        return out
+        return vectors
     }
 }
