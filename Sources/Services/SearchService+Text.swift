@@ -109,7 +109,9 @@ extension SearchService {
             values.reserveCapacity(texts.count * space.dim)
             for (i, e) in out.enumerated() {
                 guard let v = e.vector(layer: layer, kind: kind), v.count == space.dim, (e.tokenCounts[kind] ?? 0) > 0 else {
-                    throw APIError.unprocessable("texts[\(i)] has no tokens to embed as \(kind.rawValue)", code: "empty_text")
+                    throw APIError.unprocessable("texts[\(i)] has no tokens to embed as \(kind.rawValue) (a function whose body is only "
+                                                 + "its docstring has an empty body: its stored \(kind.rawValue) is a zero vector, "
+                                                 + "which has no nearest neighbours)", code: "empty_text")
                 }
                 values += v
             }
