@@ -4,6 +4,8 @@
 # wrote (scripts/bench/search.sh, same `make bench`), and on real stdlib embeddings when
 # $BENCH_WORK/stdlib.npy exists (scripts/bench/chroma_stdlib.sh writes it).
 # chromadb comes from PyPI into .cache/venv-chroma; when it cannot be installed the section says so.
+# Making stdlib.npy (ingest + embed of the standard library) takes ~12 min on 2 busy cores; CHROMA_STDLIB=0
+# skips it, CHROMA_STDLIB_DIRS="json email http" makes a smaller set. CHROMA_BENCH_EF sets the ef ladder.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 work=${BENCH_WORK:-/tmp/swejepa-bench}
