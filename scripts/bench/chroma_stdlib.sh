@@ -7,25 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 work=${BENCH_WORK:-/tmp/swejepa-bench}
-bin=.build/release/swejepa
-data=$(mktemp -d)
-mkdir -p "$data/models" "$work"
-ln -s "$PWD/.cache/models/all-MiniLM-L6-v2" "$data/models/all-MiniLM-L6-v2"
-stdlib=$(python3 -c "import sysconfig; print(sysconfig.get_paths()['stdlib'])")
-port=$((20000 + RANDOM % 10000))
-server="http://127.0.0.1:$port"
-"$bin" serve --data "$data" --port "$port" --ingest-root "$stdlib" >/dev/null 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
-for _ in $(seq 100); do curl -fs "$server/healthz" >/dev/null && break; sleep 0.1; done
-if [ -n "${CHROMA_STDLIB_DIRS:-}" ]; then
-  for d in $CHROMA_STDLIB_DIRS; do
-    "$bin" ingest "$stdlib/$d" --repo "stdlib-$d" --skip-dirs test,tests --on-server --server "$server" >/dev/null 2>&1
-  done
-else
-  "$bin" ingest "$stdlib" --repo stdlib --split-top-level --skip-dirs test,tests,idle_test --on-server --server "$server" >/dev/null 2>&1
-fi
-"$bin" embed --layers 3 --kinds body_mean --server "$server" >/dev/null 2>&1
+mkdir -p "$work"
+STDLIB_DIRS=${CHROMA_STDLIB_DIRS:-} EMBED_KINDS=body_mean source scripts/bench/stdlib_server.sh
 python3 - "$server" "$work" <<'EOF'
 import io, sys
 import numpy as np, requests
