@@ -30,6 +30,34 @@ public struct BertHiddenStates: Sendable {
     }
 }
 
+extension BertHiddenStates {
+    /// Checks a batch and its requested layers and lays the sequences out back to back: each
+    /// sequence's first row and length in the packed (Σ lengths) × dim matrices both model families use.
+    ///
+    ///     let p = try BertHiddenStates.packing([[101, 102], [101, 7, 102]], layers: [6], layerCount: 6,
+    ///                                          maxTokens: 512, vocabSize: 30_522)   // offsets [0, 2], rows 5
+    static func packing(_ batch: [[Int32]], layers wanted: [Int], layerCount: Int, maxTokens: Int,
+                        vocabSize: Int) throws -> (offsets: [Int], lengths: [Int], rows: Int) {
+        guard !batch.isEmpty else { throw TeacherError.invalidArgument("empty batch") }
+        for l in wanted where l < 0 || l > layerCount {
+            throw TeacherError.invalidArgument("layer \(l) is outside 0…\(layerCount)")
+        }
+        var offsets: [Int] = [], lengths: [Int] = []
+        var n = 0
+        for (b, seq) in batch.enumerated() {
+            guard !seq.isEmpty else { throw TeacherError.invalidArgument("sequence \(b) is empty") }
+            guard seq.count <= maxTokens else {
+                throw TeacherError.invalidArgument("sequence \(b) has \(seq.count) tokens; the model takes at most \(maxTokens)")
+            }
+            if let bad = seq.first(where: { $0 < 0 || Int($0) >= vocabSize }) {
+                throw TeacherError.invalidArgument("token id \(bad) in sequence \(b) is outside the vocabulary (\(vocabSize))")
+            }
+            offsets.append(n); lengths.append(seq.count); n += seq.count
+        }
+        return (offsets, lengths, n)
+    }
+}
+
 extension BertModel {
     /// Runs the encoder over a batch of token-id sequences (each with its own [CLS]/[SEP]) and returns
     /// the hidden states of `layers` (0 = embeddings output … `layerCount` = last).
@@ -44,22 +72,8 @@ extension BertModel {
     public func hiddenStates(batch: [[Int32]], layers wanted: [Int]) throws -> BertHiddenStates {
         let d = config.hiddenSize, ffn = config.intermediateSize, heads = config.numAttentionHeads, dh = config.headDim
         let eps = config.layerNormEps
-        guard !batch.isEmpty else { throw TeacherError.invalidArgument("empty batch") }
-        for l in wanted where l < 0 || l > config.numHiddenLayers {
-            throw TeacherError.invalidArgument("layer \(l) is outside 0…\(config.numHiddenLayers)")
-        }
-        var offsets: [Int] = [], lengths: [Int] = []
-        var n = 0
-        for (b, seq) in batch.enumerated() {
-            guard !seq.isEmpty else { throw TeacherError.invalidArgument("sequence \(b) is empty") }
-            guard seq.count <= config.maxPositionEmbeddings else {
-                throw TeacherError.invalidArgument("sequence \(b) has \(seq.count) tokens; the model takes at most \(config.maxPositionEmbeddings)")
-            }
-            if let bad = seq.first(where: { $0 < 0 || Int($0) >= config.vocabSize }) {
-                throw TeacherError.invalidArgument("token id \(bad) in sequence \(b) is outside the vocabulary (\(config.vocabSize))")
-            }
-            offsets.append(n); lengths.append(seq.count); n += seq.count
-        }
+        let (offsets, lengths, n) = try BertHiddenStates.packing(batch, layers: wanted, layerCount: config.numHiddenLayers,
+                                                                 maxTokens: config.maxPositionEmbeddings, vocabSize: config.vocabSize)
         let wantedSet = Set(wanted)
         let deepest = wanted.max() ?? 0
 

@@ -19,22 +19,8 @@ extension DecoderModel {
         let c = config
         let d = c.hiddenSize, ffn = c.intermediateSize, dh = c.headDim, heads = c.headCount, kvHeads = c.kvHeadCount
         let qDim = c.queryDim, kvDim = c.kvDim, ld = qDim + 2 * kvDim, eps = c.rmsNormEps
-        guard !batch.isEmpty else { throw TeacherError.invalidArgument("empty batch") }
-        for l in wanted where l < 0 || l > c.layerCount {
-            throw TeacherError.invalidArgument("layer \(l) is outside 0…\(c.layerCount)")
-        }
-        var offsets: [Int] = [], lengths: [Int] = []
-        var n = 0
-        for (b, seq) in batch.enumerated() {
-            guard !seq.isEmpty else { throw TeacherError.invalidArgument("sequence \(b) is empty") }
-            guard seq.count <= c.contextLength else {
-                throw TeacherError.invalidArgument("sequence \(b) has \(seq.count) tokens; the model takes at most \(c.contextLength)")
-            }
-            if let bad = seq.first(where: { $0 < 0 || Int($0) >= c.vocabSize }) {
-                throw TeacherError.invalidArgument("token id \(bad) in sequence \(b) is outside the vocabulary (\(c.vocabSize))")
-            }
-            offsets.append(n); lengths.append(seq.count); n += seq.count
-        }
+        let (offsets, lengths, n) = try BertHiddenStates.packing(batch, layers: wanted, layerCount: c.layerCount,
+                                                                 maxTokens: c.contextLength, vocabSize: c.vocabSize)
         let wantedSet = Set(wanted)
         let deepest = wanted.max() ?? 0
 
@@ -143,8 +129,9 @@ extension DecoderModel {
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: Kernels.attentionChunk(t: t, dh: dh) * t)
             defer { scores.deallocate() }
             let base = qkv + offsets[b] * ld
-            Kernels.causalAttentionHead(q: base + hh * dh, k: base + qDim + kv * dh, v: base + qDim + kvDim + kv * dh, ld: ld,
-                                        out: ctx + offsets[b] * qDim + hh * dh, ldo: qDim, t: t, dh: dh, scale: scale, scores: scores)
+            Kernels.attentionHead(q: base + hh * dh, k: base + qDim + kv * dh, v: base + qDim + kvDim + kv * dh, ld: ld,
+                                  out: ctx + offsets[b] * qDim + hh * dh, ldo: qDim, t: t, dh: dh, scale: scale, scores: scores,
+                                  causal: true)
         }
     }
 }

@@ -64,28 +64,4 @@ extension Kernels {
         }
         while j < n { let x = g[j]; g[j] = x / (1 + exp(-x)) * u[j]; j += 1 }
     }
-
-    /// Causal attention of one head over one sequence of t tokens:
-    /// out[i] = Σ_{j ≤ i} softmax_j(scale · q_i·k_j) v_j. q, k, v rows have stride `ld`, out rows `ldo`.
-    /// Query rows go in chunks (`attentionChunk`); a chunk's GEMMs stop at its last row's keys, so
-    /// the masked upper triangle costs at most one chunk's width. `scores` holds chunk × t floats.
-    static func causalAttentionHead(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ld: Int,
-                                    out: UnsafeMutablePointer<Float>, ldo: Int, t: Int, dh: Int, scale: Float,
-                                    scores: UnsafeMutablePointer<Float>) {
-        let chunk = attentionChunk(t: t, dh: dh)
-        var i = 0
-        while i < t {
-            let m = min(chunk, t - i), keys = i + m
-            Float.gemm(transA: false, transB: true, m: m, n: keys, k: dh, alpha: scale, a: q + i * ld, lda: ld, b: k, ldb: ld,
-                       beta: 0, c: scores, ldc: keys)
-            for r in 0..<m {
-                let row = scores + r * keys, visible = i + r + 1
-                softmaxRow(row, n: visible)
-                (row + visible).update(repeating: 0, count: keys - visible)
-            }
-            Float.gemm(transA: false, transB: false, m: m, n: dh, k: keys, alpha: 1, a: scores, lda: keys, b: v, ldb: ld,
-                       beta: 0, c: out + i * ldo, ldc: ldo)
-            i += m
-        }
-    }
 }

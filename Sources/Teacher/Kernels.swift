@@ -59,19 +59,25 @@ enum Kernels {
     static func attentionChunk(t: Int, dh: Int) -> Int { max(1, min(t, 262_144 / max(1, t * dh))) }
 
     /// Attention of one head over one sequence of t tokens:
-    /// out[i] = Σ_j softmax_j(scale · q_i·k_j) v_j. q, k, v rows have stride `ld`, out rows `ldo`.
-    /// Query rows go in chunks (`attentionChunk`); `scores` holds chunk × t floats.
+    /// out[i] = Σ_j softmax_j(scale · q_i·k_j) v_j, over every j, or with `causal` over j ≤ i (a chunk's
+    /// GEMMs then stop at its last row's keys, so the masked upper triangle costs at most one chunk's
+    /// width). q, k, v rows have stride `ld`, out rows `ldo`. Query rows go in chunks
+    /// (`attentionChunk`); `scores` holds chunk × t floats.
     static func attentionHead(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ld: Int,
                               out: UnsafeMutablePointer<Float>, ldo: Int, t: Int, dh: Int, scale: Float,
-                              scores: UnsafeMutablePointer<Float>) {
+                              scores: UnsafeMutablePointer<Float>, causal: Bool = false) {
         let chunk = attentionChunk(t: t, dh: dh)
         var i = 0
         while i < t {
-            let m = min(chunk, t - i)
-            Float.gemm(transA: false, transB: true, m: m, n: t, k: dh, alpha: scale, a: q + i * ld, lda: ld, b: k, ldb: ld,
-                       beta: 0, c: scores, ldc: t)
-            for r in 0..<m { softmaxRow(scores + r * t, n: t) }
-            Float.gemm(transA: false, transB: false, m: m, n: dh, k: t, alpha: 1, a: scores, lda: t, b: v, ldb: ld,
+            let m = min(chunk, t - i), keys = causal ? i + m : t
+            Float.gemm(transA: false, transB: true, m: m, n: keys, k: dh, alpha: scale, a: q + i * ld, lda: ld, b: k, ldb: ld,
+                       beta: 0, c: scores, ldc: keys)
+            for r in 0..<m {
+                let row = scores + r * keys, visible = causal ? i + r + 1 : keys
+                softmaxRow(row, n: visible)
+                (row + visible).update(repeating: 0, count: keys - visible)
+            }
+            Float.gemm(transA: false, transB: false, m: m, n: dh, k: keys, alpha: 1, a: scores, lda: keys, b: v, ldb: ld,
                        beta: 0, c: out + i * ldo, ldc: ldo)
             i += m
         }
