@@ -2,7 +2,7 @@
 //
 //   import { api, post } from './api.js';
 //   const stats = await api('/v1/stats');                 // parsed JSON, or throws ApiError
-//   const job = await post('/v1/jobs', { type: 'embed', params: { layers: [3] } });
+//   const job = await post('/v1/jobs', { type: 'embed', layers: [3] });
 //
 // - The token (sessionStorage["swejepa.token"]) is sent as `Authorization: Bearer …` when set; on a
 //   401 the token dialog asks for it once, stores it and the call is retried.

@@ -38,7 +38,7 @@ export async function render(ctx) {
     const requeue = h('button', { type: 'button', 'data-testid': 'job-requeue',
       onclick: async () => {
         try {
-          const created = await post('/v1/jobs', { type: j.type, params: j.params, max_attempts: j.max_attempts });
+          const created = await post('/v1/jobs', { ...j.params, type: j.type, max_attempts: j.max_attempts });
           location.hash = `#/jobs/${created.id}`;
         } catch (e) { showError(e); }
       } }, 're-queue');

@@ -1,7 +1,7 @@
 // run.js — #/run: one form per job type with its main parameters, defaults filled in (the Params
 // structs of Sources/Jobs and TrainingConfig's settings). Submitting posts `POST /v1/jobs` (empty
 // inputs left out) and opens the new job; a 4xx shows the API's message in the form and, when it
-// names a field ('epochs' …), next to that field.
+// names a field ('epochs' …), next to that field. The body is `{type, ...params}`: the API's shape.
 
 import { api, post, ApiError } from './api.js';
 import { h } from './ui.js';
@@ -143,7 +143,8 @@ function form(type, spec, spaces) {
         if (v !== undefined) params[field.key] = v;
       }
       try {
-        const job = await post('/v1/jobs', { type, params });
+        // The API takes the params beside `type` (not under a `params` key).
+        const job = await post('/v1/jobs', { ...params, type });
         location.hash = `#/jobs/${job.id}`;
       } catch (e) {
         if (!(e instanceof ApiError) || e.status >= 500) { showError(e); return; }

@@ -52,10 +52,13 @@ export function table(testid, columns, rows, { id = (r) => r.id, href, sort = fa
   const t = h('table', { 'data-testid': testid });
   const head = h('tr');
   const body = h('tbody');
+  // The "nothing" line sits in <tfoot>: <tbody> holds data rows only (the contract counts them).
+  const foot = h('tfoot');
   let order = null;
   const fill = (list) => {
     body.replaceChildren();
-    if (!list.length) body.append(h('tr', { class: 'empty' }, h('th', { colspan: columns.length, class: 'muted' }, empty)));
+    foot.replaceChildren();
+    if (!list.length) foot.append(h('tr', { class: 'empty' }, h('td', { colspan: columns.length, class: 'muted' }, empty)));
     for (const r of list) {
       const tr = h('tr', { 'data-id': raw(id(r)) });
       if (href) {
@@ -92,7 +95,7 @@ export function table(testid, columns, rows, { id = (r) => r.id, href, sort = fa
     }
     head.append(th);
   }
-  t.append(h('thead', {}, head), body);
+  t.append(h('thead', {}, head), body, foot);
   fill(rows);
   return t;
 }
