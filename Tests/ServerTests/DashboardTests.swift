@@ -212,4 +212,27 @@ import TestSupport
         #expect(counts == ["a 3 2", "b 3 3", "c 1 0"])
         #expect(try await s.call("GET", "/v1/stats").json?["store"]?["duplicate_groups"] == 2)
     }
+
+    /// `GET /v1/jobs?before=` pages the list newest first (the jobs page's older/newer buttons), with
+    /// the filters; a bad cursor is a 400.
+    @Test(arguments: Backend.all) func jobsArePagedWithBefore(_ backend: Backend) async throws {
+        let s = try await LiveServer(backend, jobs: .init(workers: 0))
+        defer { Task { await s.stop() } }
+        for _ in 0..<5 {
+            #expect(try await s.call("POST", "/v1/jobs", json: ["type": "sleep", "seconds": 0.1]).status == 202)
+        }
+        func page(_ query: String) async throws -> [Int] {
+            try await s.call("GET", "/v1/jobs?\(query)").json?["jobs"]?.arrayValue?.compactMap { $0["id"]?.intValue } ?? []
+        }
+        let all = try await page("limit=100")
+        #expect(all == all.sorted(by: >) && all.count == 5)
+        let first = try await page("limit=2")
+        let second = try await page("limit=2&before=\(first.last!)")
+        let third = try await page("limit=2&before=\(second.last!)")
+        #expect(first + second + third == all)
+        #expect(try await page("type=sleep&state=queued&limit=2&before=\(all[0])") == Array(all[1...2]))
+        #expect(try await page("type=ingest&before=\(all[0])").isEmpty)
+        let bad = try await s.call("GET", "/v1/jobs?before=x")
+        #expect(bad.status == 400 && bad.errorCode == "invalid_parameter")
+    }
 }
