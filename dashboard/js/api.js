@@ -110,7 +110,15 @@ export async function events(path, onEvent, signal) {
   const utf8 = new TextDecoder();
   let buffer = '';
   for (;;) {
-    const { value, done } = await reader.read();
+    let chunk;
+    try {
+      chunk = await reader.read();
+    } catch (e) {
+      if (signal && signal.aborted) throw e;
+      markOffline();  // the server went away mid-stream
+      throw new OfflineError('the event stream broke off');
+    }
+    const { value, done } = chunk;
     if (done) break;
     buffer += utf8.decode(value, { stream: true });
     let cut;

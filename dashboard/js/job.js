@@ -2,7 +2,7 @@
 // the job's server-sent events), the log tail, params and result; cancel, and re-queue (a new job of
 // the same type and params).
 
-import { api, post, events } from './api.js';
+import { api, post, events, OfflineError } from './api.js';
 import { lineChart } from './chart.js';
 import { h, json, when, bar, state } from './ui.js';
 import { showError } from './router.js';
@@ -105,17 +105,24 @@ export async function render(ctx) {
         }
       }, ctx.signal);
     } catch (e) {
-      if (ctx.signal.aborted) return;
+      // Aborted: the user left. Offline: the router renders the page again once the server is back.
+      if (ctx.signal.aborted || e instanceof OfflineError) return;
       showError(e);
     }
     if (!ctx.active) return;
     // Ended (final state) or dropped: read everything again, exactly as the API has it.
-    const [j, m, l] = await Promise.all([api(`/v1/jobs/${id}`), api(`/v1/jobs/${id}/metrics`), api(`/v1/jobs/${id}/logs?limit=10000`)]);
-    if (!ctx.active) return;
-    current = j; drawHead(); drawAll(m);
-    lines = l.logs.map((x) => `${when(x.at)} ${x.level.padEnd(7)} ${x.message}`);
-    drawLog();
-    if (!['succeeded', 'failed', 'cancelled'].includes(j.state)) setTimeout(() => { if (ctx.active) follow(); }, 2000);
+    try {
+      const [j, m, l] = await Promise.all([api(`/v1/jobs/${id}`), api(`/v1/jobs/${id}/metrics`), api(`/v1/jobs/${id}/logs?limit=10000`)]);
+      if (!ctx.active) return;
+      current = j; drawHead(); drawAll(m);
+      lines = l.logs.map((x) => `${when(x.at)} ${x.level.padEnd(7)} ${x.message}`);
+      drawLog();
+      if (['succeeded', 'failed', 'cancelled'].includes(j.state)) return;
+    } catch (e) {
+      if (e instanceof OfflineError) return;
+      showError(e);
+    }
+    setTimeout(() => { if (ctx.active) follow(); }, 2000);
   };
   follow();
 }
