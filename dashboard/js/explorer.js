@@ -21,7 +21,7 @@ export async function render(ctx) {
   const next = h('button', { type: 'button', disabled: true }, 'next ›');
   const info = h('span', { class: 'muted' });
   ctx.main.append(h('h1', {}, 'Explorer'), h('section', {},
-    h('form', { class: 'filters', onsubmit: (e) => { e.preventDefault(); clearTimeout(timer); working(search); } }, input, ' ', repoSelect, ' ', pathInput, ' ', h('button', { type: 'submit' }, 'find')),
+    h('form', { class: 'filters', onsubmit: (e) => { e.preventDefault(); clearTimeout(timer); remember(); working(search); } }, input, ' ', repoSelect, ' ', pathInput, ' ', h('button', { type: 'submit' }, 'find')),
     holder, h('p', {}, prev, ' ', next, ' ', info)));
 
   const cursors = [''];   // cursors[i] = the cursor of page i
@@ -48,13 +48,17 @@ export async function render(ctx) {
     info.textContent = `page ${page + 1} · ${answer.functions.length} functions`;
   }
 
-  function search() {
+  /** Keeps the hash in step with the inputs, without a re-render (replaceState fires no hashchange). */
+  function remember() {
     const params = new URLSearchParams();
     if (input.value) params.set('q', input.value);
     if (repoSelect.value) params.set('repo', repoSelect.value);
     if (pathInput.value) params.set('path', pathInput.value);
-    // Keep the hash in step without a re-render (the router re-renders on hashchange).
     history.replaceState(null, '', '#/explorer' + (params.toString() ? '?' + params : ''));
+  }
+
+  /** The first page for the inputs. */
+  function search() {
     cursors.length = 1; page = 0;
     return load();
   }
@@ -67,13 +71,14 @@ export async function render(ctx) {
     document.documentElement.dataset.ready = '0';
     clearTimeout(timer);
     timer = setTimeout(async () => {
+      remember();
       try { await search(); } catch (e) { showError(e); }
-      if (mine === typing) document.documentElement.dataset.ready = '1';
+      if (mine === typing && ctx.active) document.documentElement.dataset.ready = '1';
     }, 250);
   };
   input.addEventListener('input', typed);
   pathInput.addEventListener('input', typed);
-  repoSelect.addEventListener('change', () => working(search));
+  repoSelect.addEventListener('change', () => { remember(); working(search); });
   prev.addEventListener('click', () => { if (page > 0) { page -= 1; working(load); } });
   next.addEventListener('click', () => { if (cursors[page + 1]) { page += 1; working(load); } });
   await load();

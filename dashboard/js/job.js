@@ -100,7 +100,9 @@ export async function render(ctx) {
           current = { ...current, progress: data.progress, message: data.message };
           drawHead();
         } else if (name === 'state') {
-          current = { ...current, state: data.state, attempt: data.attempt, error: data.error };
+          const now = Date.now() / 1000;
+          current = { ...current, state: data.state, attempt: data.attempt, error: data.error,
+            started_at: current.started_at || (data.state === 'running' ? now : null) };
           drawHead();
         }
       }, ctx.signal);

@@ -35,8 +35,12 @@ export function clearError() {
  */
 export async function working(fn) {
   const root = document.documentElement;
+  const mine = current, hash = location.hash;
   root.dataset.ready = '0';
-  try { return await fn(); } catch (e) { showError(e); } finally { root.dataset.ready = '1'; }
+  try { return await fn(); } catch (e) { showError(e); } finally {
+    // A reload that navigated (a submitted form opening its job) leaves readiness to the navigation.
+    if (current === mine && location.hash === hash) root.dataset.ready = '1';
+  }
 }
 
 /** The route of a hash: { path: 'jobs/12', query: URLSearchParams }. */
