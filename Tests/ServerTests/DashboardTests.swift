@@ -235,4 +235,23 @@ import TestSupport
         let bad = try await s.call("GET", "/v1/jobs?before=x")
         #expect(bad.status == 400 && bad.errorCode == "invalid_parameter")
     }
+
+    /// A `rest: true` route's last parameter takes one segment or more, slashes included; literal
+    /// templates still win, and the prefix alone is no match.
+    @Test func aRestRouteTakesTheRemainingSegments() {
+        var router = Router()
+        router.add("GET", "/dashboard/{path}", rest: true) { _ in .init(statusCode: .ok) }
+        router.add("GET", "/dashboard/special") { _ in .init(statusCode: .noContent) }
+        func param(_ path: String) -> String? {
+            if case .found(let route, let params) = router.match(method: "GET", path: path), route.rest { return params["path"] }
+            return nil
+        }
+        #expect(param("/dashboard/app.css") == "app.css")
+        #expect(param("/dashboard/js/api.js") == "js/api.js")
+        #expect(param("/dashboard/a/b/c.svg") == "a/b/c.svg")
+        #expect(param("/dashboard/js/%2e%2e/x") == "js/../x")  // decoded: the handler refuses it
+        #expect(param("/dashboard") == nil && param("/dashboard/") == nil && param("/other/x") == nil)
+        if case .found(let route, _) = router.match(method: "GET", path: "/dashboard/special") { #expect(!route.rest) } else { Issue.record("no match") }
+        if case .methodNotAllowed(let allowed) = router.match(method: "POST", path: "/dashboard/x.js") { #expect(allowed == ["GET"]) } else { Issue.record("POST matched") }
+    }
 }

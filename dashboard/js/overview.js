@@ -9,10 +9,17 @@ const STATS = [
   ['spaces', 'spaces'], ['vectors', 'vectors'], ['database_bytes', 'store size'],
 ];
 
-/** Index info per space (`GET /v1/spaces/{name}/index`); null when it has none (no vectors, token space). */
+/** Index info per space (`GET /v1/spaces/{name}/index`); null when it has none (no vectors, token
+ *  space). Asked again when the space's count or generation changed, else at most every 15 s. */
+const indexCache = new Map();   // name → { key, at, info }
 async function indexOf(space) {
   if (space.kind === 'sig_tokens' || !space.count) return null;
-  try { return await api(`/v1/spaces/${encodeURIComponent(space.name)}/index`); } catch (_) { return null; }
+  const key = `${space.count}|${space.generation}`, hit = indexCache.get(space.name);
+  if (hit && hit.key === key && Date.now() - hit.at < 15000) return hit.info;
+  let info = null;
+  try { info = await api(`/v1/spaces/${encodeURIComponent(space.name)}/index`); } catch (_) { info = null; }
+  indexCache.set(space.name, { key, at: Date.now(), info });
+  return info;
 }
 
 async function load() {
