@@ -17,6 +17,14 @@ function code(f, testids = true) {
     h('span', { class: 'body', 'data-testid': testids ? 'function-body' : null }, f.body));
 }
 
+/** The history counts an ingest of a git repository adds to the properties (`commits`, `authors`,
+ *  `file_commits`), as one line. */
+function history(p) {
+  if (p.commits === undefined) return h('p', { class: 'muted', 'data-testid': 'history' }, 'history: none recorded (not ingested from git history)');
+  return h('p', { 'data-testid': 'history' }, h('b', {}, 'history: '),
+    `${fmt(p.commits)} commits touched its lines, by ${fmt(p.authors)} authors; ${fmt(p.file_commits)} commits of its file`);
+}
+
 /** Whether `space` holds a vector for function `id`. */
 async function holds(space, id) {
   try {
@@ -63,6 +71,7 @@ export async function render(ctx) {
       h('section', {}, h('h2', {}, 'Properties'),
         props.length ? h('table', { class: 'props', 'data-testid': 'properties' }, h('tbody', {}, props.map(([k, v]) =>
           h('tr', { 'data-id': k }, h('th', {}, k), h('td', { 'data-col': 'value', 'data-value': raw(v) }, typeof v === 'number' ? fmt(v) : raw(v)))))) : h('p', { class: 'muted' }, 'none'),
+        history(f.properties || {}),
         h('p', { class: 'muted' }, `content ${f.content_hash.slice(0, 12)} · body ${f.body_hash.slice(0, 12)}`))),
     h('section', {}, h('h2', {}, 'Nearest neighbours'), h('p', {}, 'space ', select), rankBox,
       h('div', { class: 'grid' }, neighbourBox, sideBox)),
