@@ -160,35 +160,74 @@ import TestSupport
         #expect(try await Self.get(s.base, "/v1/stats", headers: ["Authorization": "Bearer s3cret"]).status == 200)
     }
 
-    /// Every API call of the modules (`api('…')`, `post('…')`, `events('…')`, `request('…')` with a
-    /// literal or template first argument) names a route the server registers for that method.
+    /// Every API call of the modules: `api('…')`, `post('…')`, `events('…')`, `request('…')` with a
+    /// literal or template first argument, as "METHOD /path?query" with `{}` where a `${…}` is.
+    static func apiCalls() throws -> Set<String> {
+        var calls = Set<String>()
+        let re = try NSRegularExpression(pattern: #"\b(api|post|events|request)\(\s*(['`])(/[^'`]*)\2"#)
+        for (path, js) in EmbeddedDashboard.files where path.hasSuffix(".js") {
+            let ns = js as NSString
+            for m in re.matches(in: js, range: NSRange(location: 0, length: ns.length)) {
+                let fn = ns.substring(with: m.range(at: 1))
+                let url = ns.substring(with: m.range(at: 3)).replacingOccurrences(of: #"\$\{[^}]*\}"#, with: "{}", options: .regularExpression)
+                calls.insert("\(fn == "post" ? "POST" : "GET") \(url)")
+            }
+        }
+        return calls
+    }
+
+    /// Every API call of the modules names a route the server registers for that method.
     @Test func everyAPICallOfTheModulesNamesARegisteredRoute() throws {
         var router = Router()
         for line in try OpenAPITests.registeredRoutes() {
             let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
             router.add(parts[0], parts[1]) { _ in .init(statusCode: .ok) }
         }
-        var calls = Set<String>()
-        for (path, js) in EmbeddedDashboard.files where path.hasSuffix(".js") {
-            let re = try NSRegularExpression(pattern: #"\b(api|post|events|request)\(\s*(['`])(/[^'`]*)\2"#)
-            let ns = js as NSString
-            for m in re.matches(in: js, range: NSRange(location: 0, length: ns.length)) {
-                let fn = ns.substring(with: m.range(at: 1))
-                var url = ns.substring(with: m.range(at: 3))
-                    .replacingOccurrences(of: #"\$\{[^}]*\}"#, with: "1", options: .regularExpression)
-                if let q = url.firstIndex(of: "?") { url = String(url[..<q]) }
-                calls.insert("\(fn == "post" ? "POST" : "GET") \(url)")
-            }
-        }
+        let calls = try Self.apiCalls()
         #expect(calls.count >= 12, "the regex found too few calls: \(calls.sorted())")
         for call in calls.sorted() {
             let parts = call.split(separator: " ").map(String.init)
-            guard case .found = router.match(method: parts[0], path: parts[1]) else {
+            let path = String(parts[1].prefix { $0 != "?" }).replacingOccurrences(of: "{}", with: "1")
+            guard case .found = router.match(method: parts[0], path: path) else {
                 Issue.record("the page calls \(call), which the server does not route")
                 continue
             }
         }
-        #expect(calls.contains("GET /v1/jobs/1/events") && calls.contains("POST /v1/spaces/1/search") && calls.contains("POST /v1/jobs"))
+        #expect(calls.contains("GET /v1/jobs/{}/events") && calls.contains("POST /v1/spaces/{}/search") && calls.contains("POST /v1/jobs"))
+    }
+
+    /// Every GET of the modules (but the event stream), with a job, a space and a function of a real
+    /// store put where the page puts its values, answers 2xx JSON.
+    @Test(arguments: Backend.all) func everyGETOfTheModulesAnswersJSON(_ backend: Backend) async throws {
+        let s = try await LiveServer(backend, jobs: .init())
+        defer { Task { await s.stop() } }
+        let ids = try #require(try await s.call("POST", "/v1/functions", json: sampleFunctions).json?["ids"]?.arrayValue?.compactMap(\.intValue))
+        #expect(try await s.call("POST", "/v1/spaces", json: ["name": "sp", "kind": "body_mean", "dim": 3]).status == 201)
+        #expect(try await s.call("PUT", "/v1/spaces/sp/vectors", json: ["ids": .array(ids.map { .number(Double($0)) }),
+                                                                        "vectors": [[1, 0, 0], [0.9, 0.1, 0], [0, 1, 0]]]).status == 200)
+        let job = try #require(try await s.call("POST", "/v1/jobs", json: ["type": "sleep", "seconds": 0.2, "steps": 2]).json?["id"]?.intValue)
+        #expect(try await eventually { try await s.call("GET", "/v1/jobs/\(job)").json?["state"] == "succeeded" })
+
+        let gets = try Self.apiCalls().filter { $0.hasPrefix("GET ") && !$0.hasSuffix("/events") }.sorted()
+        #expect(gets.count >= 10)
+        for call in gets {
+            let template = String(call.dropFirst(4))
+            var parts = template.split(separator: "?", maxSplits: 1).map(String.init)
+            var segments = parts[0].split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+            for i in segments.indices where segments[i] == "{}" {
+                switch segments[i - 1] {
+                case "jobs": segments[i] = String(job)
+                case "spaces": segments[i] = "sp"
+                case "functions": segments[i] = String(ids[0])
+                default: Issue.record("\(call): no value for the segment after '\(segments[i - 1])'")
+                }
+            }
+            parts[0] = segments.joined(separator: "/")
+            let path = parts.joined(separator: "?").replacingOccurrences(of: "{}", with: String(ids[0]))
+            let r = try await Self.get(s.base, path)
+            #expect((200..<300).contains(r.status) && r.type == "application/json", "\(call) → GET \(path): \(r.status)")
+            #expect(JSONValue.parse(String(decoding: r.body, as: UTF8.self))?.objectValue != nil, "\(path): not a JSON object")
+        }
     }
 
     /// `GET /v1/repos` counts each repository's duplicates (functions whose body another function of
