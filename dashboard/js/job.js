@@ -63,7 +63,9 @@ export async function render(ctx) {
   function drawAll(data) {
     chartsBox.replaceChildren();
     for (const k of Object.keys(series)) delete series[k];
-    for (const [name, s] of Object.entries(data.series)) addSeries(name, [...s.steps], [...s.values]);
+    // Curves first (train loss, validation ranks: many points), one-point figures (baselines, test) after.
+    const entries = Object.entries(data.series).sort(([a, x], [b, y]) => (y.steps.length > 1) - (x.steps.length > 1) || a.localeCompare(b));
+    for (const [name, s] of entries) addSeries(name, [...s.steps], [...s.values]);
     if (!Object.keys(data.series).length) chartsBox.append(h('p', { class: 'muted', 'data-testid': 'no-metrics' }, 'no metrics recorded'));
   }
   drawAll(metrics);

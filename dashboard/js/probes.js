@@ -5,14 +5,16 @@
 
 import { api } from './api.js';
 import { lineChart } from './chart.js';
-import { h, table, fmt } from './ui.js';
+import { h, table } from './ui.js';
 
 const SWEEP_METRICS = [
   ['loc_r2', 'probe R²: lines of code'], ['complexity_r2', 'probe R²: complexity'],
   ['mean_cosine', 'anisotropy (mean cosine)'], ['effective_rank', 'effective rank'],
 ];
 
-const pm = (v) => (v === null || v === undefined ? '–' : fmt(v));
+// Scores with three decimals (R² and balanced accuracy live in [-1, 1]), like `swejepa report`.
+const f3 = (v) => (v === null || v === undefined || Number.isNaN(v) ? '–' : v.toFixed(3));
+const pm = f3;
 
 export async function render(ctx) {
   const space = ctx.query.get('space') || '', target = ctx.query.get('target') || '';
@@ -34,11 +36,11 @@ export async function render(ctx) {
   const controls = (r, which) => r.result && r.result.controls && r.result.controls[which] ? r.result.controls[which].mean : null;
   const probeTable = table('probes', [
     { key: 'space', show: (v) => h('code', {}, v) }, { key: 'target' }, { key: 'task' }, { key: 'metric' },
-    { key: 'mean', num: true, show: (v, r) => `${fmt(v)} ± ${fmt(r.std)}` },
-    { key: 'std', num: true },
+    { key: 'mean', num: true, show: (v, r) => `${f3(v)} ± ${f3(r.std)}` },
+    { key: 'std', num: true, show: f3 },
     { key: 'shuffled', label: 'shuffled labels', num: true, value: (r) => controls(r, 'shuffled'), show: pm },
     { key: 'trivial', label: 'trivial feature', num: true, value: (r) => controls(r, 'trivial'),
-      show: (v, r) => (v === null ? '–' : `${fmt(v)}${r.result.trivial_feature ? ' (' + r.result.trivial_feature + ')' : ''}`) },
+      show: (v, r) => (v === null ? '–' : h('span', { title: r.result.trivial_feature || '' }, f3(v))) },
     { key: 'n', num: true, value: (r) => (r.result ? r.result.n : null) },
     { key: 'group_by' },
     { key: 'job_id', label: 'job', show: (v) => (v ? h('a', { href: `#/jobs/${v}` }, '#' + v) : '–') },
