@@ -3,7 +3,8 @@
 Starts a headless Chromium with a throwaway profile, attaches to its page over a minimal RFC 6455
 websocket, and offers what a browser test needs: navigate, evaluate (awaiting promises, values
 returned by value), wait until the page says it is ready, type and key presses, screenshots, and the
-page's console errors, uncaught exceptions and error log entries collected as they happen.
+page's console errors, uncaught exceptions and error log entries collected as they happen (a JavaScript
+alert/confirm/prompt, which would block the page, is dismissed and collected as an error too).
 
     from cdp import Browser
     with Browser() as b:                      # chromium --headless=new … ; killed on exit, profile removed
@@ -255,6 +256,12 @@ class Browser:
             d = p.get("exceptionDetails", {})
             text = d.get("exception", {}).get("description") or d.get("text", "")
             self.errors.append({"kind": "exception", "text": text, "url": d.get("url", "")})
+        elif method == "Page.javascriptDialogOpening":
+            # alert/confirm/prompt would block every later evaluate: recorded as an error and dismissed.
+            self.errors.append({"kind": f"dialog.{p.get('type', '')}", "text": p.get("message", ""), "url": p.get("url", "")})
+            self._next_id += 1
+            self.ws.send_text(json.dumps({"id": self._next_id, "method": "Page.handleJavaScriptDialog",
+                                          "params": {"accept": False}}))
         elif method == "Log.entryAdded" and p.get("entry", {}).get("level") == "error":
             e = p["entry"]
             self.errors.append({"kind": f"log.{e.get('source', '')}", "text": e.get("text", ""), "url": e.get("url", "")})
