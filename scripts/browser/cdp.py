@@ -337,6 +337,12 @@ class Browser:
         if r.get("loaderId"):
             self.wait_event("Page.loadEventFired", timeout=timeout, since=mark)
 
+    def reload(self, timeout: float = 30) -> None:
+        """Reloads the page (a new document) and waits for its load event."""
+        mark = len(self.events)
+        self.send("Page.reload", {"ignoreCache": True}, timeout=timeout)
+        self.wait_event("Page.loadEventFired", timeout=timeout, since=mark)
+
     def wait_for(self, expression: str, timeout: float = 30, interval: float = 0.1, what: str | None = None):
         """Polls `expression` until it is truthy; returns its value (TimeoutError naming `what`)."""
         deadline = time.monotonic() + timeout

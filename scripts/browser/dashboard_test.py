@@ -199,6 +199,17 @@ def seed(server: Server, corpus: str) -> dict:
     return ids
 
 
+def seeded_jobs(server: Server) -> dict | None:
+    """The first succeeded job of each seeding type when all four exist (a reused --data), else None."""
+    ids = {}
+    for name in ("ingest", "embed", "probe", "train"):
+        jobs = server.get(f"/v1/jobs?type={name}&state=succeeded&limit=1000")["jobs"]
+        if not jobs:
+            return None
+        ids[name] = min(j["id"] for j in jobs)
+    return ids
+
+
 # ---------------------------------------------------------------------------------------- page helpers
 TABLE_JS = """(tid) => {
   const t = document.querySelector(`[data-testid="${tid}"]`);
@@ -218,8 +229,10 @@ class Page:
 
     def goto(self, hash_route: str, route: str, timeout: float = 30) -> None:
         """Goes to `#/…` (same document when the page is loaded) and waits for ready=1 on `route`."""
-        here = self.b.evaluate("location.origin + location.pathname")
-        if here == self.server.base + "/":
+        here = self.b.evaluate("[location.origin + location.pathname, location.hash]")
+        if here == [self.server.base + "/", hash_route]:
+            self.b.reload()                     # same route: a fresh load (no hashchange would fire)
+        elif here[0] == self.server.base + "/":
             # Clear the flag first so the old page's "1" cannot be mistaken for the new one's.
             self.b.evaluate("delete document.documentElement.dataset.ready; true")
             self.b.evaluate(f"location.hash = {json.dumps(hash_route)}; true")
@@ -513,6 +526,7 @@ def check_run_form_error(page: Page) -> str:
     resp = b.wait_event("Network.responseReceived",
                         lambda p: p["response"]["url"].endswith("/v1/jobs") and p["response"]["status"] >= 400,
                         timeout=15, since=mark)
+    b.wait_event("Network.loadingFinished", lambda p: p["requestId"] == resp["requestId"], timeout=15, since=mark)
     body = json.loads(b.response_body(resp["requestId"]))
     message = body["error"]["message"]
     shown = b.wait_for("(() => { const e = document.querySelector('form[data-job-type=train] [data-testid=form-error]');"
@@ -541,6 +555,8 @@ def main() -> int:
     ap.add_argument("--model-dir", default=os.path.join(ROOT, ".cache/models", MODEL))
     ap.add_argument("--out", default=os.path.join(ROOT, ".build/test-output/dashboard"))
     ap.add_argument("--update-docs", action="store_true", help="also copy the screenshots to docs/img/dashboard-<page>.png")
+    ap.add_argument("--data", help="use (and keep) this data directory; seeding is skipped when it already holds "
+                                   "the seeded jobs (for working on the checks; the corpus is recreated under it)")
     ap.add_argument("--auth", default="reads", choices=["reads", "writes"],
                     help="what the server's token guards (reads: the token dialog is checked)")
     args = ap.parse_args()
@@ -556,15 +572,22 @@ def main() -> int:
     checks = Checks()
     server = browser = None
     try:
-        corpus, data = os.path.join(tmp, "corpus"), os.path.join(tmp, "data")
-        make_corpus(corpus)
-        os.makedirs(os.path.join(data, "models"))
-        os.symlink(os.path.abspath(args.model_dir), os.path.join(data, "models", MODEL))
+        data = os.path.abspath(args.data) if args.data else os.path.join(tmp, "data")
+        corpus = os.path.join(data, "corpus") if args.data else os.path.join(tmp, "corpus")
+        if not os.path.isdir(corpus):
+            make_corpus(corpus)
+        os.makedirs(os.path.join(data, "models"), exist_ok=True)
+        if not os.path.exists(os.path.join(data, "models", MODEL)):
+            os.symlink(os.path.abspath(args.model_dir), os.path.join(data, "models", MODEL))
         token = secrets.token_urlsafe(24)
         server = Server(args.binary, data, corpus, token, args.auth, os.path.join(args.out, "server.log"))
         log(f"server {server.base} (--auth {args.auth}), data {data}")
-        ids = seed(server, corpus)
-        log(f"seeded in {time.monotonic() - t0:.1f} s")
+        ids = seeded_jobs(server)
+        if ids is None:
+            ids = seed(server, corpus)
+            log(f"seeded in {time.monotonic() - t0:.1f} s")
+        else:
+            log(f"reusing the seeded jobs {ids}")
 
         browser = Browser(1280, 800)
         page = Page(browser, server, args.out)
