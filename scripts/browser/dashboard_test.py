@@ -15,7 +15,7 @@ the API, following the DOM contract in dashboard/README.md:
   a bad parameter shows the API's error in the form · no console errors on any page.
 
 Screenshots of every page (1280×800) go to --out (default .build/test-output/dashboard/);
---update-docs also copies them to docs/img/dashboard-<page>.png. One PASS/FAIL line per check;
+--update-docs also copies them to docs/img/dashboard-<page>.png (when every check passed). One PASS/FAIL line per check;
 exit status 1 on any failure. The server and the browser are always stopped, temp dirs removed.
 
     python3 scripts/browser/dashboard_test.py [--binary .build/release/swejepa] [--update-docs]
@@ -432,7 +432,11 @@ def check_explorer(page: Page, fn: dict) -> str:
                timeout=15, what=f"row {fn['id']} in table functions")
     b.wait_for('document.documentElement.dataset.ready === "1"', timeout=15)
     rows = page.table("functions")
-    return f"'{FUNCTION_NAME}' → {len(rows)} rows, function {fn['id']} ({fn['path']}) among them"
+    # The rows are the search's (not an unfiltered first page that happens to hold the function).
+    matching = {str(f["id"]) for f in page.server.get(f"/v1/functions?q={FUNCTION_NAME}&limit=1000")["functions"]}
+    extra = [r["id"] for r in rows if r["id"] not in matching]
+    assert not extra, f"rows {extra[:10]} do not match '{FUNCTION_NAME}' (GET /v1/functions?q={FUNCTION_NAME})"
+    return f"'{FUNCTION_NAME}' → {len(rows)} rows, all matching, function {fn['id']} ({fn['path']}) among them"
 
 
 def check_neighbours(page: Page, fn: dict, space: str | None) -> str:
@@ -674,7 +678,9 @@ def main() -> int:
             server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
-    if args.update_docs and page_shots_ok(args.out):
+    if args.update_docs and checks.failed:
+        print("screenshots not copied to docs/img/: some checks failed")
+    elif args.update_docs:
         os.makedirs(os.path.join(ROOT, "docs/img"), exist_ok=True)
         for f in sorted(os.listdir(args.out)):
             if f.startswith("dashboard-") and f.endswith(".png"):
@@ -683,10 +689,6 @@ def main() -> int:
     n_fail = len(checks.failed)
     print(f"\n{len(checks.results) - n_fail} passed, {n_fail} failed in {time.monotonic() - t0:.0f} s; screenshots in {args.out}")
     return 1 if n_fail else 0
-
-
-def page_shots_ok(out: str) -> bool:
-    return any(f.startswith("dashboard-") for f in os.listdir(out))
 
 
 if __name__ == "__main__":
