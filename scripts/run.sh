@@ -2,7 +2,8 @@
 # `make run`: the main job on the embedded default store.
 # Starts `swejepa serve` on DATA (./data), then runs the SWE-JEPA loop on the Python standard library
 # found on this machine: ingest (every top-level package its own repository, test dirs skipped) →
-# embed with the default teacher at layer 3 (all four kinds) → probes → students. Each step is a job
+# embed with the default teacher at layer 3 (all four kinds) → probes → students → a printed report
+# (probe table, leaderboard, one nearest-neighbour example with code). Each step is a job
 # followed with a progress bar; all of them are resumable, so a second `make run` only does what is
 # missing. The server keeps running afterwards (Ctrl-C stops it).
 set -euo pipefail
@@ -42,6 +43,9 @@ if "$bin" help train >/dev/null 2>&1; then
   "$bin" train --input-space "$space.sig_tokens" --target-space "$space.body_mean" --model sig_predictor --loss infonce \
     --epochs 4 --d-model 256 --ffn 1024 --output-space student.sigpred_infonce --server "$server" || true
 fi
+step "report: probe results, student leaderboard, one function's nearest bodies (swejepa report)"
+"$bin" report --space "$space.body_mean" --server "$server" || true
 echo
-echo "done; the server is still running at $server (Ctrl-C to stop)"
+echo "done in $SECONDS s; the server is still running (Ctrl-C to stop)"
+echo "dashboard: $server/   (overview, jobs, probes, students, explorer, run forms)"
 wait $pid

@@ -22,7 +22,7 @@ struct Swejepa: AsyncParsableCommand {
               swejepa train --input-space all-MiniLM-L6-v2.L3.sig_tokens --target-space all-MiniLM-L6-v2.L3.body_mean
             """,
         version: swejepaVersion,
-        subcommands: [Serve.self, Worker.self, Migrate.self, Copy.self, Ingest.self, Embed.self, Train.self, SearchCommand.self, ProbeCommand.self, LayerSweepCommand.self, NeighboursCommand.self, JobsCommand.self]
+        subcommands: [Serve.self, Worker.self, Migrate.self, Copy.self, Ingest.self, Embed.self, Train.self, SearchCommand.self, ProbeCommand.self, LayerSweepCommand.self, NeighboursCommand.self, JobsCommand.self, ReportCommand.self]
     )
 }
 

@@ -24,7 +24,12 @@ public final class Metrics: Sendable {
 
     public init() {}
 
+    /// Methods counted under their own name; any other token a client sends is counted as `OTHER`
+    /// (a label per distinct method would let a client grow the metrics without bound).
+    static let knownMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
+
     public func record(route: String, method: String, status: Int, seconds: Double) {
+        let method = Self.knownMethods.contains(method) ? method : "OTHER"
         state.withLock { s in
             s.requests[Key(route: route, method: method, status: status), default: 0] += 1
             var h = s.latency[route] ?? Histogram()

@@ -88,6 +88,10 @@ extension PostgresStore {
                         body_hash = ?, properties = ?, language = ?, updated_at = ? WHERE id = ?
                     """, [.int(Int64(f.startLine)), .int(Int64(f.endLine)), .blob(Data(f.signature.utf8)), .blob(Data(f.body.utf8)),
                           .text(contentHash), .text(bodyHash), .text(properties), .text(language), .double(now), .int(old.id)])
+                // The spaces' rows first (the stale-count trigger updates them), in id order like every
+                // vector writer, so this never holds vectors while waiting for a space.
+                try db.run("SELECT id FROM spaces WHERE id IN (SELECT space_id FROM vectors WHERE function_id = ?) ORDER BY id FOR NO KEY UPDATE",
+                           [.int(old.id)])
                 try db.run("UPDATE vectors SET stale = 1 WHERE function_id = ?", [.int(old.id)])
                 updated += 1
             }

@@ -96,12 +96,17 @@ extension PostgresStore {
                 throw StoreError.unknownSpace(name)  // deleted by another process meanwhile
             }
             try db.copyIn("COPY vector_load(function_id, n_rows, data, truncated) FROM STDIN (FORMAT binary)", data: copy)
+            // The rows it inserted (xmax = 0: not an update) are added to the space's count in the same
+            // statement; stale counts follow the vectors_stale_count trigger, deletes the delete trigger.
             try db.run("""
-                INSERT INTO vectors(space_id, function_id, n_rows, data, stale, truncated, updated_at, generation)
-                SELECT ?, function_id, n_rows, data, 0, truncated, ?, ? FROM vector_load
-                ON CONFLICT(space_id, function_id) DO UPDATE SET n_rows = excluded.n_rows, data = excluded.data,
-                    stale = 0, truncated = excluded.truncated, updated_at = excluded.updated_at, generation = excluded.generation
-                """, [.int(space.id), .double(Self.now), .int(generation)])
+                WITH up AS (
+                    INSERT INTO vectors(space_id, function_id, n_rows, data, stale, truncated, updated_at, generation)
+                    SELECT ?, function_id, n_rows, data, 0, truncated, ?, ? FROM vector_load
+                    ON CONFLICT(space_id, function_id) DO UPDATE SET n_rows = excluded.n_rows, data = excluded.data,
+                        stale = 0, truncated = excluded.truncated, updated_at = excluded.updated_at, generation = excluded.generation
+                    RETURNING (xmax = 0) AS inserted)
+                UPDATE spaces SET n_vectors = n_vectors + (SELECT COUNT(*) FROM up WHERE inserted) WHERE id = ?
+                """, [.int(space.id), .double(Self.now), .int(generation), .int(space.id)])
             try Self.notify(db, Self.vectorsChannel, "\(name):\(generation)")
             return generation
         }

@@ -171,7 +171,12 @@ public final class SQLiteConnection: @unchecked Sendable {
         return out
     }
 
-    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+    /// The rowid of the last insert on this connection; set it (e.g. to 0) to tell afterwards whether
+    /// an `INSERT … ON CONFLICT DO UPDATE` inserted (it changes) or updated (it does not).
+    public var lastInsertRowID: Int64 {
+        get { sqlite3_last_insert_rowid(handle) }
+        set { sqlite3_set_last_insert_rowid(handle, newValue) }
+    }
 
     /// Runs `body` in a transaction (`BEGIN IMMEDIATE` for writers); rolls back on any thrown error.
     public func transaction<T>(immediate: Bool = true, _ body: () throws -> T) throws -> T {

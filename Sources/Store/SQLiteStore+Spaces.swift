@@ -4,8 +4,7 @@ import Foundation
 extension SQLiteStore {
     static let spaceColumns = """
         s.id, s.name, s.model, s.layer, s.kind, s.dim, s.dtype, s.metric, s.index_factory, s.generation, s.created_at,
-        (SELECT COUNT(*) FROM vectors v WHERE v.space_id = s.id),
-        (SELECT COUNT(*) FROM vectors v WHERE v.space_id = s.id AND v.stale = 1)
+        s.n_vectors, s.n_stale
         """
 
     static func spaceRecord(_ row: SQLRow) -> SpaceRecord {
@@ -86,11 +85,14 @@ extension SQLiteStore {
             try db.run("UPDATE spaces SET generation = generation + 1 WHERE id = ?", [.int(space.id)])
             let generation = try db.first("SELECT generation FROM spaces WHERE id = ?", [.int(space.id)]) { $0.int(0) } ?? 0
             var offset = 0
+            var inserted: Int64 = 0
             try batch.values.withUnsafeBufferPointer { all in
                 for (i, id) in batch.ids.enumerated() {
                     let n = batch.rows[i] * space.dim
                     let blob = VectorCodec.encode(UnsafeBufferPointer(rebasing: all[offset..<(offset + n)]), as: space.dtype)
                     offset += n
+                    // An insert sets last_insert_rowid (a vector row's id is never 0); the conflict's update does not.
+                    db.lastInsertRowID = 0
                     try db.run("""
                         INSERT INTO vectors(space_id, function_id, n_rows, data, stale, truncated, updated_at, generation)
                         VALUES (?, ?, ?, ?, 0, ?, ?, ?)
@@ -99,8 +101,11 @@ extension SQLiteStore {
                             generation = excluded.generation
                         """, [.int(space.id), .int(id), .int(Int64(batch.rows[i])), .blob(blob),
                               .int(batch.truncated?[i] == true ? 1 : 0), .double(now), .int(generation)])
+                    if db.lastInsertRowID != 0 { inserted += 1 }
                 }
             }
+            // Stale counts follow the vectors_stale_count trigger; deletes follow vectors_delete_generation.
+            try db.run("UPDATE spaces SET n_vectors = n_vectors + ? WHERE id = ?", [.int(inserted), .int(space.id)])
             return generation
         }
     }

@@ -38,7 +38,7 @@ public struct TransferTable: Sendable, Equatable {
         TransferTable("spaces", key: ["id"], [
             ("id", .int), ("name", .text), ("model", .text), ("layer", .int), ("kind", .text), ("dim", .int),
             ("dtype", .text), ("metric", .text), ("index_factory", .text), ("generation", .int), ("created_at", .double),
-            ("changes_since", .int)]),
+            ("changes_since", .int), ("n_vectors", .int), ("n_stale", .int)]),
         TransferTable("vectors", key: ["space_id", "function_id"], [
             ("space_id", .int), ("function_id", .int), ("n_rows", .int), ("data", .blob), ("stale", .int),
             ("truncated", .int), ("updated_at", .double), ("generation", .int)]),

@@ -103,6 +103,23 @@ import TestSupport
 
     /// Any JSON number within float32's range is a vector value; a tiny one (1e-300, which
     /// Foundation's Float decoding refuses as "not valid JSON") rounds to 0 as float32 does.
+    /// Made-up request methods are refused, and counted under one `OTHER` label: a client cannot grow
+    /// /metrics by one series per method name, nor break its format with a quote in one.
+    @Test func madeUpMethodsAreCountedUnderOneLabel() async throws {
+        let s = try await LiveServer(.sqlite)
+        defer { Task { await s.stop() } }
+        for i in 0..<20 {
+            let c = try RawClient(port: s.port)
+            #expect(c.send("FOO\(i)BAR /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"))
+            let status = c.responseStatus()
+            #expect(status.map { (400..<500).contains($0) } == true, "status \(String(describing: status))")
+        }
+        let metrics = String(decoding: try await s.call("GET", "/metrics").body, as: UTF8.self)
+        #expect(!metrics.contains("FOO"))
+        let other = metrics.split(separator: "\n").filter { $0.hasPrefix("swejepa_http_requests_total{") && $0.contains("method=\"OTHER\"") }
+        #expect(other.count == 1 && other.first.flatMap { Int($0.split(separator: " ").last ?? "") } == 20, "\(other)")
+    }
+
     @Test(arguments: Backend.all) func tinyAndLargestFloat32ValuesAreAccepted(_ backend: Backend) async throws {
         let s = try await LiveServer(backend)
         defer { Task { await s.stop() } }
