@@ -11,7 +11,8 @@
 //                        writer, text embedding, predictions, neighbour lists, models, Compute)
 //   4. jobs              Jobs (Services, Store, compute)
 //   5. front ends        Server (Services, Jobs, FlyingFox), CLI (Server, Jobs, ArgumentParser), Bench (compute, Store, Search)
-// Build tooling, outside the layers: EmbedMigrationsTool and the EmbedMigrations plugin (Store's SQL).
+// Build tooling, outside the layers: EmbedMigrationsTool and the EmbedMigrations plugin (Store's SQL),
+// EmbedDashboardTool and the EmbedDashboard plugin (Server's dashboard/ assets).
 // Tests: TestSupport (Core, Store) sits beside the layers; each test target imports its module and lower ones.
 import PackageDescription
 
@@ -56,6 +57,10 @@ let package = Package(
         .executableTarget(name: "EmbedMigrationsTool", path: "Plugins/EmbedMigrationsTool"),
         .plugin(name: "EmbedMigrations", capability: .buildTool(), dependencies: ["EmbedMigrationsTool"],
                 path: "Plugins/EmbedMigrations"),
+        // Build tooling: dashboard/** (HTML, CSS, JS modules) compiled into Server as string literals.
+        .executableTarget(name: "EmbedDashboardTool", path: "Plugins/EmbedDashboardTool"),
+        .plugin(name: "EmbedDashboard", capability: .buildTool(), dependencies: ["EmbedDashboardTool"],
+                path: "Plugins/EmbedDashboard"),
 
         // Storage (the source of truth) and search (rebuildable caches).
         .target(name: "Store", dependencies: ["Core", "CSQLite", "CLibPQ"], path: "Sources/Store",
@@ -79,7 +84,7 @@ let package = Package(
             "Core", "Store", "Search", "Services", "Jobs",
             .product(name: "FlyingFox", package: "FlyingFox"),
             .product(name: "FlyingSocks", package: "FlyingFox"),
-        ], path: "Sources/Server"),
+        ], path: "Sources/Server", plugins: ["EmbedDashboard"]),
         .executableTarget(name: "CLI", dependencies: [
             "Core", "Store", "Services", "Jobs", "Server",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -115,7 +115,7 @@ final class RouterBox: Sendable {
     var router: Router { table.withLock { $0 } }
     func add(_ routes: [Route]) {
         table.withLock { router in
-            for r in routes { router.add(r.method, r.template, r.handler) }
+            for r in routes { router.add(r.method, r.template, rest: r.rest, r.handler) }
         }
     }
 }

@@ -12,12 +12,13 @@ import Foundation
 public enum AuthScope: String, Sendable, CaseIterable {
     /// POST, PUT, PATCH and DELETE need the token; reads are public (the default).
     case writes
-    /// Every request needs the token except `GET /healthz` and the dashboard page `GET /`
+    /// Every request needs the token except `GET /healthz` and the dashboard (`GET /`, `GET /dashboard/…`)
     /// (which asks for the token and sends it with its API calls).
     case reads
 
-    /// Routes answered without a token whatever the scope.
-    static let publicRoutes: Set<String> = ["GET /healthz", "GET /"]
+    /// Routes answered without a token whatever the scope (the dashboard's page and assets: its API
+    /// calls carry the token).
+    static let publicRoutes: Set<String> = ["GET /healthz", "GET /", "GET /dashboard/{path}"]
 
     /// Whether a request to `route` (a template) with `method` needs the token.
     func needsToken(method: String, route: String) -> Bool {

@@ -58,20 +58,37 @@ public struct RequestContext: Sendable {
 public typealias RouteHandler = @Sendable (RequestContext) async throws -> HTTPResponse
 
 /// One route: a method and a template like `/v1/spaces/{name}/vectors`.
+///
+/// With `rest: true` the template's last `{parameter}` takes the rest of the path, one segment or
+/// more, slashes included (`/dashboard/{path}` matches `/dashboard/js/api.js` with `path` =
+/// `js/api.js`); the template is still the one OpenAPI documents.
+///
+/// ```swift
+/// Route("GET", "/dashboard/{path}", rest: true) { req in … req.param("path") … }
+/// ```
 public struct Route: Sendable {
     public var method: String
     public var template: String
+    /// The last parameter takes the remaining segments.
+    public var rest: Bool
     let segments: [Substring]
     let handler: RouteHandler
 
-    public init(_ method: String, _ template: String, _ handler: @escaping RouteHandler) {
+    public init(_ method: String, _ template: String, rest: Bool = false, _ handler: @escaping RouteHandler) {
         self.method = method
         self.template = template
+        self.rest = rest
         self.segments = template.split(separator: "/")
         self.handler = handler
     }
 
     func match(_ parts: [Substring]) -> [String: String]? {
+        var parts = parts
+        if rest, let last = segments.last, last.first == "{" && last.last == "}" {
+            guard parts.count >= segments.count else { return nil }
+            let tail = parts[(segments.count - 1)...].joined(separator: "/")
+            parts = Array(parts[..<(segments.count - 1)]) + [Substring(tail)]
+        }
         guard parts.count == segments.count else { return nil }
         var params = [String: String]()
         for (s, p) in zip(segments, parts) {
@@ -91,8 +108,8 @@ public struct Router: Sendable {
 
     public init() {}
 
-    public mutating func add(_ method: String, _ template: String, _ handler: @escaping RouteHandler) {
-        routes.append(Route(method, template, handler))
+    public mutating func add(_ method: String, _ template: String, rest: Bool = false, _ handler: @escaping RouteHandler) {
+        routes.append(Route(method, template, rest: rest, handler))
     }
 
     public enum Match {

@@ -40,7 +40,9 @@ extension APIServer {
                 }
                 let limit = try req.intQuery("limit", default: 100, range: 1...1000)
                 let type = req.query("type").flatMap { $0.isEmpty ? nil : $0 }
-                return try .json(["jobs": try await ctx.store.jobs(state: state, type: type, limit: limit)])
+                // Paging, newest first: `before` = the last id of the previous page.
+                let before = try req.optionalInt64Query("before", range: 1...Int64.max)
+                return try .json(["jobs": try await ctx.store.jobs(state: state, type: type, before: before, limit: limit)])
             },
             Route("GET", "/v1/jobs/{id}") { req in
                 try .json(try await requireJob(ctx, req))

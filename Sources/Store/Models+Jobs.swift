@@ -57,7 +57,14 @@ public struct LeaseStatus: Sendable, Equatable {
 public protocol JobStore: Sendable {
     func createJob(type: String, params: JSONValue, maxAttempts: Int) async throws -> JobRecord
     func job(id: Int64) async throws -> JobRecord?
-    func jobs(state: JobState?, type: String?, limit: Int) async throws -> [JobRecord]
+    /// Jobs newest first, optionally of one state and type, with ids below `before` (the last id of
+    /// the previous page), at most `limit`.
+    ///
+    /// ```swift
+    /// let page1 = try await store.jobs(state: nil, type: "train", before: nil, limit: 50)
+    /// let page2 = try await store.jobs(state: nil, type: "train", before: page1.last?.id, limit: 50)
+    /// ```
+    func jobs(state: JobState?, type: String?, before: Int64?, limit: Int) async throws -> [JobRecord]
     /// Re-queues (or fails, past max_attempts) jobs whose lease expired, then claims the oldest queued job.
     /// Jobs submitted with `remote: true` (params `{"remote": true}`) are left to `claimRemoteJob`.
     func claimJob(worker: String, types: [String], leaseSeconds: Double) async throws -> JobRecord?
@@ -92,4 +99,11 @@ public protocol JobStore: Sendable {
 
 extension JobStore {
     public func jobWakeups() -> AsyncStream<Void>? { nil }
+}
+
+extension JobStore {
+    /// The newest `limit` jobs, optionally of one state and type (the first page of `jobs(state:type:before:limit:)`).
+    public func jobs(state: JobState?, type: String?, limit: Int) async throws -> [JobRecord] {
+        try await jobs(state: state, type: type, before: nil, limit: limit)
+    }
 }

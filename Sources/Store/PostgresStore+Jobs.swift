@@ -50,12 +50,13 @@ extension PostgresStore: JobStore {
         try await read { db in try db.first("SELECT \(Self.jobColumns) FROM jobs WHERE id = ?", [.int(id)], Self.jobRecord) }
     }
 
-    public func jobs(state: JobState?, type: String?, limit: Int) async throws -> [JobRecord] {
+    public func jobs(state: JobState?, type: String?, before: Int64?, limit: Int) async throws -> [JobRecord] {
         try await read { db in
             var sql = "SELECT \(Self.jobColumns) FROM jobs WHERE 1 = 1"
             var args = [SQLValue]()
             if let state { sql += " AND state = ?"; args.append(.text(state.rawValue)) }
             if let type { sql += " AND type = ?"; args.append(.text(type)) }
+            if let before { sql += " AND id < ?"; args.append(.int(before)) }
             sql += " ORDER BY id DESC LIMIT ?"
             args.append(Self.limit(limit))
             return try db.all(sql, args, Self.jobRecord)

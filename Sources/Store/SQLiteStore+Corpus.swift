@@ -4,11 +4,10 @@ import Foundation
 extension SQLiteStore: CorpusStore {
     public func repositories() async throws -> [RepositoryRecord] {
         try await read { db in
-            try db.all("""
-                SELECT r.id, r.name, r.path, (SELECT COUNT(*) FROM functions f WHERE f.repo_id = r.id), r.created_at, r.updated_at
-                FROM repositories r ORDER BY r.name
-                """) { RepositoryRecord(id: $0.int(0), name: $0.text(1), path: $0.optionalText(2), functions: Int($0.int(3)),
-                                        createdAt: $0.double(4), updatedAt: $0.double(5)) }
+            try db.all(RepositoryRecord.listSQL) {
+                RepositoryRecord(id: $0.int(0), name: $0.text(1), path: $0.optionalText(2), functions: Int($0.int(3)),
+                                 duplicates: Int($0.int(4)), createdAt: $0.double(5), updatedAt: $0.double(6))
+            }
         }
     }
 

@@ -43,18 +43,40 @@ public protocol StoreBackend: JobStore, CorpusStore, AnalysisStore, Sendable {
     var appliedMigrations: [Int] { get }
 }
 
-/// A repository and how many functions it holds.
+/// A repository, how many functions it holds and how many of them are duplicates.
+///
+/// ```swift
+/// let r = try await store.repositories().first!
+/// Double(r.duplicates) / Double(max(r.functions, 1))   // the repository's duplicate share
+/// ```
 public struct RepositoryRecord: Codable, Sendable, Equatable {
     public var id: Int64
     public var name: String
     public var path: String?
     public var functions: Int
+    /// Its functions whose body (`body_hash`) some other function of the store has too: the members
+    /// of `StoreStats.duplicateGroups` that are in this repository.
+    public var duplicates: Int
     public var createdAt: Double
     public var updatedAt: Double
     enum CodingKeys: String, CodingKey {
-        case id, name, path, functions
+        case id, name, path, functions, duplicates
         case createdAt = "created_at", updatedAt = "updated_at"
     }
+}
+
+extension RepositoryRecord {
+    /// One query for both backends: every repository with its function and duplicate counts (a
+    /// duplicate's body hash is in a group of two or more; `functions_body_hash` serves the grouping).
+    static let listSQL = """
+        WITH dup AS (SELECT body_hash FROM functions GROUP BY body_hash HAVING COUNT(*) > 1)
+        SELECT r.id, r.name, r.path, COUNT(f.id), COUNT(d.body_hash), r.created_at, r.updated_at
+        FROM repositories r
+        LEFT JOIN functions f ON f.repo_id = r.id
+        LEFT JOIN dup d ON d.body_hash = f.body_hash
+        GROUP BY r.id, r.name, r.path, r.created_at, r.updated_at
+        ORDER BY r.name
+        """
 }
 
 /// Corpus-level operations (ingest): repositories and pruning of functions that vanished.

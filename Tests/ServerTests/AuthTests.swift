@@ -37,9 +37,13 @@ import TestSupport
         #expect(try await s.call("GET", "/v1/functions", headers: Self.good).json?["functions"]?.arrayValue?.count == 3)
         // Open: the health check and the dashboard page (which asks for the token and keeps it per tab).
         #expect(try await s.call("GET", "/healthz").status == 200)
+        // Its assets are open too; its api.js module keeps the token in sessionStorage and sends it.
         let page = try await s.call("GET", "/")
-        let html = String(decoding: page.body, as: UTF8.self)
-        #expect(page.status == 200 && html.contains("sessionStorage") && html.contains("Authorization:'Bearer '"))
+        #expect(page.status == 200 && page.headers["content-type"]?.hasPrefix("text/html") == true)
+        let css = try await s.call("GET", "/dashboard/app.css")
+        #expect(css.status == 200 && css.headers["content-type"]?.hasPrefix("text/css") == true)
+        let api = EmbeddedDashboard.files["js/api.js"] ?? ""
+        #expect(api.contains("sessionStorage") && api.contains("h.Authorization = 'Bearer ' + t"))
         // Unknown paths stay 404 (no route), whatever the token.
         #expect(try await s.call("GET", "/v1/nothing").status == 404)
     }

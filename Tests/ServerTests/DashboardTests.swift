@@ -5,149 +5,292 @@ import FoundationNetworking
 #endif
 import Testing
 import TestSupport
-@testable import Jobs
 @testable import Server
-import Store
 
-/// `GET /`: the dashboard page is served as HTML, and every API call its JavaScript makes — found
-/// by a regex over the served page, and required to equal the list below, so a new call cannot go
-/// untested — answers 2xx JSON with the fields the page reads, on a real server (SQLite, FAISS
-/// search, a job runner) holding functions, a space with vectors, a finished and a running job.
+/// The dashboard's files (`dashboard/`, compiled in by the EmbedDashboard plugin) on a real server
+/// over loopback: every asset `index.html` references and every module the JavaScript imports
+/// (followed from `main.js`) is served 200 with its content type and `Cache-Control: no-cache`;
+/// unknown assets are 404 JSON, `..` is refused; the embedded set is the folder; no token is needed
+/// for the page, even with read auth; and every API call the modules make names a registered route.
+///
+/// ```
+/// swift test --skip-build --filter DashboardTests
+/// ```
 @Suite struct DashboardTests {
-    /// Every call of the page as "METHOD path", `{}` where the script inserts a value.
-    static let pageCalls: Set<String> = [
-        "GET /v1/stats", "GET /v1/spaces", "GET /v1/jobs?limit=30",
-        "GET /v1/jobs/{}", "GET /v1/jobs/{}/metrics", "GET /v1/jobs/{}/logs?limit=200",
-        "POST /v1/jobs/{}/cancel", "POST /v1/spaces/{}/search",
-    ]
+    static let folder = PackagePaths.root.appendingPathComponent("dashboard")
 
-    /// A real server with a job runner and search (`LiveServer` with `jobs:`), called without the
-    /// contract check (the page's calls are checked here for what the page reads).
-    final class Service: @unchecked Sendable {
-        let live: LiveServer
-        var base: String { live.base }
-        init(_ backend: Backend) async throws { live = try await LiveServer(backend, jobs: .init()) }
+    /// One GET without the contract check (asset paths hold `/`, which OpenAPI's `{path}` cannot).
+    static func get(_ base: String, _ path: String, headers: [String: String] = [:]) async throws
+        -> (status: Int, type: String, cache: String, body: Data) {
+        var req = URLRequest(url: URL(string: base + path)!)
+        for (k, v) in headers { req.setValue(v, forHTTPHeaderField: k) }
+        let (data, resp) = try await URLSession.shared.data(for: req)
+        let http = resp as! HTTPURLResponse
+        return (http.statusCode, http.value(forHTTPHeaderField: "Content-Type") ?? "",
+                http.value(forHTTPHeaderField: "Cache-Control") ?? "", data)
+    }
 
-        func stop() async { await live.stop() }
-
-        func call(_ method: String, _ path: String, _ body: JSONValue? = nil) async throws -> (status: Int, type: String, body: Data) {
-            var req = URLRequest(url: URL(string: base + path)!)
-            req.httpMethod = method
-            if let body {
-                req.httpBody = Data(body.jsonString().utf8)
-                req.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            }
-            let (data, resp) = try await URLSession.shared.data(for: req)
-            let http = resp as! HTTPURLResponse
-            return (http.statusCode, http.value(forHTTPHeaderField: "Content-Type") ?? "", data)
+    /// The content type an asset must be served with.
+    static func expectedType(_ path: String) -> String {
+        switch path.split(separator: ".").last ?? "" {
+        case "html": "text/html"
+        case "css": "text/css"
+        case "js": "text/javascript"
+        case "svg": "image/svg+xml"
+        case "md": "text/markdown"
+        default: "?"
         }
     }
 
-    /// The page's calls: `fetch(…)`, `get(…)` (its fetch-and-parse helper) and `EventSource(…)` with a
-    /// literal first argument ('…', "…", `…` with ${…}, or '…'+name), and fetch's `method:` option.
-    /// Calls with a bare variable argument are returned separately (only the helper itself has one).
-    static func calls(in html: String) -> (calls: Set<String>, bare: [String], total: Int) {
-        let pattern = #"\b(fetch|get|EventSource)\((`[^`]*`|'[^']*'(?:\+[\w.]+)?|"[^"]*"(?:\+[\w.]+)?|[A-Za-z_]\w*)(\s*,\s*\{\s*method\s*:\s*'(\w+)')?"#
+    static func matches(_ pattern: String, in text: String, group: Int = 1) -> [String] {
         let re = try! NSRegularExpression(pattern: pattern)
-        let ns = html as NSString
-        var calls = Set<String>(), bare = [String]()
-        let matches = re.matches(in: html, range: NSRange(location: 0, length: ns.length))
-        for m in matches {
-            let fn = ns.substring(with: m.range(at: 1))
-            var arg = ns.substring(with: m.range(at: 2))
-            guard let quote = arg.first, "'\"`".contains(quote) else { bare.append("\(fn)(\(arg))"); continue }
-            if let plus = arg.range(of: "+", options: .backwards), arg[arg.index(before: plus.lowerBound)] == quote {
-                arg = String(String(arg[..<plus.lowerBound]).dropFirst().dropLast()) + "{}"
-            } else {
-                arg = String(arg.dropFirst().dropLast())
-            }
-            arg = arg.replacingOccurrences(of: #"\$\{[^}]*\}"#, with: "{}", options: .regularExpression)
-            let method = m.range(at: 4).location != NSNotFound ? ns.substring(with: m.range(at: 4)) : "GET"
-            calls.insert("\(method) \(arg)")
-        }
-        let total = try! NSRegularExpression(pattern: #"\b(fetch|get|EventSource)\("#).numberOfMatches(in: html, range: NSRange(location: 0, length: ns.length))
-        return (calls, bare, total)
+        let ns = text as NSString
+        return re.matches(in: text, range: NSRange(location: 0, length: ns.length)).map { ns.substring(with: $0.range(at: group)) }
     }
 
-    @Test(arguments: Backend.all) func thePageIsServedAndEveryCallItMakesAnswersJSON(_ backend: Backend) async throws {
-        let s = try await Service(backend)
-        defer { Task { await s.stop() } }
-        // Some data: functions, a space with vectors, a finished job with metrics and logs, a running one.
-        let ids = (JSONValue.parse(String(decoding: try await s.call("POST", "/v1/functions", sampleFunctions).body, as: UTF8.self))?["ids"]?
-            .arrayValue ?? []).compactMap(\.intValue)
-        try #require(ids.count == 3)
-        #expect(try await s.call("POST", "/v1/spaces", ["name": "sp", "kind": "body_mean", "dim": 3]).status == 201)
-        #expect(try await s.call("PUT", "/v1/spaces/sp/vectors", ["ids": .array(ids.map { .number(Double($0)) }),
-                                                                 "vectors": [[1, 0, 0], [0.9, 0.1, 0], [0, 1, 0]]]).status == 200)
-        func submit(_ body: JSONValue) async throws -> Int {
-            try #require(JSONValue.parse(String(decoding: try await s.call("POST", "/v1/jobs", body).body, as: UTF8.self))?["id"]?.intValue)
+    /// `/dashboard/…` paths of `href`/`src` attributes.
+    static func references(inHTML html: String) -> [String] {
+        matches(##"(?:href|src)="(/dashboard/[^"#?]+)""##, in: html)
+    }
+
+    /// Relative specifiers of `import … from './x.js'`, `export … from './x.js'` and `import './x.js'`.
+    static func imports(inJS js: String) -> [String] {
+        matches(#"(?m)^\s*(?:import|export)\b[^'";]*?(?:from\s*)?['"](\.{1,2}/[^'"]+)['"]"#, in: js)
+    }
+
+    /// `base` (a module's asset path, `js/main.js`) joined with a relative specifier (`./api.js`).
+    static func resolve(_ specifier: String, from base: String) -> String {
+        var parts = base.split(separator: "/").dropLast().map(String.init)
+        for p in specifier.split(separator: "/") {
+            if p == "." { continue }
+            if p == ".." { _ = parts.popLast(); continue }
+            parts.append(String(p))
         }
-        let done = try await submit(["type": "sleep", "seconds": 0.2, "steps": 2])
-        #expect(try await eventually {
-            JSONValue.parse(String(decoding: try await s.call("GET", "/v1/jobs/\(done)").body, as: UTF8.self))?["state"] == "succeeded"
-        })
-        let running = try await submit(["type": "sleep", "seconds": 600, "steps": 6000])
+        return parts.joined(separator: "/")
+    }
 
-        let page = try await s.call("GET", "/")
-        #expect(page.status == 200 && page.type.hasPrefix("text/html"))
+    @Test func everyAssetThePageReferencesOrImportsIsServedWithItsType() async throws {
+        let s = try await LiveServer()
+        defer { Task { await s.stop() } }
+        let page = try await Self.get(s.base, "/")
+        #expect(page.status == 200 && page.type.hasPrefix("text/html") && page.cache == "no-cache")
         let html = String(decoding: page.body, as: UTF8.self)
-        #expect(html.hasPrefix("<!doctype html>") && html.contains("</html>"))
+        #expect(html == EmbeddedDashboard.files["index.html"])
+        #expect(html.contains(#"<script type="module" src="/dashboard/js/main.js"></script>"#))
 
-        let found = Self.calls(in: html)
-        #expect(found.calls == Self.pageCalls, "the page's calls changed: \(found.calls.sorted())")
-        // Every fetch/get/EventSource in the page was understood: literal URLs, plus the helper's fetch(p)
-        // and its own definition get(p).
-        #expect(found.bare.sorted() == ["fetch(p)", "get(p)"])
-        #expect(found.total == found.calls.count + found.bare.count, "a call the regex did not read, or one made twice")
-        // The search call's body is the one sent below.
-        #expect(html.contains("function_ids:[id],k,exclude_self:true,exclude_same_repo:"))
-
-        // Each call, with the values the page would insert, answers 2xx JSON with what the page reads.
-        let needs: [String: [String]] = [
-            "GET /v1/stats": ["version", "backend", "uptime_seconds", "store"],
-            "GET /v1/spaces": ["spaces"], "GET /v1/jobs?limit=30": ["jobs"],
-            "GET /v1/jobs/{}": ["type", "state"], "GET /v1/jobs/{}/metrics": ["series"], "GET /v1/jobs/{}/logs?limit=200": ["logs"],
-            "POST /v1/jobs/{}/cancel": [], "POST /v1/spaces/{}/search": ["results"],
-        ]
-        for call in found.calls.sorted() {
-            let method = String(call.prefix { $0 != " " })
-            var path = String(call.dropFirst(method.count + 1))
-            let value = path.hasPrefix("/v1/spaces/") ? "sp" : call.hasSuffix("/cancel") ? String(running) : String(done)
-            path = path.replacingOccurrences(of: "{}", with: value)
-            let body: JSONValue? = method == "POST" && path.hasSuffix("/search")
-                ? ["function_ids": [.number(Double(ids[0]))], "k": 10, "exclude_self": true, "exclude_same_repo": true] : nil
-            let r = try await s.call(method, path, body)
-            #expect((200..<300).contains(r.status) && r.type == "application/json", "\(method) \(path): \(r.status)")
-            let json = JSONValue.parse(String(decoding: r.body, as: UTF8.self))
-            #expect(json?.objectValue != nil, "\(method) \(path): not a JSON object")
-            for key in needs[call] ?? [] { #expect(json?[key] != nil, "\(method) \(path): no '\(key)'") }
-            switch call {
-            case "GET /v1/stats":
-                for key in ["repositories", "functions", "duplicate_groups", "spaces", "vectors", "database_bytes", "jobs"] {
-                    #expect(json?["store"]?[key] != nil, "store.\(key)")
+        var queue = Self.references(inHTML: html).map { String($0.dropFirst("/dashboard/".count)) }
+        #expect(queue.contains("app.css") && queue.contains("js/main.js"))
+        var served = Set<String>()
+        while let path = queue.popLast() {
+            guard served.insert(path).inserted else { continue }
+            let r = try await Self.get(s.base, "/dashboard/" + path)
+            #expect(r.status == 200, "\(path): \(r.status)")
+            #expect(r.type.hasPrefix(Self.expectedType(path)), "\(path): \(r.type)")
+            #expect(r.cache == "no-cache", "\(path): Cache-Control \(r.cache)")
+            #expect(r.body == Data((EmbeddedDashboard.files[path] ?? "").utf8), "\(path): not the embedded text")
+            if path.hasSuffix(".js") {
+                for spec in Self.imports(inJS: String(decoding: r.body, as: UTF8.self)) {
+                    queue.append(Self.resolve(spec, from: path))
                 }
-                #expect(json?["store"]?["functions"] == 3)
-            case "GET /v1/spaces":
-                let sp = json?["spaces"]?.arrayValue?.first
-                #expect(sp?["name"] == "sp" && sp?["count"] == 3 && sp?["dim"] == 3 && sp?["kind"] == "body_mean" && sp?["stale"] != nil)
-            case "GET /v1/jobs?limit=30":
-                let jobs = json?["jobs"]?.arrayValue ?? []
-                #expect(jobs.count == 2)
-                for key in ["id", "type", "state", "progress", "attempt", "max_attempts", "updated_at"] {
-                    #expect(jobs.allSatisfy { $0[key] != nil }, "jobs[].\(key)")
-                }
-            case "GET /v1/jobs/{}/metrics":
-                #expect(json?["series"]?.objectValue?.values.allSatisfy { $0["steps"] != nil && $0["values"] != nil } == true)
-                #expect(json?["series"]?.objectValue?.isEmpty == false)
-            case "GET /v1/jobs/{}/logs?limit=200":
-                let logs = json?["logs"]?.arrayValue ?? []
-                #expect(!logs.isEmpty && logs.allSatisfy { $0["at"] != nil && $0["level"] != nil && $0["message"] != nil })
-            case "POST /v1/spaces/{}/search":
-                let hits = json?["results"]?.arrayValue?.first?["hits"]?.arrayValue ?? []
-                #expect(hits.map { $0["id"]?.intValue } == [ids[2]])  // the only function in another repository
-                #expect(hits.allSatisfy { h in ["score", "repo", "path", "qualified_name", "signature"].allSatisfy { h[$0] != nil } })
-            default: break
             }
         }
+        // Every module is reached from main.js (none orphaned), and every file is reachable by URL.
+        let modules = Set(EmbeddedDashboard.files.keys.filter { $0.hasSuffix(".js") })
+        #expect(modules.subtracting(served).isEmpty, "modules nothing imports: \(modules.subtracting(served).sorted())")
+        #expect(served.contains("js/api.js") && served.contains("js/chart.js") && served.contains("js/router.js"))
+        for path in EmbeddedDashboard.files.keys.sorted() where !served.contains(path) {
+            let r = try await Self.get(s.base, "/dashboard/" + path)
+            #expect(r.status == 200 && r.type.hasPrefix(Self.expectedType(path)), "\(path): \(r.status) \(r.type)")
+        }
+    }
+
+    @Test func unknownAssetsAre404JSONAndTraversalIsRefused() async throws {
+        let s = try await LiveServer()
+        defer { Task { await s.stop() } }
+        for path in ["/dashboard/nope.js", "/dashboard/js/nope.js", "/dashboard/js", "/dashboard/index.htm"] {
+            let r = try await Self.get(s.base, path)
+            let json = JSONValue.parse(String(decoding: r.body, as: UTF8.self))
+            #expect(r.status == 404 && r.type == "application/json" && json?["error"]?["code"] == "unknown_asset", "\(path): \(r.status)")
+        }
+        // Exact bytes on the wire (URLSession would normalise the dots away).
+        let attempts: [(String, Int)] = [
+            ("/dashboard/%2e%2e/Package.swift", 400), ("/dashboard/js/%2e%2e/%2e%2e/Package.swift", 400),
+            ("/dashboard/..%2fPackage.swift", 400), ("/dashboard/.%2e/.%2e/Package.swift", 400),
+            ("/dashboard/%252e%252e/Package.swift", 400),
+            ("/dashboard/../Package.swift", 404),  // dot segments removed first: /Package.swift, no route
+            ("/dashboard/../../../etc/passwd", 404),
+        ]
+        for (path, status) in attempts {
+            let client = try RawClient(port: s.port)
+            client.send("GET \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            let (data, _) = client.readAll()
+            let text = String(decoding: data, as: UTF8.self)
+            #expect(text.hasPrefix("HTTP/1.1 \(status) "), "\(path): \(text.prefix(40))")
+            #expect(text.contains("application/json") && !text.contains("PackageDescription") && !text.contains("root:"), "\(path)")
+        }
+    }
+
+    @Test func theEmbeddedFilesAreTheDashboardFolder() throws {
+        let fm = FileManager.default
+        var onDisk = [String: String]()
+        for relative in try fm.subpathsOfDirectory(atPath: Self.folder.path) {
+            var isDir: ObjCBool = false
+            let url = Self.folder.appendingPathComponent(relative)
+            guard fm.fileExists(atPath: url.path, isDirectory: &isDir), !isDir.boolValue,
+                  !relative.split(separator: "/").contains(where: { $0.hasPrefix(".") }) else { continue }
+            onDisk[relative] = try String(contentsOf: url, encoding: .utf8)
+        }
+        #expect(Set(EmbeddedDashboard.files.keys) == Set(onDisk.keys))
+        for (path, text) in onDisk { #expect(EmbeddedDashboard.files[path] == text, "\(path) differs: rebuild") }
+        #expect(["index.html", "app.css", "js/main.js", "js/api.js", "js/chart.js", "js/router.js", "README.md"]
+            .allSatisfy { onDisk[$0] != nil })
+        // The contract shared with the browser test is kept word for word (additions only, after it).
+        let contract = try #require(onDisk["README.md"])
+        #expect(contract.hasPrefix("# Dashboard ↔ browser-test contract (issue 15)"))
+    }
+
+    @Test func thePageNeedsNoTokenButItsAPICallsDo() async throws {
+        let s = try await LiveServer { $0.token = "s3cret"; $0.auth = .reads }
+        defer { Task { await s.stop() } }
+        for path in ["/", "/dashboard/js/api.js", "/dashboard/app.css"] {
+            #expect(try await Self.get(s.base, path).status == 200, "\(path)")
+        }
+        #expect(try await Self.get(s.base, "/dashboard/nope.js").status == 404)
+        #expect(try await Self.get(s.base, "/v1/stats").status == 401)
+        #expect(try await Self.get(s.base, "/v1/stats", headers: ["Authorization": "Bearer s3cret"]).status == 200)
+    }
+
+    /// Every API call of the modules: `api('…')`, `post('…')`, `events('…')`, `request('…')` with a
+    /// literal or template first argument, as "METHOD /path?query" with `{}` where a `${…}` is.
+    static func apiCalls() throws -> Set<String> {
+        var calls = Set<String>()
+        let re = try NSRegularExpression(pattern: #"\b(api|post|events|request)\(\s*(['`])(/[^'`]*)\2"#)
+        for (path, js) in EmbeddedDashboard.files where path.hasSuffix(".js") {
+            let ns = js as NSString
+            for m in re.matches(in: js, range: NSRange(location: 0, length: ns.length)) {
+                let fn = ns.substring(with: m.range(at: 1))
+                let url = ns.substring(with: m.range(at: 3)).replacingOccurrences(of: #"\$\{[^}]*\}"#, with: "{}", options: .regularExpression)
+                calls.insert("\(fn == "post" ? "POST" : "GET") \(url)")
+            }
+        }
+        return calls
+    }
+
+    /// Every API call of the modules names a route the server registers for that method.
+    @Test func everyAPICallOfTheModulesNamesARegisteredRoute() throws {
+        var router = Router()
+        for line in try OpenAPITests.registeredRoutes() {
+            let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
+            router.add(parts[0], parts[1]) { _ in .init(statusCode: .ok) }
+        }
+        let calls = try Self.apiCalls()
+        #expect(calls.count >= 12, "the regex found too few calls: \(calls.sorted())")
+        for call in calls.sorted() {
+            let parts = call.split(separator: " ").map(String.init)
+            let path = String(parts[1].prefix { $0 != "?" }).replacingOccurrences(of: "{}", with: "1")
+            guard case .found = router.match(method: parts[0], path: path) else {
+                Issue.record("the page calls \(call), which the server does not route")
+                continue
+            }
+        }
+        #expect(calls.contains("GET /v1/jobs/{}/events") && calls.contains("POST /v1/spaces/{}/search") && calls.contains("POST /v1/jobs"))
+    }
+
+    /// Every GET of the modules (but the event stream), with a job, a space and a function of a real
+    /// store put where the page puts its values, answers 2xx JSON.
+    @Test(arguments: Backend.all) func everyGETOfTheModulesAnswersJSON(_ backend: Backend) async throws {
+        let s = try await LiveServer(backend, jobs: .init())
+        defer { Task { await s.stop() } }
+        let ids = try #require(try await s.call("POST", "/v1/functions", json: sampleFunctions).json?["ids"]?.arrayValue?.compactMap(\.intValue))
+        #expect(try await s.call("POST", "/v1/spaces", json: ["name": "sp", "kind": "body_mean", "dim": 3]).status == 201)
+        #expect(try await s.call("PUT", "/v1/spaces/sp/vectors", json: ["ids": .array(ids.map { .number(Double($0)) }),
+                                                                        "vectors": [[1, 0, 0], [0.9, 0.1, 0], [0, 1, 0]]]).status == 200)
+        let job = try #require(try await s.call("POST", "/v1/jobs", json: ["type": "sleep", "seconds": 0.2, "steps": 2]).json?["id"]?.intValue)
+        #expect(try await eventually { try await s.call("GET", "/v1/jobs/\(job)").json?["state"] == "succeeded" })
+
+        let gets = try Self.apiCalls().filter { $0.hasPrefix("GET ") && !$0.hasSuffix("/events") }.sorted()
+        #expect(gets.count >= 10)
+        for call in gets {
+            let template = String(call.dropFirst(4))
+            var parts = template.split(separator: "?", maxSplits: 1).map(String.init)
+            var segments = parts[0].split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+            for i in segments.indices where segments[i] == "{}" {
+                switch segments[i - 1] {
+                case "jobs": segments[i] = String(job)
+                case "spaces": segments[i] = "sp"
+                case "functions": segments[i] = String(ids[0])
+                default: Issue.record("\(call): no value for the segment after '\(segments[i - 1])'")
+                }
+            }
+            parts[0] = segments.joined(separator: "/")
+            let path = parts.joined(separator: "?").replacingOccurrences(of: "{}", with: String(ids[0]))
+            let r = try await Self.get(s.base, path)
+            #expect((200..<300).contains(r.status) && r.type == "application/json", "\(call) → GET \(path): \(r.status)")
+            #expect(JSONValue.parse(String(decoding: r.body, as: UTF8.self))?.objectValue != nil, "\(path): not a JSON object")
+        }
+    }
+
+    /// `GET /v1/repos` counts each repository's duplicates (functions whose body another function of
+    /// the store has too), which the overview shows as the duplicate share.
+    @Test(arguments: Backend.all) func repositoriesCountTheirDuplicates(_ backend: Backend) async throws {
+        let s = try await LiveServer(backend, jobs: .init(workers: 0))  // (GET /v1/repos comes with the job routes)
+        defer { Task { await s.stop() } }
+        func f(_ repo: String, _ name: String, _ body: String) -> JSONValue {
+            ["repo": .string(repo), "path": "m.py", "qualified_name": .string(name), "start_line": 1, "end_line": 3,
+             "signature": .string("def \(name)(x):"), "body": .string(body)]
+        }
+        let one = "    y = x + 1\n    return y * 2\n", two = "    for i in x:\n        print(i)\n"
+        let functions: JSONValue = ["functions": [
+            f("a", "f1", one), f("a", "u1", "    return 'a'\n"), f("a", "f2", two),
+            f("b", "g1", one), f("b", "g2", two), f("b", "g3", two),
+            f("c", "u2", "    raise ValueError(x)\n"),
+        ]]
+        #expect(try await s.call("POST", "/v1/functions", json: functions).status == 200)
+        let repos = try await s.call("GET", "/v1/repos").json?["repos"]?.arrayValue ?? []
+        let counts = repos.map { "\($0["name"]?.stringValue ?? "?") \($0["functions"]?.intValue ?? -1) \($0["duplicates"]?.intValue ?? -1)" }
+        #expect(counts == ["a 3 2", "b 3 3", "c 1 0"])
+        #expect(try await s.call("GET", "/v1/stats").json?["store"]?["duplicate_groups"] == 2)
+    }
+
+    /// `GET /v1/jobs?before=` pages the list newest first (the jobs page's older/newer buttons), with
+    /// the filters; a bad cursor is a 400.
+    @Test(arguments: Backend.all) func jobsArePagedWithBefore(_ backend: Backend) async throws {
+        let s = try await LiveServer(backend, jobs: .init(workers: 0))
+        defer { Task { await s.stop() } }
+        for _ in 0..<5 {
+            #expect(try await s.call("POST", "/v1/jobs", json: ["type": "sleep", "seconds": 0.1]).status == 202)
+        }
+        func page(_ query: String) async throws -> [Int] {
+            try await s.call("GET", "/v1/jobs?\(query)").json?["jobs"]?.arrayValue?.compactMap { $0["id"]?.intValue } ?? []
+        }
+        let all = try await page("limit=100")
+        #expect(all == all.sorted(by: >) && all.count == 5)
+        let first = try await page("limit=2")
+        let second = try await page("limit=2&before=\(first.last!)")
+        let third = try await page("limit=2&before=\(second.last!)")
+        #expect(first + second + third == all)
+        #expect(try await page("type=sleep&state=queued&limit=2&before=\(all[0])") == Array(all[1...2]))
+        #expect(try await page("type=ingest&before=\(all[0])").isEmpty)
+        let bad = try await s.call("GET", "/v1/jobs?before=x")
+        #expect(bad.status == 400 && bad.errorCode == "invalid_parameter")
+    }
+
+    /// A `rest: true` route's last parameter takes one segment or more, slashes included; literal
+    /// templates still win, and the prefix alone is no match.
+    @Test func aRestRouteTakesTheRemainingSegments() {
+        var router = Router()
+        router.add("GET", "/dashboard/{path}", rest: true) { _ in .init(statusCode: .ok) }
+        router.add("GET", "/dashboard/special") { _ in .init(statusCode: .noContent) }
+        func param(_ path: String) -> String? {
+            if case .found(let route, let params) = router.match(method: "GET", path: path), route.rest { return params["path"] }
+            return nil
+        }
+        #expect(param("/dashboard/app.css") == "app.css")
+        #expect(param("/dashboard/js/api.js") == "js/api.js")
+        #expect(param("/dashboard/a/b/c.svg") == "a/b/c.svg")
+        #expect(param("/dashboard/js/%2e%2e/x") == "js/../x")  // decoded: the handler refuses it
+        #expect(param("/dashboard") == nil && param("/dashboard/") == nil && param("/other/x") == nil)
+        if case .found(let route, _) = router.match(method: "GET", path: "/dashboard/special") { #expect(!route.rest) } else { Issue.record("no match") }
+        if case .methodNotAllowed(let allowed) = router.match(method: "POST", path: "/dashboard/x.js") { #expect(allowed == ["GET"]) } else { Issue.record("POST matched") }
     }
 }

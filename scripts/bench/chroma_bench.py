@@ -119,16 +119,24 @@ sorted_ids = ids[order]
 def svc_search(w, block, params=None):
     # One keep-alive http.client connection per caller: `requests` adds ~1-2 ms of its own per call,
     # which at batch 1 was most of what a search cost (measured 3.5 vs 1.3 ms per call).
-    conn = svc_sessions.get(w)
-    if conn is None:
-        conn = svc_sessions[w] = http.client.HTTPConnection(svc_host, svc_port)
     buf = io.BytesIO()
     np.save(buf, np.ascontiguousarray(block, dtype="<f4"))
     query = urllib.parse.urlencode({"k": K, **(params or svc_params)})
-    conn.request("POST", f"/v1/spaces/{space}/search?{query}", body=buf.getvalue(),
-                 headers={"Content-Type": "application/x-npy", "Accept": "application/x-npz"})
-    r = conn.getresponse()
-    content = r.read()
+    for attempt in range(2):  # the server closes connections idle past its timeout: reconnect once
+        conn = svc_sessions.get(w)
+        if conn is None:
+            conn = svc_sessions[w] = http.client.HTTPConnection(svc_host, svc_port)
+        try:
+            conn.request("POST", f"/v1/spaces/{space}/search?{query}", body=buf.getvalue(),
+                         headers={"Content-Type": "application/x-npy", "Accept": "application/x-npz"})
+            r = conn.getresponse()
+            content = r.read()
+            break
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            conn.close()
+            svc_sessions.pop(w, None)
+            if attempt == 1:
+                raise
     if r.status != 200:
         raise RuntimeError(f"search: {r.status} {content[:300]!r}")
     got = np.load(io.BytesIO(content))["ids"]
