@@ -544,6 +544,7 @@ def check_run_form_error(page: Page) -> str:
         assert field is not None, "the message names 'epochs' but there is no .field-error[data-field=epochs]"
         assert message in field, f".field-error[data-field=epochs] reads {field!r}"
         detail += ", also next to epochs"
+    b.evaluate("document.querySelector('form[data-job-type=train] [data-testid=form-error]').scrollIntoView({block: 'center'}); true")
     page.shot("run-error")
     return detail
 
