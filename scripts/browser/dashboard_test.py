@@ -9,7 +9,8 @@ Then every page is driven through the DevTools protocol (scripts/browser/cdp.py)
 the API, following the DOM contract in dashboard/README.md:
 
   token dialog · overview stats, repos and spaces = /v1/stats, /v1/repos, /v1/spaces · jobs list ·
-  a train job's charts (points per series = /v1/jobs/{id}/metrics) · probes = /v1/probes ·
+  a train job's charts (points per series = /v1/jobs/{id}/metrics) · a running job's chart growing
+  live · probes = /v1/probes ·
   leaderboard = the succeeded train jobs' result.test · explorer finds a function by name · its
   neighbours = POST /v1/spaces/{space}/search (ids and order) · a Run-form job appears and succeeds ·
   a bad parameter shows the API's error in the form · no console errors on any page.
@@ -392,6 +393,31 @@ def check_job_charts(page: Page, job_id: int) -> str:
     return f"{len(series)} series, points per series equal /v1/jobs/{job_id}/metrics"
 
 
+def check_job_live(page: Page, data: str) -> str:
+    """A running job's chart grows without a reload: a `sleep` job parked after step 2 of 4
+    (`hold_after_step`) shows 2 points, then, released, 4 — and its state — on the same document."""
+    s, b = page.server, page.b
+    job_id = s.submit({"type": "sleep", "seconds": 1, "steps": 4, "hold_after_step": 2})
+    deadline = time.monotonic() + 60
+    while len(s.get(f"/v1/jobs/{job_id}/metrics")["series"].get("step", {}).get("values", [])) < 2:
+        assert time.monotonic() < deadline, f"sleep job {job_id} did not reach step 2"
+        time.sleep(0.1)
+    page.goto(f"#/jobs/{job_id}", "job")
+    points = 'document.querySelector(\'svg.chart[data-metric="step"] g[data-series]\')?.dataset.points'
+    b.wait_for(f"{points} === '2'", timeout=15, what="2 points in chart 'step' while the job is parked")
+    b.evaluate("window.__sameDocument = true")
+    release = os.path.join(data, "diagnostics", f"sleep-{job_id}.release")
+    os.makedirs(os.path.dirname(release), exist_ok=True)
+    open(release, "w").close()
+    done = s.wait_job(job_id, timeout=60)
+    assert done["state"] == "succeeded", f"sleep job {job_id} {done['state']}: {done.get('error')}"
+    n = len(s.get(f"/v1/jobs/{job_id}/metrics")["series"]["step"]["values"])
+    b.wait_for(f"{points} === '{n}'", timeout=20, what=f"{n} points in chart 'step' after the release")
+    b.wait_for("document.body.innerText.includes('succeeded')", timeout=20, what="'succeeded' on the job page")
+    assert b.evaluate("window.__sameDocument === true"), "the page reloaded to show the new points"
+    return f"sleep job {job_id}: 2 points while parked, then {n} and 'succeeded', live (no reload)"
+
+
 def check_probes(page: Page) -> str:
     page.goto("#/probes", "probes")
     api = page.server.get("/v1/probes")["probes"]
@@ -640,6 +666,9 @@ def main() -> int:
         checks.run(f"job page: charts of train job {ids['train']} = its metric series", lambda: check_job_charts(page, ids["train"]))
         page.shot("job")
         console_clean("job")
+
+        checks.run("job page: a running job's chart grows live", lambda: check_job_live(page, data))
+        console_clean("job (live)")
 
         checks.run("probes: table = /v1/probes", lambda: check_probes(page))
         page.shot("probes")
