@@ -593,6 +593,8 @@ def main() -> int:
     args = ap.parse_args()
 
     t0 = time.monotonic()
+    # SIGTERM (e.g. `timeout`) unwinds like Ctrl-C: the finally below stops the server and the browser.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     for path, what in ((args.binary, "the release binary (make release)"), (os.path.join(args.model_dir, "model.safetensors"), "the default teacher (make model)")):
         if not os.path.exists(path):
             print(f"FAIL  setup — {path} missing: {what}")
