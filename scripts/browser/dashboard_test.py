@@ -13,7 +13,8 @@ the API, following the DOM contract in dashboard/README.md:
   live · probes = /v1/probes ·
   leaderboard = the succeeded train jobs' result.test · explorer finds a function by name · its
   neighbours = POST /v1/spaces/{space}/search (ids and order) · a Run-form job appears and succeeds ·
-  a bad parameter shows the API's error in the form · no console errors on any page.
+  a bad parameter shows the API's error in the form · conn-status through a server restart ·
+  no console errors on any page.
 
 Screenshots of every page (1280×800) go to --out (default .build/test-output/dashboard/);
 --update-docs also copies them to docs/img/dashboard-<page>.png (when every check passed). One PASS/FAIL line per check;
@@ -92,12 +93,16 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
         self.token = token
         self.log = open(log_path, "wb")
-        self.proc = subprocess.Popen(
-            [binary, "serve", "--data", data, "--port", str(self.port), "--ingest-root", ingest_root,
-             "--auth", auth, "--workers", "1", "--shutdown-grace", "2"],
-            env={**os.environ, "SWEJEPA_TOKEN": token}, stdin=subprocess.DEVNULL,
-            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.argv = [binary, "serve", "--data", data, "--port", str(self.port), "--ingest-root", ingest_root,
+                     "--auth", auth, "--workers", "1", "--shutdown-grace", "2"]
         atexit.register(self.stop)
+        self.start()
+
+    def start(self) -> None:
+        """Starts the server (again, on the same port and data) and waits for /healthz."""
+        self.proc = subprocess.Popen(
+            self.argv, env={**os.environ, "SWEJEPA_TOKEN": self.token}, stdin=subprocess.DEVNULL,
+            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -105,7 +110,7 @@ class Server:
                     break
             except OSError:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"swejepa serve did not come up (see {log_path})")
+                    raise RuntimeError(f"swejepa serve did not come up (see {self.log.name})")
                 time.sleep(0.1)
 
     def request(self, method: str, path: str, body=None, token: bool = True):
@@ -148,15 +153,17 @@ class Server:
                 raise TimeoutError(f"job {job_id} ({job['type']}) still {job['state']} after {timeout:g} s")
             time.sleep(0.25)
 
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+    def stop(self, close_log: bool = True) -> None:
+        proc = getattr(self, "proc", None)
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout=10)
+                proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self.log.close()
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        if close_log:
+            self.log.close()
 
 
 def free_port() -> int:
@@ -394,19 +401,36 @@ def check_job_charts(page: Page, job_id: int) -> str:
 
 
 def check_job_live(page: Page, data: str) -> str:
-    """A running job's chart grows without a reload: a `sleep` job parked after step 2 of 4
-    (`hold_after_step`) shows 2 points, then, released, 4 — and its state — on the same document."""
+    """A running job's chart grows without a reload: a `sleep` job parked after step 2 of 0…3
+    (`hold_after_step`) is listed in running-jobs and shows 3 points, then, released, 4 — and its
+    state — on the same document."""
     s, b = page.server, page.b
     job_id = s.submit({"type": "sleep", "seconds": 1, "steps": 4, "hold_after_step": 2})
+    release = os.path.join(data, "diagnostics", f"sleep-{job_id}.release")
+    try:
+        return _job_live(page, job_id, release)
+    finally:   # never leave the job parked: it would hold the only worker
+        os.makedirs(os.path.dirname(release), exist_ok=True)
+        open(release, "w").close()
+
+
+def _job_live(page: Page, job_id: int, release: str) -> str:
+    s, b = page.server, page.b
     deadline = time.monotonic() + 60
-    while len(s.get(f"/v1/jobs/{job_id}/metrics")["series"].get("step", {}).get("values", [])) < 2:
+    while 2 not in s.get(f"/v1/jobs/{job_id}/metrics")["series"].get("step", {}).get("values", []):
         assert time.monotonic() < deadline, f"sleep job {job_id} did not reach step 2"
         time.sleep(0.1)
+    parked = len(s.get(f"/v1/jobs/{job_id}/metrics")["series"]["step"]["values"])   # steps 0, 1, 2
+    # Parked, it is running: the overview's running-jobs table lists it.
+    page.goto("#/overview", "overview")
+    b.wait_for(f"!!document.querySelector('[data-testid=running-jobs] tbody tr[data-id=\"{job_id}\"]')", timeout=15,
+               what=f"job {job_id} in table running-jobs")
+    state = {r["id"]: r["cells"].get("state") for r in page.table("running-jobs")}.get(str(job_id))
+    assert state in (None, "running"), f"running-jobs shows job {job_id} as {state!r}"
     page.goto(f"#/jobs/{job_id}", "job")
     points = 'document.querySelector(\'svg.chart[data-metric="step"] g[data-series]\')?.dataset.points'
-    b.wait_for(f"{points} === '2'", timeout=15, what="2 points in chart 'step' while the job is parked")
+    b.wait_for(f"{points} === '{parked}'", timeout=15, what=f"{parked} points in chart 'step' while the job is parked")
     b.evaluate("window.__sameDocument = true")
-    release = os.path.join(data, "diagnostics", f"sleep-{job_id}.release")
     os.makedirs(os.path.dirname(release), exist_ok=True)
     open(release, "w").close()
     done = s.wait_job(job_id, timeout=60)
@@ -415,7 +439,27 @@ def check_job_live(page: Page, data: str) -> str:
     b.wait_for(f"{points} === '{n}'", timeout=20, what=f"{n} points in chart 'step' after the release")
     b.wait_for("document.body.innerText.includes('succeeded')", timeout=20, what="'succeeded' on the job page")
     assert b.evaluate("window.__sameDocument === true"), "the page reloaded to show the new points"
-    return f"sleep job {job_id}: 2 points while parked, then {n} and 'succeeded', live (no reload)"
+    assert n > parked, f"the job drew no points after the release ({n})"
+    return f"sleep job {job_id}: in running-jobs, {parked} points while parked, then {n} and 'succeeded', live (no reload)"
+
+
+def check_reconnect(page: Page) -> str:
+    """The server stops: conn-status says reconnecting…; it starts again: connected, and the page
+    the user went to meanwhile loads."""
+    b, s = page.b, page.server
+    page.goto("#/overview", "overview")
+    status = 'document.querySelector("[data-testid=conn-status]")?.textContent.trim()'
+    assert b.evaluate(status) == "connected", f"conn-status reads {b.evaluate(status)!r} before the restart"
+    s.stop(close_log=False)
+    b.evaluate("delete document.documentElement.dataset.ready; location.hash = '#/jobs'; true")
+    b.wait_for(f"{status} === 'reconnecting…'", timeout=30, what="conn-status 'reconnecting…' while the server is down")
+    page.shot("reconnecting")
+    s.start()
+    b.wait_for(f"{status} === 'connected'", timeout=40, what="conn-status 'connected' after the restart")
+    b.wait_ready("jobs", timeout=30)
+    rows = page.table("jobs")
+    assert rows, "the jobs table is empty after the reconnect"
+    return f"reconnecting… while down, connected after the restart, #/jobs loaded ({len(rows)} rows)"
 
 
 def check_probes(page: Page) -> str:
@@ -698,6 +742,10 @@ def main() -> int:
         console_clean("run (job submitted)")
         checks.run("run: a bad parameter (train epochs -1) shows the API's error", lambda: check_run_form_error(page))
         console_clean("run (bad parameter; its 4xx allowed)", lambda e: network_4xx(e) and "/v1/jobs" in (e["url"] or ""))
+
+        checks.run("connection: reconnecting… while the server restarts, then connected", lambda: check_reconnect(page))
+        console_clean("reconnect (refused connections allowed)",
+                      lambda e: e["kind"] == "log.network" and "ERR_CONNECTION_REFUSED" in (e["text"] or ""))
     except SkipPages:
         pass
     except Exception as e:  # noqa: BLE001 — seeding or start-up broke: one failing line, then clean up
