@@ -631,7 +631,7 @@ def main() -> int:
     ap.add_argument("--out", default=os.path.join(ROOT, ".build/test-output/dashboard"))
     ap.add_argument("--update-docs", action="store_true", help="also copy the screenshots to docs/img/dashboard-<page>.png")
     ap.add_argument("--data", help="use (and keep) this data directory; seeding is skipped when it already holds "
-                                   "the seeded jobs (for working on the checks; the corpus is recreated under it)")
+                                   "the seeded jobs (for working on the checks; the corpus is copied to DATA/corpus once)")
     ap.add_argument("--auth", default="reads", choices=["reads", "writes"],
                     help="what the server's token guards (reads: the token dialog is checked)")
     args = ap.parse_args()
@@ -682,7 +682,6 @@ def main() -> int:
             browser.navigate(f"{server.base}/#/overview")
             browser.evaluate(f'sessionStorage.setItem("swejepa.token", {json.dumps(token)}); true')
             browser.navigate(f"{server.base}/#/overview")
-            page.new_errors()
         if browser.evaluate('sessionStorage.getItem("swejepa.token")') != token:   # the rest needs it either way
             browser.evaluate(f'sessionStorage.setItem("swejepa.token", {json.dumps(token)}); location.reload(); true')
             browser.pump_events(1)
