@@ -9,7 +9,7 @@ Runs under a Python that has chromadb (scripts/bench/chroma.sh makes the venv) a
 markdown subsection. Both systems use cosine, k = 10, the same queries and the same ground truth.
 
 Load, the service: POST /v1/functions (one per vector), the space, PUT the vectors as .npz (20k
-rows per request), POST index HNSW32 with target_recall 0.95 (build + held-out recall calibration),
+rows per request), POST index $CHROMA_BENCH_FACTORY (default HNSW32) with target_recall 0.95 (build + held-out recall calibration),
 until GET .../index says it is calibrated, then one search. Load, Chroma: PersistentClient on a
 fresh directory, collection (cosine, defaults otherwise: max_neighbors 16, ef_construction 100),
 `add` in batches of the client's max batch size (Chroma builds its HNSW during add), then one query.
@@ -34,6 +34,7 @@ import numpy as np
 import requests
 
 base, bpath, qpath, gpath, label = sys.argv[1].rstrip("/"), *sys.argv[2:6]
+FACTORY = os.environ.get("CHROMA_BENCH_FACTORY", "HNSW32")
 X = np.load(bpath).astype(np.float32)
 Q = np.load(qpath).astype(np.float32)
 n, dim = X.shape
@@ -105,7 +106,7 @@ for start in range(0, n, 20_000):
           headers={"Content-Type": "application/x-npz"}).raise_for_status()
 t_upload = time.perf_counter() - t
 t = time.perf_counter()
-s.post(f"{base}/v1/spaces/{space}/index", json={"factory": "HNSW32", "target_recall": 0.95}).raise_for_status()
+s.post(f"{base}/v1/spaces/{space}/index", json={"factory": FACTORY, "target_recall": 0.95}).raise_for_status()
 while True:
     info = s.get(f"{base}/v1/spaces/{space}/index").json()
     if not info.get("calibrating") and info.get("recall"):
@@ -217,13 +218,13 @@ shutil.rmtree(cdir, ignore_errors=True)
 print(f"### {label}: {n:,} × {dim}, {len(Q):,} queries, cosine, k = 10")
 print()
 print(f"chromadb {chromadb.__version__} (embedded PersistentClient; HNSW max_neighbors {hnsw['max_neighbors']}, "
-      f"ef_construction {hnsw['ef_construction']}); the service: HNSW32 (FAISS), over HTTP on 127.0.0.1. "
+      f"ef_construction {hnsw['ef_construction']}); the service: {FACTORY} (FAISS), over HTTP on 127.0.0.1. "
       f"Load average (1 min) {la_before} before, {la_after_load} after the loads, {la_end} at the end.")
 print()
 print("| load | the service (HTTP) | Chroma (embedded) | service speed / Chroma's |")
 print("|---|---|---|---|")
 print(f"| total, to the first answer | {t_svc_load:.1f} s | {t_chroma_load:.1f} s | {t_chroma_load / t_svc_load:.2f}× |")
-print(f"| parts | functions {t_functions:.1f} s + vectors {t_upload:.1f} s + HNSW32 build and calibration {t_index:.1f} s"
+print(f"| parts | functions {t_functions:.1f} s + vectors {t_upload:.1f} s + {FACTORY} build and calibration {t_index:.1f} s"
       f" (ef_search {chosen.get('value', '?')} chosen for 0.95) | add (HNSW built during add, batches of {maxb}) "
       f"{t_chroma_add:.1f} s | |")
 print()
