@@ -11,8 +11,8 @@
 //                        writer, text embedding, predictions, neighbour lists, models, Compute)
 //   4. jobs              Jobs (Services, Store, compute)
 //   5. front ends        Server (Services, Jobs, FlyingFox), CLI (Server, Jobs, ArgumentParser), Bench (compute, Store, Search)
-// Build tooling, outside the layers: EmbedMigrationsTool and the EmbedMigrations plugin (Store's SQL),
-// EmbedDashboardTool and the EmbedDashboard plugin (Server's dashboard/ assets).
+// Build tooling, outside the layers: the EmbedMigrations plugin (Store's SQL) and the EmbedDashboard plugin
+// (Server's dashboard/ assets), both running EmbedFilesTool.
 // Tests: TestSupport (Core, Store) sits beside the layers; each test target imports its module and lower ones.
 import PackageDescription
 
@@ -53,13 +53,11 @@ let package = Package(
         // BLAS/LAPACK views over flat Float buffers.
         .target(name: "Tensor", dependencies: ["Core", "CBLAS"], path: "Sources/Tensor", swiftSettings: optimised, linkerSettings: blasLinks),
 
-        // Build tooling: migrations/<dialect>/*.sql compiled into Store as string literals.
-        .executableTarget(name: "EmbedMigrationsTool", path: "Plugins/EmbedMigrationsTool"),
-        .plugin(name: "EmbedMigrations", capability: .buildTool(), dependencies: ["EmbedMigrationsTool"],
+        // Build tooling: migrations/<dialect>/*.sql compiled into Store, dashboard/** into Server, as string literals.
+        .executableTarget(name: "EmbedFilesTool", path: "Plugins/EmbedFilesTool"),
+        .plugin(name: "EmbedMigrations", capability: .buildTool(), dependencies: ["EmbedFilesTool"],
                 path: "Plugins/EmbedMigrations"),
-        // Build tooling: dashboard/** (HTML, CSS, JS modules) compiled into Server as string literals.
-        .executableTarget(name: "EmbedDashboardTool", path: "Plugins/EmbedDashboardTool"),
-        .plugin(name: "EmbedDashboard", capability: .buildTool(), dependencies: ["EmbedDashboardTool"],
+        .plugin(name: "EmbedDashboard", capability: .buildTool(), dependencies: ["EmbedFilesTool"],
                 path: "Plugins/EmbedDashboard"),
 
         // Storage (the source of truth) and search (rebuildable caches).

@@ -26,8 +26,8 @@ struct EmbedDashboard: BuildToolPlugin {
         let output = context.pluginWorkDirectoryURL.appending(path: "EmbeddedDashboard.swift")
         return [.buildCommand(
             displayName: "Embedding the dashboard assets into \(target.name)",
-            executable: try context.tool(named: "EmbedDashboardTool").url,
-            arguments: [root.path, output.path],
+            executable: try context.tool(named: "EmbedFilesTool").url,
+            arguments: ["dashboard", root.path, output.path],
             inputFiles: inputs.sorted { $0.path < $1.path },
             outputFiles: [output])]
     }

@@ -22,8 +22,8 @@ struct EmbedMigrations: BuildToolPlugin {
         let output = context.pluginWorkDirectoryURL.appending(path: "EmbeddedMigrations.swift")
         return [.buildCommand(
             displayName: "Embedding the SQL migrations into \(target.name)",
-            executable: try context.tool(named: "EmbedMigrationsTool").url,
-            arguments: [root.path, output.path],
+            executable: try context.tool(named: "EmbedFilesTool").url,
+            arguments: ["migrations", root.path, output.path],
             inputFiles: inputs.sorted { $0.path < $1.path },
             outputFiles: [output])]
     }

@@ -113,7 +113,7 @@ extension SQLiteStore: JobStore {
     }
 
     public func updateProgress(job: Int64, worker: String, progress: Double, message: String) async throws {
-        try await write { db in
+        _ = try await write { db in
             try db.run("UPDATE jobs SET progress = ?, message = ?, updated_at = ? WHERE id = ? AND worker = ? AND state = 'running'",
                        [.double(min(1, max(0, progress))), .text(message), .double(Self.now), .int(job), .text(worker)])
         }
@@ -130,7 +130,7 @@ extension SQLiteStore: JobStore {
     }
 
     public func addLog(job: Int64, level: LogLevel, message: String) async throws {
-        try await write { db in
+        _ = try await write { db in
             try db.run("INSERT INTO job_logs(job_id, at, level, message) VALUES (?, ?, ?, ?)",
                        [.int(job), .double(Self.now), .text(level.rawValue), .text(message)])
         }
