@@ -11,11 +11,8 @@ struct ModelCommandTests {
         let bin = SwejepaBinary.any!
         let tmp = try makeTemporaryDirectory("cli-model")
         defer { removeTemporaryDirectory(tmp) }
-        let data = tmp.appendingPathComponent("data")
         // Where the server looks for the default teacher: DATA/models/<name>.
-        let models = data.appendingPathComponent("models")
-        try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(at: models.appendingPathComponent("all-MiniLM-L6-v2"), withDestinationURL: modelDirectory!)
+        let data = try dataDirectoryWithModel(in: tmp)
         // SWEJEPA_MODEL_DIR pointed elsewhere: the server must find the model through DATA/models alone.
         let s = try await ServerProcess(binary: bin, data: data, environment: ["SWEJEPA_MODEL_DIR": "/nonexistent/all-MiniLM-L6-v2"])
         defer { s.kill9() }

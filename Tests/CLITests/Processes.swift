@@ -171,3 +171,13 @@ func closedPort() -> UInt16 {
     _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
     return UInt16(bigEndian: addr.sin_port)
 }
+
+/// `tmp/data`, whose `models/` holds the default teacher (a link to `SWEJEPA_MODEL_DIR`), laid out as
+/// `make run` lays it out: where `swejepa serve` looks for its default model.
+func dataDirectoryWithModel(in tmp: URL) throws -> URL {
+    let data = tmp.appendingPathComponent("data")
+    let models = data.appendingPathComponent("models")
+    try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
+    try FileManager.default.createSymbolicLink(at: models.appendingPathComponent("all-MiniLM-L6-v2"), withDestinationURL: modelDirectory!)
+    return data
+}

@@ -12,10 +12,7 @@ struct SearchCommandTests {
         let bin = SwejepaBinary.any!
         let tmp = try makeTemporaryDirectory("cli-search")
         defer { removeTemporaryDirectory(tmp) }
-        let data = tmp.appendingPathComponent("data")
-        let models = data.appendingPathComponent("models")
-        try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(at: models.appendingPathComponent("all-MiniLM-L6-v2"), withDestinationURL: modelDirectory!)
+        let data = try dataDirectoryWithModel(in: tmp)
         let s = try await ServerProcess(binary: bin, data: data)
         defer { s.kill9() }
         func swejepa(_ args: [String]) async throws -> Outcome { try await run(bin, args + ["--server", s.base]) }
