@@ -48,6 +48,7 @@ struct Serve: AsyncParsableCommand {
         """) var durability: SQLiteStore.Durability = .normal
 
     func run() async throws {
+        MallocPolicy.returnLargeBlocks()
         guard let level = LogLevel(name: logLevel) else {
             throw ValidationError("--log-level must be one of error, warning, info, debug")
         }
