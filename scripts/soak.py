@@ -48,6 +48,23 @@ N_FUNCTIONS = 2000
 REPOS = [f"soak{r}" for r in range(10)]
 
 
+def malloc_mib(port):
+    """The server's glibc malloc figures from /metrics (swejepa_malloc_bytes), MiB by kind; {} if absent."""
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        c.request("GET", "/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+        text = c.getresponse().read().decode()
+        c.close()
+    except OSError:
+        return {}
+    out = {}
+    for line in text.splitlines():
+        if line.startswith("swejepa_malloc_bytes{kind=\""):
+            kind = line.split('"')[1]
+            out[kind] = float(line.rsplit(" ", 1)[1]) / 2**20
+    return out
+
+
 def rss_kib(pid, field="VmRSS"):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -243,10 +260,12 @@ def main():
                 print(f"server exited with {proc.returncode} during the soak")
                 return 1
             t = time.time() - started
-            samples.append((t, rss_kib(proc.pid), open_fds(proc.pid), rss_kib(proc.pid, "RssAnon")))
+            samples.append((t, rss_kib(proc.pid), open_fds(proc.pid), rss_kib(proc.pid, "RssAnon"), malloc_mib(port)))
             if warm_rss is None and t >= warm:
                 warm_rss, warm_fds = samples[-1][1], samples[-1][2]
-            print(f"  {t:6.0f} s  RSS {samples[-1][1] / 1024:7.1f} MiB (anonymous {samples[-1][3] / 1024:7.1f})  FDs {samples[-1][2]:4d}  "
+            m = samples[-1][4]
+            heap = f"  malloc live {m['in_use']:6.1f} kept {m['free_kept']:6.1f}" if m else ""
+            print(f"  {t:6.0f} s  RSS {samples[-1][1] / 1024:7.1f} MiB (anonymous {samples[-1][3] / 1024:7.1f}){heap}  FDs {samples[-1][2]:4d}  "
                   f"requests {sum(load.counts.values())}", flush=True)
         load.stop.set()
         for t in threads:
@@ -265,6 +284,11 @@ def main():
         warm_anon = next(s[3] for s in samples if s[0] >= warm)
         print(f"anonymous RSS (heap): after warm-up {warm_anon / 1024:.1f} MiB, end {anon[-1] / 1024:.1f} MiB; "
               f"data directory {sum(os.path.getsize(os.path.join(data, f)) for f in os.listdir(data) if os.path.isfile(os.path.join(data, f))) / 2**20:.0f} MiB")
+        mw = next((s[4] for s in samples if s[0] >= warm), {})
+        if mw and samples[-1][4]:
+            me = samples[-1][4]
+            print(f"malloc: live {mw['in_use']:.1f} → {me['in_use']:.1f} MiB, free but kept in the arenas "
+                  f"{mw['free_kept']:.1f} → {me['free_kept']:.1f} MiB (after warm-up → end)")
         print(f"FDs: after seeding {fds_seeded}, under load at warm-up {warm_fds}, peak {max(s[2] for s in samples)}, "
               f"after the load {fds_after} (bound {fds_seeded + 8})")
         print(f"load average at the end: {load1:.2f} (1 min), {load5:.2f} (5 min) on {os.cpu_count()} CPUs")

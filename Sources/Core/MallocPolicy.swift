@@ -32,4 +32,21 @@ public enum MallocPolicy {
         return false
         #endif
     }
+
+    /// What malloc holds, from glibc's `mallinfo2` (all arenas): bytes handed out and live, bytes free
+    /// inside the arenas (kept, not returned), bytes in mmapped blocks. Nil where glibc's malloc is not in use.
+    public struct Usage: Sendable, Equatable {
+        public var inUse: Int
+        public var freeInArenas: Int
+        public var mmapped: Int
+    }
+
+    public static func usage() -> Usage? {
+        #if canImport(CMalloc)
+        let m = mallinfo2()
+        return Usage(inUse: Int(m.uordblks) + Int(m.hblkhd), freeInArenas: Int(m.fordblks), mmapped: Int(m.hblkhd))
+        #else
+        return nil
+        #endif
+    }
 }

@@ -79,6 +79,12 @@ let sampleFunctions: JSONValue = ["functions": [
         #expect(metrics.contains("swejepa_http_requests_total{route=\"/v1/spaces/{name}/vectors\",method=\"PUT\",status=\"200\"}"))
         #expect(metrics.contains("swejepa_table_rows{table=\"functions\"} 3"))
         #expect(metrics.contains("swejepa_http_request_duration_seconds_bucket{route=\"/healthz\",le=\"+Inf\"} 1"))
+        // What malloc holds (this process's live bytes cannot be 0: the server itself is in them).
+        for kind in ["in_use", "free_kept", "mmapped"] {
+            let line = metrics.split(separator: "\n").first { $0.hasPrefix("swejepa_malloc_bytes{kind=\"\(kind)\"} ") }
+            let value = line.flatMap { Double($0.split(separator: " ").last ?? "") }
+            #expect(value.map { kind == "in_use" ? $0 > 1_000_000 : $0 >= 0 } == true, "\(kind): \(line.map(String.init) ?? "missing")")
+        }
         // The thread pools' load, as whole numbers of jobs (the pools are process-wide: other suites
         // running beside this one may have jobs on them, so the values are not asserted to be 0).
         for pool in ["swejepa.compute", "swejepa.search"] {
