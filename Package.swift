@@ -3,7 +3,7 @@
 //
 // Layers, bottom to top. A module imports only modules of lower layers (never one of its own layer or
 // above), and declares exactly the modules its files import (`grep -h "^import" Sources/X/*.swift`):
-//   0. native shims      CSQLite, CLibPQ, CBLAS, CFaiss, CMalloc (glibc malloc tuning, for Core)
+//   0. native shims      CSQLite, CLibPQ, CBLAS, CFaiss, CMalloc (glibc malloc statistics, for Core)
 //   1. vocabulary        Core (CMalloc only), Tensor (Core, CBLAS)
 //   2. storage, search   Store (Core, CSQLite, CLibPQ), Search (Core, CFaiss)
 //      pure compute      Corpus (Core), Teacher, Analysis, Training (Core, Tensor)
@@ -97,7 +97,7 @@ let package = Package(
         // Helpers two or more test targets share (temporary folders, polling, scratch git, the built binary,
         // a fresh store per backend: SQLite or PostgreSQL via SWEJEPA_TEST_PG, …).
         .target(name: "TestSupport", dependencies: ["Core", "Store"], path: "Tests/TestSupport"),
-        .testTarget(name: "CoreTests", dependencies: ["Core", "CMalloc", "TestSupport"], path: "Tests/CoreTests", exclude: ["Fixtures"]),
+        .testTarget(name: "CoreTests", dependencies: ["Core", "TestSupport"], path: "Tests/CoreTests", exclude: ["Fixtures"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], path: "Tests/TensorTests", exclude: ["Fixtures"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Core", "TestSupport"], path: "Tests/StoreTests", exclude: ["Fixtures"]),
         .testTarget(name: "SearchTests", dependencies: ["Search", "Core", "TestSupport"], path: "Tests/SearchTests", exclude: ["Fixtures"]),

@@ -48,7 +48,6 @@ struct Serve: AsyncParsableCommand {
         """) var durability: SQLiteStore.Durability = .normal
 
     func run() async throws {
-        MallocPolicy.returnLargeBlocks()
         guard let level = LogLevel(name: logLevel) else {
             throw ValidationError("--log-level must be one of error, warning, info, debug")
         }

@@ -25,7 +25,6 @@ struct Worker: AsyncParsableCommand {
     var ingestRoots: [String] = []
 
     func run() async throws {
-        MallocPolicy.returnLargeBlocks()
         let (store, location) = try storeOptions.open(data: data.url)
         let runner = JobRunner(store: store, dataDirectory: data.url, workers: workers, leaseSeconds: lease)
         let roots: IngestRoots

@@ -21,7 +21,7 @@ extension APIServer {
                      stats.jobs.sorted { $0.key < $1.key }.map { ("state=\"\($0.key)\"", Double($0.value)) }),
                     ("swejepa_database_bytes", "Size of the database files.", [("", Double(stats.databaseBytes))]),
                     ("swejepa_malloc_bytes", "glibc malloc: live (in_use, mmapped blocks included), free but kept in the arenas (free_kept), mmapped.",
-                     MallocPolicy.usage().map { u in
+                     MallocUsage.usage().map { u in
                          [("kind=\"in_use\"", Double(u.inUse)), ("kind=\"free_kept\"", Double(u.freeInArenas)), ("kind=\"mmapped\"", Double(u.mmapped))]
                      } ?? []),
                 ])
