@@ -216,6 +216,18 @@ extension RawClient {
     /// blocking and sleeps between polls as an async task: a blocking wait would hold one of the
     /// cooperative threads that the in-process server needs to close the connection.
     func waitForClose(within seconds: Double) async -> (closed: Bool, data: Data) {
+        await waitForData(within: seconds) { _ in false }
+    }
+
+    /// The status of the response on a kept-alive connection, waited for as `waitForClose` waits
+    /// (until the head is complete, the peer closes, or `seconds` pass).
+    func responseStatus(within seconds: Double) async -> Int? {
+        let head = String(decoding: await waitForData(within: seconds) { $0.range(of: Data("\r\n\r\n".utf8)) != nil }.data, as: UTF8.self)
+        return head.hasPrefix("HTTP/1.1 ") ? Int(head.dropFirst(9).prefix(3)) : nil
+    }
+
+    /// Reads until `done(bytes so far)`, the peer closes, or `seconds` pass, without blocking a thread.
+    private func waitForData(within seconds: Double, until done: (Data) -> Bool) async -> (closed: Bool, data: Data) {
         var out = Data()
         var buf = [UInt8](repeating: 0, count: 65536)
         let end = Date().addingTimeInterval(seconds)
@@ -225,7 +237,11 @@ extension RawClient {
             if ready > 0 {
                 let n = recv(fd, &buf, buf.count, Int32(MSG_DONTWAIT))
                 if n == 0 { return (true, out) }
-                if n > 0 { out.append(contentsOf: buf[0..<n]); continue }
+                if n > 0 {
+                    out.append(contentsOf: buf[0..<n])
+                    if done(out) { return (false, out) }
+                    continue
+                }
                 if !(errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
                     return (errno == ECONNRESET || errno == EPIPE, out)
                 }

@@ -136,7 +136,7 @@ import TestSupport
         for _ in 0..<4 {
             let c = try RawClient(port: s.port, timeout: 120)  // a bound for a loaded machine, not a measurement
             #expect(c.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"))  // answered, then kept open
-            #expect(c.responseStatus() == 200)
+            #expect(await c.responseStatus(within: 120) == 200)
             idle.append(c)
         }
         let extra = try RawClient(port: s.port)
