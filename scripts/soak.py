@@ -23,7 +23,7 @@ Pass/fail:
 and prints a summary (requests by kind, errors, RSS/FD at warm-up, peak and end, load average).
 
 Usage: scripts/soak.py [--binary .build/release/swejepa] [--minutes 10] [--threads 4] [--keep]
-                       [--kinds search_vectors,upload,...] [--warmup SECONDS]
+                       [--kinds search_vectors,upload,...] [--warmup SECONDS] [--serve-arg=ARG ...]
 (--kinds sends only those request kinds, with their usual relative weights: to tell which kind makes
 RSS grow; --warmup overrides the warm-up length.)
 """
@@ -62,6 +62,10 @@ def malloc_mib(port):
         if line.startswith("swejepa_malloc_bytes{kind=\""):
             kind = line.split('"')[1]
             out[kind] = float(line.rsplit(" ", 1)[1]) / 2**20
+        elif line.startswith("swejepa_malloc_trims_total "):
+            out["trims"] = int(float(line.rsplit(" ", 1)[1]))
+        elif line.startswith("swejepa_malloc_trimmed_bytes_total "):
+            out["trimmed"] = float(line.rsplit(" ", 1)[1]) / 2**20
     return out
 
 
@@ -194,6 +198,8 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the data directory")
     ap.add_argument("--kinds", help="comma-separated request kinds to send (default all): " + ", ".join(Load.KINDS))
     ap.add_argument("--warmup", type=float, help="warm-up seconds (default 60, or a fifth of runs under 2 minutes)")
+    ap.add_argument("--serve-arg", action="append", default=[], metavar="ARG",
+                    help="one more argument for `swejepa serve` (repeatable), e.g. --serve-arg=--malloc-trim-seconds=0")
     a = ap.parse_args()
     kinds = None
     if a.kinds:
@@ -206,7 +212,7 @@ def main():
     log = open(os.path.join(data, "serve.log"), "wb")
     env = dict(os.environ, SWEJEPA_MODEL_DIR=os.environ.get("SWEJEPA_MODEL_DIR", os.path.join(REPO, ".cache/models/all-MiniLM-L6-v2")))
     proc = subprocess.Popen([a.binary, "serve", "--data", data, "--port", "0", "--token", TOKEN, "--workers", "1",
-                             "--log-level", "warning"], stdout=log, stderr=log, env=env)
+                             "--log-level", "warning", *a.serve_arg], stdout=log, stderr=log, env=env)
     ok = False
     try:
         port = None
@@ -289,6 +295,8 @@ def main():
             me = samples[-1][4]
             print(f"malloc: live {mw['in_use']:.1f} → {me['in_use']:.1f} MiB, free but kept in the arenas "
                   f"{mw['free_kept']:.1f} → {me['free_kept']:.1f} MiB (after warm-up → end)")
+            if "trims" in me:
+                print(f"malloc_trim: {me['trims']} trims released {me.get('trimmed', 0):.1f} MiB of resident memory in all")
         print(f"FDs: after seeding {fds_seeded}, under load at warm-up {warm_fds}, peak {max(s[2] for s in samples)}, "
               f"after the load {fds_after} (bound {fds_seeded + 8})")
         print(f"load average at the end: {load1:.2f} (1 min), {load5:.2f} (5 min) on {os.cpu_count()} CPUs")

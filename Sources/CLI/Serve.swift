@@ -46,6 +46,8 @@ struct Serve: AsyncParsableCommand {
         Commit durability: normal (default; survives a crash of the process, a power loss can drop the last \
         commits) or full (every commit fsynced before it is acknowledged; slower writes).
         """) var durability: SQLiteStore.Durability = .normal
+    @Option(help: "Seconds between handing freed memory back to the system (malloc_trim; 0: never).") var mallocTrimSeconds: Double = 10
+    @Option(help: "glibc malloc arenas at most (default: one per core, at least 2; 0: glibc's default, 8 per core).") var mallocArenas: Int?
 
     func run() async throws {
         guard let level = LogLevel(name: logLevel) else {
@@ -64,6 +66,7 @@ struct Serve: AsyncParsableCommand {
         do { roots = try IngestRoots(ingestRoots) } catch let e as APIError { throw ValidationError(e.message) }
         config.maxBodyBytes = maxBodyMB << 20
         config.readTimeout = readTimeout
+        MallocUsage.limitArenas(to: mallocArenas ?? max(2, ProcessInfo.processInfo.activeProcessorCount))
         FileDescriptorLimit.raiseToHard()
         config.maxConnections = maxConnections ?? 0
         config.logLevel = level
@@ -77,6 +80,8 @@ struct Serve: AsyncParsableCommand {
         server.add(routes: APIServer.allRoutes(context))
 
         runner.start()
+        let trimmer = MallocTrimmer(interval: mallocTrimSeconds)
+        defer { trimmer.stop() }
         // What ends the service: a signal, or the HTTP server ending on its own (an error).
         let (events, event) = AsyncStream<StopReason>.makeStream()
         let task = Task {

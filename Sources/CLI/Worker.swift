@@ -23,8 +23,11 @@ struct Worker: AsyncParsableCommand {
     @Option(help: "Only these job types (comma-separated); default: all.") var types: String?
     @Option(name: .customLong("ingest-root"), help: "A directory whose subdirectories ingest jobs may read (repeatable; none: no ingest job runs).")
     var ingestRoots: [String] = []
+    @Option(help: "Seconds between handing freed memory back to the system (malloc_trim; 0: never).") var mallocTrimSeconds: Double = 10
+    @Option(help: "glibc malloc arenas at most (default: one per core, at least 2; 0: glibc's default, 8 per core).") var mallocArenas: Int?
 
     func run() async throws {
+        MallocUsage.limitArenas(to: mallocArenas ?? max(2, ProcessInfo.processInfo.activeProcessorCount))
         let (store, location) = try storeOptions.open(data: data.url)
         let runner = JobRunner(store: store, dataDirectory: data.url, workers: workers, leaseSeconds: lease)
         let roots: IngestRoots
@@ -35,6 +38,8 @@ struct Worker: AsyncParsableCommand {
             runner.restrict(to: keep)
         }
         runner.start()
+        let trimmer = MallocTrimmer(interval: mallocTrimSeconds)
+        defer { trimmer.stop() }
         Console.line("swejepa worker \(runner.name): \(workers) worker(s) on \(location), types: \(runner.types.joined(separator: ", "))")
         let stop = AsyncStream<Void> { cont in
             signal(SIGINT, SIG_IGN)

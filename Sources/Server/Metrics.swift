@@ -45,7 +45,8 @@ public final class Metrics: Sendable {
     }
 
     /// The exposition text; `gauges` adds `name{labels} value` lines (rows per table etc.).
-    public func render(gauges: [(name: String, help: String, samples: [(labels: String, value: Double)])]) -> String {
+    public func render(gauges: [(name: String, help: String, samples: [(labels: String, value: Double)])],
+                       counters: [(name: String, help: String, value: Double)] = []) -> String {
         let (requests, latency) = state.withLock { ($0.requests, $0.latency) }
         var out = "# HELP swejepa_http_requests_total HTTP requests by route, method and status.\n"
         out += "# TYPE swejepa_http_requests_total counter\n"
@@ -74,6 +75,7 @@ public final class Metrics: Sendable {
             out += "# HELP \(g.name) \(g.help)\n# TYPE \(g.name) gauge\n"
             for s in g.samples { out += "\(g.name)\(s.labels.isEmpty ? "" : "{\(s.labels)}") \(s.value)\n" }
         }
+        for c in counters { out += "# HELP \(c.name) \(c.help)\n# TYPE \(c.name) counter\n\(c.name) \(c.value)\n" }
         return out
     }
 }

@@ -24,6 +24,11 @@ extension APIServer {
                      MallocUsage.usage().map { u in
                          [("kind=\"in_use\"", Double(u.inUse)), ("kind=\"free_kept\"", Double(u.freeInArenas)), ("kind=\"mmapped\"", Double(u.mmapped))]
                      } ?? []),
+                ], counters: [
+                    ("swejepa_malloc_trims_total", "Times freed memory was handed back to the system (malloc_trim).",
+                     Double(MallocUsage.trimCounts().trims)),
+                    ("swejepa_malloc_trimmed_bytes_total", "Anonymous resident bytes those trims released.",
+                     Double(MallocUsage.trimCounts().releasedBytes)),
                 ])
                 return HTTPResponse(statusCode: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: Data(text.utf8))
             },

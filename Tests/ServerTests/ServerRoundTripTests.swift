@@ -75,6 +75,7 @@ let sampleFunctions: JSONValue = ["functions": [
         // Stats and metrics see it all.
         let stats = try await s.call("GET", "/v1/stats")
         #expect(stats.json?["store"]?["functions"] == 3 && stats.json?["store"]?["vectors"] == 3)
+        let trims = MallocUsage.trimCounts()  // before the page: totals only grow
         let metrics = String(decoding: try await s.call("GET", "/metrics").body, as: UTF8.self)
         #expect(metrics.contains("swejepa_http_requests_total{route=\"/v1/spaces/{name}/vectors\",method=\"PUT\",status=\"200\"}"))
         #expect(metrics.contains("swejepa_table_rows{table=\"functions\"} 3"))
@@ -84,6 +85,12 @@ let sampleFunctions: JSONValue = ["functions": [
             let line = metrics.split(separator: "\n").first { $0.hasPrefix("swejepa_malloc_bytes{kind=\"\(kind)\"} ") }
             let value = line.flatMap { Double($0.split(separator: " ").last ?? "") }
             #expect(value.map { kind == "in_use" ? $0 > 1_000_000 : $0 >= 0 } == true, "\(kind): \(line.map(String.init) ?? "missing")")
+        }
+        // Trims so far, as counters equal to the process's own totals at least (other suites may trim meanwhile).
+        for (name, floor) in [("swejepa_malloc_trims_total", trims.trims), ("swejepa_malloc_trimmed_bytes_total", trims.releasedBytes)] {
+            #expect(metrics.contains("# TYPE \(name) counter\n"))
+            let line = metrics.split(separator: "\n").first { $0.hasPrefix("\(name) ") }
+            #expect(line.flatMap { Double($0.split(separator: " ").last ?? "") }.map { $0 >= Double(floor) } == true, "\(name)")
         }
         // The thread pools' load, as whole numbers of jobs (the pools are process-wide: other suites
         // running beside this one may have jobs on them, so the values are not asserted to be 0).
