@@ -1,7 +1,9 @@
 import Foundation
 
 /// A model folder: Hugging Face BERT files (`config.json`, tokenizer, safetensors) or exactly one
-/// `.gguf` file (a llama / qwen2 / qwen3 decoder). The folder's name is the model's name.
+/// `.gguf` file (a llama / qwen2 / qwen3 decoder). The folder's name is the model's name. A GGUF's
+/// dequantised weights are cached in the folder's `.swejepa-cache/` (see `DecoderWeightCache`) when
+/// it is writable.
 ///
 /// ```swift
 /// let folder = try TeacherModelFolder(directory: dataDir.appendingPathComponent("models/smollm2"))
@@ -27,6 +29,9 @@ public enum TeacherModelFolder: Sendable, Equatable {
         /// sharded checkpoint, or the `.gguf`).
         public var sourceFile: URL
     }
+
+    /// The weight cache folder inside a model folder.
+    public static let cacheFolderName = ".swejepa-cache"
 
     /// Recognises a folder: `config.json` makes it BERT, else exactly one `*.gguf` file. Anything else
     /// is `missingFile` (the folder does not exist or holds neither) or `invalidConfig` (several GGUFs).
@@ -77,10 +82,14 @@ public enum TeacherModelFolder: Sendable, Equatable {
 
     /// Loads the model under the folder's name. A decoder whose Float32 weights exceed `memoryLimit`
     /// (default `DecoderModel.defaultMemoryLimit`) is `modelTooLarge`, refused before any conversion.
+    /// A GGUF's weights come from the folder's weight cache when it is current, else are dequantised
+    /// and cached there (best-effort).
     public func load(memoryLimit: Int? = nil) throws -> any TeacherModel {
         switch self {
         case .bert(let dir): try BertModel.load(directory: dir)
-        case .gguf(_, let file): try DecoderModel.load(path: file.path, name: name, memoryLimit: memoryLimit)
+        case .gguf(let dir, let file):
+            try DecoderModel.load(path: file.path, name: name, memoryLimit: memoryLimit,
+                                  cacheDirectory: dir.appendingPathComponent(Self.cacheFolderName))
         }
     }
 }
