@@ -2,12 +2,13 @@ import Foundation
 import Tensor
 import Teacher
 
-/// `Bench decoder [--model PATH.gguf] [--threads N]`: forward throughput of the decoder teacher
-/// (default SmolLM2-135M-Instruct, all blocks, output head never computed) next to sgemm on the
-/// same shapes in the same run, on `N` OpenBLAS threads (default 2).
+/// `Bench decoder [--model PATH.gguf] [--threads N] [--cache DIR]`: forward throughput of the decoder
+/// teacher (default SmolLM2-135M-Instruct, all blocks, output head never computed) next to sgemm on
+/// the same shapes in the same run, on `N` OpenBLAS threads (default 2). With `--cache DIR` (emptied
+/// first) the load is timed twice: dequantising and writing the weight cache there, then mapping it.
 ///
 /// ```
-/// .build/release/Bench decoder --threads 2
+/// .build/release/Bench decoder --threads 2 --cache /tmp/smollm2-cache
 /// ```
 func benchDecoder(_ args: [String]) throws {
     func arg(_ name: String) -> String? { args.firstIndex(of: name).flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil } }
@@ -15,7 +16,16 @@ func benchDecoder(_ args: [String]) throws {
     let path = arg("--model") ?? root.appendingPathComponent(".cache/models/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf").path
     BLAS.threads = Int(arg("--threads") ?? "") ?? 2
     var loaded: DecoderModel?
-    let loadTime = try bestTime(repeats: 1) { loaded = try DecoderModel.load(path: path) }
+    let cache = arg("--cache").map { URL(fileURLWithPath: $0) }
+    if let cache { try? FileManager.default.removeItem(at: cache) }
+    let loadTime = try bestTime(repeats: 1) { loaded = try DecoderModel.load(path: path, cacheDirectory: cache) }
+    if let cache {
+        let plain = try bestTime(repeats: 1) { _ = try DecoderModel.load(path: path) }
+        var again: DecoderModel?
+        let cached = try bestTime(repeats: 1) { again = try DecoderModel.load(path: path, cacheDirectory: cache) }
+        print("load: dequantise \(String(format: "%.2f", plain)) s; dequantise + write cache \(String(format: "%.2f", loadTime)) s " +
+              "(\(loaded?.weightSource.rawValue ?? "?")); from cache \(String(format: "%.3f", cached)) s (\(again?.weightSource.rawValue ?? "?"))\n")
+    }
     guard let model = loaded else { return }
     let c = model.config
     let d = c.hiddenSize, ffn = c.intermediateSize, qkv = c.queryDim + 2 * c.kvDim, layers = c.layerCount

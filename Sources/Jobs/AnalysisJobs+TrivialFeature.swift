@@ -20,6 +20,7 @@ enum TrivialFeature {
         let t: (any Tokenizer, String)
         switch try TeacherModelFolder(directory: dir) {
         case .bert: t = (try WordPieceTokenizer(directory: dir), "WordPiece")
+        case .huggingFaceDecoder: t = (try ByteLevelBPETokenizer(tokenizerJSON: dir.appendingPathComponent("tokenizer.json")), "byte-level BPE")
         case .gguf(_, let file): t = (try ByteLevelBPETokenizer(gguf: GGUFFile(path: file.path)), "byte-level BPE")
         }
         cache.withLock { $0[dir.path] = t }

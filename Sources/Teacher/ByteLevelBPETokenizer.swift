@@ -20,6 +20,9 @@ public final class ByteLevelBPETokenizer: Tokenizer {
     public let eosID: Int32?
     public let addBOS: Bool
     public let padID: Int32
+    /// A pre-tokenized piece that is itself a vocabulary token is that token, merges or not
+    /// (`ignore_merges` of Llama 3's `tokenizer.json`).
+    public let ignoreMerges: Bool
     public var vocabularySize: Int { tokens.count }
     private let ids: [String: Int32]
     /// (left id << 32 | right id) → (rank, merged id).
@@ -48,7 +51,7 @@ public final class ByteLevelBPETokenizer: Tokenizer {
     }
 
     public init(tokens: [String], merges mergeList: [String], tokenTypes: [Int]?, preTokenizer: BPEPreTokenizer,
-                bosID: Int?, eosID: Int?, padID: Int?, addBOS: Bool) throws {
+                bosID: Int?, eosID: Int?, padID: Int?, addBOS: Bool, ignoreMerges: Bool = false) throws {
         guard !tokens.isEmpty, tokens.count < Int(Int32.max) else { throw TeacherError.invalidTokenizer("empty vocabulary") }
         if let t = tokenTypes, t.count != tokens.count {
             throw TeacherError.invalidTokenizer("\(t.count) token types for \(tokens.count) tokens")
@@ -64,6 +67,7 @@ public final class ByteLevelBPETokenizer: Tokenizer {
         self.eosID = try checkedID(eosID, "eos_token_id")
         self.padID = try checkedID(padID, "padding_token_id") ?? self.eosID ?? 0
         self.addBOS = addBOS
+        self.ignoreMerges = ignoreMerges
         if addBOS, self.bosID == nil { throw TeacherError.invalidTokenizer("add_bos_token without bos_token_id") }
         var ids: [String: Int32] = [:]
         ids.reserveCapacity(tokens.count)
@@ -140,6 +144,14 @@ public final class ByteLevelBPETokenizer: Tokenizer {
     /// candidate pairs over a linked list of symbols keeps it O(n log n): a hostile 1 MB "word" must
     /// not take the quadratic time of rescanning all pairs after every merge.
     private func bpe(_ s: [Unicode.Scalar], _ piece: Range<Int>, _ ids: inout [Int32], _ offsets: inout [TokenOffset], _ special: inout [Bool]) {
+        if ignoreMerges, !piece.isEmpty {
+            var word = String.UnicodeScalarView()
+            for k in piece { for b in String(s[k]).utf8 { word.append(Self.byteToUnicode[Int(b)]) } }
+            if let id = self.ids[String(word)] {
+                ids.append(id); offsets.append(TokenOffset(start: piece.lowerBound, end: piece.upperBound)); special.append(false)
+                return
+            }
+        }
         var symbol: [Int32] = [], start: [Int] = [], end: [Int] = []
         for k in piece {
             for b in String(s[k]).utf8 {

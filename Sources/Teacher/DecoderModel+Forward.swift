@@ -43,7 +43,7 @@ extension DecoderModel {
         let rope = Kernels.ropeTable(positions: lengths.max() ?? 0, headDim: dh, base: c.ropeBase, positionScale: scaleDivisor)
 
         rowIDs.withUnsafeBufferPointer { ids in
-            let xp = x.pointer, e = embeddings.pointer
+            let xp = x.pointer, e = weights.embeddings.pointer
             Kernels.parallelRows(n) { range in
                 for r in range { (xp + r * d).update(from: e + Int(ids[r]) * d, count: d) }
             }
@@ -51,8 +51,8 @@ extension DecoderModel {
         if wantedSet.contains(0) { results[0] = x.toArray() }
 
         let scale = 1 / Float(dh).squareRoot()
-        for l in 0..<min(deepest, layers.count) {
-            let w = layers[l]
+        for l in 0..<min(deepest, weights.layers.count) {
+            let w = weights.layers[l]
             // Attention: h = RMSNorm(x); qkv = h · Wqkvᵀ (+ bias); q/k norm (qwen3); RoPE; x += attn · Woᵀ.
             rmsNorm(x.pointer, into: h.pointer, weight: w.attnNorm.pointer, rows: n, d: d, eps: eps)
             if let b = w.bqkv {
@@ -86,6 +86,12 @@ extension DecoderModel {
                 }
             }
             attention(qkv: qkv.pointer, ctx: ctx.pointer, offsets: offsets, lengths: lengths, scale: scale)
+            if let bo = w.bo {  // o_proj bias (attention_bias): added to the residual the projection accumulates into
+                let bp = bo.pointer, xp = x.pointer
+                Kernels.parallelRows(n, minRowsPerChunk: 64) { range in
+                    for r in range { for j in 0..<d { xp[r * d + j] += bp[j] } }
+                }
+            }
             Float.gemm(transA: false, transB: true, m: n, n: d, k: qDim, alpha: 1, a: ctx.pointer, lda: qDim, b: w.wo.pointer, ldb: qDim,
                        beta: 1, c: x.pointer, ldc: d)
             // MLP: h = RMSNorm(x); [g | u] = h · [Wg; Wu]ᵀ; x += (silu(g) · u) · Wdownᵀ.
@@ -100,7 +106,7 @@ extension DecoderModel {
                        beta: 1, c: x.pointer, ldc: d)
             if wantedSet.contains(l + 1) {
                 if l + 1 == c.layerCount {
-                    rmsNorm(x.pointer, into: h.pointer, weight: outputNorm.pointer, rows: n, d: d, eps: eps)
+                    rmsNorm(x.pointer, into: h.pointer, weight: weights.outputNorm.pointer, rows: n, d: d, eps: eps)
                     results[l + 1] = h.toArray()
                 } else {
                     results[l + 1] = x.toArray()

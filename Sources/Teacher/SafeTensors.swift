@@ -72,8 +72,10 @@ public final class SafeTensorFile: Sendable {
     public let path: String
     public let tensors: [String: SafeTensorInfo]
     public let metadata: [String: String]
-    private let mapping: MappedFile
-    private let dataStart: Int
+    /// The whole file, mapped read-only (the weight cache makes Float views into it).
+    let mapping: MappedFile
+    /// Byte offset of the data section; tensor offsets are relative to it.
+    let dataStart: Int
 
     /// Maps and validates the file: header length and JSON, dtypes, shapes × dtype sizes against
     /// offsets, offsets inside the file, no overlaps and no holes (the data section must be fully indexed).
