@@ -19,14 +19,10 @@ import Teacher
         FileManager.default.fileExists(atPath: gguf.path)
             && FileManager.default.fileExists(atPath: PackagePaths.modelDirectory.appendingPathComponent("model.safetensors").path)
     }
-    /// One folder holding a link to the GGUF, linked from every test server's DATA/models/smollm2:
-    /// the servers share one loaded model (ModelCache keys on the real folder and the name).
-    static let sharedFolder: URL = {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("swejepa-smollm2-\(getpid())/smollm2")
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try? FileManager.default.createSymbolicLink(at: dir.appendingPathComponent(gguf.lastPathComponent), withDestinationURL: gguf)
-        return dir
-    }()
+    /// The model's own folder, linked from every test server's DATA/models/smollm2: the servers share
+    /// one loaded model (ModelCache keys on the real folder and the name), and the dequantised-weight
+    /// cache the first load writes there (`.swejepa-cache/`, 513 MiB) serves every later run.
+    static let sharedFolder: URL = gguf.deletingLastPathComponent()
 
     /// The layer-15 reference: texts and their mean over all tokens (no BOS: SmolLM2's GGUF adds none).
     static let reference: [(text: String, ids: [Int32], mean: [Float])] = {
