@@ -119,10 +119,11 @@ extension PostgresStore {
     /// vector (`vid`: one probe of the `function_id` index per row, then a filter over that
     /// function's few spaces; `space_id + 0` keeps the planner from walking the whole space through
     /// a `space_id` index when its statistics believe the space small, as they do for a space being
-    /// filled); rows with one are updated through the primary key, the others inserted. A plain `INSERT` is safe (no `ON CONFLICT` and its
-    /// speculative insertion): the caller holds the space's row lock from the generation bump, which
-    /// every vector writer of the space takes first, so no other transaction can add one of these
-    /// rows before the commit. The space's count grows by the rows inserted; stale counts follow the
+    /// filled); rows with one are updated through the primary key, the others inserted. A plain
+    /// `INSERT` is safe (no `ON CONFLICT` and its speculative insertion): the caller holds the space's
+    /// row lock from the generation bump, which every vector writer of the space takes first, so no
+    /// other transaction can add one of these rows before the commit (`swejepa copy` imports into an
+    /// empty store only). The space's count grows by the rows inserted; stale counts follow the
     /// `vectors_stale_count` trigger (an update clears `stale`).
     static let vectorUpsertSQL = """
         WITH input AS MATERIALIZED (
