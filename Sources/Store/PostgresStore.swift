@@ -50,9 +50,6 @@ public final class PostgresStore: StoreBackend, Sendable {
     static func connect(_ url: String) throws -> PostgresConnection {
         let db = try PostgresConnection(url: url)
         try db.execute("""
-            CREATE TEMP TABLE IF NOT EXISTS vector_load (
-                function_id BIGINT NOT NULL, n_rows BIGINT NOT NULL, data BYTEA NOT NULL, truncated INTEGER NOT NULL
-            ) ON COMMIT DELETE ROWS;
             CREATE TEMP TABLE IF NOT EXISTS function_keys (
                 idx BIGINT NOT NULL, repo_id BIGINT NOT NULL, path TEXT NOT NULL, qualified_name TEXT NOT NULL
             ) ON COMMIT DELETE ROWS;
