@@ -14,9 +14,11 @@ half of them on a kept-alive connection, half on a new one. Every SAMPLE seconds
 samples the server's RSS (/proc/PID/status VmRSS) and open file descriptors (/proc/PID/fd).
 
 Pass/fail:
-  - RSS: the last sample is at most RSS_BOUND (default 1.10) × the RSS at the end of the warm-up
-    (the first minute; a fifth of runs shorter than 2 minutes), i.e. within 10 % as issue 12 asks
-    (the anonymous part, the heap, is printed beside it);
+  - RSS: its level over the last minute (the median of that minute's samples) is at most RSS_BOUND
+    (default 1.10) × its level over the minute after the warm-up (the first minute; a fifth of runs
+    shorter than 2 minutes), i.e. within 10 % as issue 12 asks. Medians, because the server hands
+    freed memory back every 10 s and RSS is a sawtooth: one sample lands anywhere on it. Single
+    samples (after warm-up, peak, end) and the anonymous part, the heap, are printed beside it;
   - FDs: after the load stops and the clients' connections are closed (2 s settle), the open FDs are
     at most the FDs after seeding + 8;
   - no 5xx answer and no transport error;
@@ -286,6 +288,16 @@ def main():
               + ", ".join(f"{k} {v}" for k, v in sorted(load.counts.items())))
         print(f"RSS: after warm-up ({warm:.0f} s) {warm_rss / 1024:.1f} MiB, peak {peak / 1024:.1f} MiB, "
               f"end {end_rss / 1024:.1f} MiB ({end_rss / warm_rss:.3f}× warm-up; bound {a.rss_bound:.2f}×)")
+        # The level of a window: the server hands freed memory back every 10 s (malloc_trim), so RSS is a
+        # sawtooth and one sample can land on a crest or a trough; the median of a minute's samples is
+        # the level then. Pass/fail compares the minute after the warm-up with the last minute.
+        span = min(60.0, warm)
+        first = sorted(s[1] for s in samples if warm <= s[0] < warm + span)
+        last = sorted(s[1] for s in samples if s[0] > samples[-1][0] - span)
+        warm_level, end_level = first[len(first) // 2], last[len(last) // 2]
+        print(f"RSS level (median of a window's samples): the {span:.0f} s after warm-up {warm_level / 1024:.1f} MiB "
+              f"(max {first[-1] / 1024:.1f}), the last {span:.0f} s {end_level / 1024:.1f} MiB (max {last[-1] / 1024:.1f}): "
+              f"{end_level / warm_level:.3f}×; bound {a.rss_bound:.2f}×")
         anon = [s[3] for s in samples]
         warm_anon = next(s[3] for s in samples if s[0] >= warm)
         print(f"anonymous RSS (heap): after warm-up {warm_anon / 1024:.1f} MiB, end {anon[-1] / 1024:.1f} MiB; "
@@ -301,8 +313,8 @@ def main():
               f"after the load {fds_after} (bound {fds_seeded + 8})")
         print(f"load average at the end: {load1:.2f} (1 min), {load5:.2f} (5 min) on {os.cpu_count()} CPUs")
         failures = []
-        if end_rss > a.rss_bound * warm_rss:
-            failures.append(f"RSS grew to {end_rss / warm_rss:.3f}× its warm-up value")
+        if end_level > a.rss_bound * warm_level:
+            failures.append(f"RSS level grew to {end_level / warm_level:.3f}× its level after the warm-up")
         if fds_after > fds_seeded + 8:
             failures.append(f"{fds_after - fds_seeded} file descriptors more than after seeding")
         if load.errors:
