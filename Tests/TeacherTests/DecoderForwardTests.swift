@@ -20,12 +20,18 @@ import Testing
 
     static func load(_ name: String) throws -> (DecoderModel, [[Int32]], [String: NPYArray]) {
         let model = try DecoderModel.load(path: dir.appendingPathComponent("\(name).gguf").path)
-        let ref = try NPZ.decode(Data(contentsOf: dir.appendingPathComponent("\(name).npz")))
+        let (batch, ref) = try reference(dir.appendingPathComponent("\(name).npz"))
+        return (model, batch, ref)
+    }
+
+    /// A reference `.npz` of the reference scripts: the batch (`ids` cut by `lengths`) and every array.
+    static func reference(_ url: URL) throws -> ([[Int32]], [String: NPYArray]) {
+        let ref = try NPZ.decode(Data(contentsOf: url))
         let ids = try #require(ref["ids"]).int64s().map { Int32($0) }
         let lengths = try #require(ref["lengths"]).int64s().map { Int($0) }
         var batch: [[Int32]] = [], start = 0
         for n in lengths { batch.append(Array(ids[start..<(start + n)])); start += n }
-        return (model, batch, ref)
+        return (batch, ref)
     }
 
     @Test(arguments: cases)

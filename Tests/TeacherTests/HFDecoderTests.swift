@@ -15,11 +15,7 @@ import TestSupport
 
     static func load(_ name: String) throws -> (DecoderModel, [[Int32]], [String: NPYArray]) {
         let model = try DecoderModel.load(directory: dir.appendingPathComponent(name))
-        let ref = try NPZ.decode(Data(contentsOf: dir.appendingPathComponent("\(name).npz")))
-        let ids = try #require(ref["ids"]).int64s().map { Int32($0) }
-        let lengths = try #require(ref["lengths"]).int64s().map { Int($0) }
-        var batch: [[Int32]] = [], start = 0
-        for n in lengths { batch.append(Array(ids[start..<(start + n)])); start += n }
+        let (batch, ref) = try DecoderForwardTests.reference(dir.appendingPathComponent("\(name).npz"))
         return (model, batch, ref)
     }
 
