@@ -64,6 +64,8 @@ def malloc_mib(port):
         if line.startswith("swejepa_malloc_bytes{kind=\""):
             kind = line.split('"')[1]
             out[kind] = float(line.rsplit(" ", 1)[1]) / 2**20
+        elif line.startswith("swejepa_sqlite_memory_bytes{kind=\"now\"} "):
+            out["sqlite"] = float(line.rsplit(" ", 1)[1]) / 2**20
         elif line.startswith("swejepa_malloc_trims_total "):
             out["trims"] = int(float(line.rsplit(" ", 1)[1]))
         elif line.startswith("swejepa_malloc_trimmed_bytes_total "):
@@ -272,7 +274,7 @@ def main():
             if warm_rss is None and t >= warm:
                 warm_rss, warm_fds = samples[-1][1], samples[-1][2]
             m = samples[-1][4]
-            heap = f"  malloc live {m['in_use']:6.1f} kept {m['free_kept']:6.1f}" if m else ""
+            heap = f"  malloc live {m['in_use']:6.1f} kept {m['free_kept']:6.1f} sqlite {m.get('sqlite', 0):5.1f}" if m else ""
             print(f"  {t:6.0f} s  RSS {samples[-1][1] / 1024:7.1f} MiB (anonymous {samples[-1][3] / 1024:7.1f}){heap}  FDs {samples[-1][2]:4d}  "
                   f"requests {sum(load.counts.values())}", flush=True)
         load.stop.set()

@@ -24,6 +24,8 @@ extension APIServer {
                      MallocUsage.usage().map { u in
                          [("kind=\"in_use\"", Double(u.inUse)), ("kind=\"free_kept\"", Double(u.freeInArenas)), ("kind=\"mmapped\"", Double(u.mmapped))]
                      } ?? []),
+                    ("swejepa_sqlite_memory_bytes", "SQLite's own allocations in this process (page caches, statements): now and the high-water mark.",
+                     [("kind=\"now\"", Double(SQLiteStore.memoryUsed().now)), ("kind=\"high_water\"", Double(SQLiteStore.memoryUsed().highWater))]),
                 ], counters: [
                     ("swejepa_malloc_trims_total", "Times freed memory was handed back to the system (malloc_trim).",
                      Double(MallocUsage.trimCounts().trims)),

@@ -11,6 +11,12 @@ import Foundation
 /// print(try await store.stats())
 /// ```
 public final class SQLiteStore: StoreBackend, Sendable {
+    /// Bytes SQLite's allocator holds now in this process (page caches, prepared statements, schema)
+    /// and its high-water mark: `sqlite3_memory_used` / `sqlite3_memory_highwater`, for `/metrics`.
+    public static func memoryUsed() -> (now: Int, highWater: Int) {
+        (Int(sqlite3_memory_used()), Int(sqlite3_memory_highwater(0)))
+    }
+
     /// Most reads at a time (and reader connections kept open).
     public static let readerThreads = 8
 

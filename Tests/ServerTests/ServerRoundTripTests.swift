@@ -86,6 +86,13 @@ let sampleFunctions: JSONValue = ["functions": [
             let value = line.flatMap { Double($0.split(separator: " ").last ?? "") }
             #expect(value.map { kind == "in_use" ? $0 > 1_000_000 : $0 >= 0 } == true, "\(kind): \(line.map(String.init) ?? "missing")")
         }
+        // SQLite's own allocations: a SQLite server's store has open connections, so more than nothing
+        // (a PostgreSQL one: whatever other suites hold), and the high-water mark is at least the current value.
+        let sqlite = ["now", "high_water"].map { kind in
+            metrics.split(separator: "\n").first { $0.hasPrefix("swejepa_sqlite_memory_bytes{kind=\"\(kind)\"} ") }
+                .flatMap { Double($0.split(separator: " ").last ?? "") }
+        }
+        #expect(sqlite[0].map { backend == .sqlite ? $0 > 0 : $0 >= 0 } == true && sqlite[1].map { $0 >= sqlite[0]! } == true, "\(sqlite)")
         // Trims so far, as counters equal to the process's own totals at least (other suites may trim meanwhile).
         for (name, floor) in [("swejepa_malloc_trims_total", trims.trims), ("swejepa_malloc_trimmed_bytes_total", trims.releasedBytes)] {
             #expect(metrics.contains("# TYPE \(name) counter\n"))
