@@ -11,7 +11,7 @@ QWEN_CODER_PARTS := 1 2 3 4 5 6
 APT_PACKAGES := libsqlite3-dev libpq-dev libfaiss-dev libopenblas-dev liblapacke-dev postgresql wrk python3-pip python3-venv git pkg-config curl
 SWIFT ?= swift
 
-.PHONY: setup deps model model-smollm2 model-qwen-coder gguf-references build release run test bench clean schemathesis fuzz crash-test soak browser-test
+.PHONY: setup deps model model-smollm2 model-qwen-coder gguf-references qwen-coder-references build release run test bench clean schemathesis fuzz crash-test soak browser-test
 
 setup: deps model model-smollm2
 
@@ -79,6 +79,15 @@ gguf-references: model-smollm2
 	.cache/venv-gguf/bin/python scripts/reference/teacher_gguf.py tokenizer $(SMOLLM2)
 	.cache/venv-gguf/bin/python scripts/reference/teacher_decoder.py tiny
 	.cache/venv-gguf/bin/python scripts/reference/teacher_decoder.py smollm2 $(SMOLLM2)
+
+## Regenerates Qwen2.5-Coder's fixtures (opt-in, like the model): tokenizer ids/offsets from Hugging Face
+## `tokenizers` built from the GGUF, and the numpy decoder's layer 12/24 means (about 4 GB of float64).
+qwen-coder-references: model-qwen-coder
+	@[ -x .cache/venv-gguf/bin/python ] || python3 -m venv .cache/venv-gguf
+	@.cache/venv-gguf/bin/python -c "import gguf, numpy" 2>/dev/null || .cache/venv-gguf/bin/pip install -q gguf==0.19.0 numpy
+	@.cache/venv-gguf/bin/python -c "import tokenizers" 2>/dev/null || .cache/venv-gguf/bin/pip install -q --no-deps tokenizers==0.23.3
+	.cache/venv-gguf/bin/python scripts/reference/teacher_qwen_coder.py tokenizer $(QWEN_CODER)
+	.cache/venv-gguf/bin/python scripts/reference/teacher_qwen_coder.py hidden $(QWEN_CODER)
 
 build: deps
 	$(SWIFT) build
