@@ -84,7 +84,8 @@ public struct NPYArray: Sendable, Equatable {
         guard payload.count == byteCount else {
             throw NPYError.badNPY(".npy shape \(shape) needs \(byteCount) bytes of data, body has \(payload.count)")
         }
-        self.init(dtype: dtype, shape: shape, bytes: Data(payload))
+        // The payload stays a slice of `data` (no copy); readers below load it unaligned.
+        self.init(dtype: dtype, shape: shape, bytes: payload)
     }
 
     /// The bytes `shape` × `elementSize` needs, or nil when that product overflows `Int`
@@ -143,13 +144,21 @@ public struct NPYArray: Sendable, Equatable {
 
     /// Values as Float32 (float16 and float64 are converted).
     public func floats() throws -> [Float] {
+        // `bytes` may be a slice at any offset of a body (an .npz member), so values are copied or
+        // loaded unaligned, never through a typed pointer to the bytes.
+        let n = bytes.count / dtype.size
         switch dtype {
         case .float32:
-            return bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+            return bytes.withUnsafeBytes { raw in
+                [Float](unsafeUninitializedCapacity: n) { out, count in
+                    if n > 0 { UnsafeMutableRawPointer(out.baseAddress!).copyMemory(from: raw.baseAddress!, byteCount: n * 4) }
+                    count = n
+                }
+            }
         case .float16:
-            return bytes.withUnsafeBytes { raw in raw.bindMemory(to: UInt16.self).map { Float(Float16(bitPattern: $0)) } }
+            return bytes.withUnsafeBytes { raw in (0..<n).map { Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)))) } }
         case .float64:
-            return bytes.withUnsafeBytes { raw in raw.bindMemory(to: Double.self).map { Float($0) } }
+            return bytes.withUnsafeBytes { raw in (0..<n).map { Float(raw.loadUnaligned(fromByteOffset: 8 * $0, as: Double.self)) } }
         case .int32, .int64:
             throw NPYError.badNPY("expected a float array, got \(dtype.rawValue)")
         }
@@ -158,8 +167,8 @@ public struct NPYArray: Sendable, Equatable {
     /// Values as Int64 (int32 is widened; integral floats are accepted).
     public func int64s() throws -> [Int64] {
         switch dtype {
-        case .int64: return bytes.withUnsafeBytes { Array($0.bindMemory(to: Int64.self)) }
-        case .int32: return bytes.withUnsafeBytes { raw in raw.bindMemory(to: Int32.self).map(Int64.init) }
+        case .int64: return bytes.withUnsafeBytes { raw in (0..<(raw.count / 8)).map { raw.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self) } }
+        case .int32: return bytes.withUnsafeBytes { raw in (0..<(raw.count / 4)).map { Int64(raw.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self)) } }
         default:
             throw NPYError.badNPY("expected an integer array of ids, got \(dtype.rawValue)")
         }

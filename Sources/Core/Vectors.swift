@@ -37,8 +37,22 @@ public enum VectorCodec {
     }
 
     /// Index of the first NaN or infinite value, if any.
+    ///
+    /// Scans blocks of 1024 branch-free on the exponent bits (all ones: NaN or ±infinity), which the
+    /// compiler vectorises, and searches a block value by value only when it holds one.
     public static func firstNonFinite(_ values: UnsafeBufferPointer<Float>) -> Int? {
-        for i in 0..<values.count where !values[i].isFinite { return i }
-        return nil
+        values.withMemoryRebound(to: UInt32.self) { bits in
+            var blockStart = 0
+            while blockStart < bits.count {
+                let end = min(bits.count, blockStart + 1024)
+                var any: UInt32 = 0
+                for i in blockStart..<end { any |= (bits[i] & 0x7f80_0000) == 0x7f80_0000 ? 1 : 0 }
+                if any != 0 {
+                    for i in blockStart..<end where (bits[i] & 0x7f80_0000) == 0x7f80_0000 { return i }
+                }
+                blockStart = end
+            }
+            return nil
+        }
     }
 }

@@ -193,6 +193,7 @@ struct Dispatcher: Sendable {
             guard let n = Int(length), n >= 0 else { throw APIError.badRequest("invalid Content-Length", code: "bad_request") }
             if n > limit { throw APIError.tooLarge("request body of \(n) bytes exceeds the limit of \(limit) bytes") }
             if n == 0 { return Data() }
+            if let io = RequestBodySource.connection { return try await io.readWholeBody() }
             return try await request.bodyData
         }
         guard request.headers[.transferEncoding] != nil else { return Data() }

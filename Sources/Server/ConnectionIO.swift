@@ -1,6 +1,9 @@
 import FlyingFox
 import FlyingSocks
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// How long a connection may take: a request head must arrive whole within `headTimeout` seconds
 /// (of the connection opening or of its previous response), and a request body must keep moving:
@@ -90,6 +93,46 @@ actor ConnectionIO {
         start += n
         bodyRemaining -= n
         return out
+    }
+
+    /// The rest of the current Content-Length body as one buffer of exactly that many bytes, read
+    /// from the socket straight into it: no per-chunk arrays and no copy after the read. The caller
+    /// has checked the announced size against its limit, so the allocation is bounded by it; the
+    /// progress rule applies as in `readBody` (a stalled body throws `ConnectionTimeout`).
+    func readWholeBody() async throws -> Data {
+        let count = bodyRemaining
+        guard count > 0 else { return Data() }
+        guard let raw = malloc(count) else {
+            throw RequestHead.Refusal(status: 503, code: "out_of_memory", message: "cannot allocate \(count) bytes for the request body")
+        }
+        let out = raw.bindMemory(to: UInt8.self, capacity: count)
+        do {
+            // Bytes that arrived with the head come first.
+            let buffered = min(available, count)
+            if buffered > 0 {
+                for i in 0..<buffered { out[i] = buffer[start + i] }  // at most one 64 KiB read's worth
+                start += buffered
+                bodyRemaining -= buffered
+            }
+            while bodyRemaining > 0 {
+                let got = Glibc.read(socket.file.rawValue, out + (count - bodyRemaining), bodyRemaining)
+                if got > 0 {
+                    bodyRemaining -= got
+                    window.bytes += got
+                    if window.bytes >= limits.minBodyBytes { window = (.now, 0) }
+                } else if got == 0 {
+                    throw SocketError.disconnected
+                } else if errno == EAGAIN || errno == EWOULDBLOCK {
+                    try await wait(for: .read, until: window.start + .seconds(limits.headTimeout))
+                } else if errno != EINTR {
+                    throw SocketError.disconnected
+                }
+            }
+        } catch {
+            free(raw)
+            throw error
+        }
+        return Data(bytesNoCopy: raw, count: count, deallocator: .free)
     }
 
     /// One line of a chunked body (without its CR LF), at most `limit` bytes.
@@ -200,4 +243,10 @@ struct BodyBytes: AsyncBufferedSequence, Sendable {
         mutating func next() async throws -> UInt8? { try await io.readBody(upTo: 1)?.first }
         mutating func nextBuffer(suggested count: Int) async throws -> [UInt8]? { try await io.readBody(upTo: Swift.max(1, count)) }
     }
+}
+
+/// The connection whose Content-Length body the request being handled may take whole with
+/// `ConnectionIO.readWholeBody()` (set by the listener around its handler, only for such bodies).
+enum RequestBodySource {
+    @TaskLocal static var connection: ConnectionIO?
 }

@@ -16,7 +16,9 @@ extension HTTPListener {
                 // Before the body is read (FlyingFox logged the same line at the same point).
                 options.logger.logDebug("<\(peer.map(Self.host) ?? "?")> request: \(head.method) \(head.path)")
                 let request = try await makeRequest(head, io: io, peer: peer)
-                var response = await respond(to: request)
+                // A Content-Length body is read whole by the dispatcher, straight into one buffer.
+                let whole = head.headers[.contentLength].flatMap { Int($0) }.map { $0 > 0 } == true
+                var response = await RequestBodySource.$connection.withValue(whole ? io : nil) { await respond(to: request) }
                 let bodyComplete = await io.bodyComplete
                 let keepAlive = Self.keepsAlive(request) && response.headers[HTTPHeader.connection]?.lowercased() != "close"
                     && bodyComplete

@@ -14,6 +14,8 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
     public var description: String { "SQLite error \(resultCode): \(message)" }
     public var isConstraint: Bool { resultCode & 0xff == SQLITE_CONSTRAINT }
     public var isBusy: Bool { resultCode & 0xff == SQLITE_BUSY }
+    /// A foreign key constraint failed (`SQLITE_CONSTRAINT_FOREIGNKEY`).
+    public var isForeignKey: Bool { resultCode == SQLITE_CONSTRAINT | (3 << 8) }
 }
 
 let SQLITE_TRANSIENT = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
@@ -190,6 +192,56 @@ public final class SQLiteConnection: @unchecked Sendable {
             throw error
         }
     }
+}
+
+/// A cached prepared statement stepped once per row of a batch, its parameters bound in place: no
+/// `SQLValue` array, no SQL-text lookup and no blob copy per row (blobs are bound `SQLITE_STATIC`,
+/// so the caller's buffer must stay valid until `step()` returns; `finish()` drops every binding).
+///
+/// ```swift
+/// let insert = try db.statement("INSERT INTO t(a, b) VALUES (?, ?)")
+/// defer { insert.finish() }
+/// for (a, b) in rows { try insert.bind(1, int: a); try b.withUnsafeBytes { try insert.bind(2, blob: $0); try insert.step() } }
+/// ```
+struct SQLStatement {
+    let stmt: OpaquePointer
+    let db: SQLiteConnection
+
+    func bind(_ index: Int32, int value: Int64) throws {
+        if sqlite3_bind_int64(stmt, index, value) != SQLITE_OK { throw db.lastError }
+    }
+
+    func bind(_ index: Int32, double value: Double) throws {
+        if sqlite3_bind_double(stmt, index, value) != SQLITE_OK { throw db.lastError }
+    }
+
+    /// Binds `bytes` without copying them (`SQLITE_STATIC`): valid only until the next `step()` ends.
+    func bind(_ index: Int32, blob bytes: UnsafeRawBufferPointer) throws {
+        let rc = sqlite3_bind_blob64(stmt, index, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1),
+                                     sqlite3_uint64(bytes.count), nil)
+        if rc != SQLITE_OK { throw db.lastError }
+    }
+
+    /// Runs the statement to its end (rows it returns are skipped) and resets it for the next row;
+    /// the bindings stay until rebound or `finish()`.
+    func step() throws {
+        var rc = sqlite3_step(stmt)
+        while rc == SQLITE_ROW { rc = sqlite3_step(stmt) }
+        let error = rc == SQLITE_DONE ? nil : db.lastError
+        sqlite3_reset(stmt)
+        if let error { throw error }
+    }
+
+    /// Resets the statement and clears its bindings (no pointer into a caller's buffer outlives the batch).
+    func finish() {
+        sqlite3_reset(stmt)
+        sqlite3_clear_bindings(stmt)
+    }
+}
+
+extension SQLiteConnection {
+    /// The cached prepared statement for `sql`, reset with its bindings cleared, to step row by row.
+    func statement(_ sql: String) throws -> SQLStatement { SQLStatement(stmt: try prepare(sql), db: self) }
 }
 
 /// A row of a running query; valid only inside the row callback.

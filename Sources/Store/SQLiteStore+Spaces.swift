@@ -75,39 +75,67 @@ extension SQLiteStore {
         }
         try Self.validate(batch, for: space)
         return try await write { db in
-            // Every function must exist; name the first that does not.
-            for (i, id) in batch.ids.enumerated() {
-                if try db.first("SELECT 1 FROM functions WHERE id = ?", [.int(id)], { $0.int(0) }) == nil {
-                    throw StoreError.unknownFunction(index: i, id: id)
-                }
-            }
             let now = Self.now
             try db.run("UPDATE spaces SET generation = generation + 1 WHERE id = ?", [.int(space.id)])
             let generation = try db.first("SELECT generation FROM spaces WHERE id = ?", [.int(space.id)]) { $0.int(0) } ?? 0
-            var offset = 0
-            var inserted: Int64 = 0
-            try batch.values.withUnsafeBufferPointer { all in
-                for (i, id) in batch.ids.enumerated() {
-                    let n = batch.rows[i] * space.dim
-                    let blob = VectorCodec.encode(UnsafeBufferPointer(rebasing: all[offset..<(offset + n)]), as: space.dtype)
-                    offset += n
-                    // An insert sets last_insert_rowid (a vector row's id is never 0); the conflict's update does not.
-                    db.lastInsertRowID = 0
-                    try db.run("""
-                        INSERT INTO vectors(space_id, function_id, n_rows, data, stale, truncated, updated_at, generation)
-                        VALUES (?, ?, ?, ?, 0, ?, ?, ?)
-                        ON CONFLICT(space_id, function_id) DO UPDATE SET n_rows = excluded.n_rows, data = excluded.data,
-                            stale = 0, truncated = excluded.truncated, updated_at = excluded.updated_at,
-                            generation = excluded.generation
-                        """, [.int(space.id), .int(id), .int(Int64(batch.rows[i])), .blob(blob),
-                              .int(batch.truncated?[i] == true ? 1 : 0), .double(now), .int(generation)])
-                    if db.lastInsertRowID != 0 { inserted += 1 }
-                }
-            }
+            let inserted = try Self.insertRows(db, batch, space: space, generation: generation, now: now)
             // Stale counts follow the vectors_stale_count trigger; deletes follow vectors_delete_generation.
             try db.run("UPDATE spaces SET n_vectors = n_vectors + ? WHERE id = ?", [.int(inserted), .int(space.id)])
             return generation
         }
+    }
+
+    /// Inserts or replaces every row of a validated batch through one prepared statement, each value
+    /// bound in place (the float32 blobs straight from `batch.values`); returns how many rows were new.
+    /// A function id that does not exist fails its row's foreign key, and is then named as
+    /// `unknownFunction` (the first such id in batch order, as no earlier row failed).
+    static func insertRows(_ db: SQLiteConnection, _ batch: VectorBatch, space: SpaceRecord, generation: Int64,
+                           now: Double) throws -> Int64 {
+        let insert = try db.statement("""
+            INSERT INTO vectors(space_id, function_id, n_rows, data, stale, truncated, updated_at, generation)
+            VALUES (?, ?, ?, ?, 0, ?, ?, ?)
+            ON CONFLICT(space_id, function_id) DO UPDATE SET n_rows = excluded.n_rows, data = excluded.data,
+                stale = 0, truncated = excluded.truncated, updated_at = excluded.updated_at,
+                generation = excluded.generation
+            """)
+        defer { insert.finish() }
+        try insert.bind(1, int: space.id)
+        try insert.bind(6, double: now)
+        try insert.bind(7, int: generation)
+        var half = [UInt16]()  // a float16 space's row, converted once per row into one reused buffer
+        var offset = 0
+        var inserted: Int64 = 0
+        try batch.values.withUnsafeBufferPointer { all in
+            for (i, id) in batch.ids.enumerated() {
+                let rows = batch.rows[i]
+                let n = rows * space.dim
+                let values = UnsafeBufferPointer(rebasing: all[offset..<(offset + n)])
+                offset += n
+                try insert.bind(2, int: id)
+                try insert.bind(3, int: Int64(rows))
+                try insert.bind(5, int: batch.truncated?[i] == true ? 1 : 0)
+                // An insert sets last_insert_rowid (a vector row's id is never 0); the conflict's update does not.
+                db.lastInsertRowID = 0
+                do {
+                    switch space.dtype {
+                    case .float32:
+                        try insert.bind(4, blob: UnsafeRawBufferPointer(values))
+                        try insert.step()
+                    case .float16:
+                        half.removeAll(keepingCapacity: true)
+                        for x in values { half.append(Float16(x).bitPattern) }
+                        try half.withUnsafeBytes { try insert.bind(4, blob: $0); try insert.step() }
+                    }
+                } catch let e as SQLiteError where e.isForeignKey {
+                    if try db.first("SELECT 1 FROM functions WHERE id = ?", [.int(id)], { $0.int(0) }) == nil {
+                        throw StoreError.unknownFunction(index: i, id: id)
+                    }
+                    throw e
+                }
+                if db.lastInsertRowID != 0 { inserted += 1 }
+            }
+        }
+        return inserted
     }
 
     /// Shape, duplicate and finiteness checks of a vector batch against its space.
@@ -115,7 +143,7 @@ extension SQLiteStore {
         guard batch.ids.count == batch.rows.count else {
             throw StoreError.invalidBatch("ids and rows differ in length")
         }
-        var seen = [Int64: Int]()
+        var seen = [Int64: Int](minimumCapacity: batch.ids.count)
         var total = 0
         for (i, id) in batch.ids.enumerated() {
             if let j = seen[id] {
