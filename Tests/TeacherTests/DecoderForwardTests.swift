@@ -37,17 +37,21 @@ import Testing
     @Test(arguments: cases)
     func everyLayerMatchesTheNumpyReference(_ name: String) throws {
         let (model, batch, ref) = try Self.load(name)
+        try Self.expectEveryLayer(of: model, batch: batch, equals: ref, label: "decoder \(name)")
+    }
+
+    /// Every layer's hidden states of `batch` within 1e-4 relative of the reference's `layer_L` arrays.
+    static func expectEveryLayer(of model: DecoderModel, batch: [[Int32]], equals ref: [String: NPYArray], label: String) throws {
         let n = model.layerCount
         let states = try model.hiddenStates(batch: batch, layers: Array(0...n))
         var errors: [String] = []
         for l in 0...n {
             let want = try #require(ref["layer_\(l)"]).floats()
-            let got = try #require(states.layers[l])
-            let err = Self.relativeError(got, want)
+            let err = relativeError(try #require(states.layers[l]), want)
             errors.append(String(format: "%d: %.1e", l, err))
-            #expect(err <= 1e-4, "\(name) layer \(l): relative error \(err)")
+            #expect(err <= 1e-4, "\(label) layer \(l): relative error \(err)")
         }
-        print("decoder \(name): max relative error per layer \(errors.joined(separator: ", "))")
+        print("\(label): max relative error per layer \(errors.joined(separator: ", "))")
     }
 
     /// A sequence alone gives the states it gets inside a packed batch (no leak across sequences,

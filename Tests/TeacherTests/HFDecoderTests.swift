@@ -22,16 +22,7 @@ import TestSupport
     @Test(arguments: cases)
     func everyLayerMatchesTheNumpyReference(_ name: String) throws {
         let (model, batch, ref) = try Self.load(name)
-        let n = model.layerCount
-        let states = try model.hiddenStates(batch: batch, layers: Array(0...n))
-        var errors: [String] = []
-        for l in 0...n {
-            let want = try #require(ref["layer_\(l)"]).floats()
-            let err = DecoderForwardTests.relativeError(try #require(states.layers[l]), want)
-            errors.append(String(format: "%d: %.1e", l, err))
-            #expect(err <= 1e-4, "\(name) layer \(l): relative error \(err)")
-        }
-        print("HF decoder \(name): max relative error per layer \(errors.joined(separator: ", "))")
+        try DecoderForwardTests.expectEveryLayer(of: model, batch: batch, equals: ref, label: "HF decoder \(name)")
     }
 
     /// The proof that HF folders need no Q/K permutation: the same weights with each head's rows
