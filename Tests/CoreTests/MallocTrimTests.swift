@@ -3,8 +3,9 @@ import Foundation
 import Testing
 
 /// `MallocUsage.trim` and `MallocTrimmer` on glibc's real malloc: memory freed inside an arena stays
-/// resident until it is trimmed.
-@Suite struct MallocTrimTests {
+/// resident until it is trimmed. Serialized: a trimmer running beside the explicit trim would release
+/// the freed blocks first (the trims are process-wide).
+@Suite(.serialized) struct MallocTrimTests {
     /// 64 MiB in 64 KiB blocks (below glibc's mmap threshold, so they live in an arena), written so
     /// their pages are resident, then freed but the last block (the arena's top is not free, so only
     /// trimming inside the arena can release the rest).
