@@ -249,11 +249,10 @@ PRE_EXTRA = [
 ]
 
 
-def write_tokenizer(path):
-    """Reference ids and offsets for the byte-level BPE tokenizer: Hugging Face `tokenizers` built
-    from the GGUF's own vocabulary and merges with SmolLM2's pre-tokenizer (Digits(individual) +
-    ByteLevel(add_prefix_space=False)) and its control tokens as special tokens."""
-    from tokenizers import Tokenizer, models, pre_tokenizers, decoders
+def gguf_bpe(path):
+    """Hugging Face `tokenizers` BPE model from a GGUF's own vocabulary and merges (no pre-tokenizer
+    yet), with the vocabulary and token types: (tokenizer, tokens, types)."""
+    from tokenizers import Tokenizer, models
     r = gguf.GGUFReader(path)
 
     def strings(key):
@@ -264,7 +263,15 @@ def write_tokenizer(path):
     tt = r.fields["tokenizer.ggml.token_type"]
     types = [int(tt.parts[i][0]) for i in tt.data]
     vocab = {t: i for i, t in reversed(list(enumerate(tokens)))}
-    tok = Tokenizer(models.BPE(vocab, [tuple(m.split(" ", 1)) for m in merges]))
+    return Tokenizer(models.BPE(vocab, [tuple(m.split(" ", 1)) for m in merges])), tokens, types
+
+
+def write_tokenizer(path):
+    """Reference ids and offsets for the byte-level BPE tokenizer: Hugging Face `tokenizers` built
+    from the GGUF's own vocabulary and merges with SmolLM2's pre-tokenizer (Digits(individual) +
+    ByteLevel(add_prefix_space=False)) and its control tokens as special tokens."""
+    from tokenizers import pre_tokenizers, decoders
+    tok, tokens, types = gguf_bpe(path)
     pre = pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True),
                                    pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)])
     tok.pre_tokenizer = pre

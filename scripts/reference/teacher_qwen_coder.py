@@ -29,7 +29,7 @@ import gguf
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from teacher_decoder import forward, read_weights  # noqa: E402
-from teacher_gguf import PRE_EXTRA, TOKENIZER_TEXTS  # noqa: E402
+from teacher_gguf import PRE_EXTRA, TOKENIZER_TEXTS, gguf_bpe  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIX = os.path.join(ROOT, "Tests/TeacherTests/Fixtures")
@@ -54,18 +54,8 @@ LAYERS = [12, 24]
 
 def gguf_tokenizer(path, nfc=False):
     """`tokenizers` from the GGUF vocabulary and merges, configured as Qwen2's tokenizer.json."""
-    from tokenizers import Tokenizer, Regex, decoders, models, normalizers, pre_tokenizers
-    r = gguf.GGUFReader(path)
-
-    def strings(key):
-        f = r.fields[key]
-        return [bytes(f.parts[i]).decode("utf-8") for i in f.data]
-
-    tokens, merges = strings("tokenizer.ggml.tokens"), strings("tokenizer.ggml.merges")
-    tt = r.fields["tokenizer.ggml.token_type"]
-    types = [int(tt.parts[i][0]) for i in tt.data]
-    vocab = {t: i for i, t in reversed(list(enumerate(tokens)))}
-    tok = Tokenizer(models.BPE(vocab, [tuple(m.split(" ", 1)) for m in merges]))
+    from tokenizers import Regex, decoders, normalizers, pre_tokenizers
+    tok, tokens, types = gguf_bpe(path)
     if nfc:
         tok.normalizer = normalizers.NFC()
     tok.pre_tokenizer = pre_tokenizers.Sequence([
