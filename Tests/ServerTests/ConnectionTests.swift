@@ -88,11 +88,19 @@ import TestSupport
     @Test func aClientReusingItsPortIsServed() async throws {
         let s = try await LiveServer { $0.readTimeout = 1 }
         defer { Task { await s.stop() } }
-        let first = try RawClient(port: s.port)
-        let localPort = first.localPort
+        // A port below the kernel's ephemeral range (32768 and up): an ephemeral port freed here could be
+        // handed at once to another test's long-lived connection (a PostgreSQL pool), and the second
+        // bind would then fail for as long as that connection lives.
+        var firstClient: RawClient?
+        var localPort: UInt16 = 0
+        for _ in 0..<200 where firstClient == nil {
+            localPort = UInt16.random(in: 20_000...32_000)
+            firstClient = try? RawClient(port: s.port, localPort: localPort)
+        }
+        let first = try #require(firstClient)
         #expect(first.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
         #expect(head(await first.waitForClose(within: 60).data).hasPrefix("HTTP/1.1 200"))
-        close(first.fd)
+        first.close()
         try await Task.sleep(nanoseconds: 2_500_000_000)  // let the old connection's time run out
         var again: RawClient?
         _ = try await eventually(60) { again = try? RawClient(port: s.port, localPort: localPort); return again != nil }

@@ -5,7 +5,8 @@ import Glibc
 
 /// A raw loopback TCP client, for what URLSession will not do (trickling, exact bytes, a body in parts).
 public final class RawClient {
-    public let fd: Int32
+    /// The socket; -1 once `close()` ran.
+    public private(set) var fd: Int32
 
     /// Connects to 127.0.0.1:`port` (from `localPort` when given, SO_REUSEADDR set: a client reusing
     /// its port); reads give up after `timeout` seconds without data (SO_RCVTIMEO).
@@ -18,17 +19,23 @@ public final class RawClient {
             let bound = withUnsafePointer(to: &local) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
             }
-            if bound != 0 { close(fd); throw POSIXError(.EADDRINUSE) }
+            if bound != 0 { Glibc.close(fd); fd = -1; throw POSIXError(.EADDRINUSE) }
         }
         var addr = Self.loopback(port)
         let rc = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        if rc != 0 { close(fd); throw POSIXError(.ECONNREFUSED) }
+        if rc != 0 { Glibc.close(fd); fd = -1; throw POSIXError(.ECONNREFUSED) }
         var tv = timeval(tv_sec: timeout, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
-    deinit { close(fd) }
+    deinit { close() }
+
+    /// Closes the socket now (idempotent: a second close of a number another test's socket may
+    /// already have reused would close that one).
+    public func close() {
+        if fd >= 0 { Glibc.close(fd); fd = -1 }
+    }
 
     /// 127.0.0.1:`port` as a socket address.
     static func loopback(_ port: UInt16) -> sockaddr_in {
