@@ -76,7 +76,7 @@ func benchTeacher(_ args: [String]) async throws {
     }
     var results: [FunctionEmbedding] = []
     let t0 = DispatchTime.now().uptimeNanoseconds, cpu0 = processCPUSeconds()
-    results = try embedder.embed(functions: picked, layers: [layer], kinds: Set(SpaceKind.teacherKinds), batchSize: 64)
+    results = try embedder.embed(functions: picked, layers: [layer], kinds: Set(SpaceKind.defaultEmbedKinds), batchSize: 64)
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9, cpu = processCPUSeconds() - cpu0
     let truncated = results.filter { $0.truncated.values.contains(true) }.count
     let perFunction = seconds / Double(picked.count)
@@ -89,6 +89,9 @@ func benchTeacher(_ args: [String]) async throws {
     print("| functions/s | \(String(format: "%.1f", 1 / perFunction)) |")
     print("| tokens/s (all passes, incl. tokenization) | \(Int(Double(tokens) / seconds)) |")
     print("| functions truncated at 512 tokens | \(truncated) |")
+    let bodyTokens = results.reduce(0) { $0 + ($1.tokenCounts[.bodyMean] ?? 0) }
+    print("| body tokens per function, mean (`body_tokens` float16: 2 × \(d) bytes each) | " +
+          "\(String(format: "%.1f", Double(bodyTokens) / Double(max(1, picked.count)))) |")
     let total = Double(functions.count)
     print("| extrapolated: all \(functions.count) standard-library functions | \(String(format: "%.0f", total * perFunction)) s (\(String(format: "%.1f", total * perFunction / 60)) min) |")
     print("\nReference (FACTS.md): PyTorch 2.15 CPU via sentence-transformers, 2 threads, batches of 32, max 256 tokens, " +

@@ -36,6 +36,17 @@ public enum VectorCodec {
         return out
     }
 
+    /// Index of the first value that float16 rounds to infinity (|x| ≥ 65520, i.e. beyond
+    /// `Float16.greatestFiniteMagnitude` 65504 by more than half its last step), if any.
+    /// `encode(_:as: .float16)` rounds to nearest even and would store such a value as ±infinity.
+    ///
+    ///     [1, -70_000].withUnsafeBufferPointer(VectorCodec.firstBeyondFloat16)   // 1
+    public static func firstBeyondFloat16(_ values: UnsafeBufferPointer<Float>) -> Int? {
+        let limit: Float = 65_520
+        for i in 0..<values.count where abs(values[i]) >= limit { return i }
+        return nil
+    }
+
     /// Index of the first NaN or infinite value, if any.
     ///
     /// Scans blocks of 1024 branch-free on the exponent bits (all ones: NaN or ±infinity), which the

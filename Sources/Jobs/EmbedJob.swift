@@ -4,29 +4,34 @@ import Services
 import Store
 import Teacher
 
-/// `embed {model?, layers: [..] | "all", kinds?: [..], repo?, batch_size?}`: runs the teacher over the
-/// corpus and stores one space per (layer, kind), named `MODEL.L<layer>.<kind>`. Resumable: functions
-/// that already have a fresh vector in every requested space are skipped.
+/// `embed {model?, layers: [..] | "all", kinds?: [..], dtype?, repo?, batch_size?}`: runs the teacher over
+/// the corpus and stores one space per (layer, kind), named `MODEL.L<layer>.<kind>`. Resumable: functions
+/// that already have a fresh vector in every requested space are skipped. Kinds default to
+/// `SpaceKind.defaultEmbedKinds` (`body_tokens` only when named). New spaces get `dtype`, else their
+/// kind's default (float16 for `body_tokens`); an existing space keeps its own.
 public enum EmbedJob {
     /// `embed`'s parameters (unknown keys are refused).
     ///
     /// ```swift
     /// let p = try EmbedJob.Params.decode(["layers": [3], "kinds": ["body_mean"]], job: "embed")
     /// p.batchSize   // 256
+    /// let t = try EmbedJob.Params.decode(["layers": [3], "kinds": ["body_tokens"], "dtype": "float32"], job: "embed")
     /// ```
     public struct Params: JobParams, Equatable {
         /// A model name: a folder under `DATA/models` with BERT files or one `.gguf` (default `$SWEJEPA_MODEL` or all-MiniLM-L6-v2).
         public var model: String?
         /// Layers (0 = the embeddings output) or all of the model's.
         public var layers: LayerSelection
-        public var kinds: [SpaceKind] = SpaceKind.teacherKinds
+        public var kinds: [SpaceKind] = SpaceKind.defaultEmbedKinds
+        /// Storage type of the spaces this job creates (nil: each kind's `defaultDType`).
+        public var dtype: VectorDType?
         /// Only this repository's functions.
         public var repo: String?
         /// Functions per forward pass.
         public var batchSize = 256
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case model, layers, kinds, repo, batchSize = "batch_size"
+            case model, layers, kinds, dtype, repo, batchSize = "batch_size"
         }
         public static let knownKeys: Set<String>? = Set(CodingKeys.allCases.map(\.rawValue))
 
@@ -37,6 +42,7 @@ public enum EmbedJob {
             if let names = try c.decodeIfPresent([String].self, forKey: .kinds) {
                 kinds = try SpaceKind.parse(names, among: SpaceKind.teacherKinds, key: .kinds, in: c)
             }
+            dtype = try c.decodeIfPresent(VectorDType.self, forKey: .dtype)
             repo = try c.decodeIfPresent(String.self, forKey: .repo)
             batchSize = try c.value(.batchSize, default: batchSize)
         }
@@ -77,9 +83,13 @@ public enum EmbedJob {
             for k in kinds {
                 let name = spaceName(model: model.name, layer: l, kind: k)
                 names[EmbeddingKey(layer: l, kind: k)] = name
-                if try await ctx.store.space(named: name) == nil {
+                if let existing = try await ctx.store.space(named: name) {
+                    if let wanted = p.dtype, wanted != existing.dtype {
+                        await ctx.log("space \(name) exists as \(existing.dtype.rawValue): kept (dtype \(wanted.rawValue) applies to new spaces)")
+                    }
+                } else {
                     _ = try? await ctx.store.createSpace(SpaceInput(name: name, model: model.name, layer: l, kind: k, dim: d,
-                                                                   dtype: .float32, metric: .cosine, indexFactory: "Flat"))
+                                                                   dtype: p.dtype ?? k.defaultDType, metric: .cosine, indexFactory: "Flat"))
                 }
             }
         }
@@ -101,7 +111,7 @@ public enum EmbedJob {
             for (key, name) in names {
                 var values = [Float](), rows = [Int](), truncated = [Bool]()
                 for e in out {
-                    // A signature with no tokens gives an empty matrix: store one zero row instead.
+                    // A signature (or body) with no tokens gives an empty matrix: store one zero row instead.
                     var v = e.vector(layer: key.layer, kind: key.kind) ?? []
                     if v.isEmpty { v = [Float](repeating: 0, count: d) }
                     values += v

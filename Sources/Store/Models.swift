@@ -140,6 +140,7 @@ public struct SpaceInput: Codable, Sendable, Equatable {
     public var layer: Int?
     public var kind: SpaceKind
     public var dim: Int
+    /// Storage type; nil: the kind's default (`SpaceKind.defaultDType`: float16 for `body_tokens`).
     public var dtype: VectorDType?
     public var metric: Metric?
     public var indexFactory: String?

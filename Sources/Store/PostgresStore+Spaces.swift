@@ -34,7 +34,7 @@ extension PostgresStore {
                     INSERT INTO spaces(name, model, layer, kind, dim, dtype, metric, index_factory, created_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
                     """, [.text(input.name), .text(input.model ?? ""), input.layer.map { .int(Int64($0)) } ?? .null,
-                          .text(input.kind.rawValue), .int(Int64(input.dim)), .text((input.dtype ?? .float32).rawValue),
+                          .text(input.kind.rawValue), .int(Int64(input.dim)), .text((input.dtype ?? input.kind.defaultDType).rawValue),
                           .text((input.metric ?? .cosine).rawValue), .text(input.indexFactory ?? "Flat"), .double(Self.now)], { $0.int(0) }),
                       let space = try db.first("SELECT \(SQLiteStore.spaceColumns) FROM spaces s WHERE s.id = ?", [.int(id)], Self.spaceRecord)
                 else { throw PostgresError(message: "space insert returned no row") }

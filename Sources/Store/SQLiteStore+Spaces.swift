@@ -36,7 +36,7 @@ extension SQLiteStore {
                 INSERT INTO spaces(name, model, layer, kind, dim, dtype, metric, index_factory, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, [.text(input.name), .text(input.model ?? ""), input.layer.map { .int(Int64($0)) } ?? .null,
-                      .text(input.kind.rawValue), .int(Int64(input.dim)), .text((input.dtype ?? .float32).rawValue),
+                      .text(input.kind.rawValue), .int(Int64(input.dim)), .text((input.dtype ?? input.kind.defaultDType).rawValue),
                       .text((input.metric ?? .cosine).rawValue), .text(input.indexFactory ?? "Flat"), .double(Self.now)])
             return try db.first("SELECT \(Self.spaceColumns) FROM spaces s WHERE s.id = ?", [.int(db.lastInsertRowID)], Self.spaceRecord)!
         }
@@ -138,7 +138,8 @@ extension SQLiteStore {
         return inserted
     }
 
-    /// Shape, duplicate and finiteness checks of a vector batch against its space.
+    /// Shape, duplicate and finiteness checks of a vector batch against its space (a float16 space
+    /// also refuses finite values that float16 would store as infinity).
     static func validate(_ batch: VectorBatch, for space: SpaceRecord) throws {
         guard batch.ids.count == batch.rows.count else {
             throw StoreError.invalidBatch("ids and rows differ in length")
@@ -161,6 +162,9 @@ extension SQLiteStore {
         }
         if let bad = batch.values.withUnsafeBufferPointer(VectorCodec.firstNonFinite) {
             throw StoreError.nonFinite(row: bad / space.dim, value: bad % space.dim)
+        }
+        if space.dtype == .float16, let bad = batch.values.withUnsafeBufferPointer(VectorCodec.firstBeyondFloat16) {
+            throw StoreError.outOfRange(row: bad / space.dim, value: bad % space.dim, x: batch.values[bad])
         }
     }
 

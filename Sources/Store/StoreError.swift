@@ -26,6 +26,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case wrongDimension(String)
     /// A NaN or infinity at (vector row, value).
     case nonFinite(row: Int, value: Int)
+    /// A finite value beyond what the space's float16 storage holds (|x| ≥ 65520 rounds to infinity).
+    case outOfRange(row: Int, value: Int, x: Float)
     /// `functions[index]` is not a valid function.
     case invalidFunction(index: Int, reason: String)
     /// `functions[index]` breaks a rule between its fields or with the request (end_line before
@@ -52,6 +54,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .duplicateIDs(i, id, j): "ids[\(i)] = \(id) repeats ids[\(j)]; a batch holds each id once"
         case .wrongDimension(let m): m
         case let .nonFinite(row, value): "value \(value) of vector row \(row) is NaN or infinite"
+        case let .outOfRange(row, value, x):
+            "value \(value) of vector row \(row) is \(x), beyond the ±65504 a float16 space stores"
         case let .invalidFunction(i, reason), let .inconsistentFunction(i, reason): "functions[\(i)]: \(reason)"
         case let .duplicateFunction(i, j, key): "functions[\(i)] repeats functions[\(j)] (\(key)); a batch holds each key once"
         case .invalidProbeResult(let t): "probe result for '\(t)' has a non-finite score"
@@ -71,7 +75,7 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
 extension StoreError: CategorizedError {
     public var category: ErrorCategory {
         switch self {
-        case .invalidSpace, .invalidBatch, .duplicateIDs, .wrongDimension, .nonFinite, .invalidFunction:
+        case .invalidSpace, .invalidBatch, .duplicateIDs, .wrongDimension, .nonFinite, .outOfRange, .invalidFunction:
             .invalidInput
         case .unknownSpace, .unknownVectors: .notFound
         case .spaceExists, .conflictingNeighbours: .conflict
@@ -90,6 +94,7 @@ extension StoreError: CategorizedError {
         case .duplicateIDs: "duplicate_ids"
         case .wrongDimension: "wrong_dimension"
         case .nonFinite: "non_finite"
+        case .outOfRange: "out_of_range"
         case .invalidFunction, .inconsistentFunction: "invalid_function"
         case .duplicateFunction: "duplicate_keys"
         case .invalidProbeResult: "invalid_probe_result"

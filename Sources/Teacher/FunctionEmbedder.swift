@@ -17,10 +17,12 @@ public struct EmbeddingKey: Hashable, Sendable {
 
 /// The embeddings of one function.
 public struct FunctionEmbedding: Sendable {
-    /// Mean kinds: `dim` floats. `sigTokens`: `rows[.sigTokens]! × dim` floats, row-major.
+    /// Mean kinds: `dim` floats. Token kinds: `tokenCounts[kind]! × dim` floats, row-major
+    /// (`sigTokens`: the signature's tokens; `bodyTokens`: the body's tokens of the joined pass).
     public var vectors: [EmbeddingKey: [Float]] = [:]
-    /// Tokens behind each kind (rows of `sigTokens`, tokens averaged for the means). A mean over
-    /// 0 tokens (empty text, or a body cut off entirely by truncation) is a zero vector.
+    /// Tokens behind each kind (rows of the token kinds, tokens averaged for the means). A mean over
+    /// 0 tokens (empty text, or a body cut off entirely by truncation) is a zero vector, a token
+    /// matrix of 0 tokens is empty. `tokenCounts[.bodyTokens] == tokenCounts[.bodyMean]`.
     public var tokenCounts: [SpaceKind: Int] = [:]
     /// True when the kind's forward pass was truncated at the model limit.
     public var truncated: [SpaceKind: Bool] = [:]
@@ -38,7 +40,7 @@ public struct FunctionEmbedding: Sendable {
 /// let vectors = try embedder.embed(texts: ["This is an example sentence"], layer: 6)  // ST-style
 /// ```
 ///
-/// Any `TeacherModel` works: a causal decoder (`DecoderModel`) gives the same four kinds with the same
+/// Any `TeacherModel` works: a causal decoder (`DecoderModel`) gives the same kinds with the same
 /// meaning from fewer passes (see `embed(functions:layers:kinds:batchSize:progress:)`).
 public struct FunctionEmbedder: Sendable {
     public let model: any TeacherModel
@@ -78,12 +80,13 @@ public struct FunctionEmbedder: Sendable {
     /// forward batches of at most `batchSize` sequences. `progress(done, total)` counts passes.
     /// `kinds` are among `SpaceKind.teacherKinds`: `sigTokens` (per-token states of a pass over the
     /// signature alone, [CLS]/[SEP] excluded), `sigMean` (their mean), `bodyMean` (pass over
-    /// `signature + "\n" + body`, mean over the body's tokens only) and `bodyOnlyMean` (pass over the
-    /// body alone). Other kinds are not teacher outputs and are ignored.
+    /// `signature + "\n" + body`, mean over the body's tokens only), `bodyTokens` (the states of those
+    /// body tokens: one joined pass serves both) and `bodyOnlyMean` (pass over the body alone). Other
+    /// kinds are not teacher outputs and are ignored.
     ///
     /// A causal model (`attention == .causal`) runs the joined pass over the signature's own tokens
     /// followed by the tokens of `"\n" + body` (`causalJoined`): its first positions are exactly a pass
-    /// over the signature alone (they never see what follows), so with `bodyMean` requested the
+    /// over the signature alone (they never see what follows), so with `bodyMean` (or `bodyTokens`) requested the
     /// signature kinds come from those rows of the same pass, and one pass fewer runs. Special tokens
     /// are those the model's tokenizer adds (a decoder's BOS only when its config says so), never rows
     /// of any kind.
@@ -97,7 +100,8 @@ public struct FunctionEmbedder: Sendable {
         let tok = try tokenizer()
         let limit = maxTokens
         let wantSig = kinds.contains(.sigTokens) || kinds.contains(.sigMean)
-        let wantJoined = kinds.contains(.bodyMean), wantBody = kinds.contains(.bodyOnlyMean)
+        let wantJoined = kinds.contains(.bodyMean) || kinds.contains(.bodyTokens)
+        let wantBody = kinds.contains(.bodyOnlyMean)
         let causal = model.attention == .causal
         // A causal joined pass also serves the signature kinds.
         let sigFromJoined = causal && wantJoined
@@ -156,7 +160,14 @@ public struct FunctionEmbedder: Sendable {
                 }
                 switch pass.kind {
                 case .signature: break
-                case .joined: r.vectors[EmbeddingKey(layer: layer, kind: .bodyMean)] = Self.meanRows(seq, rows: rows, dim: d)
+                case .joined:
+                    if kinds.contains(.bodyMean) {
+                        r.vectors[EmbeddingKey(layer: layer, kind: .bodyMean)] = Self.meanRows(seq, rows: rows, dim: d)
+                    }
+                    if kinds.contains(.bodyTokens) {
+                        r.vectors[EmbeddingKey(layer: layer, kind: .bodyTokens)] =
+                            Array(seq[(base + rows.lowerBound * d)..<(base + rows.upperBound * d)])
+                    }
                 case .bodyOnly: r.vectors[EmbeddingKey(layer: layer, kind: .bodyOnlyMean)] = Self.meanRows(seq, rows: rows, dim: d)
                 }
             }
@@ -164,7 +175,7 @@ public struct FunctionEmbedder: Sendable {
             if let sigRows { passKinds += [SpaceKind.sigTokens, .sigMean].filter(kinds.contains).map { ($0, sigRows.count) } }
             switch pass.kind {
             case .signature: break
-            case .joined: passKinds.append((.bodyMean, rows.count))
+            case .joined: passKinds += [SpaceKind.bodyMean, .bodyTokens].filter(kinds.contains).map { ($0, rows.count) }
             case .bodyOnly: passKinds.append((.bodyOnlyMean, rows.count))
             }
             for (k, count) in passKinds {

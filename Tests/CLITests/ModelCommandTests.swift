@@ -43,6 +43,12 @@ struct ModelCommandTests {
         // Resumable: a second embed finds every function fresh.
         let again = try await swejepa(["embed", "--layers", "1", "--kinds", "sig_tokens,sig_mean,body_mean"])
         #expect(again.status == 0, "\(again)")
+        // body_tokens only when named; --dtype sets the storage type of the spaces the job creates.
+        #expect(space("all-MiniLM-L6-v2.L1.body_tokens") == nil)
+        let tokens = try await swejepa(["embed", "--layers", "1", "--kinds", "body_tokens", "--dtype", "float32"])
+        #expect(tokens.status == 0, "\(tokens)")
+        let bt = try await s.call("GET", "/v1/spaces/all-MiniLM-L6-v2.L1.body_tokens").json
+        #expect(bt?["dtype"] == "float32" && bt?["kind"] == "body_tokens" && bt?["count"]?.intValue == total, "\(bt?.jsonString() ?? "")")
 
         // Probe: one row per requested target over every function, grouped by repository.
         let probe = try await swejepa(["probe", "--space", "all-MiniLM-L6-v2.L1.body_mean", "--targets", "loc,is_async",

@@ -50,6 +50,19 @@ import Testing
         #expect([Float.greatestFiniteMagnitude, -.greatestFiniteMagnitude, .leastNonzeroMagnitude].withUnsafeBufferPointer(VectorCodec.firstNonFinite) == nil)
     }
 
+    /// The float16 range scan flags exactly the values `Float16(_:)` rounds to ±infinity.
+    @Test func float16RangeScanFlagsWhatFloat16RoundsToInfinity() {
+        let edge = Float(65_520)  // halfway between 65504 (largest float16) and 65536: rounds (to even) up
+        for x in [edge, edge.nextDown, 65_504, edge.nextUp, 1e6, .greatestFiniteMagnitude] {
+            for v in [x, -x] {
+                let flagged = [0.5, v].withUnsafeBufferPointer(VectorCodec.firstBeyondFloat16) == 1
+                #expect(flagged == Float16(v).isInfinite, "\(v)")
+            }
+        }
+        #expect([Float]().withUnsafeBufferPointer(VectorCodec.firstBeyondFloat16) == nil)
+        #expect([Float(1), 70_000, 80_000].withUnsafeBufferPointer(VectorCodec.firstBeyondFloat16) == 1)
+    }
+
     /// The eight-bytes-at-a-time CRC-32 equals the bit-by-bit definition for every length 0...40 and
     /// a long input, whole and fed in uneven pieces.
     @Test func crc32MatchesTheBitwiseDefinition() {

@@ -10,7 +10,10 @@ import Testing
     #expect(LogLevel.allCases.map(\.rawValue) == ["debug", "info", "warning", "error"])
     #expect(try JSONDecoder().decode(JobState.self, from: Data(#""cancelled""#.utf8)) == .cancelled)
     #expect(try JSONDecoder().decode(LogLevel.self, from: Data(#""warning""#.utf8)) == .warning)
-    #expect(SpaceKind.teacherKinds.map(\.rawValue) == ["sig_tokens", "sig_mean", "body_mean", "body_only_mean"])
+    #expect(SpaceKind.teacherKinds.map(\.rawValue) == ["sig_tokens", "sig_mean", "body_mean", "body_only_mean", "body_tokens"])
+    #expect(SpaceKind.defaultEmbedKinds.map(\.rawValue) == ["sig_tokens", "sig_mean", "body_mean", "body_only_mean"])
+    #expect(SpaceKind.allCases.filter(\.isTokens) == [.sigTokens, .bodyTokens])
+    #expect(SpaceKind.allCases.filter { $0.defaultDType == .float16 } == [.bodyTokens])
 }
 
 @Test func logLevelsParseAndOrder() {

@@ -19,7 +19,7 @@ import Training
         ("ingest", ["path": "DIR", "history": "no"], "history"),
         ("embed", [:], "layers"), ("embed", ["layers": "some"], "layers"), ("embed", ["layers": [3], "batch_size": 0], "batch_size"),
         ("embed", ["layers": [3], "batch_size": 2.5], "batch_size"), ("embed", ["layers": [-1]], "'layers' has layer -1"),
-        ("embed", ["layers": [3], "kinds": ["student"]], "kinds"),
+        ("embed", ["layers": [3], "kinds": ["student"]], "kinds"), ("embed", ["layers": [3], "dtype": "float64"], "dtype"),
         ("probe", [:], "space"), ("probe", ["space": 3], "space"), ("probe", ["space": "s", "folds": 2.5], "folds"),
         ("probe", ["space": "s", "folds": 30], "folds"), ("probe", ["space": "s", "alphas": [1, "x"]], "alphas[1]"),
         ("probe", ["space": "s", "c": -1], "c"), ("probe", ["space": "s", "seed": -1], "seed"), ("probe", ["space": "s", "targets": 3], "targets"),
@@ -116,6 +116,11 @@ import Training
         #expect(ingest.path == dir.path && ingest.name == nil && ingest.history && ingest.skipDirs == ["tests"] && ingest.split == .topLevel)
         let embed = try await stored("embed", ["layers": "all", "kinds": ["body_mean", "sig_mean"], "batch_size": 32], as: EmbedJob.Params.self)
         #expect(embed.layers == .all && embed.kinds == [.bodyMean, .sigMean] && embed.batchSize == 32 && embed.model == nil)
+        #expect(embed.dtype == nil)
+        let tokens = try await stored("embed", ["layers": [3], "kinds": ["body_tokens"], "dtype": "float32"], as: EmbedJob.Params.self)
+        #expect(tokens.kinds == [.bodyTokens] && tokens.dtype == .float32)
+        let defaults = try await stored("embed", ["layers": [3]], as: EmbedJob.Params.self)
+        #expect(defaults.kinds == [.sigTokens, .sigMean, .bodyMean, .bodyOnlyMean] && defaults.dtype == nil)
         let probe = try await stored("probe", ["space": "m.L3.body_mean", "targets": "loc, is_async ,loc", "folds": 3, "alphas": [1, 10],
                                                "group_by": "file", "seed": 7], as: ProbeJob.Params.self)
         #expect(probe.space == "m.L3.body_mean" && probe.targets?.map(\.name) == ["loc", "is_async"] && probe.folds == 3)

@@ -17,6 +17,7 @@ import Testing
         (.duplicateIDs(index: 2, id: 7, first: 0), 400, "duplicate_ids"),
         (.wrongDimension("vector 0 is empty"), 400, "wrong_dimension"),
         (.nonFinite(row: 1, value: 2), 400, "non_finite"),
+        (.outOfRange(row: 1, value: 2, x: 7e4), 400, "out_of_range"),
         (.invalidFunction(index: 0, reason: "repo is empty"), 400, "invalid_function"),
         (.duplicateFunction(index: 1, first: 0, key: "r a.py f"), 422, "duplicate_keys"),
         (.inconsistentFunction(index: 0, reason: "end_line (1) is before start_line (2)"), 422, "invalid_function"),

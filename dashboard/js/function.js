@@ -50,7 +50,7 @@ async function trueBodyRank(space, id) {
 export async function render(ctx) {
   const id = ctx.args[0];
   const [f, spaces] = await Promise.all([api(`/v1/functions/${id}`), api('/v1/spaces')]);
-  const searchable = spaces.spaces.filter((s) => s.kind !== 'sig_tokens' && s.count > 0);
+  const searchable = spaces.spaces.filter((s) => !s.kind.endsWith('_tokens') && s.count > 0);
 
   let space = ctx.query.get('space') || '';
   if (!space) {

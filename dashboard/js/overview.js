@@ -13,7 +13,7 @@ const STATS = [
  *  space). Asked again when the space's count or generation changed, else at most every 15 s. */
 const indexCache = new Map();   // name → { key, at, info }
 async function indexOf(space) {
-  if (space.kind === 'sig_tokens' || !space.count) return null;
+  if (space.kind.endsWith('_tokens') || !space.count) return null;
   const key = `${space.count}|${space.generation}`, hit = indexCache.get(space.name);
   if (hit && hit.key === key && Date.now() - hit.at < 15000) return hit.info;
   let info = null;
@@ -58,7 +58,7 @@ function view(d) {
     { key: 'count', num: true }, { key: 'stale', num: true },
     { key: 'index_factory', label: 'index', value: (s) => (s.index ? s.index.factory : s.index_factory) },
     { key: 'index_state', label: 'index state',
-      value: (s) => (!s.index ? (s.kind === 'sig_tokens' ? 'none (tokens)' : 'not built') : s.index.calibrating ? 'calibrating' : 'ready'),
+      value: (s) => (!s.index ? (s.kind.endsWith('_tokens') ? 'none (tokens)' : 'not built') : s.index.calibrating ? 'calibrating' : 'ready'),
       show: (v, s) => (s.index ? `${v} · ${fmt(s.index.count)} vectors · gen ${s.index.generation}` : v) },
   ], d.spaces, { id: (s) => s.name, empty: 'no spaces: embed the corpus from Run' });
 

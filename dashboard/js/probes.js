@@ -30,7 +30,7 @@ export async function render(ctx) {
   const pick = h('select', { 'data-testid': 'probes-space', onchange: () => {
     location.hash = '#/probes' + (pick.value ? '?space=' + encodeURIComponent(pick.value) : '');
   } }, h('option', { value: '' }, 'every space'),
-  spaces.spaces.filter((s) => s.kind !== 'sig_tokens').map((s) => h('option', { value: s.name, selected: s.name === space }, s.name)));
+  spaces.spaces.filter((s) => !s.kind.endsWith('_tokens')).map((s) => h('option', { value: s.name, selected: s.name === space }, s.name)));
 
   const rows = probes.probes;
   const controls = (r, which) => r.result && r.result.controls && r.result.controls[which] ? r.result.controls[which].mean : null;

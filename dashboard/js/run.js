@@ -25,7 +25,7 @@ const FORMS = {
     fields: [
       { key: 'model', kind: 'text', placeholder: 'default: $SWEJEPA_MODEL or all-MiniLM-L6-v2' },
       { key: 'layers', kind: 'layers', value: 'all', required: true },
-      { key: 'kinds', kind: 'list', placeholder: 'sig_tokens, sig_mean, body_mean, body_only_mean' },
+      { key: 'kinds', kind: 'list', placeholder: 'default: sig_tokens, sig_mean, body_mean, body_only_mean (body_tokens only when named)' },
       { key: 'repo', kind: 'text', placeholder: 'default: every repository' },
       { key: 'batch_size', kind: 'int', value: '256' },
     ],
@@ -33,7 +33,7 @@ const FORMS = {
   probe: {
     title: 'Linear probes of a space',
     fields: [
-      { key: 'space', kind: 'space', required: true, exclude: ['sig_tokens'] },
+      { key: 'space', kind: 'space', required: true, exclude: ['sig_tokens', 'body_tokens'] },
       { key: 'targets', kind: 'text', placeholder: 'default: every known property (e.g. loc,is_async)' },
       { key: 'folds', kind: 'int', value: '5' },
       { key: 'group_by', kind: 'choice', values: ['repo', 'file', 'function'], value: 'repo' },
@@ -57,7 +57,7 @@ const FORMS = {
   neighbours: {
     title: 'Neighbour lists of a space',
     fields: [
-      { key: 'space', kind: 'space', required: true, exclude: ['sig_tokens'] },
+      { key: 'space', kind: 'space', required: true, exclude: ['sig_tokens', 'body_tokens'] },
       { key: 'k', kind: 'int', value: '10' },
       { key: 'exclude', kind: 'choice', values: ['repo', 'self'], value: 'repo' },
       { key: 'min_repositories', kind: 'int', value: '3' },
@@ -68,7 +68,7 @@ const FORMS = {
     title: 'Train a student (signature → body)',
     fields: [
       { key: 'input_space', kind: 'space', required: true, prefer: 'sig_tokens' },
-      { key: 'target_space', kind: 'space', required: true, prefer: 'body_mean', exclude: ['sig_tokens'] },
+      { key: 'target_space', kind: 'space', required: true, prefer: 'body_mean', exclude: ['sig_tokens', 'body_tokens'] },
       { key: 'output_space', kind: 'text', placeholder: 'default: student.job-<job id>' },
       { key: 'split_by', kind: 'choice', values: ['repository', 'directory'], value: 'repository' },
       { key: 'model', kind: 'choice', values: ['sig_predictor', 'mlp'], value: 'sig_predictor' },
