@@ -120,6 +120,7 @@ public final class Trainer {
                 hooks.onMetric(step, "train/lr", lr)
                 hooks.onMetric(step, "train/temperature", Double(model.temperature))
                 hooks.onMetric(step, "train/examples_per_second", Double(batch.count) / max(dt, 1e-9))
+                if config.model.kind == .tokenDecoder { hooks.onMetric(step, "train/token_loss", Double(model.lastTokenLoss)) }
                 hooks.onProgress(Double(step) / Double(totalSteps), "epoch \(epoch + 1)/\(config.epochs), step \(step)/\(totalSteps)")
             }
             let val = try evaluate(split.validation)

@@ -37,9 +37,14 @@ import TestSupport
         let c = Self.config()
         let dirA = temporaryDirectory("tda"), dirB = temporaryDirectory("tdb")
         defer { try? FileManager.default.removeItem(at: dirA); try? FileManager.default.removeItem(at: dirB) }
-        let a = try Trainer(config: c, data: data, checkpointDirectory: dirA)
+        let log = NameLog()
+        let a = try Trainer(config: c, data: data, checkpointDirectory: dirA,
+                            hooks: TrainingHooks(onMetric: { _, name, value in log.add(name, value) }))
         #expect(a.targetTokenMean?.count == 16)
         let reportA = try a.run()
+        let tokenLoss = log.values("train/token_loss")
+        #expect(tokenLoss.count == a.step && tokenLoss.allSatisfy { $0 > 0 && $0 < 2 })
+        #expect(tokenLoss.suffix(3).reduce(0, +) < tokenLoss.prefix(3).reduce(0, +))   // the token loss falls
         let calls = Counter(), perEpoch = a.stepsPerEpoch
         let b = try Trainer(config: c, data: data, checkpointDirectory: dirB,
                             hooks: TrainingHooks(shouldCancel: { calls.next() > perEpoch }))
