@@ -8,6 +8,8 @@ import Training
 /// trains a student to predict the target space (e.g. `body_mean`) from the input space (`sig_tokens`
 /// or `sig_mean`), evaluates it on held-out repositories (Rank@1/10, MRR beside the random and
 /// `sig_mean` baselines) and stores its prediction for every function as a `student` space.
+/// `model: token_decoder` also needs `target_tokens_space` (a token space of the target's dim, e.g.
+/// `body_tokens`): the first `max_target_tokens` rows of each function are its per-token targets.
 ///
 /// Checkpoints go to `DATA/checkpoints/job-<id>/` every epoch; a job re-run after its worker died
 /// continues from the last one. The result is the `TrainingReport` (snake_case) plus
