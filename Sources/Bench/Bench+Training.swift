@@ -12,8 +12,9 @@ private func peakResidentMiB() -> Double {
     return .nan
 }
 
-/// `Bench training [--steps N] [--batch B] [--tokens T] [--layers N] [--queue K] [--mlp]`: one sig_predictor
-/// (or, with `--mlp`, mean-pool MLP with a 1024 hidden layer) training step (forward, backward, clipping, AdamW) at the default size — D = 384 in/out (MiniLM),
+/// `Bench training [--steps N] [--batch B] [--tokens T] [--layers N] [--queue K] [--mlp | --token-decoder [--target-tokens T']]`:
+/// one sig_predictor (or, with `--mlp`, mean-pool MLP with a 1024 hidden layer; with `--token-decoder`, the
+/// same encoder plus one cross-attention decoder block over T' = 64 body-token queries and the per-token cosine loss) training step (forward, backward, clipping, AdamW) at the default size — D = 384 in/out (MiniLM),
 /// d_model 512, 8 heads, FFN 2048, 2 blocks, InfoNCE over the batch (plus a full negative queue of K
 /// entries, then the batch enqueued, when K > 0), dropout 0.1 — timed over a few steps.
 /// GFLOP/s counts the matrix products of forward + backward (Linear: 2·n·in·out forward, twice that
@@ -25,11 +26,13 @@ func benchTraining(_ args: [String]) async throws {
         return def
     }
     let steps = arg("--steps", 5), bsz = arg("--batch", 64), tlen = arg("--tokens", 32), layers = arg("--layers", 2)
-    let queueSize = arg("--queue", 0), mlp = args.contains("--mlp")
+    let queueSize = arg("--queue", 0), mlp = args.contains("--mlp"), tokenDecoder = args.contains("--token-decoder")
+    let ttok = arg("--target-tokens", 64)
     let din = 384, dout = 384, d = 512, ffn = 2048
     var cfg = ModelConfig(kind: .sigPredictor, inputDim: din, outputDim: dout)
     cfg.dModel = d; cfg.heads = 8; cfg.ffnDim = ffn; cfg.layers = layers; cfg.dropout = 0.1; cfg.loss = .infoNCE
     if mlp { cfg.kind = .mlp; cfg.mlpHidden = 1024 }
+    if tokenDecoder { cfg.kind = .tokenDecoder; cfg.maxTargetTokens = ttok; cfg.decoderLayers = 1 }
     let model = try StudentModel<Float>(config: cfg, seed: 1)
     let opt = AdamW<Float>(layout: model.layout)
     var rng = TrainingRNG(seed: 2)
@@ -40,8 +43,12 @@ func benchTraining(_ args: [String]) async throws {
         let s = (0..<dout).map { targets[r * dout + $0] * targets[r * dout + $0] }.reduce(0, +).squareRoot()
         for j in 0..<dout { targets[r * dout + j] /= s }
     }
+    let nqt = bsz * ttok
+    var targetTokens = tokenDecoder ? (0..<(nqt * dout)).map { _ in Float(rng.normal()) } : []
+    if tokenDecoder { targetTokens = centreAndNormalize(targetTokens, dim: dout, mean: [Float](repeating: 0, count: dout)) }
     let batch = Batch<Float>(tokens: tokens, offsets: (0...bsz).map { $0 * tlen }, targets: targets,
-                             groups: Array(0..<bsz))
+                             groups: Array(0..<bsz), targetTokens: targetTokens,
+                             targetTokenOffsets: tokenDecoder ? (0...bsz).map { $0 * ttok } : nil)
     // A full queue: the batch's targets over and over, under groups no batch row has.
     let queue = queueSize > 0 ? NegativeQueue<Float>(capacity: queueSize, dim: dout) : nil
     if let queue {
@@ -77,9 +84,15 @@ func benchTraining(_ args: [String]) async throws {
             linear(ntok, d, 3 * d); linear(ntok, d, d); linear(ntok, d, ffn); linear(ntok, ffn, d)
         }
         linear(bsz, d, dout)
+        if tokenDecoder {
+            // q, k|v (over the signature tokens), out_proj, FFN, token_proj.
+            linear(nqt, d, d); linear(ntok, d, 2 * d); linear(nqt, d, d); linear(nqt, d, ffn); linear(nqt, ffn, d)
+            linear(nqt, d, dout)
+        }
     }
     let gemmFlops = shapes.reduce(0.0) { $0 + 2.0 * Double($1.m * $1.n * $1.k) }
     let attnFlops = mlp ? 0 : Double(layers) * Double(bsz) * 12 * Double(tlen * tlen * d)
+        + (tokenDecoder ? Double(bsz) * 12 * Double(ttok * tlen * d) : 0)
     let lossFlops = 2 * 2 * Double(bsz * (bsz + queueSize) * dout)
     let flops = gemmFlops + attnFlops + lossFlops
     /// sgemm on the big shapes of this step: FLOP-weighted harmonic mean (the rate at which sgemm
@@ -111,7 +124,9 @@ func benchTraining(_ args: [String]) async throws {
     // The sgemm reference is measured before and after the steps; the higher (the peak) is kept.
     let sgemmRate = max(sgemmBefore, sgemmOnShapes())
     let achieved = flops / best / 1e9
-    let shape = mlp ? "mlp training step (D 384, hidden \(cfg.mlpHidden)" : "sig_predictor training step (D 384, d_model \(d), 8 heads, FFN \(ffn), \(layers) blocks"
+    let shape = mlp ? "mlp training step (D 384, hidden \(cfg.mlpHidden)"
+        : tokenDecoder ? "token_decoder training step (D 384, d_model \(d), 8 heads, FFN \(ffn), \(layers) blocks + 1 decoder block over \(ttok) target tokens"
+        : "sig_predictor training step (D 384, d_model \(d), 8 heads, FFN \(ffn), \(layers) blocks"
     print("| \(shape), batch \(bsz) × \(tlen) tokens, negative queue \(queueSize), BLAS threads \(BLAS.threads)) | value |")
     print("|---|---|")
     print("| parameters | \(model.parameterCount) |")

@@ -19,6 +19,8 @@ struct Train: AsyncParsableCommand {
                 --model sig_predictor --loss infonce --epochs 20
               swejepa train --input-space all-MiniLM-L6-v2.L3.sig_mean --target-space all-MiniLM-L6-v2.L3.body_mean \\
                 --model mlp --loss smooth_l1
+              swejepa train --input-space all-MiniLM-L6-v2.L3.sig_tokens --target-space all-MiniLM-L6-v2.L3.body_mean \\
+                --target-tokens-space all-MiniLM-L6-v2.L3.body_tokens --model token_decoder --set max_target_tokens=64
             """)
 
     @OptionGroup var server: ServerOptions
@@ -27,6 +29,8 @@ struct Train: AsyncParsableCommand {
     @Option(help: setting("model")) var model: String = TrainingDefaults.text("model")
     @Option(help: setting("loss")) var loss: String = TrainingDefaults.text("loss")
     @Option(help: "Name of the student space (default student.job-<id>).") var outputSpace: String?
+    @Option(help: "token_decoder: token space of the body token states to predict (body_tokens …); its dim is the target's.")
+    var targetTokensSpace: String?
     @Option(help: "repository or directory.") var splitBy: String?
     @Option(help: setting("epochs")) var epochs: Int?
     @Option(help: setting("batch_size")) var batchSize: Int?
@@ -50,6 +54,7 @@ struct Train: AsyncParsableCommand {
         var p: [String: JSONValue] = ["type": "train", "input_space": .string(inputSpace), "target_space": .string(targetSpace),
                                       "model": .string(model), "loss": .string(loss)]
         if let outputSpace { p["output_space"] = .string(outputSpace) }
+        if let targetTokensSpace { p["target_tokens_space"] = .string(targetTokensSpace) }
         if let splitBy { p["split_by"] = .string(splitBy) }
         for (k, v) in Self.options(self) { if let v { p[k] = v } }
         for item in extra {

@@ -11,6 +11,36 @@ extension TrainJob {
         var repositories: Int
         var groups: Int
         var skippedStale: Int
+        /// Functions left out because the target tokens space has no rows for them.
+        var skippedNoTargetTokens = 0
+    }
+
+    /// The first `cap` target token rows of each candidate, packed once (`rows[id]` = its start row
+    /// and row count), and the candidates that have some, in packed order.
+    struct PackedTargetTokens {
+        var values: [Float] = []
+        var rows: [Int64: (start: Int, count: Int)] = [:]
+        var order: [Int64] = []
+    }
+
+    /// Reads the token space in chunks of ids so only the kept rows (at most `cap` per function) are held.
+    static func loadTargetTokens(store: any StoreBackend, space: SpaceRecord, candidates: [Int64], cap: Int) async throws -> PackedTargetTokens {
+        var out = PackedTargetTokens()
+        let dt = space.dim
+        for start in stride(from: 0, to: candidates.count, by: 512) {
+            let batch = try await store.vectors(space: space.name, ids: Array(candidates[start..<min(candidates.count, start + 512)]))
+            var row = 0
+            for (i, id) in batch.ids.enumerated() {
+                let keep = min(batch.rows[i], cap)
+                if keep >= 1 && out.rows[id] == nil {
+                    out.rows[id] = (out.values.count / dt, keep)
+                    out.order.append(id)
+                    out.values.append(contentsOf: batch.values[(row * dt)..<((row + keep) * dt)])
+                }
+                row += batch.rows[i]
+            }
+        }
+        return out
     }
 
     /// Reads both spaces and keeps the functions that have a fresh vector in each; repositories (or
@@ -18,10 +48,11 @@ extension TrainJob {
     /// `maxTokens` rows here (the trainer would ignore the rest), while the `sig_mean` baseline uses
     /// every token.
     static func load(store: any StoreBackend, input: SpaceRecord, target: SpaceRecord, maxTokens: Int,
-                     splitBy: SplitBy) async throws -> LoadedData {
+                     splitBy: SplitBy, targetTokens: SpaceRecord? = nil, maxTargetTokens: Int = 64) async throws -> LoadedData {
         let inputs = try await store.vectors(space: input.name, ids: nil)
         let targets = try await store.vectors(space: target.name, ids: nil)
-        let stale = Set(try await store.functionsMissingVectors(spaces: [input.name, target.name], repo: nil))
+        let stale = Set(try await store.functionsMissingVectors(spaces: [input.name, target.name] + (targetTokens.map { [$0.name] } ?? []),
+                                                                repo: nil))
         var targetRow = [Int64: Int](minimumCapacity: targets.ids.count)
         for (i, id) in targets.ids.enumerated() { targetRow[id] = i }
         var candidates = [Int64]()
@@ -29,14 +60,42 @@ extension TrainJob {
         for id in inputs.ids where targetRow[id] != nil {
             if stale.contains(id) { skippedStale += 1 } else { candidates.append(id) }
         }
+        // token_decoder: functions without target token rows are dropped like those without a target.
+        var packed: PackedTargetTokens?
+        var skippedNoTokens = 0
+        if let space = targetTokens {
+            let p = try await loadTargetTokens(store: store, space: space, candidates: candidates, cap: maxTargetTokens)
+            skippedNoTokens = candidates.count - p.order.count
+            candidates = p.order
+            packed = p
+        }
         let facts = try await store.functionFacts(ids: candidates)
         var paths = [Int64: String]()
         if splitBy == .directory {
             for (id, s) in try await store.functionSummaries(ids: candidates) { paths[id] = s.path }
         }
-        return try build(inputs: inputs, targets: targets, targetRow: targetRow, candidates: candidates, facts: facts,
-                         paths: paths, input: input, target: target, maxTokens: maxTokens, splitBy: splitBy,
-                         skippedStale: skippedStale)
+        var loaded = try build(inputs: inputs, targets: targets, targetRow: targetRow, candidates: candidates, facts: facts,
+                               paths: paths, input: input, target: target, maxTokens: maxTokens, splitBy: splitBy,
+                               skippedStale: skippedStale)
+        if var p = packed {
+            // Compact the packed rows in place to the kept functions (a subsequence in packed order).
+            let dt = target.dim
+            var write = 0, offsets = [0]
+            offsets.reserveCapacity(loaded.ids.count + 1)
+            p.values.withUnsafeMutableBufferPointer { v in
+                for id in loaded.ids {
+                    let (start, count) = p.rows[id]!
+                    if start * dt != write { for k in 0..<(count * dt) { v[write + k] = v[start * dt + k] } }
+                    write += count * dt
+                    offsets.append(offsets.last! + count)
+                }
+            }
+            p.values.removeLast(p.values.count - write)
+            p.rows = [:]
+            loaded.data = try loaded.data.withTargetTokens(p.values, offsets: offsets)
+            loaded.skippedNoTargetTokens = skippedNoTokens
+        }
+        return loaded
     }
 
     // swiftlint:disable:next function_parameter_count

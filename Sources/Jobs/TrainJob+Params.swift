@@ -20,7 +20,7 @@ extension TrainJob {
     public static var settings: [TrainSetting] { TrainingConfig.settings.filter(\.isJobParam) }
 
     /// Params that are not training settings.
-    static let reserved = ["input_space", "target_space", "output_space", "split_by"]
+    static let reserved = ["input_space", "target_space", "target_tokens_space", "output_space", "split_by"]
 
     /// A `train` job's parameters, checked: the spaces, and flat snake_case training settings
     /// (`TrainingConfig.settings`, any of their names) applied to the default configuration.
@@ -34,6 +34,9 @@ extension TrainJob {
         public var inputSpace: String
         public var targetSpace: String
         public var outputSpace: String?
+        /// `token_decoder` only (and required there): a token space of the target's dim whose rows
+        /// are the teacher's hidden states at the body tokens (e.g. `body_tokens`).
+        public var targetTokensSpace: String?
         public var splitBy = SplitBy.repository
         /// The training configuration with `inputDim`/`outputDim` still 0.
         public var config = TrainingConfig.defaults
@@ -45,6 +48,7 @@ extension TrainJob {
             inputSpace = try c.requiredString(SettingKey("input_space"))
             targetSpace = try c.requiredString(SettingKey("target_space"))
             outputSpace = try c.nonEmptyString(SettingKey("output_space"))
+            targetTokensSpace = try c.nonEmptyString(SettingKey("target_tokens_space"))
             splitBy = try c.choice(SettingKey("split_by"), default: splitBy)
             for setting in TrainJob.settings {
                 var given = [String]()
@@ -59,8 +63,16 @@ extension TrainJob {
         /// checked as they were decoded (400); what is left are rules between settings (`heads`
         /// dividing `d_model`, `hard_negatives` needing `infonce`, the temperature order): a 422.
         public func validate() throws {
-            for (key, name) in [("input_space", inputSpace), ("target_space", targetSpace), ("output_space", outputSpace)] {
+            for (key, name) in [("input_space", inputSpace), ("target_space", targetSpace), ("output_space", outputSpace),
+                                ("target_tokens_space", targetTokensSpace)] {
                 try JobParamsCheck.spaceName(key, name)
+            }
+            if config.model.kind == .tokenDecoder && targetTokensSpace == nil {
+                throw APIError.unprocessable("model token_decoder needs target_tokens_space (the body token states to predict)",
+                                             code: "invalid_combination")
+            }
+            if config.model.kind != .tokenDecoder && targetTokensSpace != nil {
+                throw APIError.unprocessable("target_tokens_space is for model token_decoder only", code: "invalid_combination")
             }
             var probe = config
             probe.model.inputDim = 1

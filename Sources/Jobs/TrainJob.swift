@@ -8,6 +8,8 @@ import Training
 /// trains a student to predict the target space (e.g. `body_mean`) from the input space (`sig_tokens`
 /// or `sig_mean`), evaluates it on held-out repositories (Rank@1/10, MRR beside the random and
 /// `sig_mean` baselines) and stores its prediction for every function as a `student` space.
+/// `model: token_decoder` also needs `target_tokens_space` (a token space of the target's dim, e.g.
+/// `body_tokens`): the first `max_target_tokens` rows of each function are its per-token targets.
 ///
 /// Checkpoints go to `DATA/checkpoints/job-<id>/` every epoch; a job re-run after its worker died
 /// continues from the last one. The result is the `TrainingReport` (snake_case) plus
@@ -46,6 +48,21 @@ public enum TrainJob {
         guard !target.kind.isTokens else {
             throw APIError.unprocessable("the target space '\(target.name)' holds token matrices; train on one vector per function (body_mean …)", code: "wrong_space_kind")
         }
+        var targetTokens: SpaceRecord?
+        if let name = p.targetTokensSpace {
+            guard let s = try await store.space(named: name) else {
+                throw APIError.notFound("target tokens space '\(name)' does not exist", code: "unknown_space")
+            }
+            guard s.kind.isTokens else {
+                throw APIError.unprocessable("target_tokens_space '\(s.name)' holds one vector per function; token_decoder needs token matrices (body_tokens …)",
+                                             code: "wrong_space_kind")
+            }
+            guard s.dim == target.dim else {
+                throw APIError.unprocessable("target_tokens_space '\(s.name)' has dim \(s.dim), the target space \(target.dim)",
+                                             code: "dimension_mismatch")
+            }
+            targetTokens = s
+        }
         let outputName = p.outputSpace ?? "student.job-\(ctx.job.id)"
         if let existing = try await store.space(named: outputName) {
             // Only an earlier attempt of this very job may have left it behind.
@@ -58,11 +75,18 @@ public enum TrainJob {
         config.model.outputDim = target.dim
 
         await ctx.progress(0, "loading \(input.name) and \(target.name)")
-        let loaded = try await load(store: store, input: input, target: target, maxTokens: config.maxTokens, splitBy: p.splitBy)
+        let loaded = try await load(store: store, input: input, target: target, maxTokens: config.maxTokens, splitBy: p.splitBy,
+                                    targetTokens: targetTokens, maxTargetTokens: config.model.maxTargetTokens)
         try ctx.checkCancelled()
-        await ctx.log("\(loaded.data.count) functions in \(loaded.repositories) \(p.splitBy == .repository ? "repositories" : "directories"), "
-                      + "\(loaded.groups) duplicate groups; \(loaded.data.offsets.last!) input rows of dim \(input.dim) → targets of dim \(target.dim)"
-                      + (loaded.skippedStale > 0 ? "; \(loaded.skippedStale) functions with stale vectors left out" : ""))
+        var loadMessage = "\(loaded.data.count) functions in \(loaded.repositories) \(p.splitBy == .repository ? "repositories" : "directories"), "
+            + "\(loaded.groups) duplicate groups; \(loaded.data.offsets.last!) input rows of dim \(input.dim) → targets of dim \(target.dim)"
+        if loaded.skippedStale > 0 { loadMessage += "; \(loaded.skippedStale) functions with stale vectors left out" }
+        if let t = targetTokens {
+            let rows: Int = loaded.data.targetTokenOffsets?.last ?? 0
+            loadMessage += "; \(rows) target token rows from \(t.name)"
+        }
+        if loaded.skippedNoTargetTokens > 0 { loadMessage += "; \(loaded.skippedNoTargetTokens) functions without target tokens left out" }
+        await ctx.log(loadMessage)
 
         let dir = checkpointDirectory(ctx.dataDirectory, job: ctx.job.id)
         let shown = Checkpoints.relativePath(job: ctx.job.id)  // results and logs never show server paths

@@ -6,6 +6,13 @@ public enum ModelKind: String, Codable, Sendable, CaseIterable {
     case mlp
     /// Linear(D→d_model), N pre-norm transformer blocks, masked mean-pool, Linear(d_model→D).
     case sigPredictor = "sig_predictor"
+    /// The `sig_predictor` encoder, then a cross-attention decoder whose learned position queries
+    /// predict the teacher's hidden state at each of the first `maxTargetTokens` body tokens; its
+    /// pooled output is the prediction (InfoNCE) and its per-position outputs carry a token loss.
+    case tokenDecoder = "token_decoder"
+
+    /// Models with the transformer encoder over signature tokens.
+    public var hasEncoder: Bool { self != .mlp }
 }
 
 /// Which training loss.
@@ -44,6 +51,14 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public var temperatureMin: Double = 0.01
     public var temperatureMax: Double = 1.0
     public var learnTemperature: Bool = true
+    /// `token_decoder`: query positions (body tokens predicted per function), at most `maxTargetTokensLimit`.
+    public var maxTargetTokens: Int = 64
+    /// `token_decoder`: cross-attention + FFN blocks of the decoder.
+    public var decoderLayers: Int = 1
+    /// `token_decoder`: weight of the per-token cosine loss beside the pooled InfoNCE.
+    public var tokenLossWeight: Double = 1.0
+    /// The largest `maxTargetTokens`.
+    public static let maxTargetTokensLimit = 512
 
     public init(kind: ModelKind, inputDim: Int, outputDim: Int) {
         self.kind = kind
@@ -63,11 +78,19 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         switch kind {
         case .mlp:
             guard mlpHidden > 0 else { throw bad("mlpHidden must be positive") }
-        case .sigPredictor:
+        case .sigPredictor, .tokenDecoder:
             guard dModel > 0, heads > 0, ffnDim > 0, layers >= 0 else {
                 throw bad("dModel, heads, ffnDim must be positive and layers ≥ 0")
             }
             guard dModel % heads == 0 else { throw bad("dModel \(dModel) is not divisible by heads \(heads)") }
+            if kind == .tokenDecoder {
+                guard (1...Self.maxTargetTokensLimit).contains(maxTargetTokens) else {
+                    throw bad("maxTargetTokens must be in 1...\(Self.maxTargetTokensLimit), got \(maxTargetTokens)")
+                }
+                guard decoderLayers >= 0 else { throw bad("decoderLayers must be ≥ 0") }
+                guard tokenLossWeight >= 0, tokenLossWeight.isFinite else { throw bad("tokenLossWeight must be ≥ 0") }
+                guard loss == .infoNCE else { throw bad("token_decoder trains its pooled prediction with the info_nce loss") }
+            }
         }
     }
 }
@@ -80,7 +103,7 @@ public struct ParameterEntry: Sendable, Equatable {
     public var count: Int { shape.reduce(1, *) }
     /// AdamW weight decay applies (matrices only; never biases, norms or the temperature).
     public var decay: Bool
-    enum Init: Sendable, Equatable { case linear(fanIn: Int), xavier(fanIn: Int, fanOut: Int), zeros, ones, constant(Double) }
+    enum Init: Sendable, Equatable { case linear(fanIn: Int), xavier(fanIn: Int, fanOut: Int), uniform(Double), zeros, ones, constant(Double) }
     var initializer: Init
 }
 
@@ -121,7 +144,7 @@ public struct ParameterLayout: Sendable, Equatable {
         case .mlp:
             linear("fc1", inDim: c.inputDim, outDim: c.mlpHidden)
             linear("fc2", inDim: c.mlpHidden, outDim: c.outputDim)
-        case .sigPredictor:
+        case .sigPredictor, .tokenDecoder:
             let d = c.dModel
             linear("input_proj", inDim: c.inputDim, outDim: d)
             for l in 0..<c.layers {
@@ -135,9 +158,31 @@ public struct ParameterLayout: Sendable, Equatable {
                 linear("\(p).linear2", inDim: c.ffnDim, outDim: d)
             }
             if c.finalNorm { norm("final_norm", d) }
+            if c.kind == .tokenDecoder { decoder(c) }
             linear("output_proj", inDim: d, outDim: c.outputDim)
         }
         add("log_temperature", [], decay: false, .constant(_logD(c.temperatureInit)))
+    }
+
+    /// The token decoder: `decoder.query_embed [cap, d]` (position queries, N(0,1)-scale uniform
+    /// U(±√3)), per layer a pre-norm cross-attention (PyTorch MHA names: `in_proj` rows q | k | v, q
+    /// from the decoder stream, k and v from the encoded signature) and FFN, `decoder.final_norm`,
+    /// `decoder.token_proj` (d_model → D per position). `output_proj` (after it) maps the pooled stream.
+    private mutating func decoder(_ c: ModelConfig) {
+        let d = c.dModel
+        add("decoder.query_embed", [c.maxTargetTokens, d], decay: false, .uniform(3.0.squareRoot()))
+        for l in 0..<c.decoderLayers {
+            let p = "decoder.blocks.\(l)"
+            norm("\(p).norm1", d)
+            add("\(p).cross_attn.in_proj_weight", [3 * d, d], decay: true, .xavier(fanIn: d, fanOut: 3 * d))
+            add("\(p).cross_attn.in_proj_bias", [3 * d], decay: false, .zeros)
+            linear("\(p).cross_attn.out_proj", inDim: d, outDim: d, zeroBias: true)
+            norm("\(p).norm2", d)
+            linear("\(p).linear1", inDim: d, outDim: c.ffnDim)
+            linear("\(p).linear2", inDim: c.ffnDim, outDim: d)
+        }
+        norm("decoder.final_norm", d)
+        linear("decoder.token_proj", inDim: d, outDim: c.outputDim)
     }
 
     /// PyTorch's default initialisation, drawn in layout order from one seeded generator:
@@ -153,6 +198,8 @@ public struct ParameterLayout: Sendable, Equatable {
                 for i in 0..<e.count { p[i] = T((rng.uniform() * 2 - 1) * bound) }
             case .xavier(let fanIn, let fanOut):
                 let bound = (6 / Double(fanIn + fanOut)).squareRoot()
+                for i in 0..<e.count { p[i] = T((rng.uniform() * 2 - 1) * bound) }
+            case .uniform(let bound):
                 for i in 0..<e.count { p[i] = T((rng.uniform() * 2 - 1) * bound) }
             case .zeros: p.update(repeating: 0, count: e.count)
             case .ones: p.update(repeating: 1, count: e.count)

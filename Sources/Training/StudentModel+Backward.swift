@@ -27,6 +27,7 @@ extension StudentModel {
         switch config.kind {
         case .mlp: mlpBackward()
         case .sigPredictor: sigBackward()
+        case .tokenDecoder: decoderBackward()
         }
     }
 
@@ -46,21 +47,34 @@ extension StudentModel {
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     private func sigBackward() {
-        let din = config.inputDim, d = config.dModel, f = config.ffnDim, n = ntok, dout = config.outputDim
-        let heads = config.heads
-        let dres = self.dres.ensure(n * d), dtmp = self.dtmp.ensure(n * d), dtmp2 = self.dtmp2.ensure(n * d)
-        let dbig = self.dbig.ensure(n * f), dqkv = self.dqkv.ensure(n * 3 * d)
-        let scratch = dscratch.ensure(maxLen * maxLen)
+        let d = config.dModel, n = ntok, dout = config.outputDim
+        let dres = self.dres.ensure(n * d), dtmp = self.dtmp.ensure(n * d)
         // Output projection and pooling.
         Ops.linearBackward(dinp: dpooled.ensure(bsz * d), dw: grads + offOut, db: grads + offOut + dout * d,
                            dout: self.dout.p, inp: pooled.p, w: params + offOut, n: bsz, inDim: d, outDim: dout)
         offsets.withUnsafeBufferPointer { o in
             Ops.meanPoolBackward(dinp: offLnf >= 0 ? dtmp : dres, dout: dpooled.p, offsets: o.baseAddress!, count: bsz, columns: d)
         }
+        encoderBackward(offLnf >= 0 ? dtmp : dres)
+    }
+
+    /// Backward of `encoderForward` from the gradient `g [ntok, dModel]` of its output (`dtmp` or
+    /// `dres` of this model, or any other buffer).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    func encoderBackward(_ g: UnsafeMutablePointer<T>) {
+        let din = config.inputDim, d = config.dModel, f = config.ffnDim, n = ntok
+        let heads = config.heads
+        let dres = self.dres.ensure(n * d), dtmp = self.dtmp.ensure(n * d), dtmp2 = self.dtmp2.ensure(n * d)
+        let dbig = self.dbig.ensure(n * f), dqkv = self.dqkv.ensure(n * 3 * d)
+        let scratch = dscratch.ensure(maxLen * maxLen)
         if offLnf >= 0 {
+            if g == dres { dtmp.update(from: dres, count: n * d) }
             dres.update(repeating: 0, count: n * d)
-            Ops.layerNormBackward(dinp: dres, dweight: grads + offLnf, dbias: grads + offLnf + d, dout: dtmp,
+            Ops.layerNormBackward(dinp: dres, dweight: grads + offLnf, dbias: grads + offLnf + d, dout: g == dres ? dtmp : g,
                                   inp: streamOutput, weight: params + offLnf, mean: lnfMean.p, rstd: lnfRstd.p, rows: n, columns: d)
+        } else if g != dres {
+            dres.update(from: g, count: n * d)
         }
         // Blocks, last to first; `dres` carries the residual-stream gradient.
         for l in stride(from: blockOffsets.count - 1, through: 0, by: -1) {

@@ -27,6 +27,7 @@ extension StudentModel {
             hasExclude = false
         }
         try setQueue(negatives, groups: batch.groups)
+        if config.kind == .tokenDecoder { try setTargetTokens(batch) }
         targets.ensure(ncol * dout).update(from: batch.targets, count: ncol * dout)
         runBody(training: training, dropoutSeed: dropoutSeed)
         lastLoss = computeLoss()
@@ -49,9 +50,14 @@ extension StudentModel {
         lossQueueVersion = q.version
     }
 
-    /// Predictions `[count, outputDim]` (raw model outputs, eval mode: no dropout).
+    /// Predictions `[count, outputDim]` (raw model outputs, eval mode: no dropout). A
+    /// `token_decoder` pools all `maxTargetTokens` query positions (the body length is unknown here).
     public func predict(tokens: [T], offsets: [Int]) throws -> [T] {
         try setInputs(tokens: tokens, offsets: offsets)
+        if config.kind == .tokenDecoder {
+            queryOffsets = (0...bsz).map { $0 * config.maxTargetTokens }
+            nq = queryOffsets[bsz]
+        }
         runBody(training: false, dropoutSeed: 0)
         lossReady = false
         return outputs
@@ -68,6 +74,7 @@ extension StudentModel {
         switch config.kind {
         case .mlp: mlpForward(rng: &rng)
         case .sigPredictor: sigForward(rng: &rng)
+        case .tokenDecoder: decoderForward(memory: encoderForward(rng: &rng), rng: &rng)
         }
     }
 
@@ -90,6 +97,20 @@ extension StudentModel {
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     private func sigForward(rng: inout TrainingRNG) {
+        let d = config.dModel
+        let x = encoderForward(rng: &rng)
+        offsets.withUnsafeBufferPointer { o in
+            Ops.meanPoolForward(pooled.ensure(bsz * d), x, offsets: o.baseAddress!, count: bsz, columns: d)
+        }
+        Ops.linearForward(out.p, pooled.p, params + offOut, params + offOut + config.outputDim * d,
+                          n: bsz, inDim: d, outDim: config.outputDim)
+    }
+
+    /// Input projection, the pre-norm blocks and the final norm over the signature tokens; returns
+    /// the encoded tokens `[ntok, dModel]`.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    func encoderForward(rng: inout TrainingRNG) -> UnsafeMutablePointer<T> {
         let din = config.inputDim, d = config.dModel, f = config.ffnDim, n = ntok
         let eps = T(config.layerNormEps), heads = config.heads
         Ops.linearForward(resid0.ensure(n * d), inp.p, params + offIn, params + offIn + d * din, n: n, inDim: din, outDim: d)
@@ -125,11 +146,7 @@ extension StudentModel {
                                  weight: params + offLnf, bias: params + offLnf + d, rows: n, columns: d, eps: eps)
             x = lnf.p
         }
-        offsets.withUnsafeBufferPointer { o in
-            Ops.meanPoolForward(pooled.ensure(bsz * d), x, offsets: o.baseAddress!, count: bsz, columns: d)
-        }
-        Ops.linearForward(out.p, pooled.p, params + offOut, params + offOut + config.outputDim * d,
-                          n: bsz, inDim: d, outDim: config.outputDim)
+        return x
     }
 
     /// The last block's output (or the input projection when there are no blocks).
@@ -140,6 +157,16 @@ extension StudentModel {
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     private func computeLoss() -> T {
+        let pooledLoss = computePooledLoss()
+        guard config.kind == .tokenDecoder else { return pooledLoss }
+        lastTokenLoss = Ops.tokenCosineForward(pred: tokPred.p, target: tokTargets.p, norms: tokNorms.ensure(nq),
+                                               rows: nq, columns: config.outputDim)
+        return pooledLoss + T(config.tokenLossWeight) * lastTokenLoss
+    }
+
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    private func computePooledLoss() -> T {
         let dout = config.outputDim
         switch config.loss {
         case .smoothL1:

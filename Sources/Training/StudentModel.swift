@@ -18,15 +18,22 @@ public struct Batch<T: TrainScalar>: Sendable {
     /// Duplicate group per row (`count` entries): needed with a negative queue, whose entries of a
     /// row's own group are not its negatives.
     public var groups: [Int]?
+    /// `token_decoder`: the unit target token states `[Σ Tᵢ, outputDim]`, function i's rows
+    /// `targetTokenOffsets[i]..<targetTokenOffsets[i+1]` (1 ≤ Tᵢ ≤ `maxTargetTokens`).
+    public var targetTokens: [T]
+    public var targetTokenOffsets: [Int]?
 
     public var count: Int { offsets.count - 1 }
 
-    public init(tokens: [T], offsets: [Int], targets: [T] = [], exclude: [UInt8]? = nil, groups: [Int]? = nil) {
+    public init(tokens: [T], offsets: [Int], targets: [T] = [], exclude: [UInt8]? = nil, groups: [Int]? = nil,
+                targetTokens: [T] = [], targetTokenOffsets: [Int]? = nil) {
         self.tokens = tokens
         self.offsets = offsets
         self.targets = targets
         self.exclude = exclude
         self.groups = groups
+        self.targetTokens = targetTokens
+        self.targetTokenOffsets = targetTokenOffsets
     }
 }
 
@@ -52,7 +59,7 @@ final class Buffer<T: TrainScalar> {
     deinit { p.deallocate() }
 }
 
-/// A student model (`mlp` or `sig_predictor`) with hand-written forward and backward passes.
+/// A student model (`mlp`, `sig_predictor` or `token_decoder`) with hand-written forward and backward passes.
 ///
 /// All parameters live in one contiguous buffer (`params`), gradients in another (`grads`), laid
 /// out by `layout` with PyTorch-style names. Generic over the scalar so the same code runs in Float
@@ -84,6 +91,19 @@ public final class StudentModel<T: TrainScalar> {
     }
 
     let blockOffsets: [BlockOffsets]
+    /// `token_decoder`: per decoder block (ln1 = query norm, qkv = cross_attn.in_proj), its activations.
+    let decoderOffsets: [BlockOffsets]
+    let decoderActs: [DecoderActs]
+    let offQuery, offDecLnf, offTokProj: Int
+    let dec0 = Buffer<T>(), decLnf = Buffer<T>(), decLnfMean = Buffer<T>(), decLnfRstd = Buffer<T>()
+    let tokPred = Buffer<T>(), tokNorms = Buffer<T>(), tokTargets = Buffer<T>()
+    let ddres = Buffer<T>(), ddtmp = Buffer<T>(), ddtmp2 = Buffer<T>(), ddbig = Buffer<T>(), dq = Buffer<T>()
+    let dkv = Buffer<T>(), dmem = Buffer<T>(), dmemTmp = Buffer<T>(), dtok = Buffer<T>()
+    /// Query rows per function (training: Tᵢ; prediction: `maxTargetTokens`), their count.
+    var queryOffsets: [Int] = [0]
+    var nq = 0
+    /// The token loss of the last training forward (unweighted; 0 for other models).
+    public internal(set) var lastTokenLoss: T = 0
     let offIn, offLnf, offOut, offFc1, offFc2, offLogTemp: Int
     // Activations.
     let inp = Buffer<T>(), resid0 = Buffer<T>(), lnf = Buffer<T>(), lnfMean = Buffer<T>(), lnfRstd = Buffer<T>()
@@ -96,6 +116,12 @@ public final class StudentModel<T: TrainScalar> {
     var lossQueueVersion = 0
     var rowGroups: [Int] = []
     let blockActs: [BlockActs]
+    final class DecoderActs {
+        let ln1 = Buffer<T>(), ln1Mean = Buffer<T>(), ln1Rstd = Buffer<T>(), q = Buffer<T>(), kv = Buffer<T>()
+        let probs = Buffer<T>(), atty = Buffer<T>(), mask1 = Buffer<T>(), res1 = Buffer<T>(), ln2 = Buffer<T>()
+        let ln2Mean = Buffer<T>(), ln2Rstd = Buffer<T>(), fc1Pre = Buffer<T>(), fc1Act = Buffer<T>(), maskF = Buffer<T>()
+        let mask2 = Buffer<T>(), out = Buffer<T>()
+    }
     // Gradient scratch.
     let dres = Buffer<T>(), dtmp = Buffer<T>(), dtmp2 = Buffer<T>(), dbig = Buffer<T>(), dqkv = Buffer<T>()
     let dscratch = Buffer<T>(), dpooled = Buffer<T>(), dout = Buffer<T>(), dpredN = Buffer<T>()
@@ -118,18 +144,24 @@ public final class StudentModel<T: TrainScalar> {
         grads.initialize(repeating: 0, count: layout.count)
         layout.initialize(params, seed: seed)
         func o(_ n: String) -> Int { layout.offset(n) }
-        var blocks: [BlockOffsets] = []
-        if config.kind == .sigPredictor {
-            for l in 0..<config.layers {
-                let p = "blocks.\(l)"
-                blocks.append(BlockOffsets(
-                    ln1w: o("\(p).norm1.weight"), ln1b: o("\(p).norm1.bias"),
-                    qkvw: o("\(p).attn.in_proj_weight"), qkvb: o("\(p).attn.in_proj_bias"),
-                    attw: o("\(p).attn.out_proj.weight"), attb: o("\(p).attn.out_proj.bias"),
-                    ln2w: o("\(p).norm2.weight"), ln2b: o("\(p).norm2.bias"),
-                    fc1w: o("\(p).linear1.weight"), fc1b: o("\(p).linear1.bias"),
-                    fc2w: o("\(p).linear2.weight"), fc2b: o("\(p).linear2.bias")))
-            }
+        var blocks: [BlockOffsets] = [], decoder: [BlockOffsets] = []
+        func block(_ p: String, _ attn: String) -> BlockOffsets {
+            BlockOffsets(
+                ln1w: o("\(p).norm1.weight"), ln1b: o("\(p).norm1.bias"),
+                qkvw: o("\(p).\(attn).in_proj_weight"), qkvb: o("\(p).\(attn).in_proj_bias"),
+                attw: o("\(p).\(attn).out_proj.weight"), attb: o("\(p).\(attn).out_proj.bias"),
+                ln2w: o("\(p).norm2.weight"), ln2b: o("\(p).norm2.bias"),
+                fc1w: o("\(p).linear1.weight"), fc1b: o("\(p).linear1.bias"),
+                fc2w: o("\(p).linear2.weight"), fc2b: o("\(p).linear2.bias"))
+        }
+        if config.kind == .tokenDecoder {
+            decoder = (0..<config.decoderLayers).map { block("decoder.blocks.\($0)", "cross_attn") }
+            offQuery = o("decoder.query_embed"); offDecLnf = o("decoder.final_norm.weight"); offTokProj = o("decoder.token_proj.weight")
+        } else {
+            offQuery = -1; offDecLnf = -1; offTokProj = -1
+        }
+        if config.kind.hasEncoder {
+            blocks = (0..<config.layers).map { block("blocks.\($0)", "attn") }
             offIn = o("input_proj.weight"); offOut = o("output_proj.weight")
             offLnf = config.finalNorm ? o("final_norm.weight") : -1
             offFc1 = -1; offFc2 = -1
@@ -140,6 +172,8 @@ public final class StudentModel<T: TrainScalar> {
         offLogTemp = o("log_temperature")
         blockOffsets = blocks
         blockActs = blocks.map { _ in BlockActs() }
+        decoderOffsets = decoder
+        decoderActs = decoder.map { _ in DecoderActs() }
     }
 
     deinit {

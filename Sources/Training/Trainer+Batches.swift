@@ -39,7 +39,19 @@ extension Trainer {
             if any { exclude = m }
         }
         let groups = negativeQueue == nil ? nil : idx.map { data.duplicateGroups[$0] }
-        return Batch(tokens: tokens, offsets: offsets, targets: targets, exclude: exclude, groups: groups)
+        var batch = Batch(tokens: tokens, offsets: offsets, targets: targets, exclude: exclude, groups: groups)
+        if let mean = targetTokenMean, let tt = data.targetTokens, let to = data.targetTokenOffsets {
+            // The first maxTargetTokens rows of each function, centred on the train mean token, unit length.
+            var rows: [Float] = [], toff = [0]
+            for i in idx {
+                let l = min(to[i + 1] - to[i], config.model.maxTargetTokens)
+                rows.append(contentsOf: tt[(to[i] * dt)..<((to[i] + l) * dt)])
+                toff.append(toff.last! + l)
+            }
+            batch.targetTokens = centreAndNormalize(rows, dim: dt, mean: mean)
+            batch.targetTokenOffsets = toff
+        }
+        return batch
     }
 
     /// After a step: the batch functions' (detached, normalised) targets become the newest queue entries.

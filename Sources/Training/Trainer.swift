@@ -22,6 +22,9 @@ public final class Trainer {
     public let targetMean: [Float]
     /// All targets, centred and L2-normalised `[count, targetDim]` — the retrieval database.
     public let normalizedTargets: [Float]
+    /// `token_decoder`: mean of the train functions' (first `maxTargetTokens`) target token rows;
+    /// each batch's target tokens are centred on it, then L2-normalised per token.
+    public let targetTokenMean: [Float]?
     public let model: StudentModel<Float>
     let optimizer: AdamW<Float>
     public let hooks: TrainingHooks
@@ -52,6 +55,9 @@ public final class Trainer {
         guard config.model.inputDim == data.inputDim, config.model.outputDim == data.targetDim else {
             throw TrainingError.wrongDimension("model dims \(config.model.inputDim)→\(config.model.outputDim) do not match the data's \(data.inputDim)→\(data.targetDim)")
         }
+        if config.model.kind == .tokenDecoder && data.targetTokens == nil {
+            throw TrainingError.invalidTrainingData("token_decoder needs target token matrices (TrainingData.withTargetTokens)")
+        }
         self.config = config
         self.data = data
         self.hooks = hooks
@@ -59,6 +65,12 @@ public final class Trainer {
         split = try DataSplit.byRepository(data.repositories, seed: config.seed)
         targetMean = rowMean(data.targets, dim: data.targetDim, rows: split.train)
         normalizedTargets = centreAndNormalize(data.targets, dim: data.targetDim, mean: targetMean)
+        if config.model.kind == .tokenDecoder, let tt = data.targetTokens, let to = data.targetTokenOffsets {
+            let cap = config.model.maxTargetTokens
+            targetTokenMean = rowMean(tt, dim: data.targetDim, rows: split.train.flatMap { to[$0]..<min(to[$0 + 1], to[$0] + cap) })
+        } else {
+            targetTokenMean = nil
+        }
         model = try StudentModel<Float>(config: config.model, seed: config.seed)
         optimizer = AdamW<Float>(layout: model.layout)
         stepsPerEpoch = max(1, split.train.count / config.batchSize)
@@ -108,6 +120,7 @@ public final class Trainer {
                 hooks.onMetric(step, "train/lr", lr)
                 hooks.onMetric(step, "train/temperature", Double(model.temperature))
                 hooks.onMetric(step, "train/examples_per_second", Double(batch.count) / max(dt, 1e-9))
+                if config.model.kind == .tokenDecoder { hooks.onMetric(step, "train/token_loss", Double(model.lastTokenLoss)) }
                 hooks.onProgress(Double(step) / Double(totalSteps), "epoch \(epoch + 1)/\(config.epochs), step \(step)/\(totalSteps)")
             }
             let val = try evaluate(split.validation)

@@ -63,6 +63,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
 public struct TrainingHooks: Sendable {
     /// A metric at a global step: "train/loss", "train/temperature", "train/lr",
     /// "train/examples_per_second", "train/epoch_loss", "val/rank1", "val/rank10", "val/mrr",
+    /// "train/token_loss" (token_decoder: the unweighted per-token cosine loss; "train/loss" includes it weighted),
     /// "test/…", "baseline_random/…", "baseline_sig_mean/…".
     public var onMetric: @Sendable (_ step: Int, _ name: String, _ value: Double) -> Void
     /// Overall progress in [0, 1] with a short message.

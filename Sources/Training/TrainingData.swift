@@ -25,6 +25,12 @@ public struct TrainingData: Sendable {
     public let signatureMeans: [Float]?
     /// Optional nearest neighbours in target space per function (indices), used as hard negatives.
     public let hardNegatives: [[Int]]?
+    /// `token_decoder`: the teacher's raw hidden states at each function's body tokens, packed
+    /// `[Σ Tᵢ, targetDim]` (function i owns rows targetTokenOffsets[i]..<targetTokenOffsets[i+1],
+    /// Tᵢ ≥ 1; keep only the first `maxTargetTokens` rows when loading). One copy: the trainer
+    /// centres and normalises each batch's rows as it builds the batch.
+    public private(set) var targetTokens: [Float]?
+    public private(set) var targetTokenOffsets: [Int]?
 
     public var count: Int { offsets.count - 1 }
 
@@ -58,6 +64,28 @@ public struct TrainingData: Sendable {
         self.signatureMeans = signatureMeans; self.hardNegatives = hardNegatives
     }
 
+    /// The same corpus with target token matrices (`token_decoder`): `offsets` has `count + 1`
+    /// entries from 0, each function at least one row, all values finite.
+    ///
+    /// ```swift
+    /// let d = try data.withTargetTokens(bodyTokens, offsets: [0, 64, 70])   // 2 functions, 64 and 6 rows
+    /// ```
+    public func withTargetTokens(_ tokens: [Float], offsets: [Int]) throws -> TrainingData {
+        func bad(_ m: String) -> TrainingError { .invalidTrainingData(m) }
+        guard offsets.count == count + 1, offsets[0] == 0 else {
+            throw bad("target token offsets need \(count + 1) entries starting at 0, got \(offsets.count)")
+        }
+        for i in 0..<count where offsets[i + 1] <= offsets[i] { throw bad("function \(i) has no target tokens") }
+        guard tokens.count == offsets[count] * targetDim else {
+            throw bad("\(tokens.count) target token values for \(offsets[count]) tokens of dim \(targetDim)")
+        }
+        guard tokens.allSatisfy(\.isFinite) else { throw bad("non-finite target token values") }
+        var d = self
+        d.targetTokens = tokens
+        d.targetTokenOffsets = offsets
+        return d
+    }
+
     /// Fixed-vector inputs (e.g. `sig_mean`): one token per function.
     public init(vectors: [Float], inputDim: Int, targets: [Float], targetDim: Int, repositories: [Int],
                 duplicateGroups: [Int], signatureMeans: [Float]? = nil, hardNegatives: [[Int]]? = nil) throws {
@@ -77,6 +105,7 @@ public struct TrainingData: Sendable {
         for r in repositories { mix(UInt64(bitPattern: Int64(r))) }
         for g in duplicateGroups { mix(UInt64(bitPattern: Int64(g))) }
         for t in targets { mix(UInt64(t.bitPattern)) }
+        if let o = targetTokenOffsets { for v in o { mix(UInt64(v)) } }
         return String(h, radix: 16)
     }
 }

@@ -329,6 +329,8 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         try runner.validate(type: "train", params: .object(ok.merging(["model": "mlp", "loss": "smooth_l1", "epochs": 3, "lr": 1e-3,
                                                                        "symmetric": true, "ffn_dim": 128, "split_by": "directory"]) { $1 }))
         try runner.validate(type: "train", params: .object(ok.merging(["queue_size": 4096, "symmetric": true]) { $1 }))
+        try runner.validate(type: "train", params: .object(ok.merging(["model": "token_decoder", "target_tokens_space": "t", "max_target_tokens": 512,
+                                                                      "decoder_layers": 2, "token_loss_weight": 0.25]) { $1 }))
         let bad: [(String, [String: JSONValue])] = [
             ("no input space", ["target_space": "b"]),
             ("empty target", ["input_space": "a", "target_space": ""]),
@@ -349,6 +351,12 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
             ("two names for one setting", ok.merging(["lr": 0.1, "learning_rate": 0.2]) { $1 }),
             ("typo", ok.merging(["epoch": 3]) { $1 }),
             ("bad split", ok.merging(["split_by": "file"]) { $1 }),
+            ("max_target_tokens over 512", ok.merging(["model": "token_decoder", "target_tokens_space": "t", "max_target_tokens": 513]) { $1 }),
+            ("negative decoder_layers", ok.merging(["model": "token_decoder", "target_tokens_space": "t", "decoder_layers": -1]) { $1 }),
+            ("negative token_loss_weight", ok.merging(["model": "token_decoder", "target_tokens_space": "t", "token_loss_weight": -1]) { $1 }),
+            ("token_decoder without target tokens", ok.merging(["model": "token_decoder"]) { $1 }),
+            ("target tokens for sig_predictor", ok.merging(["target_tokens_space": "t"]) { $1 }),
+            ("token_decoder with smooth_l1", ok.merging(["model": "token_decoder", "target_tokens_space": "t", "loss": "smooth_l1"]) { $1 }),
         ]
         for (what, params) in bad {
             do {
@@ -358,7 +366,8 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
                 // A job's own check (APIError) or Training's (TrainingError): a 400 for what the spec's
                 // schema states, a 422 for rules between settings (the spec's JobSubmit says which).
                 let between = ["heads do not divide", "hard negatives with smooth_l1", "queue with smooth_l1",
-                               "two names for one setting"].contains(what)
+                               "two names for one setting", "token_decoder without target tokens", "target tokens for sig_predictor",
+                               "token_decoder with smooth_l1"].contains(what)
                 #expect(APIError(error).status == (between ? 422 : 400), "\(what): \(error)")
             }
         }

@@ -1,0 +1,160 @@
+import Core
+
+/// The `token_decoder` head: learned position queries cross-attend to the encoded signature.
+///
+/// Forward (per function i with Tᵢ query positions, Lᵢ signature tokens):
+/// ```
+/// x = query_embed[0..<Tᵢ]                                      [Tᵢ, d]
+/// per block: x += drop(out_proj(xattn(q = ln1(x)·W_q, k|v = memory·W_kv)))    (keys: the Lᵢ real tokens)
+///            x += drop(linear2(drop(gelu(linear1(ln2(x))))))
+/// h = decoder.final_norm(x)
+/// tokens = decoder.token_proj(h)           [Tᵢ, D]  → 1 − cos against the unit target token states
+/// pooled = output_proj(mean_t h)           [D]      → InfoNCE like sig_predictor
+/// ```
+/// ```swift
+/// var c = ModelConfig(kind: .tokenDecoder, inputDim: 6, outputDim: 6); c.dModel = 8; c.heads = 2
+/// let m = try StudentModel<Double>(config: c, seed: 0)
+/// let b = Batch<Double>(tokens: x, offsets: [0, 2, 5], targets: y, targetTokens: yt, targetTokenOffsets: [0, 1, 4])
+/// let loss = try m.forward(b, training: true)   // InfoNCE(pooled) + tokenLossWeight · mean(1 − cos)
+/// ```
+extension StudentModel {
+    /// The encoder's output (the decoder's keys and values): the final norm, else the last block.
+    var encoderOutput: UnsafeMutablePointer<T> { offLnf >= 0 ? lnf.p : streamOutput }
+
+    func setTargetTokens(_ batch: Batch<T>) throws {
+        let dout = config.outputDim, cap = config.maxTargetTokens
+        guard let to = batch.targetTokenOffsets, to.count == bsz + 1, to[0] == 0 else {
+            throw TrainingError.invalidBatch("token_decoder needs target token offsets for each of the \(bsz) rows, starting at 0")
+        }
+        for b in 0..<bsz where !(1...cap).contains(to[b + 1] - to[b]) {
+            throw TrainingError.invalidBatch("row \(b) has \(to[b + 1] - to[b]) target tokens; need 1...\(cap)")
+        }
+        guard batch.targetTokens.count == to[bsz] * dout else {
+            throw TrainingError.wrongDimension("batch has \(batch.targetTokens.count) target token values, expected \(to[bsz]) × \(dout)")
+        }
+        queryOffsets = to
+        nq = to[bsz]
+        tokTargets.ensure(nq * dout).update(from: batch.targetTokens, count: nq * dout)
+    }
+
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    func decoderForward(memory: UnsafeMutablePointer<T>, rng: inout TrainingRNG) {
+        let d = config.dModel, f = config.ffnDim, dout = config.outputDim, heads = config.heads
+        let n = nq, nk = ntok, eps = T(config.layerNormEps)
+        queryOffsets.withUnsafeBufferPointer { qo in
+            Ops.positionGatherForward(dec0.ensure(n * d), table: params + offQuery, offsets: qo.baseAddress!, count: bsz, columns: d)
+        }
+        let probsCount = queryOffsets.withUnsafeBufferPointer { qo in
+            offsets.withUnsafeBufferPointer { ko in
+                Ops.crossAttentionProbsCount(queryOffsets: qo.baseAddress!, keyOffsets: ko.baseAddress!, count: bsz, heads: heads)
+            }
+        }
+        let tmp = ddtmp.ensure(n * d)
+        var x = dec0.p
+        for (l, w) in decoderOffsets.enumerated() {
+            let a = decoderActs[l]
+            Ops.layerNormForward(a.ln1.ensure(n * d), mean: a.ln1Mean.ensure(n), rstd: a.ln1Rstd.ensure(n), x,
+                                 weight: params + w.ln1w, bias: params + w.ln1b, rows: n, columns: d, eps: eps)
+            Ops.linearForward(a.q.ensure(n * d), a.ln1.p, params + w.qkvw, params + w.qkvb, n: n, inDim: d, outDim: d)
+            Ops.linearForward(a.kv.ensure(nk * 2 * d), memory, params + w.qkvw + d * d, params + w.qkvb + d,
+                              n: nk, inDim: d, outDim: 2 * d)
+            queryOffsets.withUnsafeBufferPointer { qo in
+                offsets.withUnsafeBufferPointer { ko in
+                    Ops.crossAttentionForward(a.atty.ensure(n * d), probs: a.probs.ensure(probsCount), q: a.q.p, kv: a.kv.p,
+                                              queryOffsets: qo.baseAddress!, keyOffsets: ko.baseAddress!,
+                                              count: bsz, heads: heads, dim: d)
+                }
+            }
+            Ops.linearForward(tmp, a.atty.p, params + w.attw, params + w.attb, n: n, inDim: d, outDim: d)
+            if dropoutOn { Ops.dropoutForward(tmp, mask: a.mask1.ensure(n * d), tmp, count: n * d, p: config.dropout, rng: &rng) }
+            Ops.residualForward(a.res1.ensure(n * d), x, tmp, count: n * d)
+            Ops.layerNormForward(a.ln2.ensure(n * d), mean: a.ln2Mean.ensure(n), rstd: a.ln2Rstd.ensure(n), a.res1.p,
+                                 weight: params + w.ln2w, bias: params + w.ln2b, rows: n, columns: d, eps: eps)
+            Ops.linearForward(a.fc1Pre.ensure(n * f), a.ln2.p, params + w.fc1w, params + w.fc1b, n: n, inDim: d, outDim: f)
+            Ops.geluForward(a.fc1Act.ensure(n * f), a.fc1Pre.p, count: n * f)
+            if dropoutOn { Ops.dropoutForward(a.fc1Act.p, mask: a.maskF.ensure(n * f), a.fc1Act.p, count: n * f, p: config.dropout, rng: &rng) }
+            Ops.linearForward(tmp, a.fc1Act.p, params + w.fc2w, params + w.fc2b, n: n, inDim: f, outDim: d)
+            if dropoutOn { Ops.dropoutForward(tmp, mask: a.mask2.ensure(n * d), tmp, count: n * d, p: config.dropout, rng: &rng) }
+            Ops.residualForward(a.out.ensure(n * d), a.res1.p, tmp, count: n * d)
+            x = a.out.p
+        }
+        Ops.layerNormForward(decLnf.ensure(n * d), mean: decLnfMean.ensure(n), rstd: decLnfRstd.ensure(n), x,
+                             weight: params + offDecLnf, bias: params + offDecLnf + d, rows: n, columns: d, eps: eps)
+        Ops.linearForward(tokPred.ensure(n * dout), decLnf.p, params + offTokProj, params + offTokProj + dout * d,
+                          n: n, inDim: d, outDim: dout)
+        queryOffsets.withUnsafeBufferPointer { qo in
+            Ops.meanPoolForward(pooled.ensure(bsz * d), decLnf.p, offsets: qo.baseAddress!, count: bsz, columns: d)
+        }
+        Ops.linearForward(out.p, pooled.p, params + offOut, params + offOut + dout * d, n: bsz, inDim: d, outDim: dout)
+    }
+
+    /// The predicted token states `[Σ Tᵢ, outputDim]` of the last forward (raw, not normalised).
+    public var tokenPredictions: [T] { Array(UnsafeBufferPointer(start: tokPred.p, count: nq * config.outputDim)) }
+
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    func decoderBackward() {
+        let d = config.dModel, f = config.ffnDim, dout = config.outputDim, heads = config.heads
+        let n = nq, nk = ntok
+        let g = ddtmp.ensure(n * d), g2 = ddtmp2.ensure(n * d), dres = ddres.ensure(n * d), dbig = ddbig.ensure(n * f)
+        let dq = self.dq.ensure(n * d), dkv = self.dkv.ensure(nk * 2 * d)
+        let dmem = self.dmem.ensure(nk * d), dmemTmp = self.dmemTmp.ensure(nk * d)
+        let memory = encoderOutput
+        // Pooled head: output_proj, mean over the query positions.
+        Ops.linearBackward(dinp: dpooled.ensure(bsz * d), dw: grads + offOut, db: grads + offOut + dout * d,
+                           dout: self.dout.p, inp: pooled.p, w: params + offOut, n: bsz, inDim: d, outDim: dout)
+        queryOffsets.withUnsafeBufferPointer { qo in
+            Ops.meanPoolBackward(dinp: g, dout: dpooled.p, offsets: qo.baseAddress!, count: bsz, columns: d)
+        }
+        // Token head: weighted cosine loss, token_proj.
+        Ops.tokenCosineBackward(dpred: dtok.ensure(n * dout), pred: tokPred.p, target: tokTargets.p, norms: tokNorms.p,
+                                rows: n, columns: dout, scale: T(config.tokenLossWeight))
+        Ops.linearBackward(dinp: g2, dw: grads + offTokProj, db: grads + offTokProj + dout * d, dout: dtok.p,
+                           inp: decLnf.p, w: params + offTokProj, n: n, inDim: d, outDim: dout)
+        for i in 0..<(n * d) { g[i] += g2[i] }
+        dres.update(repeating: 0, count: n * d)
+        Ops.layerNormBackward(dinp: dres, dweight: grads + offDecLnf, dbias: grads + offDecLnf + d, dout: g,
+                              inp: decoderActs.last?.out.p ?? dec0.p, weight: params + offDecLnf,
+                              mean: decLnfMean.p, rstd: decLnfRstd.p, rows: n, columns: d)
+        dmem.update(repeating: 0, count: nk * d)
+        for l in stride(from: decoderOffsets.count - 1, through: 0, by: -1) {
+            let w = decoderOffsets[l], a = decoderActs[l]
+            let x = l == 0 ? dec0.p : decoderActs[l - 1].out.p
+            // out = res1 + drop(fc2(drop(gelu(fc1(ln2(res1))))))
+            var gr: UnsafeMutablePointer<T> = dres
+            if dropoutOn { Ops.dropoutBackward(dinp: g, dout: dres, mask: a.mask2.p, count: n * d); gr = g }
+            Ops.linearBackward(dinp: dbig, dw: grads + w.fc2w, db: grads + w.fc2b, dout: gr, inp: a.fc1Act.p,
+                               w: params + w.fc2w, n: n, inDim: f, outDim: d)
+            if dropoutOn { Ops.dropoutBackward(dinp: dbig, dout: dbig, mask: a.maskF.p, count: n * f) }
+            Ops.geluBackward(dinp: dbig, dout: dbig, inp: a.fc1Pre.p, count: n * f)
+            Ops.linearBackward(dinp: g2, dw: grads + w.fc1w, db: grads + w.fc1b, dout: dbig, inp: a.ln2.p,
+                               w: params + w.fc1w, n: n, inDim: d, outDim: f)
+            Ops.layerNormBackward(dinp: dres, dweight: grads + w.ln2w, dbias: grads + w.ln2b, dout: g2, inp: a.res1.p,
+                                  weight: params + w.ln2w, mean: a.ln2Mean.p, rstd: a.ln2Rstd.p, rows: n, columns: d)
+            // res1 = x + drop(out_proj(xattn(ln1(x)·W_q, memory·W_kv)))
+            gr = dres
+            if dropoutOn { Ops.dropoutBackward(dinp: g, dout: dres, mask: a.mask1.p, count: n * d); gr = g }
+            Ops.linearBackward(dinp: g2, dw: grads + w.attw, db: grads + w.attb, dout: gr, inp: a.atty.p,
+                               w: params + w.attw, n: n, inDim: d, outDim: d)
+            queryOffsets.withUnsafeBufferPointer { qo in
+                offsets.withUnsafeBufferPointer { ko in
+                    Ops.crossAttentionBackward(dq: dq, dkv: dkv, dout: g2, q: a.q.p, kv: a.kv.p, probs: a.probs.p,
+                                               queryOffsets: qo.baseAddress!, keyOffsets: ko.baseAddress!,
+                                               count: bsz, heads: heads, dim: d)
+                }
+            }
+            Ops.linearBackward(dinp: g2, dw: grads + w.qkvw, db: grads + w.qkvb, dout: dq, inp: a.ln1.p,
+                               w: params + w.qkvw, n: n, inDim: d, outDim: d)
+            Ops.linearBackward(dinp: dmemTmp, dw: grads + w.qkvw + d * d, db: grads + w.qkvb + d, dout: dkv, inp: memory,
+                               w: params + w.qkvw + d * d, n: nk, inDim: d, outDim: 2 * d)
+            for i in 0..<(nk * d) { dmem[i] += dmemTmp[i] }
+            Ops.layerNormBackward(dinp: dres, dweight: grads + w.ln1w, dbias: grads + w.ln1b, dout: g2, inp: x,
+                                  weight: params + w.ln1w, mean: a.ln1Mean.p, rstd: a.ln1Rstd.p, rows: n, columns: d)
+        }
+        queryOffsets.withUnsafeBufferPointer { qo in
+            Ops.positionGatherBackward(dtable: grads + offQuery, dout: dres, offsets: qo.baseAddress!, count: bsz, columns: d)
+        }
+        encoderBackward(dmem)
+    }
+}
