@@ -4,13 +4,16 @@ import Core
 ///
 /// Forward (per function i with Tᵢ query positions, Lᵢ signature tokens):
 /// ```
-/// x = query_embed[0..<Tᵢ]                                      [Tᵢ, d]
+/// x = query_embed[0..<cap]                                     [cap, d]
 /// per block: x += drop(out_proj(xattn(q = ln1(x)·W_q, k|v = memory·W_kv)))    (keys: the Lᵢ real tokens)
 ///            x += drop(linear2(drop(gelu(linear1(ln2(x))))))
 /// h = decoder.final_norm(x)
-/// tokens = decoder.token_proj(h)           [Tᵢ, D]  → 1 − cos against the unit target token states
+/// tokens = decoder.token_proj(h[0..<Tᵢ])   [Tᵢ, D]  → 1 − cos against the unit target token states
 /// pooled = output_proj(mean_t h)           [D]      → InfoNCE like sig_predictor
 /// ```
+/// The queries are all `cap` = `maxTargetTokens` positions, in training as in prediction: the pooled
+/// vector is the mean over the same positions in both (prediction cannot know the body's length),
+/// and only the token head is limited to the Tᵢ positions that have a target.
 /// ```swift
 /// var c = ModelConfig(kind: .tokenDecoder, inputDim: 6, outputDim: 6); c.dModel = 8; c.heads = 2
 /// let m = try StudentModel<Double>(config: c, seed: 0)
@@ -32,9 +35,30 @@ extension StudentModel {
         guard batch.targetTokens.count == to[bsz] * dout else {
             throw TrainingError.wrongDimension("batch has \(batch.targetTokens.count) target token values, expected \(to[bsz]) × \(dout)")
         }
-        queryOffsets = to
-        nq = to[bsz]
-        tokTargets.ensure(nq * dout).update(from: batch.targetTokens, count: nq * dout)
+        tokenOffsets = to
+        ntgt = to[bsz]
+        queryOffsets = (0...bsz).map { $0 * cap }
+        nq = bsz * cap
+        tokTargets.ensure(ntgt * dout).update(from: batch.targetTokens, count: ntgt * dout)
+    }
+
+    /// Copies each function's first Tᵢ rows of `src` ([bsz·cap, d]) to the packed `dst` ([Σ Tᵢ, d]).
+    func gatherTargetRows(_ dst: UnsafeMutablePointer<T>, from src: UnsafePointer<T>, columns d: Int) {
+        let cap = config.maxTargetTokens
+        for b in 0..<bsz {
+            let t = tokenOffsets[b + 1] - tokenOffsets[b]
+            (dst + tokenOffsets[b] * d).update(from: src + b * cap * d, count: t * d)
+        }
+    }
+
+    /// Adds the packed rows of `src` ([Σ Tᵢ, d]) to each function's first Tᵢ rows of `dst` ([bsz·cap, d]).
+    func scatterAddTargetRows(_ dst: UnsafeMutablePointer<T>, from src: UnsafePointer<T>, columns d: Int) {
+        let cap = config.maxTargetTokens
+        for b in 0..<bsz {
+            let t = tokenOffsets[b + 1] - tokenOffsets[b]
+            let o = dst + b * cap * d, i = src + tokenOffsets[b] * d
+            for k in 0..<(t * d) { o[k] += i[k] }
+        }
     }
 
     @_specialize(where T == Float)
@@ -81,16 +105,19 @@ extension StudentModel {
         }
         Ops.layerNormForward(decLnf.ensure(n * d), mean: decLnfMean.ensure(n), rstd: decLnfRstd.ensure(n), x,
                              weight: params + offDecLnf, bias: params + offDecLnf + d, rows: n, columns: d, eps: eps)
-        Ops.linearForward(tokPred.ensure(n * dout), decLnf.p, params + offTokProj, params + offTokProj + dout * d,
-                          n: n, inDim: d, outDim: dout)
+        if ntgt > 0 {
+            gatherTargetRows(tokHidden.ensure(ntgt * d), from: decLnf.p, columns: d)
+            Ops.linearForward(tokPred.ensure(ntgt * dout), tokHidden.p, params + offTokProj, params + offTokProj + dout * d,
+                              n: ntgt, inDim: d, outDim: dout)
+        }
         queryOffsets.withUnsafeBufferPointer { qo in
             Ops.meanPoolForward(pooled.ensure(bsz * d), decLnf.p, offsets: qo.baseAddress!, count: bsz, columns: d)
         }
         Ops.linearForward(out.p, pooled.p, params + offOut, params + offOut + dout * d, n: bsz, inDim: d, outDim: dout)
     }
 
-    /// The predicted token states `[Σ Tᵢ, outputDim]` of the last forward (raw, not normalised).
-    public var tokenPredictions: [T] { Array(UnsafeBufferPointer(start: tokPred.p, count: nq * config.outputDim)) }
+    /// The predicted token states `[Σ Tᵢ, outputDim]` of the last training forward (raw, not normalised).
+    public var tokenPredictions: [T] { Array(UnsafeBufferPointer(start: tokPred.p, count: ntgt * config.outputDim)) }
 
     @_specialize(where T == Float)
     @_specialize(where T == Double)
@@ -108,11 +135,11 @@ extension StudentModel {
             Ops.meanPoolBackward(dinp: g, dout: dpooled.p, offsets: qo.baseAddress!, count: bsz, columns: d)
         }
         // Token head: weighted cosine loss, token_proj.
-        Ops.tokenCosineBackward(dpred: dtok.ensure(n * dout), pred: tokPred.p, target: tokTargets.p, norms: tokNorms.p,
-                                rows: n, columns: dout, scale: T(config.tokenLossWeight))
+        Ops.tokenCosineBackward(dpred: dtok.ensure(ntgt * dout), pred: tokPred.p, target: tokTargets.p, norms: tokNorms.p,
+                                rows: ntgt, columns: dout, scale: T(config.tokenLossWeight))
         Ops.linearBackward(dinp: g2, dw: grads + offTokProj, db: grads + offTokProj + dout * d, dout: dtok.p,
-                           inp: decLnf.p, w: params + offTokProj, n: n, inDim: d, outDim: dout)
-        for i in 0..<(n * d) { g[i] += g2[i] }
+                           inp: tokHidden.p, w: params + offTokProj, n: ntgt, inDim: d, outDim: dout)
+        scatterAddTargetRows(g, from: g2, columns: d)
         dres.update(repeating: 0, count: n * d)
         Ops.layerNormBackward(dinp: dres, dweight: grads + offDecLnf, dbias: grads + offDecLnf + d, dout: g,
                               inp: decoderActs.last?.out.p ?? dec0.p, weight: params + offDecLnf,

@@ -51,12 +51,14 @@ extension StudentModel {
     }
 
     /// Predictions `[count, outputDim]` (raw model outputs, eval mode: no dropout). A
-    /// `token_decoder` pools all `maxTargetTokens` query positions (the body length is unknown here).
+    /// `token_decoder` pools all `maxTargetTokens` query positions, as in training.
     public func predict(tokens: [T], offsets: [Int]) throws -> [T] {
         try setInputs(tokens: tokens, offsets: offsets)
         if config.kind == .tokenDecoder {
             queryOffsets = (0...bsz).map { $0 * config.maxTargetTokens }
             nq = queryOffsets[bsz]
+            tokenOffsets = [Int](repeating: 0, count: bsz + 1)
+            ntgt = 0
         }
         runBody(training: false, dropoutSeed: 0)
         lossReady = false
@@ -159,8 +161,8 @@ extension StudentModel {
     private func computeLoss() -> T {
         let pooledLoss = computePooledLoss()
         guard config.kind == .tokenDecoder else { return pooledLoss }
-        lastTokenLoss = Ops.tokenCosineForward(pred: tokPred.p, target: tokTargets.p, norms: tokNorms.ensure(nq),
-                                               rows: nq, columns: config.outputDim)
+        lastTokenLoss = Ops.tokenCosineForward(pred: tokPred.p, target: tokTargets.p, norms: tokNorms.ensure(ntgt),
+                                               rows: ntgt, columns: config.outputDim)
         return pooledLoss + T(config.tokenLossWeight) * lastTokenLoss
     }
 

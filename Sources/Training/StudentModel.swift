@@ -96,12 +96,17 @@ public final class StudentModel<T: TrainScalar> {
     let decoderActs: [DecoderActs]
     let offQuery, offDecLnf, offTokProj: Int
     let dec0 = Buffer<T>(), decLnf = Buffer<T>(), decLnfMean = Buffer<T>(), decLnfRstd = Buffer<T>()
-    let tokPred = Buffer<T>(), tokNorms = Buffer<T>(), tokTargets = Buffer<T>()
+    let tokPred = Buffer<T>(), tokNorms = Buffer<T>(), tokTargets = Buffer<T>(), tokHidden = Buffer<T>()
     let ddres = Buffer<T>(), ddtmp = Buffer<T>(), ddtmp2 = Buffer<T>(), ddbig = Buffer<T>(), dq = Buffer<T>()
     let dkv = Buffer<T>(), dmem = Buffer<T>(), dmemTmp = Buffer<T>(), dtok = Buffer<T>()
-    /// Query rows per function (training: Tᵢ; prediction: `maxTargetTokens`), their count.
+    /// Query rows per function: always all `maxTargetTokens` positions (training and prediction pool the
+    /// same positions, so the pooled vector never depends on the body's length), their count.
     var queryOffsets: [Int] = [0]
     var nq = 0
+    /// Target token rows per function (Tᵢ ≤ `maxTargetTokens`, the first Tᵢ query positions), their count
+    /// (0 in prediction: no token head runs).
+    var tokenOffsets: [Int] = [0]
+    var ntgt = 0
     /// The token loss of the last training forward (unweighted; 0 for other models).
     public internal(set) var lastTokenLoss: T = 0
     let offIn, offLnf, offOut, offFc1, offFc2, offLogTemp: Int

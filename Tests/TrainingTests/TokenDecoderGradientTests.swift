@@ -121,11 +121,16 @@ import TestSupport
         #expect(err < tolerance, "max relative error \(err)")
     }
 
-    @Test func predictPoolsEveryPositionAndBadBatchesThrow() throws {
+    @Test func predictPoolsTheTrainingPositionsAndBadBatchesThrow() throws {
         let (model, batch) = try Self.tinyModel(Case())
         let p = try model.predict(tokens: batch.tokens, offsets: batch.offsets)
         #expect(p.count == 3 * 6 && p.allSatisfy(\.isFinite))
-        #expect(model.tokenPredictions.count == 3 * 5 * 6)
+        #expect(model.tokenPredictions.isEmpty)   // no body: no token head
+        // Training pools the same cap positions as prediction: with targets of 1, 5 and 3 tokens the
+        // pooled prediction of an eval-mode forward is exactly the prediction.
+        _ = try model.forward(batch, training: false)
+        #expect(model.outputs == p)
+        #expect(model.tokenPredictions.count == (1 + 5 + 3) * 6)
         var bad = batch
         bad.targetTokenOffsets = [0, 1, 7, 10]  // 6 > cap 5
         bad.targetTokens += [Double](repeating: 0.1, count: 6)

@@ -94,7 +94,10 @@ def sig_predictor(p, cfg, x, mask):
 
 
 def token_decoder(p, cfg, x, mask, tmask):
-    """Returns (pooled prediction [B,D], token predictions [B,Tq,D]); tmask [B,Tq] 1 = real target position."""
+    """Returns (pooled prediction [B,D], token predictions [B,cap,D]); tmask [B,cap] 1 = real target position.
+
+    The queries are all cap = max_target_tokens positions and the pooled prediction is their plain mean
+    (as at prediction time, when the body's length is unknown); tmask only selects the token loss's rows."""
     mem = encoder(p, cfg, x, mask)
     B, Tq = tmask.shape
     h = anp.zeros((B, 1, 1)) + p["decoder.query_embed"][None, :Tq, :]
@@ -105,7 +108,7 @@ def token_decoder(p, cfg, x, mask, tmask):
         f = gelu(linear(layer_norm(h, p[pre + ".norm2.weight"], p[pre + ".norm2.bias"]), p, pre + ".linear1"))
         h = h + linear(f, p, pre + ".linear2")
     h = layer_norm(h, p["decoder.final_norm.weight"], p["decoder.final_norm.bias"])
-    return linear(masked_mean(h, tmask), p, "output_proj"), linear(h, p, "decoder.token_proj")
+    return linear(anp.mean(h, axis=1), p, "output_proj"), linear(h, p, "decoder.token_proj")
 
 
 def token_cosine(tok, target, tmask):
@@ -287,7 +290,7 @@ def make_token_case(name, cfg, seed, lengths, target_lengths, extra, exclude_pai
     rng = np.random.default_rng(seed)
     params = init_params(cfg, rng)
     B, T, D = len(lengths), max(lengths), cfg["input_dim"]
-    Dout, Tq = cfg["output_dim"], max(target_lengths)
+    Dout, Tq = cfg["output_dim"], cfg["max_target_tokens"]
     x = f32(rng.standard_normal((B, T, D)))
     mask = np.zeros((B, T))
     for b, L in enumerate(lengths):
