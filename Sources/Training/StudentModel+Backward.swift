@@ -80,22 +80,8 @@ extension StudentModel {
         for l in stride(from: blockOffsets.count - 1, through: 0, by: -1) {
             let w = blockOffsets[l], a = blockActs[l]
             let x = l == 0 ? resid0.p : blockActs[l - 1].out.p
-            // res2 = res1 + drop(fc2(drop(gelu(fc1(ln2(res1))))))
-            var g: UnsafeMutablePointer<T> = dres
-            if dropoutOn { Ops.dropoutBackward(dinp: dtmp, dout: dres, mask: a.mask2.p, count: n * d); g = dtmp }
-            Ops.linearBackward(dinp: dbig, dw: grads + w.fc2w, db: grads + w.fc2b, dout: g, inp: a.fc1Act.p,
-                               w: params + w.fc2w, n: n, inDim: f, outDim: d)
-            if dropoutOn { Ops.dropoutBackward(dinp: dbig, dout: dbig, mask: a.maskF.p, count: n * f) }
-            Ops.geluBackward(dinp: dbig, dout: dbig, inp: a.fc1Pre.p, count: n * f)
-            Ops.linearBackward(dinp: dtmp2, dw: grads + w.fc1w, db: grads + w.fc1b, dout: dbig, inp: a.ln2.p,
-                               w: params + w.fc1w, n: n, inDim: d, outDim: f)
-            Ops.layerNormBackward(dinp: dres, dweight: grads + w.ln2w, dbias: grads + w.ln2b, dout: dtmp2, inp: a.res1.p,
-                                  weight: params + w.ln2w, mean: a.ln2Mean.p, rstd: a.ln2Rstd.p, rows: n, columns: d)
+            blockTailBackward(a, w, rows: n, dres: dres, scratch: dtmp, datty: dtmp2, dbig: dbig)
             // res1 = x + drop(out_proj(attn(in_proj(ln1(x)))))
-            g = dres
-            if dropoutOn { Ops.dropoutBackward(dinp: dtmp, dout: dres, mask: a.mask1.p, count: n * d); g = dtmp }
-            Ops.linearBackward(dinp: dtmp2, dw: grads + w.attw, db: grads + w.attb, dout: g, inp: a.atty.p,
-                               w: params + w.attw, n: n, inDim: d, outDim: d)
             offsets.withUnsafeBufferPointer { o in
                 Ops.attentionBackward(dqkv: dqkv, scratch: scratch, dout: dtmp2, qkv: a.qkv.p, probs: a.probs.p,
                                       offsets: o.baseAddress!, count: bsz, heads: heads, dim: d)

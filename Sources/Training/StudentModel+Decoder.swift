@@ -64,7 +64,7 @@ extension StudentModel {
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     func decoderForward(memory: UnsafeMutablePointer<T>, rng: inout TrainingRNG) {
-        let d = config.dModel, f = config.ffnDim, dout = config.outputDim, heads = config.heads
+        let d = config.dModel, dout = config.outputDim, heads = config.heads
         let n = nq, nk = ntok, eps = T(config.layerNormEps)
         queryOffsets.withUnsafeBufferPointer { qo in
             Ops.positionGatherForward(dec0.ensure(n * d), table: params + offQuery, offsets: qo.baseAddress!, count: bsz, columns: d)
@@ -80,27 +80,17 @@ extension StudentModel {
             let a = decoderActs[l]
             Ops.layerNormForward(a.ln1.ensure(n * d), mean: a.ln1Mean.ensure(n), rstd: a.ln1Rstd.ensure(n), x,
                                  weight: params + w.ln1w, bias: params + w.ln1b, rows: n, columns: d, eps: eps)
-            Ops.linearForward(a.q.ensure(n * d), a.ln1.p, params + w.qkvw, params + w.qkvb, n: n, inDim: d, outDim: d)
+            Ops.linearForward(a.qkv.ensure(n * d), a.ln1.p, params + w.qkvw, params + w.qkvb, n: n, inDim: d, outDim: d)
             Ops.linearForward(a.kv.ensure(nk * 2 * d), memory, params + w.qkvw + d * d, params + w.qkvb + d,
                               n: nk, inDim: d, outDim: 2 * d)
             queryOffsets.withUnsafeBufferPointer { qo in
                 offsets.withUnsafeBufferPointer { ko in
-                    Ops.crossAttentionForward(a.atty.ensure(n * d), probs: a.probs.ensure(probsCount), q: a.q.p, kv: a.kv.p,
+                    Ops.crossAttentionForward(a.atty.ensure(n * d), probs: a.probs.ensure(probsCount), q: a.qkv.p, kv: a.kv.p,
                                               queryOffsets: qo.baseAddress!, keyOffsets: ko.baseAddress!,
                                               count: bsz, heads: heads, dim: d)
                 }
             }
-            Ops.linearForward(tmp, a.atty.p, params + w.attw, params + w.attb, n: n, inDim: d, outDim: d)
-            if dropoutOn { Ops.dropoutForward(tmp, mask: a.mask1.ensure(n * d), tmp, count: n * d, p: config.dropout, rng: &rng) }
-            Ops.residualForward(a.res1.ensure(n * d), x, tmp, count: n * d)
-            Ops.layerNormForward(a.ln2.ensure(n * d), mean: a.ln2Mean.ensure(n), rstd: a.ln2Rstd.ensure(n), a.res1.p,
-                                 weight: params + w.ln2w, bias: params + w.ln2b, rows: n, columns: d, eps: eps)
-            Ops.linearForward(a.fc1Pre.ensure(n * f), a.ln2.p, params + w.fc1w, params + w.fc1b, n: n, inDim: d, outDim: f)
-            Ops.geluForward(a.fc1Act.ensure(n * f), a.fc1Pre.p, count: n * f)
-            if dropoutOn { Ops.dropoutForward(a.fc1Act.p, mask: a.maskF.ensure(n * f), a.fc1Act.p, count: n * f, p: config.dropout, rng: &rng) }
-            Ops.linearForward(tmp, a.fc1Act.p, params + w.fc2w, params + w.fc2b, n: n, inDim: f, outDim: d)
-            if dropoutOn { Ops.dropoutForward(tmp, mask: a.mask2.ensure(n * d), tmp, count: n * d, p: config.dropout, rng: &rng) }
-            Ops.residualForward(a.out.ensure(n * d), a.res1.p, tmp, count: n * d)
+            blockTailForward(a, w, x: x, rows: n, scratch: tmp, rng: &rng)
             x = a.out.p
         }
         Ops.layerNormForward(decLnf.ensure(n * d), mean: decLnfMean.ensure(n), rstd: decLnfRstd.ensure(n), x,
@@ -148,25 +138,11 @@ extension StudentModel {
         for l in stride(from: decoderOffsets.count - 1, through: 0, by: -1) {
             let w = decoderOffsets[l], a = decoderActs[l]
             let x = l == 0 ? dec0.p : decoderActs[l - 1].out.p
-            // out = res1 + drop(fc2(drop(gelu(fc1(ln2(res1))))))
-            var gr: UnsafeMutablePointer<T> = dres
-            if dropoutOn { Ops.dropoutBackward(dinp: g, dout: dres, mask: a.mask2.p, count: n * d); gr = g }
-            Ops.linearBackward(dinp: dbig, dw: grads + w.fc2w, db: grads + w.fc2b, dout: gr, inp: a.fc1Act.p,
-                               w: params + w.fc2w, n: n, inDim: f, outDim: d)
-            if dropoutOn { Ops.dropoutBackward(dinp: dbig, dout: dbig, mask: a.maskF.p, count: n * f) }
-            Ops.geluBackward(dinp: dbig, dout: dbig, inp: a.fc1Pre.p, count: n * f)
-            Ops.linearBackward(dinp: g2, dw: grads + w.fc1w, db: grads + w.fc1b, dout: dbig, inp: a.ln2.p,
-                               w: params + w.fc1w, n: n, inDim: d, outDim: f)
-            Ops.layerNormBackward(dinp: dres, dweight: grads + w.ln2w, dbias: grads + w.ln2b, dout: g2, inp: a.res1.p,
-                                  weight: params + w.ln2w, mean: a.ln2Mean.p, rstd: a.ln2Rstd.p, rows: n, columns: d)
+            blockTailBackward(a, w, rows: n, dres: dres, scratch: g, datty: g2, dbig: dbig)
             // res1 = x + drop(out_proj(xattn(ln1(x)·W_q, memory·W_kv)))
-            gr = dres
-            if dropoutOn { Ops.dropoutBackward(dinp: g, dout: dres, mask: a.mask1.p, count: n * d); gr = g }
-            Ops.linearBackward(dinp: g2, dw: grads + w.attw, db: grads + w.attb, dout: gr, inp: a.atty.p,
-                               w: params + w.attw, n: n, inDim: d, outDim: d)
             queryOffsets.withUnsafeBufferPointer { qo in
                 offsets.withUnsafeBufferPointer { ko in
-                    Ops.crossAttentionBackward(dq: dq, dkv: dkv, dout: g2, q: a.q.p, kv: a.kv.p, probs: a.probs.p,
+                    Ops.crossAttentionBackward(dq: dq, dkv: dkv, dout: g2, q: a.qkv.p, kv: a.kv.p, probs: a.probs.p,
                                                queryOffsets: qo.baseAddress!, keyOffsets: ko.baseAddress!,
                                                count: bsz, heads: heads, dim: d)
                 }

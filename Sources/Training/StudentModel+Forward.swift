@@ -113,7 +113,7 @@ extension StudentModel {
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     func encoderForward(rng: inout TrainingRNG) -> UnsafeMutablePointer<T> {
-        let din = config.inputDim, d = config.dModel, f = config.ffnDim, n = ntok
+        let din = config.inputDim, d = config.dModel, n = ntok
         let eps = T(config.layerNormEps), heads = config.heads
         Ops.linearForward(resid0.ensure(n * d), inp.p, params + offIn, params + offIn + d * din, n: n, inDim: din, outDim: d)
         let tmp = dtmp.ensure(n * d)
@@ -130,17 +130,7 @@ extension StudentModel {
                 Ops.attentionForward(a.atty.ensure(n * d), probs: a.probs.ensure(probsCount), qkv: a.qkv.p,
                                      offsets: o.baseAddress!, count: bsz, heads: heads, dim: d)
             }
-            Ops.linearForward(tmp, a.atty.p, params + w.attw, params + w.attb, n: n, inDim: d, outDim: d)
-            if dropoutOn { Ops.dropoutForward(tmp, mask: a.mask1.ensure(n * d), tmp, count: n * d, p: config.dropout, rng: &rng) }
-            Ops.residualForward(a.res1.ensure(n * d), x, tmp, count: n * d)
-            Ops.layerNormForward(a.ln2.ensure(n * d), mean: a.ln2Mean.ensure(n), rstd: a.ln2Rstd.ensure(n), a.res1.p,
-                                 weight: params + w.ln2w, bias: params + w.ln2b, rows: n, columns: d, eps: eps)
-            Ops.linearForward(a.fc1Pre.ensure(n * f), a.ln2.p, params + w.fc1w, params + w.fc1b, n: n, inDim: d, outDim: f)
-            Ops.geluForward(a.fc1Act.ensure(n * f), a.fc1Pre.p, count: n * f)
-            if dropoutOn { Ops.dropoutForward(a.fc1Act.p, mask: a.maskF.ensure(n * f), a.fc1Act.p, count: n * f, p: config.dropout, rng: &rng) }
-            Ops.linearForward(tmp, a.fc1Act.p, params + w.fc2w, params + w.fc2b, n: n, inDim: f, outDim: d)
-            if dropoutOn { Ops.dropoutForward(tmp, mask: a.mask2.ensure(n * d), tmp, count: n * d, p: config.dropout, rng: &rng) }
-            Ops.residualForward(a.out.ensure(n * d), a.res1.p, tmp, count: n * d)
+            blockTailForward(a, w, x: x, rows: n, scratch: tmp, rng: &rng)
             x = a.out.p
         }
         if offLnf >= 0 {

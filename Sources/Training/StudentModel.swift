@@ -88,12 +88,14 @@ public final class StudentModel<T: TrainScalar> {
         let atty = Buffer<T>(), mask1 = Buffer<T>(), res1 = Buffer<T>(), ln2 = Buffer<T>(), ln2Mean = Buffer<T>()
         let ln2Rstd = Buffer<T>(), fc1Pre = Buffer<T>(), fc1Act = Buffer<T>(), maskF = Buffer<T>(), mask2 = Buffer<T>()
         let out = Buffer<T>()
+        /// Cross-attention (decoder blocks) only: keys and values from the encoded signature; `qkv` then holds the queries alone.
+        let kv = Buffer<T>()
     }
 
     let blockOffsets: [BlockOffsets]
     /// `token_decoder`: per decoder block (ln1 = query norm, qkv = cross_attn.in_proj), its activations.
     let decoderOffsets: [BlockOffsets]
-    let decoderActs: [DecoderActs]
+    let decoderActs: [BlockActs]
     let offQuery, offDecLnf, offTokProj: Int
     let dec0 = Buffer<T>(), decLnf = Buffer<T>(), decLnfMean = Buffer<T>(), decLnfRstd = Buffer<T>()
     let tokPred = Buffer<T>(), tokNorms = Buffer<T>(), tokTargets = Buffer<T>(), tokHidden = Buffer<T>()
@@ -121,12 +123,6 @@ public final class StudentModel<T: TrainScalar> {
     var lossQueueVersion = 0
     var rowGroups: [Int] = []
     let blockActs: [BlockActs]
-    final class DecoderActs {
-        let ln1 = Buffer<T>(), ln1Mean = Buffer<T>(), ln1Rstd = Buffer<T>(), q = Buffer<T>(), kv = Buffer<T>()
-        let probs = Buffer<T>(), atty = Buffer<T>(), mask1 = Buffer<T>(), res1 = Buffer<T>(), ln2 = Buffer<T>()
-        let ln2Mean = Buffer<T>(), ln2Rstd = Buffer<T>(), fc1Pre = Buffer<T>(), fc1Act = Buffer<T>(), maskF = Buffer<T>()
-        let mask2 = Buffer<T>(), out = Buffer<T>()
-    }
     // Gradient scratch.
     let dres = Buffer<T>(), dtmp = Buffer<T>(), dtmp2 = Buffer<T>(), dbig = Buffer<T>(), dqkv = Buffer<T>()
     let dscratch = Buffer<T>(), dpooled = Buffer<T>(), dout = Buffer<T>(), dpredN = Buffer<T>()
@@ -178,7 +174,7 @@ public final class StudentModel<T: TrainScalar> {
         blockOffsets = blocks
         blockActs = blocks.map { _ in BlockActs() }
         decoderOffsets = decoder
-        decoderActs = decoder.map { _ in DecoderActs() }
+        decoderActs = decoder.map { _ in BlockActs() }
     }
 
     deinit {
