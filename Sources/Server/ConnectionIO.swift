@@ -221,7 +221,8 @@ actor ConnectionIO {
                 return true
             }
             group.addTask {
-                try await Task.sleep(for: remaining)
+                // Not Task.sleep: a cancelled sleep stays allocated until its deadline (see DeadlineTimer).
+                guard await DeadlineTimer.shared.wait(until: deadline) else { throw CancellationError() }
                 return false
             }
             let ready = try await group.next() ?? false

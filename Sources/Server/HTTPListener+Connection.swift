@@ -110,8 +110,9 @@ extension HTTPListener {
         return await withTaskGroup(of: HTTPResponse?.self) { group in
             group.addTask { await handler(request) }
             group.addTask {
-                try? await Task.sleep(nanoseconds: UInt64(timeout * 1e9))
-                return Task.isCancelled ? nil : HTTPResponse.error(APIError(status: 500, code: "internal", message: "the request took longer than \(Int(timeout)) s"))
+                // Not Task.sleep: a cancelled sleep stays allocated until its deadline (see DeadlineTimer).
+                guard await DeadlineTimer.shared.wait(until: .now + .seconds(timeout)) else { return nil }
+                return HTTPResponse.error(APIError(status: 500, code: "internal", message: "the request took longer than \(Int(timeout)) s"))
             }
             let first = await group.next() ?? nil
             group.cancelAll()
