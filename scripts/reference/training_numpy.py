@@ -50,22 +50,8 @@ def masked_mean(x, mask):  # x [B,T,C], mask [B,T] 1 = real token
 
 
 def attention(x, p, pre, heads, key_mask):
-    """PyTorch MultiheadAttention math on a padded batch; key_mask [B,T] True = real key."""
-    B, T, d = x.shape
-    dh = d // heads
-    qkv = anp.dot(x, p[pre + ".in_proj_weight"].T) + p[pre + ".in_proj_bias"]
-    q, k, v = qkv[:, :, :d], qkv[:, :, d:2 * d], qkv[:, :, 2 * d:]
-    outs = []
-    for h in range(heads):
-        qh, kh, vh = (t[:, :, h * dh:(h + 1) * dh] for t in (q, k, v))
-        s = anp.einsum("bik,bjk->bij", qh, kh) / math.sqrt(dh)
-        s = anp.where(key_mask[:, None, :], s, -1e30)
-        s = s - anp.max(s, axis=-1, keepdims=True)
-        e = anp.exp(s)
-        a = e / anp.sum(e, axis=-1, keepdims=True)
-        outs.append(anp.einsum("bij,bjk->bik", a, vh))
-    o = anp.concatenate(outs, axis=-1)
-    return anp.dot(o, p[pre + ".out_proj.weight"].T) + p[pre + ".out_proj.bias"]
+    """PyTorch MultiheadAttention (self-attention) on a padded batch; key_mask [B,T] True = real key."""
+    return cross_attention(x, x, p, pre, heads, key_mask)
 
 
 def cross_attention(x, mem, p, pre, heads, key_mask):
