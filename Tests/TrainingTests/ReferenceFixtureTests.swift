@@ -6,7 +6,6 @@ import TestSupport
 /// One forward/backward step and two AdamW steps against an independent numpy implementation
 /// (gradients by autograd, padded batch with a key padding mask): scripts/reference/training_numpy.py.
 @Suite(.ownThreads) struct ReferenceFixtureTests {
-    struct Fixture: Decodable { var cases: [Case] }
     struct Case: Decodable, CustomTestStringConvertible, Sendable {
         struct Config: Decodable, Sendable {
             var kind: String, loss: String, symmetric: Bool, input_dim: Int, output_dim: Int, d_model: Int
@@ -20,21 +19,8 @@ import TestSupport
         var testDescription: String { name }
     }
 
-    static let cases: [Case] = {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/training_reference.json")
-        guard let data = try? Data(contentsOf: url), let f = try? JSONDecoder().decode(Fixture.self, from: data) else { return [] }
-        return f.cases
-    }()
+    static let cases: [Case] = referenceCases("training_reference.json")
 
-    /// Largest |swift − ref| / max(|ref|, 1e-2 · max|ref| of the tensor): relative error with a floor
-    /// for entries that are tiny next to the rest of their tensor.
-    func relativeError(_ s: UnsafeBufferPointer<Float>, _ r: [Double]) -> Double {
-        let scale = max(r.map(abs).max() ?? 0, 1e-12) * 1e-2
-        var worst = 0.0
-        for i in 0..<r.count { worst = max(worst, abs(Double(s[i]) - r[i]) / max(abs(r[i]), scale)) }
-        return worst
-    }
 
     @Test func fixturePresent() { #expect(Self.cases.count == 4) }
 
@@ -56,10 +42,10 @@ import TestSupport
         let batch = Batch<Float>(tokens: c.tokens, offsets: c.offsets, targets: c.targets, exclude: c.exclude)
         let loss = try model.forward(batch, training: true)
         #expect(abs(Double(loss) - c.loss) <= 1e-4 * abs(c.loss), "loss \(loss) vs \(c.loss)")
-        model.outputs.withUnsafeBufferPointer { #expect(relativeError($0, c.predictions) < 1e-4) }
+        #expect(referenceError(model.outputs, c.predictions) < 1e-4)
         model.backward()
         for e in model.layout.entries {
-            let err = relativeError(UnsafeBufferPointer(model.gradient(e.name)!), c.grads[e.name]!)
+            let err = referenceError(model.gradient(e.name)!, c.grads[e.name]!)
             #expect(err < 1e-4, "grad \(e.name): \(err)")
         }
         // AdamW from the reference gradients: the key bias of attention has a mathematically zero
@@ -77,7 +63,7 @@ import TestSupport
         for (step, expected) in [c.params_after_step1, c.params_after_step2].enumerated() {
             adam.step(params: model.params, grads: model.grads, learningRate: c.optimizer.lr, config: oc)
             for e in model.layout.entries {
-                let err = relativeError(UnsafeBufferPointer(model.parameter(e.name)!), expected[e.name]!)
+                let err = referenceError(model.parameter(e.name)!, expected[e.name]!)
                 #expect(err < 1e-4, "step \(step + 1) \(e.name): \(err)")
             }
         }

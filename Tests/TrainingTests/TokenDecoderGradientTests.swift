@@ -147,7 +147,6 @@ import TestSupport
 /// independent numpy implementation (autograd, padded batches with key and target masks):
 /// Fixtures/token_decoder_reference.json from scripts/reference/training_numpy.py.
 @Suite(.ownThreads) struct TokenDecoderReferenceTests {
-    struct Fixture: Decodable { var cases: [Case] }
     struct Case: Decodable, CustomTestStringConvertible, Sendable {
         struct Config: Decodable, Sendable {
             var input_dim: Int, output_dim: Int, d_model: Int, heads: Int, ffn_dim: Int, layers: Int, final_norm: Bool
@@ -161,20 +160,8 @@ import TestSupport
         var testDescription: String { name }
     }
 
-    static let cases: [Case] = {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/token_decoder_reference.json")
-        guard let data = try? Data(contentsOf: url), let f = try? JSONDecoder().decode(Fixture.self, from: data) else { return [] }
-        return f.cases
-    }()
+    static let cases: [Case] = referenceCases("token_decoder_reference.json")
 
-    /// |swift − ref| / max(|ref|, 1e-2 · max|ref| of the tensor), as ReferenceFixtureTests.
-    func relativeError(_ s: [Float], _ r: [Double]) -> Double {
-        let scale = max(r.map(abs).max() ?? 0, 1e-12) * 1e-2
-        var worst = 0.0
-        for i in 0..<r.count { worst = max(worst, abs(Double(s[i]) - r[i]) / max(abs(r[i]), scale)) }
-        return worst
-    }
 
     @Test func fixturePresent() { #expect(Self.cases.count == 2) }
 
@@ -198,11 +185,11 @@ import TestSupport
         let loss = try model.forward(batch, training: true)
         #expect(abs(Double(loss) - c.loss) <= 1e-4 * abs(c.loss), "loss \(loss) vs \(c.loss)")
         #expect(abs(Double(model.lastTokenLoss) - c.token_loss) <= 1e-4 * abs(c.token_loss))
-        #expect(relativeError(model.outputs, c.predictions) < 1e-4)
-        #expect(relativeError(model.tokenPredictions, c.token_predictions) < 1e-4)
+        #expect(referenceError(model.outputs, c.predictions) < 1e-4)
+        #expect(referenceError(model.tokenPredictions, c.token_predictions) < 1e-4)
         model.backward()
         for e in model.layout.entries {
-            let err = relativeError(Array(model.gradient(e.name)!), c.grads[e.name]!)
+            let err = referenceError(model.gradient(e.name)!, c.grads[e.name]!)
             #expect(err < 1e-4, "grad \(e.name): \(err)")
         }
     }
