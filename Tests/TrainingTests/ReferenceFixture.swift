@@ -1,4 +1,6 @@
 import Foundation
+import Testing
+@testable import Training
 
 /// A fixture file written by scripts/reference/training_numpy.py: `{"cases": [...]}`.
 ///
@@ -24,4 +26,16 @@ func referenceError<S: Collection>(_ s: S, _ r: [Double]) -> Double where S.Elem
     var worst = 0.0
     for (x, ref) in zip(s, r) { worst = max(worst, abs(Double(x) - ref) / max(abs(ref), scale)) }
     return s.count == r.count ? worst : .infinity
+}
+
+/// Copies a fixture's parameters into `model` (Float32), after checking that the names match the
+/// model's layout exactly and each tensor has the layout's size.
+func loadReferenceParameters(_ params: [String: [Double]], into model: StudentModel<Float>) throws {
+    #expect(Set(model.layout.entries.map(\.name)) == Set(params.keys))
+    for e in model.layout.entries {
+        let src = try #require(params[e.name])
+        #expect(src.count == e.count, "\(e.name)")
+        let dst = try #require(model.parameter(e.name))
+        for i in 0..<min(e.count, src.count) { dst[i] = Float(src[i]) }
+    }
 }

@@ -32,13 +32,7 @@ import TestSupport
         cfg.loss = LossKind(rawValue: c.config.loss)!; cfg.symmetric = c.config.symmetric; cfg.dropout = 0
         cfg.temperatureInit = c.config.temperature
         let model = try StudentModel<Float>(config: cfg, seed: 0)
-        #expect(Set(model.layout.entries.map(\.name)) == Set(c.params.keys))
-        for e in model.layout.entries {
-            let src = try #require(c.params[e.name])
-            #expect(src.count == e.count, "\(e.name)")
-            let dst = model.parameter(e.name)!
-            for i in 0..<e.count { dst[i] = Float(src[i]) }
-        }
+        try loadReferenceParameters(c.params, into: model)
         let batch = Batch<Float>(tokens: c.tokens, offsets: c.offsets, targets: c.targets, exclude: c.exclude)
         let loss = try model.forward(batch, training: true)
         #expect(abs(Double(loss) - c.loss) <= 1e-4 * abs(c.loss), "loss \(loss) vs \(c.loss)")

@@ -173,13 +173,7 @@ import TestSupport
         cfg.maxTargetTokens = k.max_target_tokens; cfg.decoderLayers = k.decoder_layers; cfg.tokenLossWeight = k.token_loss_weight
         cfg.dropout = 0; cfg.temperatureInit = k.temperature
         let model = try StudentModel<Float>(config: cfg, seed: 0)
-        #expect(Set(model.layout.entries.map(\.name)) == Set(c.params.keys))
-        for e in model.layout.entries {
-            let src = try #require(c.params[e.name])
-            #expect(src.count == e.count, "\(e.name)")
-            let dst = model.parameter(e.name)!
-            for i in 0..<e.count { dst[i] = Float(src[i]) }
-        }
+        try loadReferenceParameters(c.params, into: model)
         let batch = Batch<Float>(tokens: c.tokens, offsets: c.offsets, targets: c.targets, exclude: c.exclude,
                                  targetTokens: c.target_tokens, targetTokenOffsets: c.target_token_offsets)
         let loss = try model.forward(batch, training: true)
