@@ -147,21 +147,24 @@ public struct ParameterLayout: Sendable, Equatable {
         case .sigPredictor, .tokenDecoder:
             let d = c.dModel
             linear("input_proj", inDim: c.inputDim, outDim: d)
-            for l in 0..<c.layers {
-                let p = "blocks.\(l)"
-                norm("\(p).norm1", d)
-                add("\(p).attn.in_proj_weight", [3 * d, d], decay: true, .xavier(fanIn: d, fanOut: 3 * d))
-                add("\(p).attn.in_proj_bias", [3 * d], decay: false, .zeros)
-                linear("\(p).attn.out_proj", inDim: d, outDim: d, zeroBias: true)
-                norm("\(p).norm2", d)
-                linear("\(p).linear1", inDim: d, outDim: c.ffnDim)
-                linear("\(p).linear2", inDim: c.ffnDim, outDim: d)
-            }
+            for l in 0..<c.layers { block("blocks.\(l)", attention: "attn", d: d, ffn: c.ffnDim) }
             if c.finalNorm { norm("final_norm", d) }
             if c.kind == .tokenDecoder { decoder(c) }
             linear("output_proj", inDim: d, outDim: c.outputDim)
         }
         add("log_temperature", [], decay: false, .constant(_logD(c.temperatureInit)))
+    }
+
+    /// One pre-norm block `p`: norm1, the attention `p.<attention>` (PyTorch MHA names: `in_proj` rows
+    /// q | k | v, Xavier-uniform, zero biases), norm2 and the FFN `linear1`/`linear2`.
+    private mutating func block(_ p: String, attention: String, d: Int, ffn: Int) {
+        norm("\(p).norm1", d)
+        add("\(p).\(attention).in_proj_weight", [3 * d, d], decay: true, .xavier(fanIn: d, fanOut: 3 * d))
+        add("\(p).\(attention).in_proj_bias", [3 * d], decay: false, .zeros)
+        linear("\(p).\(attention).out_proj", inDim: d, outDim: d, zeroBias: true)
+        norm("\(p).norm2", d)
+        linear("\(p).linear1", inDim: d, outDim: ffn)
+        linear("\(p).linear2", inDim: ffn, outDim: d)
     }
 
     /// The token decoder: `decoder.query_embed [cap, d]` (position queries, N(0,1)-scale uniform
@@ -171,16 +174,7 @@ public struct ParameterLayout: Sendable, Equatable {
     private mutating func decoder(_ c: ModelConfig) {
         let d = c.dModel
         add("decoder.query_embed", [c.maxTargetTokens, d], decay: false, .uniform(3.0.squareRoot()))
-        for l in 0..<c.decoderLayers {
-            let p = "decoder.blocks.\(l)"
-            norm("\(p).norm1", d)
-            add("\(p).cross_attn.in_proj_weight", [3 * d, d], decay: true, .xavier(fanIn: d, fanOut: 3 * d))
-            add("\(p).cross_attn.in_proj_bias", [3 * d], decay: false, .zeros)
-            linear("\(p).cross_attn.out_proj", inDim: d, outDim: d, zeroBias: true)
-            norm("\(p).norm2", d)
-            linear("\(p).linear1", inDim: d, outDim: c.ffnDim)
-            linear("\(p).linear2", inDim: c.ffnDim, outDim: d)
-        }
+        for l in 0..<c.decoderLayers { block("decoder.blocks.\(l)", attention: "cross_attn", d: d, ffn: c.ffnDim) }
         norm("decoder.final_norm", d)
         linear("decoder.token_proj", inDim: d, outDim: c.outputDim)
     }
