@@ -54,7 +54,8 @@ final class DeadlineTimer: @unchecked Sendable {
                 waiters[id] = Waiter(deadline: deadline, continuation: c)
                 if !started {
                     started = true
-                    let t = Thread { [unowned self] in self.run() }
+                    // The thread keeps its timer for the life of the process (run() never returns).
+                    let t = Thread { self.run() }
                     t.name = "swejepa.deadlines"
                     t.start()
                 } else if let s = sleepingUntil, deadline >= s {
