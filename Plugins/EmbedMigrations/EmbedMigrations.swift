@@ -5,8 +5,9 @@ import PackagePlugin
 /// top-level folder, the only place the schema is written) into `EmbeddedMigrations.swift`, the SQL as
 /// string literals, so an installed `swejepa` needs no migrations folder next to it.
 ///
-/// SwiftPM runs the plugin at every build, which lists the files again: each `.sql` file is an input of
-/// the command, so adding, editing or removing one regenerates the source (and only then).
+/// Each `.sql` file is an input of the command, so editing one regenerates the source (and only then).
+/// The file list itself is taken when SwiftPM plans the build: after *adding* a migration in a checkout
+/// that has built before, `touch Package.swift` (a fresh clone needs nothing).
 @main
 struct EmbedMigrations: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
