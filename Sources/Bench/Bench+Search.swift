@@ -17,6 +17,10 @@ private struct SearchBenchRow: Codable {
     var factory: String
     var efSearch: Int?
     var buildSeconds: Double
+    /// CPU seconds of the build, all threads (less sensitive to a shared machine than wall time).
+    var buildCPUSeconds: Double
+    /// CPU microseconds per query of the batch-64 direct run (one OpenMP thread).
+    var searchCPUMicroseconds: Double
     var rssMiB: Double
     var qpsBatch1: Double
     var qpsBatch64: Double
@@ -48,6 +52,13 @@ private func searchBenchMemory() -> (rss: Double, hwm: Double) {
 }
 
 private func searchBenchNow() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+/// CPU seconds this process has used (all threads).
+private func searchBenchCPU() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+}
 
 /// Embedding-like synthetic vectors: 50 overlapping Gaussian clusters in a random 64-d subspace
 /// of `dim`, plus small noise (uniform random vectors make ANN recall meaningless).
@@ -155,7 +166,7 @@ func benchSearch(_ args: [String]) async throws {
     let catalog = IndexCatalog(directory: FileManager.default.temporaryDirectory.appendingPathComponent("bench-search-\(getpid())"))
     for factory in factories {
         let before = searchBenchMemory().rss
-        let tb = searchBenchNow()
+        let tb = searchBenchNow(), cb = searchBenchCPU()
         let index = try VectorIndex(factory: factory, metric: .cosine, dim: dim)
         if index.needsTraining {
             try index.train(Array(base[0..<(min(n, factory.trainingSampleSize) * dim)]))
@@ -164,7 +175,7 @@ func benchSearch(_ args: [String]) async throws {
             let end = min(n, start + 10_000)
             try index.add(ids: Array(ids[start..<end]), vectors: Array(base[(start * dim)..<(end * dim)]))
         }
-        let build = searchBenchNow() - tb
+        let build = searchBenchNow() - tb, buildCPU = searchBenchCPU() - cb
         let rss = searchBenchMemory().rss - before
         let exact = factory == .flat
         catalog.install(space: "bench", index: index, generation: 0)
@@ -173,14 +184,17 @@ func benchSearch(_ args: [String]) async throws {
             let params = SearchParams(efSearch: ef)
             let limit1 = exact ? 200 : nq
             let q1 = try searchBenchDirect(index, queries, dim: dim, batch: 1, limit: limit1, params: params)
+            let c0 = searchBenchCPU()
             let q64 = try searchBenchDirect(index, queries, dim: dim, batch: 64, limit: nq, params: params)
+            let searchCPU = (searchBenchCPU() - c0) / Double(nq) * 1e6
             let c1 = try await searchBenchCatalog(catalog, queries, dim: dim, batch: 1, limit: limit1, callers: 4, params: params)
             let c64 = try await searchBenchCatalog(catalog, queries, dim: dim, batch: 64, limit: nq, callers: 4, params: params)
             let results = try index.search(queries: queries, k: 10, params: params)
             if exact { truth = results }
             var hit = 0
             for (a, e) in zip(results, truth) { hit += Set(a.map(\.id)).intersection(e.map(\.id)).count }
-            rows.append(SearchBenchRow(factory: factory.string, efSearch: ef, buildSeconds: build, rssMiB: rss,
+            rows.append(SearchBenchRow(factory: factory.string, efSearch: ef, buildSeconds: build, buildCPUSeconds: buildCPU,
+                                       searchCPUMicroseconds: searchCPU, rssMiB: rss,
                                        qpsBatch1: q1, qpsBatch64: q64, qpsBatch1Concurrent4: c1, qpsBatch64Concurrent4: c64,
                                        recallAt10: Double(hit) / Double(truth.count * 10)))
         }
@@ -209,10 +223,10 @@ func benchSearch(_ args: [String]) async throws {
     print("Data: \(dataLabel); \(queries.count / dim) queries held out (generated in \(f(genSeconds, 1)) s). FAISS \(VectorIndex.faissVersion), \(ProcessInfo.processInfo.activeProcessorCount) cores.")
     print("\"direct\": one caller on the calling thread; \"catalog ×4\": 4 concurrent callers through `IndexCatalog` (executor threads, the path the HTTP routes use). OpenMP: 1 thread per search (see `SearchExecutor`).")
     print()
-    print("| index | efSearch | build (s) | RSS added (MiB) | q/s batch 1 direct | q/s batch 64 direct | q/s batch 1 catalog ×4 | q/s batch 64 catalog ×4 | recall@10 vs Flat |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| index | efSearch | build (s) | build CPU (s) | RSS added (MiB) | q/s batch 1 direct | q/s batch 64 direct | CPU µs/query, batch 64 | q/s batch 1 catalog ×4 | q/s batch 64 catalog ×4 | recall@10 vs Flat |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows {
-        print("| \(r.factory) | \(r.efSearch.map(String.init) ?? "–") | \(f(r.buildSeconds, 1)) | \(f(r.rssMiB)) | \(f(r.qpsBatch1)) | \(f(r.qpsBatch64)) | \(f(r.qpsBatch1Concurrent4)) | \(f(r.qpsBatch64Concurrent4)) | \(f(r.recallAt10, 4)) |")
+        print("| \(r.factory) | \(r.efSearch.map(String.init) ?? "–") | \(f(r.buildSeconds, 1)) | \(f(r.buildCPUSeconds, 1)) | \(f(r.rssMiB)) | \(f(r.qpsBatch1)) | \(f(r.qpsBatch64)) | \(f(r.searchCPUMicroseconds)) | \(f(r.qpsBatch1Concurrent4)) | \(f(r.qpsBatch64Concurrent4)) | \(f(r.recallAt10, 4)) |")
     }
     print()
     print("Peak resident memory (VmHWM) of the whole run: \(f(peak)) MiB.")

@@ -16,6 +16,8 @@ public struct IndexInfo: Sendable, Equatable {
     /// target recall when the index has a curve, else FAISS's defaults.
     public var defaultNprobe: Int?
     public var defaultEfSearch: Int?
+    /// The HNSW graph's efConstruction (nil for other kinds).
+    public var efConstruction: Int? = nil
     /// Target recall and the measured recall curve (curve nil for Flat or before measurement).
     public var calibration: RecallCalibration = RecallCalibration()
     /// A (re)measurement of the curve is running.
@@ -116,6 +118,7 @@ public final class IndexCatalog: Sendable {
                          count: index.count, generation: generation, tombstones: index.tombstones,
                          rebuilding: rebuilding, defaultNprobe: chosen.nprobe ?? index.defaultNprobe,
                          defaultEfSearch: chosen.efSearch ?? index.defaultEfSearch,
+                         efConstruction: index.efConstruction,
                          calibration: calibration, calibrating: calibrating)
     }
 

@@ -12,9 +12,12 @@ extension Metric {
 /// A validated FAISS factory string: `Flat`, `HNSW{M}` (or `HNSW{M},Flat`), `IVF{n},Flat`,
 /// `IVF{n},PQ{m}` (also `PQ{m}x{bits}`). FAISS may still reject a well-formed string for a given
 /// dimension (e.g. PQ{m} needs m to divide it); that surfaces as `SearchError.faissRejected`.
+/// An HNSW factory may end in `,efC{n}` (ours, not FAISS's): the graph's efConstruction, 1...4096;
+/// without it the shim uses max(40, 2M + 16).
 ///
 ///     let f = try IndexFactory("IVF256,PQ16")   // f.kind == .ivfPQ(nlist: 256, m: 16, bits: 8)
 ///     let h = IndexFactory.hnsw32               // "HNSW32"
+///     let g = try IndexFactory("HNSW32,efC48")  // g.efConstruction == 48
 public struct IndexFactory: Sendable, Hashable, Codable, CustomStringConvertible {
     public enum Kind: Sendable, Hashable {
         case flat
@@ -23,16 +26,18 @@ public struct IndexFactory: Sendable, Hashable, Codable, CustomStringConvertible
         case ivfPQ(nlist: Int, m: Int, bits: Int)
     }
 
-    /// The string handed to faiss::index_factory.
+    /// The string handed to the shim (which strips `,efC{n}` before faiss::index_factory).
     public let string: String
     public let kind: Kind
+    /// The HNSW graph's efConstruction when the string names one.
+    public let efConstruction: Int?
 
     public static let flat = try! IndexFactory("Flat")
     public static let hnsw32 = try! IndexFactory("HNSW32")
 
     public init(_ string: String) throws {
         let s = string.trimmingCharacters(in: .whitespaces)
-        let parts = s.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        var parts = s.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         func number(_ text: Substring, _ what: String, _ range: ClosedRange<Int>) throws -> Int {
             guard let v = Int(text), range.contains(v) else {
                 throw SearchError.invalidFactory(string, reason: "\(what) must be an integer in \(range)")
@@ -40,6 +45,15 @@ public struct IndexFactory: Sendable, Hashable, Codable, CustomStringConvertible
             return v
         }
         let reason = "use Flat, HNSW{M}, IVF{n},Flat or IVF{n},PQ{m}"
+        if parts.count > 1, let last = parts.last, last.hasPrefix("efC") {
+            guard parts[0].hasPrefix("HNSW") else {
+                throw SearchError.invalidFactory(string, reason: "efC{n} applies to HNSW{M} factories only")
+            }
+            efConstruction = try number(last.dropFirst(3), "efC", 1...4096)
+            parts.removeLast()
+        } else {
+            efConstruction = nil
+        }
         if parts == ["Flat"] {
             kind = .flat
         } else if let first = parts.first, first.hasPrefix("HNSW"), parts.count == 1 || (parts.count == 2 && parts[1] == "Flat") {

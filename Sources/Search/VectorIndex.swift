@@ -64,6 +64,8 @@ public final class VectorIndex: @unchecked Sendable {
     /// Index defaults of the search knobs (nil where the index type has none).
     public var defaultNprobe: Int? { let v = cfaiss_default_nprobe(handle); return v > 0 ? Int(v) : nil }
     public var defaultEfSearch: Int? { let v = cfaiss_default_ef_search(handle); return v > 0 ? Int(v) : nil }
+    /// The HNSW graph's efConstruction (nil for other kinds): the factory's `,efC{n}` or the default.
+    public var efConstruction: Int? { let v = cfaiss_ef_construction(handle); return v > 0 ? Int(v) : nil }
 
     public func contains(_ id: Int64) -> Bool { cfaiss_contains(handle, id) != 0 }
 

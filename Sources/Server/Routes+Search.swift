@@ -44,16 +44,17 @@ extension APIServer {
 /// curve), its target recall and, for approximate indexes, the measured recall curve.
 struct IndexInfoJSON: Encodable {
     var space: String, factory: String, metric: String, dim: Int, count: Int, generation: UInt64
-    var nprobe: Int?, efSearch: Int?, seconds: Double?
+    var nprobe: Int?, efSearch: Int?, efConstruction: Int?, seconds: Double?
     var targetRecall: Double, calibrating: Bool, recall: RecallJSON?
     enum CodingKeys: String, CodingKey {
         case space, factory, metric, dim, count, generation, nprobe, seconds, calibrating, recall
-        case efSearch = "ef_search", targetRecall = "target_recall"
+        case efSearch = "ef_search", efConstruction = "ef_construction", targetRecall = "target_recall"
     }
     init(_ i: IndexInfo, seconds: Double?) {
         space = i.space; factory = i.factory.string; dim = i.dim; count = i.count
         metric = i.metric.rawValue
         generation = i.generation; nprobe = i.defaultNprobe; efSearch = i.defaultEfSearch; self.seconds = seconds
+        efConstruction = i.efConstruction
         targetRecall = i.calibration.targetRecall
         calibrating = i.calibrating
         recall = i.calibration.curve.map { RecallJSON($0, target: i.calibration.targetRecall) }

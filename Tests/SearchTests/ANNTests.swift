@@ -160,6 +160,32 @@ import TestSupport
         #expect(throws: SearchError.self) { try IndexFactory("HNSW0") }
         #expect(try IndexFactory("IVF100,PQ8x4").kind == .ivfPQ(nlist: 100, m: 8, bits: 4))
         #expect(try IndexFactory("HNSW16,Flat").kind == .hnsw(m: 16))
+        // Our ",efC{n}" suffix: HNSW only, 1...4096, kept in the string the index reports and saves.
+        #expect(try IndexFactory("HNSW16,Flat,efC24").kind == .hnsw(m: 16))
+        #expect(try IndexFactory("HNSW16,efC24").efConstruction == 24)
+        #expect(try IndexFactory("HNSW16").efConstruction == nil)
+        for bad in ["HNSW16,efC0", "HNSW16,efC5000", "HNSW16,efC", "HNSW16,efCx", "IVF16,Flat,efC40", "Flat,efC40", "HNSW16,efC40,Flat"] {
+            #expect(throws: SearchError.self, "\(bad)") { try IndexFactory(bad) }
+        }
+    }
+
+    /// `,efC{n}` reaches the graph: the index reports it, a saved file keeps it, and the default is
+    /// max(40, 2M + 16) (FAISS's own 40 is below HNSW32's 64 level-0 links).
+    @Test func efConstructionIsSetKeptAndDefaulted() throws {
+        let dir = TestData.tempDir()
+        #expect(try VectorIndex(factory: .hnsw32, metric: .cosine, dim: 8).efConstruction == 2 * 32 + 16)
+        #expect(try VectorIndex(factory: IndexFactory("HNSW8"), metric: .cosine, dim: 8).efConstruction == 40)
+        #expect(try VectorIndex(factory: .flat, metric: .cosine, dim: 8).efConstruction == nil)
+        let index = try VectorIndex(factory: IndexFactory("HNSW8,efC24"), metric: .cosine, dim: 8)
+        #expect(index.efConstruction == 24)
+        let vectors = TestData.clustered(300, dim: 8, intrinsic: 4, clusters: 5, seed: 3)
+        try index.add(ids: (0..<Int64(300)).map { $0 + 1 }, vectors: vectors)
+        let url = dir.appendingPathComponent("h.faissidx")
+        try index.write(to: url, generation: 1)
+        let (loaded, _) = try VectorIndex.load(from: url)
+        #expect(loaded.factory.string == "HNSW8,efC24")
+        #expect(loaded.efConstruction == 24)
+        #expect(loaded.count == 300)
         // Well-formed but FAISS rejects it for this dimension (PQ7 does not divide 64).
         do {
             _ = try VectorIndex(factory: IndexFactory("IVF16,PQ7"), metric: .l2, dim: 64)

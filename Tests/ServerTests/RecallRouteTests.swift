@@ -32,9 +32,19 @@ import TestSupport
         // Flat: exact, no curve, the default target.
         let flat = try await s.call("GET", "/v1/spaces/sp/index")
         #expect(flat.status == 200 && flat.json?["recall"] == nil && flat.json?["target_recall"]?.doubleValue == 0.95)
+        #expect(flat.json?["ef_construction"] == nil)
 
-        let built = try await s.call("POST", "/v1/spaces/sp/index", json: ["factory": "HNSW4", "target_recall": 0.9])
+        // efC outside 1...4096 or on a non-HNSW factory: 400/422 and the Flat index stays.
+        for bad in ["HNSW4,efC0", "IVF4,Flat,efC40"] {
+            let r = try await s.call("POST", "/v1/spaces/sp/index", json: ["factory": .string(bad)])
+            #expect((400...499).contains(r.status) && r.json?["error"]?["code"] != nil, "\(bad): \(r.status)")
+        }
+        #expect(try await s.call("GET", "/v1/spaces/sp/index").json?["factory"] == "Flat")
+        let defaulted = try await s.call("POST", "/v1/spaces/sp/index", json: ["factory": "HNSW4"])
+        #expect(defaulted.json?["ef_construction"]?.intValue == 40)  // max(40, 2·4 + 16)
+        let built = try await s.call("POST", "/v1/spaces/sp/index", json: ["factory": "HNSW4,efC24", "target_recall": 0.9])
         #expect(built.status == 200, "\(String(decoding: built.body, as: UTF8.self))")
+        #expect(built.json?["factory"] == "HNSW4,efC24" && built.json?["ef_construction"]?.intValue == 24)
         let info = try await s.call("GET", "/v1/spaces/sp/index")
         let recall = try #require(info.json?["recall"])
         #expect(recall["knob"] == "ef_search" && recall["k"] == 10 && recall["queries"] == 500 && recall["count"]?.intValue == Self.n)
@@ -101,7 +111,7 @@ import TestSupport
             #expect(bad.status == 400 && bad.errorCode == "invalid_target_recall")
         }
         let after = try await s.call("GET", "/v1/spaces/sp/index")
-        #expect(after.json?["factory"] == "HNSW4" && after.json?["target_recall"]?.doubleValue == 0.9)
+        #expect(after.json?["factory"] == "HNSW4,efC24" && after.json?["target_recall"]?.doubleValue == 0.9)
         #expect(after.json?["recall"] == info.json?["recall"])
     }
 }

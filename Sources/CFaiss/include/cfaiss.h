@@ -46,7 +46,9 @@ enum {
 const char *cfaiss_version(void);
 
 /// Builds an index from a FAISS factory string ("Flat", "HNSW32", "IVF256,Flat", "IVF256,PQ16").
-/// Only flat, HNSW-flat and IVF indexes are accepted. `*out` receives the handle.
+/// Only flat, HNSW-flat and IVF indexes are accepted. `*out` receives the handle. An HNSW factory
+/// may end in our own ",efC{n}" (1...4096): the graph's efConstruction (default max(40, 2M + 16)).
+/// The whole string, suffix included, is what cfaiss_factory reports and serialisation keeps.
 int cfaiss_create(const char *factory, int dim, int metric, void **out, char *err, size_t errlen);
 
 /// Frees a handle (NULL is ignored).
@@ -64,6 +66,8 @@ void cfaiss_factory(void *index, char *buf, size_t len);
 /// Default search knobs (IVF nprobe, HNSW efSearch); 0 where the index has none.
 int cfaiss_default_nprobe(void *index);
 int cfaiss_default_ef_search(void *index);
+/// efConstruction of an HNSW graph (the one its vectors were added with); 0 for other kinds.
+int cfaiss_ef_construction(void *index);
 /// 1 if `id` is present (live), else 0.
 int cfaiss_contains(void *index, int64_t id);
 
