@@ -21,6 +21,9 @@ private struct SearchBenchRow: Codable {
     var buildCPUSeconds: Double
     /// CPU microseconds per query of the batch-64 direct run (one OpenMP thread).
     var searchCPUMicroseconds: Double
+    /// HNSW distance computations per added vector (build) and per query (search): work counts.
+    var buildDistancesPerVector: Double
+    var searchDistancesPerQuery: Double
     var rssMiB: Double
     var qpsBatch1: Double
     var qpsBatch64: Double
@@ -137,6 +140,8 @@ func benchSearch(_ args: [String]) async throws {
     let factories = try (option("--factories") ?? "Flat HNSW32").split(whereSeparator: { $0 == " " || $0 == ";" })
         .map { try IndexFactory(String($0)) }
     let efValues = (option("--ef") ?? "64 128 256").split(separator: " ").compactMap { Int($0) }
+    // --work-only: recall and distance counts, no timed query loops (for grids on a busy machine).
+    let timed = !args.contains("--work-only")
     guard factories.first == .flat else { throw SearchError.invalidParameter("--factories must start with Flat (the recall reference)") }
 
     var base: [Float]
@@ -166,7 +171,7 @@ func benchSearch(_ args: [String]) async throws {
     let catalog = IndexCatalog(directory: FileManager.default.temporaryDirectory.appendingPathComponent("bench-search-\(getpid())"))
     for factory in factories {
         let before = searchBenchMemory().rss
-        let tb = searchBenchNow(), cb = searchBenchCPU()
+        let tb = searchBenchNow(), cb = searchBenchCPU(), db = VectorIndex.hnswDistanceCount
         let index = try VectorIndex(factory: factory, metric: .cosine, dim: dim)
         if index.needsTraining {
             try index.train(Array(base[0..<(min(n, factory.trainingSampleSize) * dim)]))
@@ -176,6 +181,7 @@ func benchSearch(_ args: [String]) async throws {
             try index.add(ids: Array(ids[start..<end]), vectors: Array(base[(start * dim)..<(end * dim)]))
         }
         let build = searchBenchNow() - tb, buildCPU = searchBenchCPU() - cb
+        let buildDistances = Double(VectorIndex.hnswDistanceCount - db) / Double(n)
         let rss = searchBenchMemory().rss - before
         let exact = factory == .flat
         catalog.install(space: "bench", index: index, generation: 0)
@@ -183,18 +189,21 @@ func benchSearch(_ args: [String]) async throws {
         for ef in knobs {
             let params = SearchParams(efSearch: ef)
             let limit1 = exact ? 200 : nq
-            let q1 = try searchBenchDirect(index, queries, dim: dim, batch: 1, limit: limit1, params: params)
+            let q1 = timed ? try searchBenchDirect(index, queries, dim: dim, batch: 1, limit: limit1, params: params) : 0
             let c0 = searchBenchCPU()
-            let q64 = try searchBenchDirect(index, queries, dim: dim, batch: 64, limit: nq, params: params)
+            let q64 = timed ? try searchBenchDirect(index, queries, dim: dim, batch: 64, limit: nq, params: params) : 0
             let searchCPU = (searchBenchCPU() - c0) / Double(nq) * 1e6
-            let c1 = try await searchBenchCatalog(catalog, queries, dim: dim, batch: 1, limit: limit1, callers: 4, params: params)
-            let c64 = try await searchBenchCatalog(catalog, queries, dim: dim, batch: 64, limit: nq, callers: 4, params: params)
+            let c1 = timed ? try await searchBenchCatalog(catalog, queries, dim: dim, batch: 1, limit: limit1, callers: 4, params: params) : 0
+            let c64 = timed ? try await searchBenchCatalog(catalog, queries, dim: dim, batch: 64, limit: nq, callers: 4, params: params) : 0
+            let ds = VectorIndex.hnswDistanceCount
             let results = try index.search(queries: queries, k: 10, params: params)
+            let searchDistances = Double(VectorIndex.hnswDistanceCount - ds) / Double(nq)
             if exact { truth = results }
             var hit = 0
             for (a, e) in zip(results, truth) { hit += Set(a.map(\.id)).intersection(e.map(\.id)).count }
             rows.append(SearchBenchRow(factory: factory.string, efSearch: ef, buildSeconds: build, buildCPUSeconds: buildCPU,
-                                       searchCPUMicroseconds: searchCPU, rssMiB: rss,
+                                       searchCPUMicroseconds: searchCPU, buildDistancesPerVector: buildDistances,
+                                       searchDistancesPerQuery: searchDistances, rssMiB: rss,
                                        qpsBatch1: q1, qpsBatch64: q64, qpsBatch1Concurrent4: c1, qpsBatch64Concurrent4: c64,
                                        recallAt10: Double(hit) / Double(truth.count * 10)))
         }
@@ -223,10 +232,10 @@ func benchSearch(_ args: [String]) async throws {
     print("Data: \(dataLabel); \(queries.count / dim) queries held out (generated in \(f(genSeconds, 1)) s). FAISS \(VectorIndex.faissVersion), \(ProcessInfo.processInfo.activeProcessorCount) cores.")
     print("\"direct\": one caller on the calling thread; \"catalog ×4\": 4 concurrent callers through `IndexCatalog` (executor threads, the path the HTTP routes use). OpenMP: 1 thread per search (see `SearchExecutor`).")
     print()
-    print("| index | efSearch | build (s) | build CPU (s) | RSS added (MiB) | q/s batch 1 direct | q/s batch 64 direct | CPU µs/query, batch 64 | q/s batch 1 catalog ×4 | q/s batch 64 catalog ×4 | recall@10 vs Flat |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| index | efSearch | build (s) | build CPU (s) | build distances per vector | RSS added (MiB) | q/s batch 1 direct | q/s batch 64 direct | CPU µs/query, batch 64 | distances per query | q/s batch 1 catalog ×4 | q/s batch 64 catalog ×4 | recall@10 vs Flat |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows {
-        print("| \(r.factory) | \(r.efSearch.map(String.init) ?? "–") | \(f(r.buildSeconds, 1)) | \(f(r.buildCPUSeconds, 1)) | \(f(r.rssMiB)) | \(f(r.qpsBatch1)) | \(f(r.qpsBatch64)) | \(f(r.searchCPUMicroseconds)) | \(f(r.qpsBatch1Concurrent4)) | \(f(r.qpsBatch64Concurrent4)) | \(f(r.recallAt10, 4)) |")
+        print("| \(r.factory) | \(r.efSearch.map(String.init) ?? "–") | \(f(r.buildSeconds, 1)) | \(f(r.buildCPUSeconds, 1)) | \(f(r.buildDistancesPerVector)) | \(f(r.rssMiB)) | \(f(r.qpsBatch1)) | \(f(r.qpsBatch64)) | \(f(r.searchCPUMicroseconds)) | \(f(r.searchDistancesPerQuery)) | \(f(r.qpsBatch1Concurrent4)) | \(f(r.qpsBatch64Concurrent4)) | \(f(r.recallAt10, 4)) |")
     }
     print()
     print("Peak resident memory (VmHWM) of the whole run: \(f(peak)) MiB.")

@@ -6,15 +6,21 @@
 // IndexFlat subclass whose computer uses AVX2 (chosen at run time, scalar FAISS otherwise) speeds
 // up both graph construction and search without touching FAISS. The storage is still an IndexFlat
 // on disk (write_index / read_index see the base class); it is swapped again after loading.
+#include "cfaiss.h"
 #include "cfaiss_internal.hpp"
 
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/utils/distances.h>
 
+#include <atomic>
 #include <immintrin.h>
 
 namespace {
+
+/// Distances computed through FastFlatDistance, process-wide (benchmarks read it: a count of work
+/// that a shared machine's load does not change). Each computer counts locally and adds once.
+std::atomic<uint64_t> distanceCount{0};
 
 __attribute__((target("avx2,fma"))) inline float hsum256(__m256 v) {
     __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
@@ -68,6 +74,10 @@ struct FastFlatDistance : faiss::FlatCodesDistanceComputer {
     DistFn fn;
     const float *q = nullptr;
 
+    uint64_t computed = 0;
+
+    ~FastFlatDistance() override { distanceCount.fetch_add(computed, std::memory_order_relaxed); }
+
     explicit FastFlatDistance(const faiss::IndexFlat &s)
         : faiss::FlatCodesDistanceComputer(s.codes.data(), s.code_size), xb(s.get_xb()), d((size_t)s.d) {
         const bool ip = s.metric_type == faiss::METRIC_INNER_PRODUCT;
@@ -76,9 +86,13 @@ struct FastFlatDistance : faiss::FlatCodesDistanceComputer {
     }
     void set_query(const float *x) override { q = x; }
     float distance_to_code(const uint8_t *code) override {
+        computed++;
         return fn(q, reinterpret_cast<const float *>(code), d);
     }
-    float symmetric_dis(idx_t i, idx_t j) override { return fn(xb + i * d, xb + j * d, d); }
+    float symmetric_dis(idx_t i, idx_t j) override {
+        computed++;
+        return fn(xb + i * d, xb + j * d, d);
+    }
 };
 
 struct FastIndexFlat : faiss::IndexFlat {
@@ -107,3 +121,5 @@ void accelerateHNSW(faiss::Index *index) {
 }
 
 } // namespace cfaiss
+
+uint64_t cfaiss_hnsw_distance_count(void) { return distanceCount.load(std::memory_order_relaxed); }

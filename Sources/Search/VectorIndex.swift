@@ -24,6 +24,10 @@ public final class VectorIndex: @unchecked Sendable {
     /// The FAISS version linked in (for /healthz and logs).
     public static var faissVersion: String { String(cString: cfaiss_version()) }
 
+    /// Distances HNSW graphs have computed in this process (build and search): benchmarks count
+    /// work with it where a shared machine makes seconds unreliable.
+    public static var hnswDistanceCount: UInt64 { cfaiss_hnsw_distance_count() }
+
     let handle: UnsafeMutableRawPointer
     public let dim: Int
     public let metric: Metric

@@ -124,6 +124,10 @@ uint64_t cfaiss_checksum(const uint8_t *data, size_t len, uint64_t seed);
 /// per-query scan (FAISS default 20). Returns the previous value. Process-wide; set it at start-up.
 int cfaiss_set_blas_threshold(int queries);
 
+/// Distances HNSW graphs have computed in this process so far (construction and search, every
+/// HNSW index): a measure of work for benchmarks that a shared machine's load does not change.
+uint64_t cfaiss_hnsw_distance_count(void);
+
 /// Sets the OpenMP thread count of the calling thread.
 void cfaiss_set_omp_threads(int threads);
 /// OpenMP's current maximum for the calling thread.
