@@ -56,12 +56,15 @@ std::unique_ptr<faiss::Index> makeIndex(const std::string &factory, int dim, int
         kind = CFAISS_KIND_HNSW;
         ef = 64;
         hnsw->hnsw.efSearch = ef;
-        // FAISS's default efConstruction (40) is below HNSW32's 64 level-0 links: on 100k × 384
-        // clustered vectors recall@10 at efSearch 64 rose from 0.88 to 0.99 with 80, for a
-        // similar build time. An explicit ",efC{n}" wins.
+        // efConstruction defaults to the level-0 link count 2M (at least FAISS's own 40). Below it
+        // (FAISS's 40 for HNSW32's 64 links) the graph is poor and, oddly, dearer to build: on 100k ×
+        // 384 clustered vectors efC 40 never reached recall@10 0.95 and efC 48 took 2,202 distances
+        // per added vector against 1,033 for 64. Above it the build costs more for no cheaper search:
+        // 80 (2M + 16, the old default) took 1,185 per vector and needed ef_search 48 for 0.95 as 64
+        // did (docs/benchmarks.md, "Choosing efConstruction"). An explicit ",efC{n}" wins.
         hnsw->hnsw.efConstruction = efConstruction > 0
             ? efConstruction
-            : std::max(hnsw->hnsw.efConstruction, 2 * (int)hnsw->hnsw.nb_neighbors(1) + 16);
+            : std::max(hnsw->hnsw.efConstruction, 2 * (int)hnsw->hnsw.nb_neighbors(1));
         accelerateHNSW(hnsw);
     } else if (efConstruction > 0) {
         throw InvalidArgument("efC applies to HNSW indexes only (factory \"" + factory + "\")");

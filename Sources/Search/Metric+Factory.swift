@@ -13,7 +13,7 @@ extension Metric {
 /// `IVF{n},PQ{m}` (also `PQ{m}x{bits}`). FAISS may still reject a well-formed string for a given
 /// dimension (e.g. PQ{m} needs m to divide it); that surfaces as `SearchError.faissRejected`.
 /// An HNSW factory may end in `,efC{n}` (ours, not FAISS's): the graph's efConstruction, 1...4096;
-/// without it the shim uses max(40, 2M + 16).
+/// without it the shim uses max(40, 2M).
 ///
 ///     let f = try IndexFactory("IVF256,PQ16")   // f.kind == .ivfPQ(nlist: 256, m: 16, bits: 8)
 ///     let h = IndexFactory.hnsw32               // "HNSW32"

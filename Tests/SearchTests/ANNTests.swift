@@ -170,10 +170,10 @@ import TestSupport
     }
 
     /// `,efC{n}` reaches the graph: the index reports it, a saved file keeps it, and the default is
-    /// max(40, 2M + 16) (FAISS's own 40 is below HNSW32's 64 level-0 links).
+    /// max(40, 2M) (FAISS's own 40 is below HNSW32's 64 level-0 links).
     @Test func efConstructionIsSetKeptAndDefaulted() throws {
         let dir = TestData.tempDir()
-        #expect(try VectorIndex(factory: .hnsw32, metric: .cosine, dim: 8).efConstruction == 2 * 32 + 16)
+        #expect(try VectorIndex(factory: .hnsw32, metric: .cosine, dim: 8).efConstruction == 2 * 32)
         #expect(try VectorIndex(factory: IndexFactory("HNSW8"), metric: .cosine, dim: 8).efConstruction == 40)
         #expect(try VectorIndex(factory: .flat, metric: .cosine, dim: 8).efConstruction == nil)
         let index = try VectorIndex(factory: IndexFactory("HNSW8,efC24"), metric: .cosine, dim: 8)

@@ -41,7 +41,7 @@ import TestSupport
         }
         #expect(try await s.call("GET", "/v1/spaces/sp/index").json?["factory"] == "Flat")
         let defaulted = try await s.call("POST", "/v1/spaces/sp/index", json: ["factory": "HNSW4"])
-        #expect(defaulted.json?["ef_construction"]?.intValue == 40)  // max(40, 2·4 + 16)
+        #expect(defaulted.json?["ef_construction"]?.intValue == 40)  // max(40, 2·4)
         let built = try await s.call("POST", "/v1/spaces/sp/index", json: ["factory": "HNSW4,efC24", "target_recall": 0.9])
         #expect(built.status == 200, "\(String(decoding: built.body, as: UTF8.self))")
         #expect(built.json?["factory"] == "HNSW4,efC24" && built.json?["ef_construction"]?.intValue == 24)

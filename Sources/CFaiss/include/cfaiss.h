@@ -13,7 +13,7 @@
 // - FAISS 1.7.3 quirks handled here: IndexIDMap ignores selectors (own id table instead), HNSW
 //   ignores SearchParametersHNSW::efSearch for its queue size (searches run in "ef groups"),
 //   index_factory turns on IVF-PQ polysemous training (turned off), Debian's build uses scalar
-//   distances (HNSW storage gets AVX2 ones), efConstruction 40 < 2M (raised to 2M + 16).
+//   distances (HNSW storage gets AVX2 ones), efConstruction 40 < 2M (raised to 2M).
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
@@ -47,7 +47,7 @@ const char *cfaiss_version(void);
 
 /// Builds an index from a FAISS factory string ("Flat", "HNSW32", "IVF256,Flat", "IVF256,PQ16").
 /// Only flat, HNSW-flat and IVF indexes are accepted. `*out` receives the handle. An HNSW factory
-/// may end in our own ",efC{n}" (1...4096): the graph's efConstruction (default max(40, 2M + 16)).
+/// may end in our own ",efC{n}" (1...4096): the graph's efConstruction (default max(40, 2M)).
 /// The whole string, suffix included, is what cfaiss_factory reports and serialisation keeps.
 int cfaiss_create(const char *factory, int dim, int metric, void **out, char *err, size_t errlen);
 
