@@ -36,16 +36,7 @@ public enum NeighbourSearch {
         guard repos.count == n else { throw AnalysisError.shapeMismatch("\(repos.count) repositories for \(n) vectors") }
         guard k >= 1, chunk >= 1, d >= 1 else { throw AnalysisError.invalidArgument("k, chunk and dims must be ≥ 1") }
         try checkFinite(vectors, "vectors")
-        var x = vectors
-        if cosine {
-            for i in 0..<n {
-                var norm: Float = 0
-                for j in 0..<d { norm += x[i * d + j] * x[i * d + j] }
-                guard norm > 0 else { throw AnalysisError.zeroVector(index: i) }
-                let inv = 1 / norm.squareRoot()
-                for j in 0..<d { x[i * d + j] *= inv }
-            }
-        }
+        let x = cosine ? try normalised(vectors, count: n, dims: d) : vectors
         let top = TopK.search(queries: x, database: x, dim: d, k: k, chunk: chunk) { q, j in repos[j] == repos[q] }
         let ids = top.ids.map { Int32($0) }
         var scores = top.scores
@@ -54,12 +45,20 @@ public enum NeighbourSearch {
     }
 }
 
-/// A set of functions from several repositories linked by mutual nearest neighbours.
+/// A set of functions from several repositories linked by mutual nearest neighbours (see
+/// `FamilyRule`).
 public struct TemplateFamily: Codable, Sendable, Equatable {
     /// Row indices, ascending.
     public var members: [Int]
     /// Distinct repository ids of the members, ascending.
     public var repositories: [Int]
+    /// Mean similarity over the members' pairs (nil when the vectors were not given).
+    public var meanSimilarity: Double?
+    /// The members by similarity to the family's mean vector, most central first (nil when the
+    /// vectors were not given): the family's best examples.
+    public var central: [Int]?
+
+    enum CodingKeys: String, CodingKey { case members, repositories, meanSimilarity = "mean_similarity", central }
 }
 
 /// Summary of a `neighbours` job.
@@ -75,11 +74,15 @@ public struct NeighbourSummary: Codable, Sendable, Equatable {
     /// Undirected mutual pairs: j in N(i) and i in N(j).
     public var mutualPairs: Int
     public var minRepositories: Int
+    /// How families were formed.
+    public var linkage: FamilyLinkage
+    /// The similarity threshold τ of the rule (nil: none).
+    public var minSimilarity: Double?
     /// Template families, largest first (ties: smallest first member).
     public var families: [TemplateFamily]
 
     enum CodingKeys: String, CodingKey {
-        case functions, k, pairs, families
+        case functions, k, pairs, families, linkage, minSimilarity = "min_similarity"
         case duplicatePairs = "duplicate_pairs", duplicateShare = "duplicate_share"
         case mutualPairs = "mutual_pairs", minRepositories = "min_repositories"
     }
@@ -87,55 +90,63 @@ public struct NeighbourSummary: Codable, Sendable, Equatable {
 
 /// Neighbour-list summaries.
 ///
-/// Template family (the seed's Phase 0.2 notion, made precise): build the mutual-kNN graph,
-/// whose nodes are functions and whose edges join i and j when each is in the other's top-k
-/// list; a family is a connected component of that graph whose members come from at least
-/// `minRepositories` (default 3) distinct repositories.
+/// Template family (the seed's Phase 0.2 notion, made precise): nodes are functions, and i, j
+/// form a mutual pair when each is in the other's top-k list; families are grown from the mutual
+/// pairs by `rule` (`FamilyRule`: components of the whole graph by default here, graph-constrained
+/// average linkage at a threshold in the `neighbours` job), and a family is kept when it has at
+/// least 2 members from at least `minRepositories` (default 3) distinct repositories.
 ///
 /// ```swift
 /// let summary = try NeighbourAnalysis.summarize(lists, repos: repoOfRow, duplicateGroups: dupOfRow)
 /// print(summary.duplicateShare, summary.families.count)
 /// ```
 public enum NeighbourAnalysis {
+    /// `vectors`: the rows the lists were searched on (unit rows for cosine), needed by `.average`;
+    /// when given, every family also gets its mean similarity and most central members.
     public static func summarize(_ lists: NeighbourLists, repos: [Int], duplicateGroups: [Int?],
-                                 minRepositories: Int = 3) throws -> NeighbourSummary {
+                                 minRepositories: Int = 3, rule: FamilyRule = .components,
+                                 vectors: [Float]? = nil) throws -> NeighbourSummary {
         let n = lists.count, k = lists.k
         guard repos.count == n, duplicateGroups.count == n else {
             throw AnalysisError.shapeMismatch("\(n) neighbour lists, \(repos.count) repositories, \(duplicateGroups.count) duplicate groups")
         }
         guard minRepositories >= 1 else { throw AnalysisError.invalidArgument("minRepositories must be ≥ 1") }
+        if let t = rule.minSimilarity, !t.isFinite { throw AnalysisError.invalidArgument("minSimilarity must be finite") }
         for id in lists.ids where id < -1 || Int(id) >= n {
             throw AnalysisError.invalidArgument("neighbour id \(id) outside 0..<\(n)")
         }
-        var pairs = 0, duplicates = 0
-        var parent = Array(0..<n)
-        func find(_ a: Int) -> Int {
-            var a = a
-            while parent[a] != a { parent[a] = parent[parent[a]]; a = parent[a] }
-            return a
+        var dims = 0
+        if let vectors {
+            guard n > 0, vectors.count % n == 0, vectors.count >= n else {
+                throw AnalysisError.shapeMismatch("\(vectors.count) vector values for \(n) neighbour lists")
+            }
+            dims = vectors.count / n
+            try checkFinite(vectors, "vectors")
         }
-        var mutual = 0
+        var pairs = 0, duplicates = 0, mutual = 0
         for i in 0..<n {
             for r in 0..<k {
                 let j = Int(lists.ids[i * k + r])
                 guard j >= 0 else { continue }
                 pairs += 1
                 if let g = duplicateGroups[i], g == duplicateGroups[j] { duplicates += 1 }
-                guard j > i, lists.ids[(j * k)..<((j + 1) * k)].contains(Int32(i)) else { continue }
-                mutual += 1
-                let a = find(i), b = find(j)
-                if a != b { parent[max(a, b)] = min(a, b) }
+                if j > i, lists.ids[(j * k)..<((j + 1) * k)].contains(Int32(i)) { mutual += 1 }
             }
         }
-        var components: [Int: [Int]] = [:]
-        for i in 0..<n { components[find(i), default: []].append(i) }
-        let families = components.values.compactMap { members -> TemplateFamily? in
+        let families = try clusters(lists, rule: rule, vectors: vectors).compactMap { found -> TemplateFamily? in
+            let members = found.sorted()
             let repoSet = Set(members.map { repos[$0] })
             guard members.count >= 2, repoSet.count >= minRepositories else { return nil }
-            return TemplateFamily(members: members, repositories: repoSet.sorted())
+            var family = TemplateFamily(members: members, repositories: repoSet.sorted())
+            if let vectors {
+                let c = cohesion(members, vectors: vectors, dims: dims)
+                family.meanSimilarity = c.mean; family.central = c.central
+            }
+            return family
         }.sorted { $0.members.count != $1.members.count ? $0.members.count > $1.members.count : $0.members[0] < $1.members[0] }
         return NeighbourSummary(functions: n, k: k, pairs: pairs, duplicatePairs: duplicates,
                                 duplicateShare: pairs > 0 ? Double(duplicates) / Double(pairs) : 0,
-                                mutualPairs: mutual, minRepositories: minRepositories, families: families)
+                                mutualPairs: mutual, minRepositories: minRepositories, linkage: rule.linkage,
+                                minSimilarity: rule.minSimilarity, families: families)
     }
 }

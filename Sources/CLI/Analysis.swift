@@ -81,18 +81,26 @@ struct NeighboursCommand: AsyncParsableCommand {
             Example:
               swejepa neighbours --space all-MiniLM-L6-v2.L3.body_mean --k 10
               swejepa neighbours --space all-MiniLM-L6-v2.L3.body_mean --exclude self   # a single-repository corpus
+              swejepa neighbours --space all-MiniLM-L6-v2.L3.body_mean --min-similarity 0.95   # an explicit family threshold
+              swejepa neighbours --space all-MiniLM-L6-v2.L3.body_mean --linkage single        # the first rule: mutual-graph components
             """)
 
     @OptionGroup var server: ServerOptions
     @Option(help: "Space (one vector per function).") var space: String
     @Option(help: "Neighbours per function.") var k: Int = 10
     @Option(help: "Exclude candidates from the function's own repository (repo) or only itself (self).") var exclude: String = "repo"
+    @Option(help: "Template families by average linkage over the mutual pairs (average) or their components (single).") var linkage: String?
+    @Option(help: "Family threshold τ (default: the --similarity-quantile of random cross-repository pairs).") var minSimilarity: Double?
+    @Option(help: "Quantile of random-pair similarity used as τ (server default 0.999).") var similarityQuantile: Double?
     @Flag(help: "Print the whole result as JSON.") var json = false
     @Flag(help: "Return after queueing instead of following the job.") var noWait = false
 
     func run() async throws {
-        let params: JSONValue = ["type": "neighbours", "space": .string(space), "k": .number(Double(k)), "exclude": .string(exclude)]
-        try await server.runJob(params, noWait: noWait, json: json, render: NeighboursSummary.render)
+        var params: [String: JSONValue] = ["type": "neighbours", "space": .string(space), "k": .number(Double(k)), "exclude": .string(exclude)]
+        if let linkage { params["linkage"] = .string(linkage) }
+        if let minSimilarity { params["min_similarity"] = .number(minSimilarity) }
+        if let similarityQuantile { params["similarity_quantile"] = .number(similarityQuantile) }
+        try await server.runJob(.object(params), noWait: noWait, json: json, render: NeighboursSummary.render)
     }
 }
 
@@ -102,11 +110,18 @@ enum NeighboursSummary {
         var lines = [String(format: "%d functions, k=%d: %d neighbour pairs, %.1f%% within a duplicate group, %d mutual pairs, %d template families",
                             r["functions"]?.intValue ?? 0, r["k"]?.intValue ?? 0, r["pairs"]?.intValue ?? 0,
                             100 * (r["duplicate_share"]?.doubleValue ?? 0), r["mutual_pairs"]?.intValue ?? 0, r["family_count"]?.intValue ?? 0)]
+        if let tau = r["threshold"]?["value"]?.doubleValue {
+            lines.append("families: \(r["linkage"]?.stringValue ?? "?") linkage, " + String(format: "τ = %.4f", tau)
+                         + " (\(r["threshold"]?["source"]?.stringValue ?? "?"))")
+        }
         for fam in (r["families"]?.arrayValue ?? []).prefix(5) {
-            let members = (fam["members"]?.arrayValue ?? []).prefix(6).map {
+            let shown = fam["examples"]?.arrayValue.flatMap { $0.isEmpty ? nil : $0 } ?? fam["members"]?.arrayValue ?? []
+            let members = shown.prefix(6).map {
                 "\($0["repo"]?.stringValue ?? "?"):\($0["qualified_name"]?.stringValue ?? "?")"
             }
-            lines.append("  family of \(fam["size"]?.intValue ?? 0): \(members.joined(separator: ", "))\((fam["size"]?.intValue ?? 0) > 6 ? ", …" : "")")
+            let cohesion = fam["mean_similarity"]?.doubleValue.map { String(format: ", mean similarity %.3f", $0) } ?? ""
+            lines.append("  family of \(fam["size"]?.intValue ?? 0) over \(fam["repositories"]?.arrayValue?.count ?? 0) repositories\(cohesion): "
+                         + "\(members.joined(separator: ", "))\((fam["size"]?.intValue ?? 0) > members.count ? ", …" : "")")
         }
         return lines.joined(separator: "\n")
     }

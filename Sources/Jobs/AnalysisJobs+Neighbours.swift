@@ -3,18 +3,28 @@ import Core
 import Foundation
 import Store
 
-/// `neighbours {space, k?, exclude?, min_repositories?, families?}`: every function's top-k
+/// `neighbours {space, k?, exclude?, min_repositories?, families?, linkage?, min_similarity?,
+/// similarity_quantile?, examples?}`: every function's top-k
 /// neighbours in a mean space by exact brute force (`NeighbourSearch.topK`, cosine for cosine
 /// spaces, inner product for `ip` spaces), excluding candidates from the function's own repository
 /// (`exclude: "repo"`, default) or only the function itself (`exclude: "self"`, for a
 /// single-repository corpus). The lists replace the space's stored ones atomically
 /// (`GET /v1/spaces/{name}/neighbours`); zero vectors get no list.
 ///
+/// Template families (`FamilyRule`): by default average linkage over the mutual-kNN graph at
+/// τ = the `similarity_quantile` (0.999) of the similarity of random pairs from different
+/// repositories (`NeighbourSearch.pairQuantile`: all pairs up to a million, else a seeded sample of
+/// a million) — a family's members are on average as alike as only 0.1 % of unrelated pairs are —
+/// or τ = `min_similarity`; `linkage: "single"` without a threshold is the first rule (components of
+/// the mutual graph).
+///
 /// Result: `NeighbourAnalysis.summarize` with duplicate groups from the body hash —
 /// `{"space", "k", "exclude", "functions", "skipped_zero", "pairs", "duplicate_pairs",
-/// "duplicate_share", "mutual_pairs", "min_repositories", "family_count", "families": [{"size",
-/// "repositories": [names], "members": [{"id", "repo", "path", "qualified_name"}]}], "stored_rows"}`
-/// with the first `families` (default 20) template families spelled out.
+/// "duplicate_share", "mutual_pairs", "min_repositories", "linkage", "threshold": {"value",
+/// "source", "quantile", "pairs", "exact"}, "family_count", "families": [{"size", "repositories":
+/// [names], "repository_count", "mean_similarity", "members": [{"id", "repo", "path",
+/// "qualified_name"}], "examples": [{…, "signature"}]}], "stored_rows"}` with the first `families`
+/// (default 20) template families spelled out, each with its `examples` (5) most central members.
 public enum NeighboursJob {
     /// `neighbours`' result (see the type's documentation).
     struct Result: Encodable, Sendable {
@@ -30,10 +40,46 @@ public enum NeighboursJob {
                 try c.encode(path, forKey: .path); try c.encode(qualifiedName, forKey: .qualifiedName)  // null when gone
             }
         }
+        struct Example: Encodable, Sendable {
+            var id: Int64
+            var repo: String
+            var path: String?
+            var qualifiedName: String?
+            var signature: String?
+            enum CodingKeys: String, CodingKey { case id, repo, path, qualifiedName = "qualified_name", signature }
+            func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(id, forKey: .id); try c.encode(repo, forKey: .repo)
+                try c.encode(path, forKey: .path); try c.encode(qualifiedName, forKey: .qualifiedName)
+                try c.encode(signature, forKey: .signature)
+            }
+        }
         struct Family: Encodable, Sendable {
             var size: Int
             var repositories: [String]
+            var repositoryCount: Int
+            var meanSimilarity: Double?
             var members: [Member]
+            var examples: [Example]
+            enum CodingKeys: String, CodingKey {
+                case size, repositories, repositoryCount = "repository_count", meanSimilarity = "mean_similarity", members, examples
+            }
+        }
+        /// τ and where it came from: `min_similarity`, `similarity_quantile` (with the quantile, the
+        /// pairs it was taken over and whether they were all pairs) or `none`.
+        struct Threshold: Encodable, Sendable {
+            var value: Double?
+            var source: String
+            var quantile: Double?
+            var pairs: Int?
+            var exact: Bool?
+            func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(value, forKey: .value); try c.encode(source, forKey: .source)
+                try c.encodeIfPresent(quantile, forKey: .quantile); try c.encodeIfPresent(pairs, forKey: .pairs)
+                try c.encodeIfPresent(exact, forKey: .exact)
+            }
+            enum CodingKeys: String, CodingKey { case value, source, quantile, pairs, exact }
         }
         var space: String
         var k: Int
@@ -48,6 +94,8 @@ public enum NeighboursJob {
         var duplicateShare: Double
         var mutualPairs: Int
         var minRepositories: Int
+        var linkage: String
+        var threshold: Threshold
         var familyCount: Int
         var families: [Family]
         var storedRows: Int
@@ -56,7 +104,7 @@ public enum NeighboursJob {
         enum CodingKeys: String, CodingKey {
             case space, k, exclude, metric, functions, repositories, duplicateGroups = "duplicate_groups", skippedZero = "skipped_zero"
             case pairs, duplicatePairs = "duplicate_pairs", duplicateShare = "duplicate_share", mutualPairs = "mutual_pairs"
-            case minRepositories = "min_repositories", familyCount = "family_count", families, storedRows = "stored_rows", seconds
+            case minRepositories = "min_repositories", linkage, threshold, familyCount = "family_count", families, storedRows = "stored_rows", seconds
         }
     }
 
@@ -111,11 +159,23 @@ public enum NeighboursJob {
         await ctx.progress(0.05, "top-\(k) of \(data.count) functions")
         let vectors = data.vectors, n = data.count, d = data.dims
         let t0 = Date()
-        let (lists, summary) = try await ctx.compute {
-            let lists = try NeighbourSearch.topK(vectors: vectors, count: n, dims: d, k: k, repos: exclusion, cosine: cosine)
+        let thresholdRule = p.threshold, linkage = p.linkage
+        let (lists, summary, threshold) = try await ctx.compute {
+            let x = cosine ? try NeighbourSearch.normalised(vectors, count: n, dims: d) : vectors
+            let lists = try NeighbourSearch.topK(vectors: x, count: n, dims: d, k: k, repos: exclusion, cosine: false)
             try cancelCheck(ctx)
-            let summary = try NeighbourAnalysis.summarize(lists, repos: repos, duplicateGroups: duplicateGroups, minRepositories: minRepos)
-            return (lists, summary)
+            let threshold: Result.Threshold
+            switch thresholdRule {
+            case .none: threshold = Result.Threshold(value: nil, source: "none")
+            case .explicit(let t): threshold = Result.Threshold(value: t, source: "min_similarity")
+            case .quantile(let q):
+                let pq = try NeighbourSearch.pairQuantile(vectors: x, count: n, dims: d, groups: exclusion, quantile: q)
+                threshold = Result.Threshold(value: pq.value, source: "similarity_quantile", quantile: q, pairs: pq.pairs, exact: pq.exact)
+            }
+            try cancelCheck(ctx)
+            let summary = try NeighbourAnalysis.summarize(lists, repos: repos, duplicateGroups: duplicateGroups, minRepositories: minRepos,
+                                                          rule: FamilyRule(linkage: linkage, minSimilarity: threshold.value), vectors: x)
+            return (lists, summary, threshold)
         }
         await ctx.log(String(format: "searched %d × %d in %.1f s", n, d, Date().timeIntervalSince(t0)))
         try ctx.checkCancelled()
@@ -139,17 +199,25 @@ public enum NeighboursJob {
         let repoNames = repoIndex.sorted { $0.value < $1.value }.map(\.key)
         let families = shown.map { fam in
             Result.Family(size: fam.members.count, repositories: fam.repositories.map { repoNames[$0] },
+                          repositoryCount: fam.repositories.count, meanSimilarity: fam.meanSimilarity,
                           members: fam.members.map { m in
                               let id = data.ids[m], s = names[id]
                               return Result.Member(id: id, repo: data.facts[m].repo, path: s?.path, qualifiedName: s?.qualifiedName)
+                          },
+                          examples: (fam.central ?? []).prefix(p.examples).map { m in
+                              let id = data.ids[m], s = names[id]
+                              return Result.Example(id: id, repo: data.facts[m].repo, path: s?.path, qualifiedName: s?.qualifiedName, signature: s?.signature)
                           })
         }
+        let tau = threshold.value.map { String(format: "τ %.4f", $0) + " (\(threshold.source))" } ?? "no threshold"
         await ctx.log(String(format: "%d pairs, %.1f%% within a duplicate group, %d mutual pairs, %d template families",
-                             summary.pairs, 100 * summary.duplicateShare, summary.mutualPairs, summary.families.count))
+                             summary.pairs, 100 * summary.duplicateShare, summary.mutualPairs, summary.families.count)
+                      + " (\(linkage.rawValue) linkage, \(tau))")
         return Result(space: spaceName, k: k, exclude: exclude, metric: data.space.metric.rawValue, functions: n,
                       repositories: repoIndex.count, duplicateGroups: groupIndex.count, skippedZero: skippedZero,
                       pairs: summary.pairs, duplicatePairs: summary.duplicatePairs, duplicateShare: summary.duplicateShare,
-                      mutualPairs: summary.mutualPairs, minRepositories: minRepos, familyCount: summary.families.count,
+                      mutualPairs: summary.mutualPairs, minRepositories: minRepos, linkage: linkage.rawValue,
+                      threshold: threshold, familyCount: summary.families.count,
                       families: families, storedRows: rows.count, seconds: Date().timeIntervalSince(started))
     }
 }

@@ -108,11 +108,15 @@ extension NeighboursJob {
         case `self`
     }
 
-    /// `neighbours`' parameters.
+    /// `neighbours`' parameters. Families: `linkage` (`average`, default, or `single`, the
+    /// first rule) with τ = `min_similarity` when given, else the `similarity_quantile` (default
+    /// 0.999) of random cross-repository pair similarities — for `single` only when that
+    /// quantile is given (no threshold otherwise, as before).
     ///
     /// ```swift
     /// let p = try NeighboursJob.Params.decode(["space": "m.L3.body_mean", "k": 5], job: "neighbours")
     /// p.exclude   // .repo
+    /// p.threshold // .quantile(0.999)
     /// ```
     public struct Params: JobParams, Equatable {
         public var space: String
@@ -121,9 +125,31 @@ extension NeighboursJob {
         public var minRepositories = 3
         /// Template families spelled out in the result.
         public var families = 20
+        public var linkage = FamilyLinkage.average
+        public var minSimilarity: Double?
+        public var similarityQuantile: Double?
+        /// Most central members shown per spelled-out family.
+        public var examples = 5
+
+        /// Default quantile of random-pair similarity for τ.
+        public static let defaultQuantile = 0.999
+
+        /// Where τ comes from.
+        public enum Threshold: Equatable, Sendable {
+            case none
+            case explicit(Double)
+            case quantile(Double)
+        }
+
+        public var threshold: Threshold {
+            if let minSimilarity { return .explicit(minSimilarity) }
+            if let similarityQuantile { return .quantile(similarityQuantile) }
+            return linkage == .average ? .quantile(Self.defaultQuantile) : .none
+        }
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case space, k, exclude, minRepositories = "min_repositories", families
+            case space, k, exclude, minRepositories = "min_repositories", families, linkage
+            case minSimilarity = "min_similarity", similarityQuantile = "similarity_quantile", examples
         }
         public static let knownKeys: Set<String>? = Set(CodingKeys.allCases.map(\.rawValue))
 
@@ -134,6 +160,10 @@ extension NeighboursJob {
             exclude = try c.choice(.exclude, default: exclude)
             minRepositories = try c.value(.minRepositories, default: minRepositories)
             families = try c.value(.families, default: families)
+            linkage = try c.choice(.linkage, default: linkage)
+            minSimilarity = try c.decodeIfPresent(Double.self, forKey: .minSimilarity)
+            similarityQuantile = try c.decodeIfPresent(Double.self, forKey: .similarityQuantile)
+            examples = try c.value(.examples, default: examples)
         }
 
         public func validate() throws {
@@ -142,6 +172,14 @@ extension NeighboursJob {
             try JobParamsCheck.range("k", k, 1...1_000)
             try JobParamsCheck.range("min_repositories", minRepositories, 1...1_000)
             try JobParamsCheck.range("families", families, 0...10_000)
+            try JobParamsCheck.range("examples", examples, 0...1_000)
+            try JobParamsCheck.range("min_similarity", minSimilarity, -1e6...1e6)
+            if let q = similarityQuantile, !(q > 0 && q <= 1) {
+                throw JobParamsCheck.bad("'similarity_quantile' must be in (0, 1], got \(q)")
+            }
+            if minSimilarity != nil && similarityQuantile != nil {
+                throw JobParamsCheck.bad("give 'min_similarity' or 'similarity_quantile', not both")
+            }
         }
     }
 }

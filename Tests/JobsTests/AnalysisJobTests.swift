@@ -248,7 +248,10 @@ import TestSupport
             ("layer_sweep", ["layers": [-1]]), ("layer_sweep", ["layers": "some"]), ("layer_sweep", ["kinds": ["sig_tokens"]]),
             ("layer_sweep", ["sample": 5]), ("layer_sweep", ["group_by": 1]),
             ("neighbours", [:]), ("neighbours", ["space": "s", "k": 0]), ("neighbours", ["space": "s", "exclude": "file"]),
-            ("neighbours", ["space": "s", "min_repositories": 0]),
+            ("neighbours", ["space": "s", "min_repositories": 0]), ("neighbours", ["space": "s", "linkage": "complete"]),
+            ("neighbours", ["space": "s", "min_similarity": "high"]), ("neighbours", ["space": "s", "similarity_quantile": 0]),
+            ("neighbours", ["space": "s", "similarity_quantile": 1.5]), ("neighbours", ["space": "s", "examples": -1]),
+            ("neighbours", ["space": "s", "min_similarity": 0.9, "similarity_quantile": 0.99]),
         ]
         // A token space where one vector per function is needed: the name fits the schema, what it
         // names does not suit the job: 422.
@@ -268,6 +271,8 @@ import TestSupport
             ("probe", ["space": "s", "targets": "loc,return_category", "group_by": "file", "folds": 3, "alphas": [1, 10], "c": 0.5, "seed": 7, "sample": 100]),
             ("layer_sweep", [:]), ("layer_sweep", ["model": "m", "layers": [0, 3], "kinds": ["body_mean", "sig_mean"], "sample": 500]),
             ("layer_sweep", ["layers": "all"]), ("neighbours", ["space": "s", "k": 5, "exclude": "self"]),
+            ("neighbours", ["space": "s", "linkage": "single"]), ("neighbours", ["space": "s", "min_similarity": 0.9, "examples": 0]),
+            ("neighbours", ["space": "s", "linkage": "average", "similarity_quantile": 0.99]),
         ]
         for (type, params) in good { try runner.validate(type: type, params: params) }
     }
@@ -341,7 +346,24 @@ import TestSupport
         var hashes = [String: Int](), groupOf = [String: Int]()
         for f in ref.facts { hashes[f.bodyHash, default: 0] += 1; if groupOf[f.bodyHash] == nil { groupOf[f.bodyHash] = groupOf.count } }
         let dup = ref.facts.map { hashes[$0.bodyHash]! > 1 ? groupOf[$0.bodyHash] : nil }
-        let summary = try NeighbourAnalysis.summarize(lists, repos: repos, duplicateGroups: dup)
+        // The default families: average linkage at τ = the 0.999 quantile of all cross-repository
+        // pair cosines (n·(n−1)/2 < 10⁶: exact), recomputed here in Double.
+        var unit = ref.x.map(Double.init)
+        for i in 0..<n {
+            let norm = (0..<c.dims).reduce(0.0) { $0 + unit[i * c.dims + $1] * unit[i * c.dims + $1] }.squareRoot()
+            for t in 0..<c.dims { unit[i * c.dims + t] /= norm }
+        }
+        var cross = [Double]()
+        for i in 0..<n { for j in (i + 1)..<n where repos[i] != repos[j] { cross.append((0..<c.dims).reduce(0.0) { $0 + unit[i * c.dims + $1] * unit[j * c.dims + $1] }) } }
+        cross.sort()
+        let tau = cross[Int((0.999 * Double(cross.count)).rounded(.up)) - 1]
+        let r = try #require(done.result)
+        let threshold = try #require(r["threshold"]?["value"]?.doubleValue)
+        #expect(abs(threshold - tau) < 1e-6 && r["threshold"]?["source"] == "similarity_quantile" && r["threshold"]?["quantile"] == 0.999)
+        #expect(r["threshold"]?["pairs"]?.intValue == cross.count && r["threshold"]?["exact"] == true && r["linkage"] == "average")
+        let unitRows = try NeighbourSearch.normalised(ref.x, count: n, dims: c.dims)
+        let summary = try NeighbourAnalysis.summarize(lists, repos: repos, duplicateGroups: dup,
+                                                      rule: FamilyRule(linkage: .average, minSimilarity: threshold), vectors: unitRows)
         for i in 0..<n {
             let rows = try await c.store.neighbours(space: c.space, functionID: ref.ids[i])
             #expect(rows.map(\.neighbourID) == lists.neighbours(of: i).map { ref.ids[$0] })
@@ -349,23 +371,41 @@ import TestSupport
             #expect(zip(rows, lists.scores[(i * 5)..<(i * 5 + 5)]).allSatisfy { $0.score == Double($1) })
             #expect(rows.allSatisfy { ref.facts[ref.ids.firstIndex(of: $0.neighbourID)!].repo != ref.facts[i].repo })
         }
-        let r = try #require(done.result)
         #expect(r["pairs"]?.intValue == summary.pairs && r["duplicate_pairs"]?.intValue == summary.duplicatePairs)
         #expect(r["duplicate_share"]?.doubleValue == summary.duplicateShare && r["mutual_pairs"]?.intValue == summary.mutualPairs)
         #expect(r["stored_rows"]?.intValue == n * 5 && r["family_count"]?.intValue == summary.families.count)
-        // Families are spelled out in summary order; the template functions (i % 47 == 7: f7, f54, …,
-        // f242 over all 5 repositories) are mutual neighbours of each other only: one family.
+        // Families are spelled out in summary order, with their mean cosine (recomputed here) and
+        // their 5 most central members with signatures; the template functions (i % 47 == 7: f7,
+        // f54, …, f242 over all 5 repositories) are mutual neighbours of each other only: one family.
         let families = try #require(r["families"]?.arrayValue)
         #expect(families.count == min(20, summary.families.count))
         for (fam, want) in zip(families, summary.families) {
             #expect(fam["size"]?.intValue == want.members.count && fam["repositories"]?.arrayValue?.count == want.repositories.count)
+            #expect(fam["repository_count"]?.intValue == want.repositories.count)
             let ids = fam["members"]?.arrayValue?.compactMap { $0["id"]?.intValue.map(Int64.init) } ?? []
             #expect(ids == want.members.map { ref.ids[$0] })
+            var mean = 0.0
+            for a in want.members { for b in want.members where a < b { mean += (0..<c.dims).reduce(0.0) { $0 + unit[a * c.dims + $1] * unit[b * c.dims + $1] } } }
+            mean /= Double(want.members.count * (want.members.count - 1) / 2)
+            let got = try #require(fam["mean_similarity"]?.doubleValue)
+            #expect(abs(got - mean) < 1e-6 && got >= threshold - 1e-6)
+            let examples = try #require(fam["examples"]?.arrayValue)
+            #expect(examples.compactMap { $0["id"]?.intValue.map(Int64.init) } == want.central!.prefix(5).map { ref.ids[$0] })
+            #expect(examples.allSatisfy { $0["signature"]?.stringValue == "def \($0["qualified_name"]?.stringValue ?? "?")(x):" })
         }
         let template = families.first { $0["members"]?.arrayValue?.contains { $0["qualified_name"] == "f7" } == true }
         let names = template?["members"]?.arrayValue?.compactMap { $0["qualified_name"]?.stringValue } ?? []
         #expect(names == ["f7", "f54", "f101", "f148", "f195", "f242"])
         #expect(template?["repositories"] == ["repo0", "repo1", "repo2", "repo3", "repo4"])
+
+        // `linkage: "single"` without a threshold is the first rule: mutual-graph components.
+        let components = try await c.runner.submit(type: "neighbours", params: ["space": .string(c.space), "k": 5, "linkage": "single", "examples": 0])
+        let old = try await Self.finish(c.runner, components)
+        let oldSummary = try NeighbourAnalysis.summarize(lists, repos: repos, duplicateGroups: dup)
+        #expect(old.result?["threshold"]?["source"] == "none" && old.result?["threshold"]?["value"] == JSONValue.null)
+        #expect(old.result?["family_count"]?.intValue == oldSummary.families.count)
+        #expect(old.result?["families"]?.arrayValue?.map { $0["size"]?.intValue ?? 0 } == oldSummary.families.prefix(20).map(\.members.count))
+        #expect(old.result?["families"]?.arrayValue?.allSatisfy { $0["examples"] == [] } == true)
 
         // A second run replaces the lists as a whole.
         let second = try await c.runner.submit(type: "neighbours", params: ["space": .string(c.space), "k": 2, "exclude": "self"])

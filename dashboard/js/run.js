@@ -62,6 +62,10 @@ const FORMS = {
       { key: 'exclude', kind: 'choice', values: ['repo', 'self'], value: 'repo' },
       { key: 'min_repositories', kind: 'int', value: '3' },
       { key: 'families', kind: 'int', value: '20' },
+      { key: 'linkage', kind: 'choice', values: ['average', 'single'], value: 'average' },
+      { key: 'min_similarity', kind: 'number', placeholder: 'default: the similarity_quantile of random pairs' },
+      { key: 'similarity_quantile', kind: 'number', placeholder: '0.999' },
+      { key: 'examples', kind: 'int', value: '5' },
     ],
   },
   train: {
