@@ -8,7 +8,8 @@ base; GT.npy: (q, 10) int64 exact cosine top-10 rows per query (`-`: computed he
 Runs under a Python that has chromadb (scripts/bench/chroma.sh makes the venv) and prints a
 markdown subsection. Both systems use cosine, k = 10, the same queries and the same ground truth.
 
-Load, the service: POST /v1/functions (one per vector), the space, PUT the vectors as .npz (20k
+Load ($CHROMA_LOAD_ROUNDS rounds, default 3, both systems afresh in each, the order alternating;
+the ratio per round and its median), the service: POST /v1/functions (one per vector), the space, PUT the vectors as .npz (20k
 rows per request), POST index $CHROMA_BENCH_FACTORY (default HNSW32) with target_recall 0.95 (build + held-out recall calibration),
 until GET .../index says it is calibrated, then one search. Load, Chroma: PersistentClient on a
 fresh directory, collection (cosine, defaults otherwise: max_neighbors 16, ef_construction 100),
@@ -48,7 +49,7 @@ else:
 K, BATCH, SINGLES = 10, 64, min(200, len(Q))
 EFS = [int(e) for e in os.environ.get("CHROMA_BENCH_EF", "10 16 24 32 48 64 96 128 192 256 384 512").split()]
 TARGETS = [0.90, 0.95]
-space = f"chroma-bench-{label}".replace(" ", "-")
+base_space = f"chroma-bench-{label}".replace(" ", "-")
 
 
 def loadavg():
@@ -87,34 +88,38 @@ def run(search, queries, batch, callers):
 # ---------------------------------------------------------------- the service: load
 s = requests.Session()
 la_before = loadavg()
-t0 = time.perf_counter()
-ids = []
-for start in range(0, n, 10_000):
-    batch = [{"repo": f"{space}-r{i % 100}", "path": "m.py", "qualified_name": f"f{i}", "start_line": 1, "end_line": 1,
-              "signature": f"def f{i}():", "body": ""} for i in range(start, min(n, start + 10_000))]
-    r = s.post(f"{base}/v1/functions", json={"functions": batch})
-    r.raise_for_status()
-    ids += r.json()["ids"]
-ids = np.array(ids, dtype=np.int64)
-t_functions = time.perf_counter() - t0
-s.post(f"{base}/v1/spaces", json={"name": space, "kind": "body_mean", "dim": dim}).raise_for_status()
-t = time.perf_counter()
-for start in range(0, n, 20_000):
-    buf = io.BytesIO()
-    np.savez(buf, ids=ids[start:start + 20_000], vectors=X[start:start + 20_000])
-    s.put(f"{base}/v1/spaces/{space}/vectors", data=buf.getvalue(),
-          headers={"Content-Type": "application/x-npz"}).raise_for_status()
-t_upload = time.perf_counter() - t
-t = time.perf_counter()
-s.post(f"{base}/v1/spaces/{space}/index", json={"factory": FACTORY, "target_recall": 0.95}).raise_for_status()
-while True:
-    info = s.get(f"{base}/v1/spaces/{space}/index").json()
-    if not info.get("calibrating") and info.get("recall"):
-        break
-    time.sleep(0.2)
-t_index = time.perf_counter() - t
-order = np.argsort(ids)
-sorted_ids = ids[order]
+ROUNDS = max(1, int(os.environ.get("CHROMA_LOAD_ROUNDS", "3")))
+
+
+def svc_load(name):
+    """Loads the set into a fresh space `name` (functions of its own); returns (ids, timings)."""
+    t0 = time.perf_counter()
+    ids = []
+    for start in range(0, n, 10_000):
+        batch = [{"repo": f"{name}-r{i % 100}", "path": "m.py", "qualified_name": f"f{i}", "start_line": 1, "end_line": 1,
+                  "signature": f"def f{i}():", "body": ""} for i in range(start, min(n, start + 10_000))]
+        r = s.post(f"{base}/v1/functions", json={"functions": batch})
+        r.raise_for_status()
+        ids += r.json()["ids"]
+    ids = np.array(ids, dtype=np.int64)
+    t_functions = time.perf_counter() - t0
+    s.post(f"{base}/v1/spaces", json={"name": name, "kind": "body_mean", "dim": dim}).raise_for_status()
+    t = time.perf_counter()
+    for start in range(0, n, 20_000):
+        buf = io.BytesIO()
+        np.savez(buf, ids=ids[start:start + 20_000], vectors=X[start:start + 20_000])
+        s.put(f"{base}/v1/spaces/{name}/vectors", data=buf.getvalue(),
+              headers={"Content-Type": "application/x-npz"}).raise_for_status()
+    t_upload = time.perf_counter() - t
+    t = time.perf_counter()
+    s.post(f"{base}/v1/spaces/{name}/index", json={"factory": FACTORY, "target_recall": 0.95}).raise_for_status()
+    while True:
+        info = s.get(f"{base}/v1/spaces/{name}/index").json()
+        if not info.get("calibrating") and info.get("recall"):
+            break
+        time.sleep(0.2)
+    t_index = time.perf_counter() - t
+    return ids, info, t0, t_functions, t_upload, t_index
 
 
 def svc_search(w, block, params=None):
@@ -145,27 +150,61 @@ def svc_search(w, block, params=None):
     return np.where(got >= 0, rows, -1)
 
 
-svc_sessions, svc_params = {}, {}
-svc_host, svc_port = urllib.parse.urlsplit(base).hostname, urllib.parse.urlsplit(base).port
-svc_search(0, Q[:1])
-t_svc_load = time.perf_counter() - t0
-chosen = (info["recall"] or {}).get("chosen") or {}
 
-# ---------------------------------------------------------------- Chroma: load
+# ---------------------------------------------------------------- loads, in rounds
 import chromadb  # noqa: E402
 from chromadb.api.client import SharedSystemClient  # noqa: E402
 
-cdir = tempfile.mkdtemp(prefix="chroma-bench-")
-t0 = time.perf_counter()
-client = chromadb.PersistentClient(path=cdir)
-col = client.create_collection("bench", embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
-maxb = client.get_max_batch_size()
-for start in range(0, n, maxb):
-    end = min(n, start + maxb)
-    col.add(ids=[str(i) for i in range(start, end)], embeddings=X[start:end])
-t_chroma_add = time.perf_counter() - t0
-col.query(query_embeddings=Q[:1], n_results=K, include=[])
-t_chroma_load = time.perf_counter() - t0
+
+def chroma_load():
+    """Loads the set into a fresh embedded Chroma; returns (dir, client, collection, add s, total s)."""
+    cdir = tempfile.mkdtemp(prefix="chroma-bench-")
+    t0 = time.perf_counter()
+    client = chromadb.PersistentClient(path=cdir)
+    col = client.create_collection("bench", embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
+    maxb = client.get_max_batch_size()
+    for start in range(0, n, maxb):
+        end = min(n, start + maxb)
+        col.add(ids=[str(i) for i in range(start, end)], embeddings=X[start:end])
+    t_add = time.perf_counter() - t0
+    col.query(query_embeddings=Q[:1], n_results=K, include=[])
+    return cdir, client, col, maxb, t_add, time.perf_counter() - t0
+
+
+svc_sessions, svc_params = {}, {}
+svc_host, svc_port = urllib.parse.urlsplit(base).hostname, urllib.parse.urlsplit(base).port
+# Each round loads both systems afresh, the order alternating (the service first in odd rounds), so
+# load drifting on a shared machine falls on both; the ratio is per round, then the median. The
+# search sweep below uses the last round's space and collection.
+load_rounds = []
+cdir = client = col = None
+for rnd in range(1, ROUNDS + 1):
+    def load_service():
+        global space, ids, info, t_functions, t_upload, t_index, t_svc_load, order, sorted_ids
+        name = f"{base_space}-{rnd}"
+        ids, info, t0, t_functions, t_upload, t_index = svc_load(name)
+        space = name
+        order = np.argsort(ids)
+        sorted_ids = ids[order]
+        svc_search(0, Q[:1])
+        t_svc_load = time.perf_counter() - t0
+
+    def load_chroma():
+        global cdir, client, col, maxb, t_chroma_add, t_chroma_load
+        if col is not None:
+            del col, client
+            SharedSystemClient.clear_system_cache()
+            shutil.rmtree(cdir, ignore_errors=True)
+            col = client = None
+        cdir, client, col, maxb, t_chroma_add, t_chroma_load = chroma_load()
+
+    if rnd > 1:
+        s.delete(f"{base}/v1/spaces/{space}")  # the previous round's space (its index and vectors)
+    la = loadavg()
+    for step in ((load_service, load_chroma) if rnd % 2 == 1 else (load_chroma, load_service)):
+        step()
+    load_rounds.append((rnd, "service" if rnd % 2 == 1 else "Chroma", la, t_svc_load, t_chroma_load))
+chosen = (info["recall"] or {}).get("chosen") or {}
 hnsw = col.configuration["hnsw"]
 la_after_load = loadavg()
 
@@ -223,8 +262,11 @@ print(f"chromadb {chromadb.__version__} (embedded PersistentClient; HNSW max_nei
 print()
 print("| load | the service (HTTP) | Chroma (embedded) | service speed / Chroma's |")
 print("|---|---|---|---|")
-print(f"| total, to the first answer | {t_svc_load:.1f} s | {t_chroma_load:.1f} s | {t_chroma_load / t_svc_load:.2f}× |")
-print(f"| parts | functions {t_functions:.1f} s + vectors {t_upload:.1f} s + {FACTORY} build and calibration {t_index:.1f} s"
+for rnd, first, la, a, b in load_rounds:
+    print(f"| round {rnd} ({first} first, load average {la}), to the first answer | {a:.1f} s | {b:.1f} s | {b / a:.2f}× |")
+ratios = sorted(b / a for _, _, _, a, b in load_rounds)
+print(f"| **median of {len(ratios)} rounds** | | | **{ratios[len(ratios) // 2] if len(ratios) % 2 else (ratios[len(ratios) // 2 - 1] + ratios[len(ratios) // 2]) / 2:.2f}×** |")
+print(f"| parts (last round) | functions {t_functions:.1f} s + vectors {t_upload:.1f} s + {FACTORY} build and calibration {t_index:.1f} s"
       f" (ef_search {chosen.get('value', '?')} chosen for 0.95) | add (HNSW built during add, batches of {maxb}) "
       f"{t_chroma_add:.1f} s | |")
 print()
