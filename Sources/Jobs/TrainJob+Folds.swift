@@ -83,7 +83,8 @@ extension TrainJob {
 
     // swiftlint:disable:next function_parameter_count
     static func runFolds(_ ctx: JobContext, k: Int, config: TrainingConfig, loaded: LoadedData, input: SpaceRecord, target: SpaceRecord,
-                         outputName: String, splitBy: SplitBy, writer: VectorWriter, started: Date) async throws -> FoldsResult {
+                         outputName: String, splitBy: SplitBy, writer: VectorWriter, started: Date,
+                         observer: (@Sendable (_ fold: Int, _ epoch: Int) -> Void)? = nil) async throws -> FoldsResult {
         let groups = splitBy == .repository ? "repositories" : "directories"
         guard k <= loaded.repositories else {
             throw APIError.unprocessable("folds \(k) needs at least \(k) \(groups); the data has \(loaded.repositories)", code: "too_few_repositories")
@@ -99,8 +100,12 @@ extension TrainJob {
             try ctx.checkCancelled()
             let foldStarted = Date()
             let feed = TrainingFeed()
+            let epochs = Mutex(0)
             let hooks = TrainingHooks(
-                onMetric: { step, name, value in feed.metric(step, "fold\(fold)/\(name)", value) },
+                onMetric: { step, name, value in
+                    feed.metric(step, "fold\(fold)/\(name)", value)
+                    if name == "train/epoch_loss" { observer?(fold, epochs.withLock { $0 += 1; return $0 }) }
+                },
                 onProgress: { f, message in
                     feed.progress(0.05 + 0.9 * (Double(fold) + f) / Double(k), "fold \(fold + 1)/\(k): \(message)")
                 },

@@ -34,9 +34,11 @@ public enum TrainJob {
         Checkpoints.directory(dataDirectory, job: job)
     }
 
-    /// `observer` is a test seam: told of every checkpoint (epoch) as it is written, on the compute thread.
+    /// `observer` is a test seam: told of every checkpoint (epoch) as it is written, on the compute thread;
+    /// `foldObserver` of every finished epoch of every fold (with `folds`).
     static func run(_ ctx: JobContext, _ p: Params, writer: VectorWriter,
-                    observer: (@Sendable (_ epoch: Int) -> Void)? = nil) async throws -> Output {
+                    observer: (@Sendable (_ epoch: Int) -> Void)? = nil,
+                    foldObserver: (@Sendable (_ fold: Int, _ epoch: Int) -> Void)? = nil) async throws -> Output {
         let started = Date()
         let store = ctx.store
         guard let input = try await store.space(named: p.inputSpace) else {
@@ -89,7 +91,8 @@ public enum TrainJob {
         await ctx.log(loadMessage)
         if let k = p.folds {
             return .folds(try await runFolds(ctx, k: k, config: config, loaded: loaded, input: input, target: target,
-                                             outputName: outputName, splitBy: p.splitBy, writer: writer, started: started))
+                                             outputName: outputName, splitBy: p.splitBy, writer: writer, started: started,
+                                             observer: foldObserver))
         }
 
         let dir = checkpointDirectory(ctx.dataDirectory, job: ctx.job.id)
