@@ -119,6 +119,13 @@ import TestSupport
             }
         }
         #expect(!FileManager.default.fileExists(atPath: TrainJob.checkpointDirectory(dir, job: job.id).path))
+        do {
+            _ = try await StudentPredictions.resolve(store: store, dataDirectory: dir, jobID: job.id, checkpoint: nil)
+            Issue.record("a folds job resolved to a model")
+        } catch {
+            let e = APIError(error)
+            #expect(e.status == 404 && e.code == "unknown_checkpoint" && e.message.contains("ran with folds"), "\(error)")
+        }
         #expect(try await store.job(id: job.id)?.progress == 1)
     }
 
