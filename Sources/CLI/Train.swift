@@ -14,11 +14,17 @@ struct Train: AsyncParsableCommand {
             Rank@1/Rank@10/MRR among all functions beside the random and sig_mean baselines. The predictions are stored as a `student` space; checkpoints in
             DATA/checkpoints/job-<id>/. Any other setting: --set key=value (e.g. --set warmup_steps=200).
 
+            --folds K (2…20) trains K models instead, model i tested on fold i's repositories (seeded, by
+            repository or directory as --split-by says) and trained/validated on the rest, and prints each fold's
+            test metrics and their mean ± std; the student space holds the out-of-fold predictions, no checkpoint.
+
             Examples:
               swejepa train --input-space all-MiniLM-L6-v2.L3.sig_tokens --target-space all-MiniLM-L6-v2.L3.body_mean \\
                 --model sig_predictor --loss infonce --epochs 20
               swejepa train --input-space all-MiniLM-L6-v2.L3.sig_mean --target-space all-MiniLM-L6-v2.L3.body_mean \\
                 --model mlp --loss smooth_l1
+              swejepa train --input-space all-MiniLM-L6-v2.L3.sig_tokens --target-space all-MiniLM-L6-v2.L3.body_mean \\
+                --model sig_predictor --loss infonce --epochs 4 --folds 5
               swejepa train --input-space all-MiniLM-L6-v2.L3.sig_tokens --target-space all-MiniLM-L6-v2.L3.body_mean \\
                 --target-tokens-space all-MiniLM-L6-v2.L3.body_tokens --model token_decoder --set max_target_tokens=64
             """)
@@ -32,6 +38,7 @@ struct Train: AsyncParsableCommand {
     @Option(help: "token_decoder: token space of the body token states to predict (body_tokens …); its dim is the target's.")
     var targetTokensSpace: String?
     @Option(help: "repository or directory.") var splitBy: String?
+    @Option(help: "Evaluate over K repository folds (2…20): K models, mean ± std of the test metrics.") var folds: Int?
     @Option(help: setting("epochs")) var epochs: Int?
     @Option(help: setting("batch_size")) var batchSize: Int?
     @Option(help: setting("lr")) var lr: Double?
@@ -56,6 +63,7 @@ struct Train: AsyncParsableCommand {
         if let outputSpace { p["output_space"] = .string(outputSpace) }
         if let targetTokensSpace { p["target_tokens_space"] = .string(targetTokensSpace) }
         if let splitBy { p["split_by"] = .string(splitBy) }
+        if let folds { p["folds"] = .number(Double(folds)) }
         for (k, v) in Self.options(self) { if let v { p[k] = v } }
         for item in extra {
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
@@ -78,7 +86,7 @@ struct Train: AsyncParsableCommand {
     func run() async throws {
         let job = try await server.client.runJob(try params(), wait: !noWait)
         guard let r = job["result"] else { return }
-        Console.line(Self.table(r))
+        Console.line(r["fold_results"] != nil ? Self.foldsTable(r) : Self.table(r))
         if json { Console.line(pretty(r)) }
     }
 
@@ -101,6 +109,39 @@ struct Train: AsyncParsableCommand {
         lines.append("best epoch \(r["best_epoch"]?.intValue ?? 0) of \(epochs)\(r["stopped_early"]?.boolValue == true ? " (stopped early)" : ""), \(r["steps"]?.intValue ?? 0) steps"
                      + (r["seconds"]?.doubleValue.map { String(format: ", %.0f s", $0) } ?? ""))
         lines.append("student space \(r["output_space"]?.stringValue ?? "?"); checkpoint \(r["checkpoint"]?.stringValue ?? "?")")
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension Train {
+    /// Each fold's test metrics and best epoch, then mean ± std (n − 1) and the baselines' means.
+    static func foldsTable(_ r: JSONValue) -> String {
+        func pad(_ s: String) -> String { s.padding(toLength: 22, withPad: " ", startingAt: 0) }
+        func pct(_ v: Double?) -> String { String(format: "%7.2f%%", (v ?? 0) * 100) }
+        var lines = [pad("") + "   Rank@1  Rank@10      MRR  best epoch  test functions"]
+        for f in r["fold_results"]?.arrayValue ?? [] {
+            let t = f["test"]
+            lines.append(pad("fold \(f["fold"]?.intValue ?? 0)") + " \(pct(t?["rank1"]?.doubleValue)) \(pct(t?["rank10"]?.doubleValue))"
+                         + String(format: " %8.4f  %10d  %14d", t?["mrr"]?.doubleValue ?? 0, f["best_epoch"]?.intValue ?? 0,
+                                  f["test_count"]?.intValue ?? 0))
+        }
+        func stats(_ name: String, _ s: JSONValue?) {
+            guard let s, s != .null else { return }
+            func ms(_ key: String, _ scale: Double, _ format: String) -> String {
+                String(format: format, (s[key]?["mean"]?.doubleValue ?? 0) * scale, (s[key]?["std"]?.doubleValue ?? 0) * scale)
+            }
+            lines.append(pad(name) + " " + ms("rank1", 100, "%.2f ± %.2f%%") + "  " + ms("rank10", 100, "%.2f ± %.2f%%") + "  "
+                         + ms("mrr", 1, "%.4f ± %.4f"))
+        }
+        lines.append("")
+        stats("student (test)", r["summary"])
+        stats("student (validation)", r["validation_summary"])
+        stats("baseline sig_mean", r["signature_mean_baseline_summary"])
+        stats("baseline random", r["random_baseline_summary"])
+        lines.append("")
+        lines.append("\(r["folds"]?.intValue ?? 0) folds by \(r["split_by"]?.stringValue ?? "?") over \(r["corpus_count"]?.intValue ?? 0) functions"
+                     + (r["seconds"]?.doubleValue.map { String(format: ", %.0f s", $0) } ?? "") + " (mean ± sample std over folds)")
+        lines.append("student space \(r["output_space"]?.stringValue ?? "?") (out-of-fold predictions); no checkpoint")
         return lines.joined(separator: "\n")
     }
 }

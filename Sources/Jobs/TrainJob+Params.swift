@@ -20,7 +20,7 @@ extension TrainJob {
     public static var settings: [TrainSetting] { TrainingConfig.settings.filter(\.isJobParam) }
 
     /// Params that are not training settings.
-    static let reserved = ["input_space", "target_space", "target_tokens_space", "output_space", "split_by"]
+    static let reserved = ["input_space", "target_space", "target_tokens_space", "output_space", "split_by", "folds"]
 
     /// A `train` job's parameters, checked: the spaces, and flat snake_case training settings
     /// (`TrainingConfig.settings`, any of their names) applied to the default configuration.
@@ -38,6 +38,10 @@ extension TrainJob {
         /// are the teacher's hidden states at the body tokens (e.g. `body_tokens`).
         public var targetTokensSpace: String?
         public var splitBy = SplitBy.repository
+        /// k-fold evaluation by repository (2…20; nil: the single 80/10/10 split): k models, each tested
+        /// on one fold's repositories (`DataSplit.folds`). The student space holds each function's
+        /// out-of-fold prediction; no checkpoint is written.
+        public var folds: Int?
         /// The training configuration with `inputDim`/`outputDim` still 0.
         public var config = TrainingConfig.defaults
 
@@ -50,6 +54,7 @@ extension TrainJob {
             outputSpace = try c.nonEmptyString(SettingKey("output_space"))
             targetTokensSpace = try c.nonEmptyString(SettingKey("target_tokens_space"))
             splitBy = try c.choice(SettingKey("split_by"), default: splitBy)
+            folds = try c.decodeIfPresent(Int.self, forKey: SettingKey("folds"))
             for setting in TrainJob.settings {
                 var given = [String]()
                 for name in setting.names where try setting.decode(into: &config, from: c, key: name) { given.append(name) }
@@ -67,6 +72,7 @@ extension TrainJob {
                                 ("target_tokens_space", targetTokensSpace)] {
                 try JobParamsCheck.spaceName(key, name)
             }
+            try JobParamsCheck.range("folds", folds, 2...DataSplit.maxFolds)
             if config.model.kind == .tokenDecoder && targetTokensSpace == nil {
                 throw APIError.unprocessable("model token_decoder needs target_tokens_space (the body token states to predict)",
                                              code: "invalid_combination")

@@ -34,9 +34,11 @@ public enum TrainJob {
         Checkpoints.directory(dataDirectory, job: job)
     }
 
-    /// `observer` is a test seam: told of every checkpoint (epoch) as it is written, on the compute thread.
+    /// `observer` is a test seam: told of every checkpoint (epoch) as it is written, on the compute thread;
+    /// `foldObserver` of every finished epoch of every fold (with `folds`).
     static func run(_ ctx: JobContext, _ p: Params, writer: VectorWriter,
-                    observer: (@Sendable (_ epoch: Int) -> Void)? = nil) async throws -> Result {
+                    observer: (@Sendable (_ epoch: Int) -> Void)? = nil,
+                    foldObserver: (@Sendable (_ fold: Int, _ epoch: Int) -> Void)? = nil) async throws -> Output {
         let started = Date()
         let store = ctx.store
         guard let input = try await store.space(named: p.inputSpace) else {
@@ -87,6 +89,11 @@ public enum TrainJob {
         }
         if loaded.skippedNoTargetTokens > 0 { loadMessage += "; \(loaded.skippedNoTargetTokens) functions without target tokens left out" }
         await ctx.log(loadMessage)
+        if let k = p.folds {
+            return .folds(try await runFolds(ctx, k: k, config: config, loaded: loaded, input: input, target: target,
+                                             outputName: outputName, splitBy: p.splitBy, writer: writer, started: started,
+                                             observer: foldObserver))
+        }
 
         let dir = checkpointDirectory(ctx.dataDirectory, job: ctx.job.id)
         let shown = Checkpoints.relativePath(job: ctx.job.id)  // results and logs never show server paths
@@ -130,29 +137,49 @@ public enum TrainJob {
         try ctx.checkCancelled()
 
         // The student space: one vector per function, in the centred, L2-normalised target space.
-        if try await store.space(named: outputName) == nil {
-            _ = try await store.createSpace(SpaceInput(name: outputName, model: "student.job-\(ctx.job.id)", layer: target.layer,
-                                                       kind: .student, dim: target.dim, dtype: .float32, metric: .cosine,
-                                                       indexFactory: "Flat"))
-        }
-        let dt = target.dim
-        for start in stride(from: 0, to: loaded.ids.count, by: writeBatch) {
-            try ctx.checkCancelled()
-            let end = min(loaded.ids.count, start + writeBatch)
-            let batch = VectorBatch(ids: Array(loaded.ids[start..<end]), values: Array(outcome.predictions[(start * dt)..<(end * dt)]))
-            try await writer.upsert(space: outputName, batch)
-            await ctx.progress(0.95 + 0.05 * Double(end) / Double(loaded.ids.count), "stored \(end)/\(loaded.ids.count) predictions")
-        }
+        try await storeStudent(ctx, name: outputName, target: target, ids: loaded.ids, values: outcome.predictions, writer: writer)
 
         let r = outcome.report
         let base = r.signatureMeanBaseline.map { String(format: ", sig_mean %.4f", $0.rank10) } ?? ""
         await ctx.log(String(format: "test Rank@1 %.4f, Rank@10 %.4f, MRR %.4f (random Rank@10 %.4f%@); best epoch %d of %d%@; stored %@",
                              r.test.rank1, r.test.rank10, r.test.mrr, r.randomBaseline.rank10, base, r.bestEpoch, r.epochs.count,
                              r.stoppedEarly ? " (stopped early)" : "", outputName))
-        return Result(report: r, config: outcome.config, inputSpace: input.name, targetSpace: target.name, outputSpace: outputName,
+        return .single(Result(report: r, config: outcome.config, inputSpace: input.name, targetSpace: target.name, outputSpace: outputName,
                       checkpoint: shown, splitBy: p.splitBy.rawValue, repositories: loaded.repositories,
                       duplicateGroups: loaded.groups, resumedFromEpoch: outcome.resumedAt,
-                      seconds: Date().timeIntervalSince(started))
+                      seconds: Date().timeIntervalSince(started)))
+    }
+
+    /// Creates the student space `name` (unless an earlier attempt did) and writes `values`
+    /// (`[ids.count, target.dim]`) in batches; progress runs from 0.95 to 1.
+    static func storeStudent(_ ctx: JobContext, name: String, target: SpaceRecord, ids: [Int64], values: [Float],
+                             writer: VectorWriter) async throws {
+        if try await ctx.store.space(named: name) == nil {
+            _ = try await ctx.store.createSpace(SpaceInput(name: name, model: "student.job-\(ctx.job.id)", layer: target.layer,
+                                                           kind: .student, dim: target.dim, dtype: .float32, metric: .cosine,
+                                                           indexFactory: "Flat"))
+        }
+        let dt = target.dim
+        for start in stride(from: 0, to: ids.count, by: writeBatch) {
+            try ctx.checkCancelled()
+            let end = min(ids.count, start + writeBatch)
+            let batch = VectorBatch(ids: Array(ids[start..<end]), values: Array(values[(start * dt)..<(end * dt)]))
+            try await writer.upsert(space: name, batch)
+            await ctx.progress(0.95 + 0.05 * Double(end) / Double(ids.count), "stored \(end)/\(ids.count) predictions")
+        }
+    }
+
+    /// A `train` job's result: one split's (`Result`), or k folds' (`FoldsResult`).
+    enum Output: Encodable, Sendable {
+        case single(Result)
+        case folds(FoldsResult)
+
+        func encode(to encoder: any Encoder) throws {
+            switch self {
+            case .single(let r): try r.encode(to: encoder)
+            case .folds(let r): try r.encode(to: encoder)
+            }
+        }
     }
 
     /// `train`'s result: the `TrainingReport` (snake_case keys) and, beside it, where things went.

@@ -49,6 +49,11 @@ public enum StudentPredictions {
                                         + (partial ? "; its latest checkpoint is usable as 'checkpoint': \"job-\(id)\"" : " (and has no checkpoint yet)"),
                                         code: "job_not_finished")
             }
+            if job.result?["fold_results"] != nil {
+                let space = job.result?["output_space"]?.stringValue ?? "student.job-\(id)"
+                throw APIError.notFound("train job \(id) ran with folds and keeps no model; its out-of-fold predictions are the space '\(space)'",
+                                        code: "unknown_checkpoint")
+            }
             let dir = job.result?["checkpoint"]?.stringValue.map { Checkpoints.resolve($0, dataDirectory: dataDirectory) }
                 ?? Checkpoints.directory(dataDirectory, job: id)
             guard FileManager.default.fileExists(atPath: dir.appendingPathComponent("config.json").path) else {

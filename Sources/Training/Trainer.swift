@@ -49,8 +49,10 @@ public final class Trainer {
     var stoppedEarly = false
     var bestFile: String?
 
+    /// `split` (e.g. one of `DataSplit.folds`) replaces the seeded `DataSplit.byRepository` split;
+    /// a checkpoint does not record it, so give it only to a trainer without `checkpointDirectory`.
     public init(config: TrainingConfig, data: TrainingData, checkpointDirectory: URL? = nil,
-                hooks: TrainingHooks = TrainingHooks()) throws {
+                hooks: TrainingHooks = TrainingHooks(), split given: DataSplit? = nil) throws {
         try config.validate()
         guard config.model.inputDim == data.inputDim, config.model.outputDim == data.targetDim else {
             throw TrainingError.wrongDimension("model dims \(config.model.inputDim)→\(config.model.outputDim) do not match the data's \(data.inputDim)→\(data.targetDim)")
@@ -62,7 +64,19 @@ public final class Trainer {
         self.data = data
         self.hooks = hooks
         self.checkpointDirectory = checkpointDirectory
-        split = try DataSplit.byRepository(data.repositories, seed: config.seed)
+        if let given {
+            guard checkpointDirectory == nil else {
+                throw TrainingError.invalidArgument("a given split is not checkpointed; train it without a checkpoint directory")
+            }
+            let all = given.train + given.validation + given.test
+            guard !given.train.isEmpty, !given.validation.isEmpty, !given.test.isEmpty,
+                  all.allSatisfy({ (0..<data.count).contains($0) }), Set(all).count == all.count else {
+                throw TrainingError.invalidArgument("a given split needs non-empty, disjoint parts of function indices below \(data.count)")
+            }
+            split = given
+        } else {
+            split = try DataSplit.byRepository(data.repositories, seed: config.seed)
+        }
         targetMean = rowMean(data.targets, dim: data.targetDim, rows: split.train)
         normalizedTargets = centreAndNormalize(data.targets, dim: data.targetDim, mean: targetMean)
         if config.model.kind == .tokenDecoder, let tt = data.targetTokens, let to = data.targetTokenOffsets {

@@ -31,6 +31,9 @@ import Store
             Case(method: "POST", path: "/v1/jobs", body: j("{\"type\": \"train\", \"input_space\": \"a\", \"target_space\": \"b\", \"d_model\": 30, \"heads\": 4}"), type: nil, status: 422, code: "invalid_combination"),
             Case(method: "POST", path: "/v1/jobs", body: j("{\"type\": \"train\", \"input_space\": \"a\", \"target_space\": \"b\", \"lr\": 0.1, \"learning_rate\": 0.2}"), type: nil, status: 422, code: "repeated_setting"),
             Case(method: "POST", path: "/v1/jobs", body: j("{\"type\": \"train\", \"input_space\": \"a\", \"target_space\": \"b\", \"epochs\": 1000000001}"), type: nil, status: 400, code: "invalid_parameter"),
+            Case(method: "POST", path: "/v1/jobs", body: j("{\"type\": \"train\", \"input_space\": \"a\", \"target_space\": \"b\", \"folds\": 1}"), type: nil, status: 400, code: "invalid_parameter"),
+            Case(method: "POST", path: "/v1/jobs", body: j("{\"type\": \"train\", \"input_space\": \"a\", \"target_space\": \"b\", \"folds\": 21}"), type: nil, status: 400, code: "invalid_parameter"),
+            Case(method: "POST", path: "/v1/jobs", body: j("{\"type\": \"train\", \"input_space\": \"a\", \"target_space\": \"b\", \"folds\": 2.5}"), type: nil, status: 400, code: "invalid_parameter"),
         ]
         for c in cases {
             let r = try await s.call(c.method, c.path, body: c.body, contentType: "application/json")
