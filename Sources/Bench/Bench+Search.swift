@@ -24,6 +24,8 @@ private struct SearchBenchRow: Codable {
     /// HNSW distance computations per added vector (build) and per query (search): work counts.
     var buildDistancesPerVector: Double
     var searchDistancesPerQuery: Double
+    /// q/s of the batch-64 direct run with FAISS's own HNSW search instead of the shim's (same results).
+    var qpsBatch64FAISSSearch: Double?
     var rssMiB: Double
     var qpsBatch1: Double
     var qpsBatch64: Double
@@ -193,6 +195,12 @@ func benchSearch(_ args: [String]) async throws {
             let c0 = searchBenchCPU()
             let q64 = timed ? try searchBenchDirect(index, queries, dim: dim, batch: 64, limit: nq, params: params) : 0
             let searchCPU = (searchBenchCPU() - c0) / Double(nq) * 1e6
+            var q64faiss: Double?
+            if timed, ef != nil {  // the same run with FAISS's own HNSW search, right after
+                VectorIndex.useOwnHNSWSearch(false)
+                q64faiss = try searchBenchDirect(index, queries, dim: dim, batch: 64, limit: nq, params: params)
+                VectorIndex.useOwnHNSWSearch(true)
+            }
             let c1 = timed ? try await searchBenchCatalog(catalog, queries, dim: dim, batch: 1, limit: limit1, callers: 4, params: params) : 0
             let c64 = timed ? try await searchBenchCatalog(catalog, queries, dim: dim, batch: 64, limit: nq, callers: 4, params: params) : 0
             let ds = VectorIndex.hnswDistanceCount
@@ -203,7 +211,7 @@ func benchSearch(_ args: [String]) async throws {
             for (a, e) in zip(results, truth) { hit += Set(a.map(\.id)).intersection(e.map(\.id)).count }
             rows.append(SearchBenchRow(factory: factory.string, efSearch: ef, buildSeconds: build, buildCPUSeconds: buildCPU,
                                        searchCPUMicroseconds: searchCPU, buildDistancesPerVector: buildDistances,
-                                       searchDistancesPerQuery: searchDistances, rssMiB: rss,
+                                       searchDistancesPerQuery: searchDistances, qpsBatch64FAISSSearch: q64faiss, rssMiB: rss,
                                        qpsBatch1: q1, qpsBatch64: q64, qpsBatch1Concurrent4: c1, qpsBatch64Concurrent4: c64,
                                        recallAt10: Double(hit) / Double(truth.count * 10)))
         }
@@ -232,10 +240,10 @@ func benchSearch(_ args: [String]) async throws {
     print("Data: \(dataLabel); \(queries.count / dim) queries held out (generated in \(f(genSeconds, 1)) s). FAISS \(VectorIndex.faissVersion), \(ProcessInfo.processInfo.activeProcessorCount) cores.")
     print("\"direct\": one caller on the calling thread; \"catalog ×4\": 4 concurrent callers through `IndexCatalog` (executor threads, the path the HTTP routes use). OpenMP: 1 thread per search (see `SearchExecutor`).")
     print()
-    print("| index | efSearch | build (s) | build CPU (s) | build distances per vector | RSS added (MiB) | q/s batch 1 direct | q/s batch 64 direct | CPU µs/query, batch 64 | distances per query | q/s batch 1 catalog ×4 | q/s batch 64 catalog ×4 | recall@10 vs Flat |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| index | efSearch | build (s) | build CPU (s) | build distances per vector | RSS added (MiB) | q/s batch 1 direct | q/s batch 64 direct | same, FAISS's HNSW search | CPU µs/query, batch 64 | distances per query | q/s batch 1 catalog ×4 | q/s batch 64 catalog ×4 | recall@10 vs Flat |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows {
-        print("| \(r.factory) | \(r.efSearch.map(String.init) ?? "–") | \(f(r.buildSeconds, 1)) | \(f(r.buildCPUSeconds, 1)) | \(f(r.buildDistancesPerVector)) | \(f(r.rssMiB)) | \(f(r.qpsBatch1)) | \(f(r.qpsBatch64)) | \(f(r.searchCPUMicroseconds)) | \(f(r.searchDistancesPerQuery)) | \(f(r.qpsBatch1Concurrent4)) | \(f(r.qpsBatch64Concurrent4)) | \(f(r.recallAt10, 4)) |")
+        print("| \(r.factory) | \(r.efSearch.map(String.init) ?? "–") | \(f(r.buildSeconds, 1)) | \(f(r.buildCPUSeconds, 1)) | \(f(r.buildDistancesPerVector)) | \(f(r.rssMiB)) | \(f(r.qpsBatch1)) | \(f(r.qpsBatch64)) | \(r.qpsBatch64FAISSSearch.map { f($0) } ?? "–") | \(f(r.searchCPUMicroseconds)) | \(f(r.searchDistancesPerQuery)) | \(f(r.qpsBatch1Concurrent4)) | \(f(r.qpsBatch64Concurrent4)) | \(f(r.recallAt10, 4)) |")
     }
     print()
     print("Peak resident memory (VmHWM) of the whole run: \(f(peak)) MiB.")

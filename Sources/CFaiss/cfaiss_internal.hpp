@@ -3,6 +3,7 @@
 #include <faiss/Index.h>
 #include <faiss/impl/IDSelector.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -74,6 +75,23 @@ struct PositionFilter : faiss::IDSelector {
 
     bool is_member(idx_t p) const override;
 };
+
+/// A distance between two vectors of `d` floats (inner product or squared L2).
+using DistanceFn = float (*)(const float *, const float *, size_t);
+/// For an HNSW index whose storage accelerateHNSW set up: the storage's distance (AVX2 where the
+/// CPU has it) and its vectors; nullptr otherwise.
+DistanceFn hnswStorageDistance(const faiss::Index *index, const float **xb);
+/// Adds to cfaiss_hnsw_distance_count.
+void countDistances(uint64_t n);
+/// HNSW search of `nq` queries on the calling thread: FAISS 1.7.3's algorithm step for step (greedy
+/// descent, then the bounded beam at level 0 with its relative-distance stop), the same distances and
+/// heaps, so the same results; what differs is memory: a node's unvisited neighbours are gathered
+/// first and each one's vector is prefetched while the one before it is scored. Returns false (and
+/// does nothing) when the index is not an accelerated HNSW-flat one.
+bool searchHNSW(const faiss::Index *index, int64_t nq, const float *x, int64_t k, int ef,
+                const faiss::IDSelector *sel, float *D, int64_t *I);
+/// Process-wide switch for searchHNSW (on by default; benchmarks and tests compare with FAISS's own).
+extern std::atomic<bool> ownHNSWSearch;
 
 std::unique_ptr<faiss::Index> makeIndex(const std::string &factory, int dim, int metric,
                                         int &kind, int &nprobe, int &ef);

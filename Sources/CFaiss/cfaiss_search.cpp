@@ -59,6 +59,11 @@ void searchOnce(const Handle &h, int64_t nq, const float *q, int64_t k, int npro
         faiss::SearchParametersHNSW p;
         p.efSearch = std::max<int>(ef > 0 ? ef : h.defaultEfSearch, (int)k);
         p.sel = const_cast<faiss::IDSelector *>(sel);
+        // One thread (the service's default): the shim's prefetching search, which takes ef as an
+        // argument and so needs no ef group. More threads: FAISS's own, parallel over queries.
+        if (omp_get_max_threads() <= 1 &&
+            cfaiss::searchHNSW(h.index.get(), nq, q, k, p.efSearch, sel, D, reinterpret_cast<int64_t *>(I)))
+            break;
         cfaiss::EfGuard guard(h, p.efSearch);
         h.index->search(nq, q, k, D, I, &p);
         break;

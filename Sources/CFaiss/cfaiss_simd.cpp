@@ -120,6 +120,19 @@ void accelerateHNSW(faiss::Index *index) {
     hnsw->own_fields = true;
 }
 
+DistanceFn hnswStorageDistance(const faiss::Index *index, const float **xb) {
+    auto *hnsw = dynamic_cast<const faiss::IndexHNSWFlat *>(index);
+    if (!hnsw) return nullptr;
+    auto *fast = dynamic_cast<const FastIndexFlat *>(hnsw->storage);
+    if (!fast) return nullptr;
+    *xb = fast->get_xb();
+    const bool ip = fast->metric_type == faiss::METRIC_INNER_PRODUCT;
+    if (hasAVX2()) return ip ? dotAVX2 : l2AVX2;
+    return ip ? faiss::fvec_inner_product : faiss::fvec_L2sqr;
+}
+
+void countDistances(uint64_t n) { distanceCount.fetch_add(n, std::memory_order_relaxed); }
+
 } // namespace cfaiss
 
 uint64_t cfaiss_hnsw_distance_count(void) { return distanceCount.load(std::memory_order_relaxed); }

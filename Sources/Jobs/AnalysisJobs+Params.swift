@@ -177,8 +177,8 @@ extension NeighboursJob {
             if let q = similarityQuantile, !(q > 0 && q <= 1) {
                 throw JobParamsCheck.bad("'similarity_quantile' must be in (0, 1], got \(q)")
             }
-            if minSimilarity != nil && similarityQuantile != nil {
-                throw JobParamsCheck.bad("give 'min_similarity' or 'similarity_quantile', not both")
+            if minSimilarity != nil && similarityQuantile != nil {  // a rule between fields: 422, as for search knobs
+                throw APIError.unprocessable("give 'min_similarity' or 'similarity_quantile', not both", code: "conflicting_parameters")
             }
         }
     }

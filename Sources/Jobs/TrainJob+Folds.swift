@@ -111,32 +111,12 @@ extension TrainJob {
                 },
                 shouldCancel: { ctx.isCancelled })
             feed.log("fold \(fold + 1)/\(k): split \(split.train.count)/\(split.validation.count)/\(split.test.count) functions")
-            let flusher = Task { [feed] in
-                while !Task.isCancelled {
-                    try? await Task.sleep(nanoseconds: 1_000_000_000)
-                    await feed.flush(to: ctx)
-                }
+            let cfg = config, data = loaded.data
+            let (report, predictions) = try await Self.compute(ctx, feeding: feed) {
+                let t = try Trainer(config: cfg, data: data, hooks: hooks, split: split)
+                let report = try t.run()
+                return (report, try t.predict(split.test))
             }
-            let outcome: (TrainingReport, [Float])
-            do {
-                let cfg = config, data = loaded.data
-                outcome = try await withTaskCancellationHandler {
-                    try await ctx.compute {
-                        let t = try Trainer(config: cfg, data: data, hooks: hooks, split: split)
-                        let report = try t.run()
-                        return (report, try t.predict(split.test))
-                    }
-                } onCancel: {
-                    ctx.flags.set(lost: true)
-                }
-            } catch {
-                flusher.cancel()
-                await feed.flush(to: ctx)
-                throw error is CancellationError ? JobCancelled() as any Error : error
-            }
-            flusher.cancel()
-            await feed.flush(to: ctx)
-            let (report, predictions) = outcome
             for (row, i) in split.test.enumerated() {
                 for j in 0..<dt { outOfFold[i * dt + j] = predictions[row * dt + j] }
             }

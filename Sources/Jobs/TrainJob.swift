@@ -111,29 +111,10 @@ public enum TrainJob {
                 feed.log("checkpoint after epoch \(epoch) in \(shown)")
                 observer?(epoch)
             })
-        let flusher = Task { [feed] in
-            while !Task.isCancelled {
-                try? await Task.sleep(nanoseconds: 1_000_000_000)
-                await feed.flush(to: ctx)
-            }
+        let cfg = config
+        let outcome = try await Self.compute(ctx, feeding: feed) {
+            try train(dir: dir, shown: shown, config: cfg, data: loaded.data, hooks: hooks, feed: feed)
         }
-        let outcome: Outcome
-        do {
-            let cfg = config
-            // A worker shutting down (its task cancelled) gives the job back instead of finishing it:
-            // the lease runs out and the next attempt resumes from the last checkpoint.
-            outcome = try await withTaskCancellationHandler {
-                try await ctx.compute { try train(dir: dir, shown: shown, config: cfg, data: loaded.data, hooks: hooks, feed: feed) }
-            } onCancel: {
-                ctx.flags.set(lost: true)
-            }
-        } catch {
-            flusher.cancel()
-            await feed.flush(to: ctx)
-            throw error is CancellationError ? JobCancelled() as any Error : error
-        }
-        flusher.cancel()
-        await feed.flush(to: ctx)
         try ctx.checkCancelled()
 
         // The student space: one vector per function, in the centred, L2-normalised target space.
@@ -295,5 +276,38 @@ final class TrainingFeed: Sendable {
         for (level, message) in ls { await ctx.log(message, level: level) }
         if !p.isEmpty { await ctx.metrics(p) }
         if let l { await ctx.progress(l.0, l.1) }
+    }
+}
+
+extension TrainJob {
+    /// Runs `body` on the job's compute threads while `feed` is flushed to the job every second, and
+    /// once more when it ends (also when it fails). A worker shutting down (its task cancelled) gives
+    /// the job back instead of finishing it: the lease runs out and the next attempt starts again
+    /// (from the last checkpoint where one is kept).
+    ///
+    ///     let report = try await TrainJob.compute(ctx, feeding: feed) { try trainer.run() }
+    static func compute<T: Sendable>(_ ctx: JobContext, feeding feed: TrainingFeed,
+                                     _ body: @escaping @Sendable () throws -> T) async throws -> T {
+        let flusher = Task { [feed] in
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: 1_000_000_000)
+                await feed.flush(to: ctx)
+            }
+        }
+        let value: T
+        do {
+            value = try await withTaskCancellationHandler {
+                try await ctx.compute(body)
+            } onCancel: {
+                ctx.flags.set(lost: true)
+            }
+        } catch {
+            flusher.cancel()
+            await feed.flush(to: ctx)
+            throw error is CancellationError ? JobCancelled() as any Error : error
+        }
+        flusher.cancel()
+        await feed.flush(to: ctx)
+        return value
     }
 }

@@ -28,6 +28,11 @@ public final class VectorIndex: @unchecked Sendable {
     /// work with it where a shared machine makes seconds unreliable.
     public static var hnswDistanceCount: UInt64 { cfaiss_hnsw_distance_count() }
 
+    /// Whether one-thread HNSW searches use the shim's prefetching search (the default) or FAISS's
+    /// own; both give the same results. Process-wide, for benchmarks and tests; returns the old value.
+    @discardableResult
+    public static func useOwnHNSWSearch(_ on: Bool) -> Bool { cfaiss_hnsw_own_search(on ? 1 : 0) != 0 }
+
     let handle: UnsafeMutableRawPointer
     public let dim: Int
     public let metric: Metric

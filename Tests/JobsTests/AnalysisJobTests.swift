@@ -251,8 +251,14 @@ import TestSupport
             ("neighbours", ["space": "s", "min_repositories": 0]), ("neighbours", ["space": "s", "linkage": "complete"]),
             ("neighbours", ["space": "s", "min_similarity": "high"]), ("neighbours", ["space": "s", "similarity_quantile": 0]),
             ("neighbours", ["space": "s", "similarity_quantile": 1.5]), ("neighbours", ["space": "s", "examples": -1]),
-            ("neighbours", ["space": "s", "min_similarity": 0.9, "similarity_quantile": 0.99]),
         ]
+        // Both thresholds: each value is valid, the pair is not (a rule between fields): 422.
+        do {
+            try runner.validate(type: "neighbours", params: ["space": "s", "min_similarity": 0.9, "similarity_quantile": 0.99])
+            Issue.record("accepted both min_similarity and similarity_quantile")
+        } catch let e as APIError {
+            #expect(e.status == 422 && e.code == "conflicting_parameters", "\(e)")
+        }
         // A token space where one vector per function is needed: the name fits the schema, what it
         // names does not suit the job: 422.
         for (type, space) in [("probe", "m.L3.sig_tokens"), ("neighbours", "s.sig_tokens")] {

@@ -153,6 +153,36 @@ import TestSupport
         }
     }
 
+    /// The shim's prefetching HNSW search is FAISS 1.7.3's algorithm: the same hits, scores and
+    /// number of distances as FAISS's own search, for both metrics, several ef values, with and
+    /// without a filter.
+    @Test(arguments: [Metric.cosine, .l2]) func ownHNSWSearchGivesFAISSsResults(metric: Metric) throws {
+        let all = TestData.clustered(5_200, dim: 64, intrinsic: 16, clusters: 20, seed: 7)
+        let base = Array(all[0..<(5_000 * 64)]), queries = Array(all[(5_000 * 64)...])
+        let ids = (0..<Int64(5_000)).map { $0 * 3 + 2 }
+        let index = try VectorIndex(factory: IndexFactory("HNSW16"), metric: metric, dim: 64)
+        try index.add(ids: ids, vectors: base)
+        defer { VectorIndex.useOwnHNSWSearch(true) }
+        for ef in [10, 32, 96] {
+            for filter in [SearchFilter(), SearchFilter(exclude: Array(ids.prefix(500))),
+                           SearchFilter(excludePerQuery: (0..<200).map { [ids[$0], ids[$0 + 1]] })] {
+                let p = SearchParams(efSearch: ef, threads: 1)
+                VectorIndex.useOwnHNSWSearch(false)
+                let d0 = VectorIndex.hnswDistanceCount
+                let theirs = try index.search(queries: queries, k: 10, params: p, filter: filter)
+                let d1 = VectorIndex.hnswDistanceCount
+                VectorIndex.useOwnHNSWSearch(true)
+                let ours = try index.search(queries: queries, k: 10, params: p, filter: filter)
+                let d2 = VectorIndex.hnswDistanceCount
+                #expect(d2 - d1 == d1 - d0 && d1 > d0, "distances: FAISS \(d1 - d0), ours \(d2 - d1)")
+                for (a, b) in zip(ours, theirs) {
+                    #expect(a.map(\.id) == b.map(\.id))
+                    #expect(a.map(\.score) == b.map(\.score))
+                }
+            }
+        }
+    }
+
     @Test func factoriesAreValidated() throws {
         #expect(throws: SearchError.self) { try IndexFactory("Bogus") }
         #expect(throws: SearchError.self) { try IndexFactory("IVF,Flat") }

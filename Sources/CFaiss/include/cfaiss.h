@@ -128,6 +128,11 @@ int cfaiss_set_blas_threshold(int queries);
 /// HNSW index): a measure of work for benchmarks that a shared machine's load does not change.
 uint64_t cfaiss_hnsw_distance_count(void);
 
+/// Whether single-threaded HNSW searches use the shim's prefetching search (1, the default) or
+/// FAISS's own (0); both give the same results. Returns the previous setting. Process-wide: for
+/// benchmarks and tests that compare the two.
+int cfaiss_hnsw_own_search(int enable);
+
 /// Sets the OpenMP thread count of the calling thread.
 void cfaiss_set_omp_threads(int threads);
 /// OpenMP's current maximum for the calling thread.
