@@ -21,6 +21,9 @@ namespace {
 /// Distances computed through FastFlatDistance, process-wide (benchmarks read it: a count of work
 /// that a shared machine's load does not change). Each computer counts locally and adds once.
 std::atomic<uint64_t> distanceCount{0};
+/// The same, counted on the thread that searched or built (tests compare two searches on one thread
+/// while other tests run beside them).
+thread_local uint64_t threadDistanceCount = 0;
 
 __attribute__((target("avx2,fma"))) inline float hsum256(__m256 v) {
     __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
@@ -76,7 +79,10 @@ struct FastFlatDistance : faiss::FlatCodesDistanceComputer {
 
     uint64_t computed = 0;
 
-    ~FastFlatDistance() override { distanceCount.fetch_add(computed, std::memory_order_relaxed); }
+    ~FastFlatDistance() override {
+        distanceCount.fetch_add(computed, std::memory_order_relaxed);
+        threadDistanceCount += computed;
+    }
 
     explicit FastFlatDistance(const faiss::IndexFlat &s)
         : faiss::FlatCodesDistanceComputer(s.codes.data(), s.code_size), xb(s.get_xb()), d((size_t)s.d) {
@@ -131,8 +137,12 @@ DistanceFn hnswStorageDistance(const faiss::Index *index, const float **xb) {
     return ip ? faiss::fvec_inner_product : faiss::fvec_L2sqr;
 }
 
-void countDistances(uint64_t n) { distanceCount.fetch_add(n, std::memory_order_relaxed); }
+void countDistances(uint64_t n) {
+    distanceCount.fetch_add(n, std::memory_order_relaxed);
+    threadDistanceCount += n;
+}
 
 } // namespace cfaiss
 
 uint64_t cfaiss_hnsw_distance_count(void) { return distanceCount.load(std::memory_order_relaxed); }
+uint64_t cfaiss_hnsw_thread_distance_count(void) { return threadDistanceCount; }

@@ -27,6 +27,8 @@ public final class VectorIndex: @unchecked Sendable {
     /// Distances HNSW graphs have computed in this process (build and search): benchmarks count
     /// work with it where a shared machine makes seconds unreliable.
     public static var hnswDistanceCount: UInt64 { cfaiss_hnsw_distance_count() }
+    /// The same, counted on the calling thread only (one-thread searches run there).
+    public static var hnswDistanceCountOnThisThread: UInt64 { cfaiss_hnsw_thread_distance_count() }
 
     /// Whether one-thread HNSW searches use the shim's prefetching search (the default) or FAISS's
     /// own; both give the same results. Process-wide, for benchmarks and tests; returns the old value.

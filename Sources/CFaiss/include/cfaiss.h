@@ -127,6 +127,8 @@ int cfaiss_set_blas_threshold(int queries);
 /// Distances HNSW graphs have computed in this process so far (construction and search, every
 /// HNSW index): a measure of work for benchmarks that a shared machine's load does not change.
 uint64_t cfaiss_hnsw_distance_count(void);
+/// The same for the calling thread only (where FAISS's one-thread search and the shim's run).
+uint64_t cfaiss_hnsw_thread_distance_count(void);
 
 /// Whether single-threaded HNSW searches use the shim's prefetching search (1, the default) or
 /// FAISS's own (0); both give the same results. Returns the previous setting. Process-wide: for
