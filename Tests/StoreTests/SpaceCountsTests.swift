@@ -8,7 +8,8 @@ import TestSupport
 /// postgres 0004), not counted on every read: a seeded random mix of every write that changes them
 /// (upserts over new and existing rows, re-embedding stale rows, changed bodies, function deletes,
 /// repository prunes, new functions) must leave them equal to a model kept by the test and to the
-/// rows a layout read finds.
+/// rows a layout read finds; and no vector may outlive its function or space (postgres 0006 deletes
+/// them by trigger).
 @Suite struct SpaceCountsTests {
     struct Model {
         /// space → function → stale
@@ -98,5 +99,7 @@ import TestSupport
         let b = try #require(try await store.space(named: "b"))
         #expect(b.count == model.vectors["b"]!.count && b.stale == model.vectors["b"]!.values.filter { $0 }.count)
         #expect(model.vectors["b"]!.count > 0)
+        // No vector outlived its space or function (PostgreSQL: triggers, not foreign keys, delete them).
+        #expect(try await store.stats().vectors == model.vectors["b"]!.count)
     }
 }
