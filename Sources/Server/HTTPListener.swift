@@ -16,7 +16,7 @@ import Glibc
 ///   process never runs out of descriptors (where libdispatch kills it, see `FileDescriptorLimit`).
 /// - `accept` failing for want of descriptors or memory is retried with a backoff; any other
 ///   failure of the listener ends `run` with an error (never a silent return).
-/// - Heads: request line ≤ 16 KiB (else 414), headers ≤ 64 KiB (else 431), whole within the head
+/// - Heads: request line ≤ 64 KiB (else 414), headers ≤ 64 KiB (else 431), whole within the head
 ///   timeout even when buffered; malformed framing is answered 400; all three close the connection.
 /// - Bodies and responses: the progress rule of `ConnectionLimits`.
 ///

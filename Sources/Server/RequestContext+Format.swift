@@ -20,7 +20,7 @@ extension RequestContext {
 
 extension APIServer {
     /// Most ids one `?ids=` list may hold (after which it is refused with 400 `too_many_ids`).
-    public static let maxListedIDs = 5_000
+    public static let maxListedIDs = 10_000
 
     /// An `?ids=` list for a read: at most `maxListedIDs` entries, repeated ids kept once in
     /// first-seen order (nil when absent).

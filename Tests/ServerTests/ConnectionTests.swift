@@ -28,7 +28,7 @@ import TestSupport
         return text.components(separatedBy: "\r\n\r\n").first ?? text
     }
 
-    @Test func aRequestLineOver16KiBIsAnswered414AndTheServerStaysResponsive() async throws {
+    @Test func aRequestLineOver64KiBIsAnswered414AndTheServerStaysResponsive() async throws {
         let s = try await LiveServer()
         defer { Task { await s.stop() } }
         let c = try RawClient(port: s.port)

@@ -90,6 +90,22 @@ import TestSupport
         #expect(try await s.call("GET", "/v1/spaces/sp/vectors?ids=" + tooMany).errorCode == "too_many_ids")
     }
 
+    /// The longest list a request line holds: 10,000 entries in ~40 KB of `?ids=` (issue 14: 60 KB
+    /// lists), here 1,000 functions ten times over, read once each in first-seen order.
+    @Test(arguments: Backend.all) func aTenThousandEntryIDListIsRead(_ backend: Backend) async throws {
+        let s = try await LiveServer(backend)
+        defer { Task { await s.stop() } }
+        let (ids, values) = try await loadSpace(s, n: 1_000, dim: 2)
+        let list = Array(repeating: ids.reversed().map(String.init), count: APIServer.maxListedIDs / ids.count).flatMap { $0 }
+        #expect(list.count == APIServer.maxListedIDs)
+        let r = try await s.call("GET", "/v1/spaces/sp/vectors?format=npz&ids=" + list.joined(separator: ","))
+        #expect(r.status == 200)
+        let npz = try NPZ.decode(r.body)
+        #expect(try npz["ids"]?.int64s() == Array(ids.reversed()))
+        let expected = (0..<ids.count).reversed().flatMap { Array(values[($0 * 2)..<($0 * 2 + 2)]) }
+        #expect(try npz["vectors"]?.floats() == expected)
+    }
+
     @Test(arguments: Backend.all) func unknownFormatsAndNullSettingsAreRefused(_ backend: Backend) async throws {
         let s = try await LiveServer(backend)
         defer { Task { await s.stop() } }

@@ -53,8 +53,8 @@ buf = io.BytesIO(); np.savez(buf, ids=np.array(ids, dtype=np.int64), vectors=v);
 t_npz = timed(lambda: s.put(f"{base}/v1/spaces/bench.vectors/vectors", data=npz,
                             headers={"Content-Type": "application/x-npz"}).raise_for_status())
 rows.append(("vector upload .npz (ids + vectors), 10k × 384 float32 in one request", f"{v.nbytes / t_npz / 1e6:,.0f} MB/s", f"{len(ids) / t_npz:,.0f} vectors/s"))
-# .npy with the ids in the query string: FlyingFox reads a request line byte by byte, and a 60 KB line
-# (10k ids) costs seconds, so .npy bodies go in batches of 1k ids (use .npz for big batches).
+# .npy with the ids in the query string, in batches of 1k ids (a request line holds up to 10k ids;
+# .npz carries ids and vectors of any batch in the body).
 npys = []
 for start in range(0, len(ids), 1000):
     b = io.BytesIO(); np.save(b, v[start:start + 1000]); npys.append((",".join(map(str, ids[start:start + 1000])), b.getvalue()))
@@ -67,6 +67,72 @@ rows.append(("vector upload JSON, 10k × 384", f"{v.nbytes / t_json / 1e6:,.0f} 
 t_get = timed(lambda: s.get(f"{base}/v1/spaces/bench.vectors/vectors", params={"format": "npz"}).raise_for_status())
 rows.append(("vector download .npz, all 10k", f"{v.nbytes / t_get / 1e6:,.0f} MB/s", ""))
 s.delete(f"{base}/v1/spaces/bench.vectors")
+
+# Request heads: a 10,000-id list in the query (~60 KB request line; the cap is 64 KiB) and a 1 MiB
+# request line, refused with 414 as soon as 64 KiB of it arrived. Medians of keep-alive requests.
+import socket
+import statistics
+import threading
+from urllib.parse import urlsplit
+
+
+def median_ms(fn, n=20):
+    fn()
+    times = []
+    for _ in range(n):
+        t = time.perf_counter(); fn(); times.append(time.perf_counter() - t)
+    return statistics.median(times) * 1e3
+
+
+s.delete(f"{base}/v1/spaces/bench.ids")
+s.post(f"{base}/v1/spaces", json={"name": "bench.ids", "kind": "custom", "dim": 2}).raise_for_status()
+many = ids[:10_000]
+buf = io.BytesIO(); np.savez(buf, ids=np.array(many, dtype=np.int64), vectors=np.ones((len(many), 2), np.float32))
+s.put(f"{base}/v1/spaces/bench.ids/vectors", data=buf.getvalue(), headers={"Content-Type": "application/x-npz"}).raise_for_status()
+id_list = ",".join(map(str, many))
+t_health = median_ms(lambda: s.get(f"{base}/healthz").raise_for_status())
+t_health_list = median_ms(lambda: s.get(f"{base}/healthz?ids={id_list}").raise_for_status())
+rows.append((f"GET /healthz with a {len(id_list) / 1e3:.0f} KB `?ids=` query (head scanned and parsed, query unused)",
+             f"{t_health_list:.2f} ms", f"plain GET /healthz: {t_health:.2f} ms (medians of 20)"))
+t_one = median_ms(lambda: s.get(f"{base}/v1/spaces/bench.ids/vectors?format=npz&ids={many[0]}").raise_for_status())
+t_list = median_ms(lambda: s.get(f"{base}/v1/spaces/bench.ids/vectors?format=npz&ids={id_list}").raise_for_status())
+rows.append((f"GET vectors `?ids=` {len(many):,} ids ({len(id_list) / 1e3:.0f} KB request line), dim 2, .npz",
+             f"{t_list:.2f} ms", f"1 id: {t_one:.2f} ms (medians of 20)"))
+s.delete(f"{base}/v1/spaces/bench.ids")
+
+
+def sent_quietly(fn):
+    try:
+        return fn()
+    except (BrokenPipeError, ConnectionResetError):
+        return None
+
+
+def long_line():
+    host, port = urlsplit(base).hostname, urlsplit(base).port
+    c = socket.create_connection((host, port))
+    line = b"GET /" + b"a" * (1 << 20) + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+    sender = threading.Thread(target=sent_quietly, args=(lambda: c.sendall(line),), daemon=True)
+    t = time.perf_counter()
+    sender.start()
+    head = b""
+    try:
+        while b"\r\n" not in head:
+            chunk = c.recv(4096)
+            if not chunk:
+                break
+            head += chunk
+    except ConnectionResetError:
+        pass
+    elapsed = time.perf_counter() - t
+    c.close()
+    assert head.startswith(b"HTTP/1.1 414"), head[:80]
+    return elapsed
+
+
+times = sorted(long_line() for _ in range(5))
+rows.append(("1 MiB request line: sent → 414 answer (refused after 64 KiB)", f"{statistics.median(times) * 1e3:.2f} ms",
+             f"min {times[0] * 1e3:.2f} ms of 5"))
 
 print("| operation | rate | also |")
 print("|---|---|---|")
