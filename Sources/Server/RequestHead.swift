@@ -96,30 +96,70 @@ struct RequestHead: Sendable {
             let value = String(decoding: line[(colon + 1)...], as: UTF8.self).trimmingCharacters(in: .whitespaces)
             headers[HTTPHeader(name)] = value
         }
-        let (path, query) = splitTarget(target)
+        let (path, query) = splitTarget(parts[1])
         return RequestHead(method: method, version: version, path: path, query: query, headers: headers)
     }
 
-    /// Path (percent-decoded, dot segments removed) and query items (percent-decoded), in linear time.
-    static func splitTarget(_ target: String) -> (String, [HTTPRequest.QueryItem]) {
-        let comps = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-        let rawPath = comps.first.map(String.init) ?? "/"
-        var segments = [Substring]()
-        let pieces = rawPath.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+    /// Path (percent-decoded, dot segments removed) and query items (percent-decoded), in linear time
+    /// over the target's bytes (a 60 KB `?ids=` list took 6–15 ms through `String` splits and
+    /// Foundation's `removingPercentEncoding`). A part whose escapes are malformed or decode to bytes
+    /// that are not UTF-8 is kept as sent, as `removingPercentEncoding` returning nil left it before.
+    ///
+    /// ```swift
+    /// let (path, query) = RequestHead.splitTarget(Array("/v1/a/../b?ids=1%2C2&k=".utf8)[...])
+    /// // path == "/v1/b", query == [ids: "1,2", k: ""]
+    /// ```
+    static func splitTarget(_ target: ArraySlice<UInt8>) -> (String, [HTTPRequest.QueryItem]) {
+        let question = target.firstIndex(of: 0x3F) ?? target.endIndex  // "?"
+        var segments = [ArraySlice<UInt8>]()
+        let pieces = target[..<question].split(separator: 0x2F, omittingEmptySubsequences: false).dropFirst()
         for (n, s) in pieces.enumerated() {
-            if s == "." { if n == pieces.count - 1 { segments.append("") }; continue }
-            if s == ".." { _ = segments.popLast(); if n == pieces.count - 1 { segments.append("") }; continue }
+            let last = n == pieces.count - 1
+            if s.count == 1 && s.first == 0x2E { if last { segments.append([]) }; continue }  // "."
+            if s.count == 2 && s.first == 0x2E && s.last == 0x2E { _ = segments.popLast(); if last { segments.append([]) }; continue }  // ".."
             segments.append(s)
         }
-        let joined = "/" + segments.joined(separator: "/")
-        let path = joined.removingPercentEncoding ?? joined
-        guard comps.count > 1, !comps[1].isEmpty else { return (path, []) }
-        let query = comps[1].split(separator: "&").map { item -> HTTPRequest.QueryItem in
-            let kv = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = String(kv[0]).removingPercentEncoding ?? String(kv[0])
-            let value = kv.count > 1 ? (String(kv[1]).removingPercentEncoding ?? String(kv[1])) : ""
-            return HTTPRequest.QueryItem(name: name, value: value)
+        var joined: [UInt8] = [0x2F]
+        for (i, s) in segments.enumerated() { if i > 0 { joined.append(0x2F) }; joined += s }
+        let path = decoded(joined[...])
+        guard question < target.endIndex else { return (path, []) }
+        let query = target[(question + 1)...].split(separator: 0x26).map { item -> HTTPRequest.QueryItem in  // "&"
+            guard let eq = item.firstIndex(of: 0x3D) else { return HTTPRequest.QueryItem(name: decoded(item), value: "") }  // "="
+            return HTTPRequest.QueryItem(name: decoded(item[..<eq]), value: decoded(item[(eq + 1)...]))
         }
         return (path, query)
+    }
+
+    /// Percent-decoded text, or the bytes as they are when an escape is malformed or the result is not UTF-8.
+    static func decoded(_ bytes: ArraySlice<UInt8>) -> String {
+        percentDecoded(bytes) ?? String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `removingPercentEncoding` over bytes: nil for a `%` not followed by two hex digits or for a
+    /// result that is not UTF-8.
+    static func percentDecoded(_ bytes: ArraySlice<UInt8>) -> String? {
+        guard bytes.contains(0x25) else { return String(validating: bytes, as: UTF8.self) }
+        func hex(_ b: UInt8) -> UInt8? {
+            switch b {
+            case 0x30...0x39: b - 0x30
+            case 0x41...0x46: b - 0x41 + 10
+            case 0x61...0x66: b - 0x61 + 10
+            default: nil
+            }
+        }
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count)
+        var i = bytes.startIndex
+        while i < bytes.endIndex {
+            if bytes[i] == 0x25 {
+                guard i + 2 < bytes.endIndex, let hi = hex(bytes[i + 1]), let lo = hex(bytes[i + 2]) else { return nil }
+                out.append(hi << 4 | lo)
+                i += 3
+            } else {
+                out.append(bytes[i])
+                i += 1
+            }
+        }
+        return String(validating: out, as: UTF8.self)
     }
 }
