@@ -13,22 +13,16 @@
 ALTER TABLE vectors DROP CONSTRAINT vectors_space_id_fkey;
 ALTER TABLE vectors DROP CONSTRAINT vectors_function_id_fkey;
 
-CREATE FUNCTION functions_delete_vectors() RETURNS trigger LANGUAGE plpgsql AS $$
+-- One function for both: TG_ARGV[0] names the vectors column that points at the deleted rows.
+CREATE FUNCTION delete_vectors_of_deleted_rows() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    DELETE FROM vectors v USING deleted_functions d WHERE v.function_id = d.id;
+    EXECUTE format('DELETE FROM vectors v USING deleted_rows d WHERE v.%I = d.id', TG_ARGV[0]);
     RETURN NULL;
 END;
 $$;
 CREATE TRIGGER functions_delete_vectors AFTER DELETE ON functions
-    REFERENCING OLD TABLE AS deleted_functions
-    FOR EACH STATEMENT EXECUTE FUNCTION functions_delete_vectors();
-
-CREATE FUNCTION spaces_delete_vectors() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    DELETE FROM vectors v USING deleted_spaces d WHERE v.space_id = d.id;
-    RETURN NULL;
-END;
-$$;
+    REFERENCING OLD TABLE AS deleted_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION delete_vectors_of_deleted_rows('function_id');
 CREATE TRIGGER spaces_delete_vectors AFTER DELETE ON spaces
-    REFERENCING OLD TABLE AS deleted_spaces
-    FOR EACH STATEMENT EXECUTE FUNCTION spaces_delete_vectors();
+    REFERENCING OLD TABLE AS deleted_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION delete_vectors_of_deleted_rows('space_id');
