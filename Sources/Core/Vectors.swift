@@ -20,12 +20,18 @@ public enum VectorCodec {
 
     /// Decodes little-endian bytes of `dtype` into Float32 values, appended to `out`.
     public static func decode(_ data: Data, as dtype: VectorDType, into out: inout [Float]) {
-        data.withUnsafeBytes { raw in
-            switch dtype {
-            case .float32: out.append(contentsOf: raw.bindMemory(to: Float.self))
-            case .float16:
-                for h in raw.bindMemory(to: UInt16.self) { out.append(Float(Float16(bitPattern: h))) }
-            }
+        data.withUnsafeBytes { decode($0, as: dtype, into: &out) }
+    }
+
+    /// Decodes little-endian bytes of `dtype` (any alignment) into Float32 values, appended to `out`.
+    public static func decode(_ raw: UnsafeRawBufferPointer, as dtype: VectorDType, into out: inout [Float]) {
+        switch dtype {
+        case .float32:
+            let n = raw.count / 4, start = out.count
+            out.append(contentsOf: repeatElement(0, count: n))
+            out.withUnsafeMutableBytes { UnsafeMutableRawBufferPointer(rebasing: $0[(start * 4)...]).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[..<(n * 4)])) }
+        case .float16:
+            for i in 0..<(raw.count / 2) { out.append(Float(Float16(bitPattern: raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self)))) }
         }
     }
 

@@ -232,6 +232,22 @@ struct SQLStatement {
         if let error { throw error }
     }
 
+    /// Steps through the rows the current bindings select, calling `row` for each, then resets the
+    /// statement (bindings stay); returns how many rows there were.
+    @discardableResult
+    func forEachRow(_ row: (SQLRow) throws -> Void) throws -> Int {
+        defer { sqlite3_reset(stmt) }
+        var n = 0
+        var rc = sqlite3_step(stmt)
+        while rc == SQLITE_ROW {
+            try row(SQLRow(stmt: stmt))
+            n += 1
+            rc = sqlite3_step(stmt)
+        }
+        if rc != SQLITE_DONE { throw db.lastError }
+        return n
+    }
+
     /// Resets the statement and clears its bindings (no pointer into a caller's buffer outlives the batch).
     func finish() {
         sqlite3_reset(stmt)
@@ -261,5 +277,11 @@ public struct SQLRow {
         let n = Int(sqlite3_column_bytes(stmt, i))
         guard n > 0, let p = sqlite3_column_blob(stmt, i) else { return Data() }
         return Data(bytes: p, count: n)
+    }
+    /// The column's bytes in place, valid only inside `body` (no copy).
+    public func withBlob<T>(_ i: Int32, _ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+        let p = sqlite3_column_blob(stmt, i)
+        let n = Int(sqlite3_column_bytes(stmt, i))
+        return try body(UnsafeRawBufferPointer(start: n > 0 ? p : nil, count: n > 0 ? n : 0))
     }
 }

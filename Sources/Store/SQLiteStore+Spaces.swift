@@ -177,7 +177,7 @@ extension SQLiteStore {
             func add(_ row: SQLRow) {
                 out.ids.append(row.int(0)); out.rows.append(Int(row.int(1)))
                 out.truncated!.append(row.int(3) != 0)
-                VectorCodec.decode(row.blob(2), as: space.dtype, into: &out.values)
+                row.withBlob(2) { VectorCodec.decode($0, as: space.dtype, into: &out.values) }
             }
             try Self.forEachVectorRow(db, space: space, ids: ids, columns: "function_id, n_rows, data, truncated", add)
             return out
@@ -209,14 +209,14 @@ extension SQLiteStore {
             try db.query("SELECT \(columns) FROM vectors WHERE space_id = ? ORDER BY function_id", [.int(space.id)], row: row)
             return
         }
+        // One prepared statement rebound per id (no SQL-text lookup or value array per id).
         var missing = [Int64]()
+        let select = try db.statement("SELECT \(columns) FROM vectors WHERE space_id = ? AND function_id = ?")
+        defer { select.finish() }
+        try select.bind(1, int: space.id)
         for id in ids {
-            var found = false
-            try db.query("SELECT \(columns) FROM vectors WHERE space_id = ? AND function_id = ?", [.int(space.id), .int(id)]) {
-                try row($0)
-                found = true
-            }
-            if !found { missing.append(id) }
+            try select.bind(2, int: id)
+            if try select.forEachRow(row) == 0 { missing.append(id) }
         }
         if !missing.isEmpty { throw StoreError.unknownVectors(space: space.name, ids: missing) }
     }
