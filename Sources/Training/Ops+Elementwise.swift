@@ -28,6 +28,49 @@ extension Ops {
         }
     }
 
+    /// GELU for training: `out = GELU(x)` as `geluForward`, and `x` overwritten in place by GELU'(x) =
+    /// Φ(x) + x·φ(x) — the factor `geluBackward` would compute from `x`, here from the same erf, so the
+    /// backward (`scaleBackward`) is one multiply and never evaluates erf or exp again. Bitwise the same
+    /// values as `geluForward` and `geluBackward`.
+    ///
+    /// ```swift
+    /// Ops.geluForwardKeepingDerivative(act, pre, count: n)   // pre now holds GELU'(old pre)
+    /// Ops.scaleBackward(dinp: g, dout: g, factor: pre, mask: dropMask, count: n)
+    /// ```
+    public static func geluForwardKeepingDerivative<T: TrainScalar>(
+        _ out: UnsafeMutablePointer<T>, _ inp: UnsafeMutablePointer<T>, count: Int
+    ) {
+        let invSqrt2 = T(0.70710678118654752440)
+        let invSqrt2Pi = T(0.39894228040143267794)
+        Parallel.ranges(count, minChunk: 1 << 15) { r in
+            for i in r {
+                let x = inp[i]
+                let erf = T.errorFunction(x * invSqrt2)
+                out[i] = T(0.5) * x * (1 + erf)
+                let cdf = T(0.5) * (1 + erf)
+                let pdf = T.exponential(-T(0.5) * x * x) * invSqrt2Pi
+                inp[i] = cdf + x * pdf
+            }
+        }
+    }
+
+    /// dinp = (dout · mask) · factor — the backward of an elementwise op whose derivative `factor` was
+    /// kept by its forward (`geluForwardKeepingDerivative`), fused with the dropout mask applied after
+    /// it (nil: none). The same products, in the same order, as `dropoutBackward` then `geluBackward`.
+    /// `dinp` may alias `dout`.
+    public static func scaleBackward<T: TrainScalar>(
+        dinp: UnsafeMutablePointer<T>, dout: UnsafePointer<T>, factor: UnsafePointer<T>, mask: UnsafePointer<T>?,
+        count: Int
+    ) {
+        Parallel.ranges(count, minChunk: 1 << 16) { r in
+            if let mask {
+                for i in r { dinp[i] = dout[i] * mask[i] * factor[i] }
+            } else {
+                for i in r { dinp[i] = dout[i] * factor[i] }
+            }
+        }
+    }
+
     /// Inverted dropout: keeps each element with probability 1 − p and scales it by 1/(1 − p).
     /// Writes the per-element scale (0 or 1/(1−p)) to `mask` for the backward pass. `out` may alias `inp`.
     /// Draws one seed from `rng`; each block of 64 Ki elements has its own stream of it, so masks do

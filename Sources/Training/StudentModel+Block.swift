@@ -6,6 +6,8 @@
 /// res1 = x + drop(out_proj(atty))                       atty: the attention core's output [n, d]
 /// out  = res1 + drop(linear2(drop(gelu(linear1(ln2(res1))))))
 /// ```
+/// A forward that a backward may follow (`keepsDerivatives`) leaves GELU'(linear1 output) in `fc1Pre`
+/// instead of the output itself, so the backward multiplies instead of evaluating erf and exp again.
 /// ```swift
 /// // after the attention core wrote a.atty:
 /// blockTailForward(a, w, x: x, rows: n, scratch: tmp, rng: &rng)        // a.out is the block's output
@@ -25,7 +27,11 @@ extension StudentModel {
         Ops.layerNormForward(a.ln2.ensure(n * d), mean: a.ln2Mean.ensure(n), rstd: a.ln2Rstd.ensure(n), a.res1.p,
                              weight: params + w.ln2w, bias: params + w.ln2b, rows: n, columns: d, eps: eps)
         Ops.linearForward(a.fc1Pre.ensure(n * f), a.ln2.p, params + w.fc1w, params + w.fc1b, n: n, inDim: d, outDim: f)
-        Ops.geluForward(a.fc1Act.ensure(n * f), a.fc1Pre.p, count: n * f)
+        if keepsDerivatives {
+            Ops.geluForwardKeepingDerivative(a.fc1Act.ensure(n * f), a.fc1Pre.p, count: n * f)
+        } else {
+            Ops.geluForward(a.fc1Act.ensure(n * f), a.fc1Pre.p, count: n * f)
+        }
         if dropoutOn { Ops.dropoutForward(a.fc1Act.p, mask: a.maskF.ensure(n * f), a.fc1Act.p, count: n * f, p: config.dropout, rng: &rng) }
         Ops.linearForward(tmp, a.fc1Act.p, params + w.fc2w, params + w.fc2b, n: n, inDim: f, outDim: d)
         if dropoutOn { Ops.dropoutForward(tmp, mask: a.mask2.ensure(n * d), tmp, count: n * d, p: config.dropout, rng: &rng) }
@@ -44,8 +50,7 @@ extension StudentModel {
         if dropoutOn { Ops.dropoutBackward(dinp: scratch, dout: dres, mask: a.mask2.p, count: n * d); g = scratch }
         Ops.linearBackward(dinp: dbig, dw: grads + w.fc2w, db: grads + w.fc2b, dout: g, inp: a.fc1Act.p,
                            w: params + w.fc2w, n: n, inDim: f, outDim: d)
-        if dropoutOn { Ops.dropoutBackward(dinp: dbig, dout: dbig, mask: a.maskF.p, count: n * f) }
-        Ops.geluBackward(dinp: dbig, dout: dbig, inp: a.fc1Pre.p, count: n * f)
+        Ops.scaleBackward(dinp: dbig, dout: dbig, factor: a.fc1Pre.p, mask: dropoutOn ? a.maskF.p : nil, count: n * f)
         Ops.linearBackward(dinp: datty, dw: grads + w.fc1w, db: grads + w.fc1b, dout: dbig, inp: a.ln2.p,
                            w: params + w.fc1w, n: n, inDim: d, outDim: f)
         Ops.layerNormBackward(dinp: dres, dweight: grads + w.ln2w, dbias: grads + w.ln2b, dout: datty, inp: a.res1.p,

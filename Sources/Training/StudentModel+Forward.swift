@@ -29,7 +29,7 @@ extension StudentModel {
         try setQueue(negatives, groups: batch.groups)
         if config.kind == .tokenDecoder { try setTargetTokens(batch) }
         targets.ensure(ncol * dout).update(from: batch.targets, count: ncol * dout)
-        runBody(training: training, dropoutSeed: dropoutSeed)
+        runBody(training: training, dropoutSeed: dropoutSeed, keepDerivatives: true)
         lastLoss = computeLoss()
         lossReady = true
         return lastLoss
@@ -60,8 +60,8 @@ extension StudentModel {
             tokenOffsets = [Int](repeating: 0, count: bsz + 1)
             ntgt = 0
         }
-        runBody(training: false, dropoutSeed: 0)
         lossReady = false
+        runBody(training: false, dropoutSeed: 0, keepDerivatives: false)
         return outputs
     }
 
@@ -69,8 +69,9 @@ extension StudentModel {
 
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    func runBody(training: Bool, dropoutSeed: UInt64) {
+    func runBody(training: Bool, dropoutSeed: UInt64, keepDerivatives: Bool) {
         dropoutOn = training && config.dropout > 0
+        keepsDerivatives = keepDerivatives
         var rng = TrainingRNG(seed: dropoutSeed, stream: 7)
         out.ensure(bsz * config.outputDim)
         switch config.kind {

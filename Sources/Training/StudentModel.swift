@@ -131,6 +131,9 @@ public final class StudentModel<T: TrainScalar> {
     var offsets: [Int] = [0]
     var ntok = 0, bsz = 0, ncol = 0, maxLen = 0
     var hasExclude = false, dropoutOn = false, lossReady = false
+    /// The running forward keeps what `backward()` needs beyond the activations: GELU derivatives in
+    /// place of the pre-activations (`forward` does, `predict` does not).
+    var keepsDerivatives = false
     /// The loss of the last training forward.
     public internal(set) var lastLoss: T = 0
 

@@ -52,6 +52,21 @@ import TestSupport
         #expect(mask.array.contains(0) && mask.array.contains { abs($0 - 1 / 0.7) < 1e-12 })
         Ops.dropoutBackward(dinp: dx.p, dout: g.p, mask: mask.p, count: n)
         #expect(finiteDifferenceError(x.p, count: n, analytic: dx.array) { drop(); return dot(g.p, y.p, n) } < tolerance)
+        // GELU keeping its derivative, then the fused backward with the dropout mask: bitwise what
+        // geluForward, dropoutBackward and geluBackward give (Float, as training runs), on 100k values
+        // so both threads take part.
+        let m = 100_000
+        var fr = TrainingRNG(seed: 4)
+        let xf = (0..<m).map { _ in Float(fr.normal() * 3) }, gf = (0..<m).map { _ in Float(fr.normal()) }
+        let maskf = (0..<m).map { _ in fr.uniform() < 0.1 ? Float(0) : Float(1 / 0.9) }
+        var yRef = [Float](repeating: 0, count: m), dDrop = yRef, dRef = yRef, yNew = yRef, kept = xf, dNew = yRef
+        Ops.geluForward(&yRef, xf, count: m)
+        Ops.dropoutBackward(dinp: &dDrop, dout: gf, mask: maskf, count: m)
+        Ops.geluBackward(dinp: &dRef, dout: dDrop, inp: xf, count: m)
+        Ops.geluForwardKeepingDerivative(&yNew, &kept, count: m)
+        Ops.scaleBackward(dinp: &dNew, dout: gf, factor: kept, mask: maskf, count: m)
+        #expect(yNew == yRef)
+        #expect(dNew == dRef)
         // Residual.
         let a = DBuf(randomValues(n, &rng)), da = DBuf(zeros: n), db = DBuf(zeros: n)
         Ops.residualBackward(da: da.p, db: db.p, dout: g.p, count: n)
