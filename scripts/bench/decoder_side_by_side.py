@@ -41,8 +41,9 @@ def run(cmd, out_json):
         return json.load(f)
 
 
-def fmt(x, digits=0):
-    return "–" if x is None else f"{x:,.{digits}f}"
+def fmt(x, digits=0, unit=""):
+    """`x` with thousands separators and `unit`, or a dash when missing."""
+    return "–" if x is None else f"{x:,.{digits}f}{unit}"
 
 
 def median(xs):
@@ -101,7 +102,7 @@ def bench_model(name, gguf, a, torch_python, here):
         pct = (lambda x: "–" if x is None else f"{100 * x:.0f}%")
         print(f"| {ref.get('layers')} of {first.get('layer_count')} | {ref.get('batch')} × {ref.get('tokens')} | "
               f"{fmt(median([oo and oo['tokens_per_s'] for oo in o]))} | {fmt(median([tt and tt['tokens_per_s'] for tt in t]))} | "
-              f"{fmt(median(ratios), 2)}× | {pct(median(share_o))} | {pct(median(share_t))} | {per_round} |")
+              f"{fmt(median(ratios), 2, '×')} | {pct(median(share_o))} | {pct(median(share_t))} | {per_round} |")
 
     def load_of(x, key):
         return x and x["load"].get(key)

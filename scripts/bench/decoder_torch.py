@@ -17,7 +17,7 @@ tokens/s, VmRSS after the load and the process's peak RSS (VmHWM).
 
 Usage: python decoder_torch.py --gguf PATH.gguf --ids DIR [--cache DIR] [--layers L] [--threads 2]
                                [--repeats 2] [--json PATH]
-Needs torch, transformers, gguf, numpy (not installed by the Makefile; see decoder.sh).
+Needs torch, transformers, gguf, accelerate, numpy (not installed by the Makefile; see decoder.sh).
 """
 import argparse
 import json
