@@ -21,7 +21,7 @@ tmp=$(mktemp)
   echo
   work=${BENCH_WORK:-/tmp/swejepa-bench}
   mkdir -p "$work"
-  for section in ${SECTIONS:-http http_upload corpus search search_http chroma text_search teacher training store}; do
+  for section in ${SECTIONS:-http http_upload corpus search search_http chroma text_search teacher decoder training store}; do
     args=()
     [ "$section" = search ] && args=(--write-vectors "$work/vectors.npy" --json "$work/search.json")
     if [ -f "scripts/bench/$section.sh" ]; then
