@@ -248,6 +248,19 @@ struct SQLStatement {
         return n
     }
 
+    /// Steps through the rows while `row` returns true, then resets the statement (bindings stay);
+    /// returns whether every row was seen.
+    func forEachRow(while row: (SQLRow) throws -> Bool) throws -> Bool {
+        defer { sqlite3_reset(stmt) }
+        var rc = sqlite3_step(stmt)
+        while rc == SQLITE_ROW {
+            if try !row(SQLRow(stmt: stmt)) { return false }
+            rc = sqlite3_step(stmt)
+        }
+        if rc != SQLITE_DONE { throw db.lastError }
+        return true
+    }
+
     /// Resets the statement and clears its bindings (no pointer into a caller's buffer outlives the batch).
     func finish() {
         sqlite3_reset(stmt)

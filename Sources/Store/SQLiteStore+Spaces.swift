@@ -202,19 +202,38 @@ extension SQLiteStore {
 
 extension SQLiteStore {
     /// Calls `row` for the vectors of `ids` in their order (every vector of the space by id when nil),
-    /// selecting `columns`; ids without a vector in the space throw `unknownVectors` naming all of them.
+    /// selecting `columns` (the first must be `function_id`); ids without a vector in the space throw
+    /// `unknownVectors` naming all of them.
+    ///
+    /// Increasing ids (a paged download asks for the space's ids in order) are read by one range scan
+    /// merged with the list, while the rows it passes over that the list skips stay fewer than the
+    /// list (a sparse list then finishes with lookups); other lists look each id up with one
+    /// prepared statement rebound per id.
     static func forEachVectorRow(_ db: SQLiteConnection, space: SpaceRecord, ids: [Int64]?, columns: String,
                                  _ row: (SQLRow) throws -> Void) throws {
         guard let ids else {
             try db.query("SELECT \(columns) FROM vectors WHERE space_id = ? ORDER BY function_id", [.int(space.id)], row: row)
             return
         }
-        // One prepared statement rebound per id (no SQL-text lookup or value array per id).
         var missing = [Int64]()
+        var next = 0  // ids before this one are answered (or missing)
+        if ids.count >= 16, zip(ids, ids.dropFirst()).allSatisfy({ $0 < $1 }) {
+            let scan = try db.statement("SELECT \(columns) FROM vectors WHERE space_id = ? AND function_id BETWEEN ? AND ? ORDER BY function_id")
+            defer { scan.finish() }
+            try scan.bind(1, int: space.id); try scan.bind(2, int: ids[0]); try scan.bind(3, int: ids[ids.count - 1])
+            var skipped = 0
+            let complete = try scan.forEachRow(while: { r in
+                let id = r.int(0)
+                while next < ids.count && ids[next] < id { missing.append(ids[next]); next += 1 }
+                if next < ids.count && ids[next] == id { try row(r); next += 1 } else { skipped += 1 }
+                return skipped < ids.count
+            })
+            if complete { missing += ids[next...]; next = ids.count }
+        }
         let select = try db.statement("SELECT \(columns) FROM vectors WHERE space_id = ? AND function_id = ?")
         defer { select.finish() }
         try select.bind(1, int: space.id)
-        for id in ids {
+        for id in ids[next...] {
             try select.bind(2, int: id)
             if try select.forEachRow(row) == 0 { missing.append(id) }
         }
