@@ -233,6 +233,32 @@ import Testing
         #expect(await wait(for: .notification(channel: PostgresStore.jobsChannel, payload: "again-\(tag)")))
     }
 
+    /// postgres 0006: no foreign keys on `vectors` and `functions.repo_id`; their cascades are statement
+    /// triggers. Deleting a repository by SQL (no route does) takes its functions and their vectors;
+    /// deleting a space takes its vectors; nothing else goes.
+    @Test(arguments: Backend.postgresOnly) func deletesCascadeThroughTheTriggers(_ backend: Backend) async throws {
+        let fresh = try TestStore(backend)
+        defer { fresh.remove() }
+        let store = fresh.store
+        let a = try await store.upsertFunctions([fn("a1", repo: "ra"), fn("a2", repo: "ra")]).ids
+        let b = try await store.upsertFunctions([fn("b1", repo: "rb")]).ids
+        for s in ["s", "t"] { _ = try await store.createSpace(SpaceInput(name: s, kind: .custom, dim: 1)) }
+        for s in ["s", "t"] { try await store.upsertVectors(space: s, VectorBatch(ids: a + b, values: [1, 2, 3])) }
+        guard case .postgres(let url) = fresh.location else { Issue.record("not postgres"); return }
+        let db = try PostgresConnection(url: url)
+        _ = try db.run("DELETE FROM repositories WHERE name = ?", [.text("ra")])
+        #expect(try await store.function(id: a[0]) == nil)
+        #expect(try await store.function(id: a[1]) == nil)
+        #expect(try await store.function(id: b[0])?.qualifiedName == "b1")
+        for s in ["s", "t"] {
+            #expect(try await store.vectorLayout(space: s, ids: nil).ids == b)
+            #expect(try await store.space(named: s)?.count == 1)
+        }
+        _ = try db.run("DELETE FROM spaces WHERE name = ?", [.text("s")])
+        #expect(try db.first("SELECT COUNT(*) FROM vectors", []) { $0.int(0) } == 1)
+        #expect(try await store.vectorLayout(space: "t", ids: nil).ids == b)
+    }
+
     @Test(arguments: Backend.postgresOnly) func blockingCallsRunOnThePoolAndStatsReportTheDatabaseSize(_ backend: Backend) async throws {
         let fresh = try TestStore(backend)
         defer { fresh.remove() }
