@@ -50,7 +50,7 @@ func benchDecoder(_ args: [String]) throws {
               "(\(firstSource)); from cache \(String(format: "%.3f", cached)) s (\(loaded?.weightSource.rawValue ?? "?"))\n")
     }
     guard let model = loaded else { return }
-    let afterLoad = decoderBenchMemory().rss
+    let afterLoad = BenchProcess.memory().rss
     let c = model.config
     let d = c.hiddenSize, ffn = c.intermediateSize, qkv = c.queryDim + 2 * c.kvDim
     let stops = (arg("--layers") ?? "").split(separator: ",").compactMap { Int($0) }.filter { $0 >= 1 && $0 <= c.layerCount }
@@ -83,7 +83,7 @@ func benchDecoder(_ args: [String]) throws {
                          "flops": flops, "gflops": gflops, "sgemm_gflops": sgemm])
         }
     }
-    let mem = decoderBenchMemory()
+    let mem = BenchProcess.memory()
     print("\nresident memory: \(Int(afterLoad)) MiB after the load (\(model.weightSource.rawValue)), " +
           "\(Int(mem.rss)) MiB at the end, peak (VmHWM) \(Int(mem.hwm)) MiB")
     if let out = arg("--json") {
@@ -117,14 +117,3 @@ private func decoderBenchIDs(batch b: Int, tokens t: Int, vocabSize: Int, direct
     return (0..<b).map { row in ids[(row * t)..<((row + 1) * t)].map { Int32($0) } }
 }
 
-/// VmRSS / VmHWM of this process in MiB (from /proc/self/status; 0 where unreadable).
-private func decoderBenchMemory() -> (rss: Double, hwm: Double) {
-    guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return (0, 0) }
-    func field(_ name: String) -> Double {
-        for line in s.split(separator: "\n") where line.hasPrefix(name) {
-            return (line.split(separator: " ").dropFirst().first.flatMap { Double($0) } ?? 0) / 1024
-        }
-        return 0
-    }
-    return (field("VmRSS:"), field("VmHWM:"))
-}

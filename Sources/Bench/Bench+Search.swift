@@ -43,18 +43,6 @@ private struct SearchBenchReport: Codable {
     var peakRSSMiB: Double
 }
 
-/// VmRSS / VmHWM of this process in MiB.
-private func searchBenchMemory() -> (rss: Double, hwm: Double) {
-    guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return (0, 0) }
-    func field(_ name: String) -> Double {
-        for line in s.split(separator: "\n") where line.hasPrefix(name) {
-            let kb = line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap { Double($0) }
-            return (kb ?? 0) / 1024
-        }
-        return 0
-    }
-    return (field("VmRSS:"), field("VmHWM:"))
-}
 
 private func searchBenchNow() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
@@ -172,7 +160,7 @@ func benchSearch(_ args: [String]) async throws {
     var truth: [[Hit]] = []
     let catalog = IndexCatalog(directory: FileManager.default.temporaryDirectory.appendingPathComponent("bench-search-\(getpid())"))
     for factory in factories {
-        let before = searchBenchMemory().rss
+        let before = BenchProcess.memory().rss
         let tb = searchBenchNow(), cb = searchBenchCPU(), db = VectorIndex.hnswDistanceCount
         let index = try VectorIndex(factory: factory, metric: .cosine, dim: dim)
         if index.needsTraining {
@@ -184,7 +172,7 @@ func benchSearch(_ args: [String]) async throws {
         }
         let build = searchBenchNow() - tb, buildCPU = searchBenchCPU() - cb
         let buildDistances = Double(VectorIndex.hnswDistanceCount - db) / Double(n)
-        let rss = searchBenchMemory().rss - before
+        let rss = BenchProcess.memory().rss - before
         let exact = factory == .flat
         catalog.install(space: "bench", index: index, generation: 0)
         let knobs: [Int?] = index.defaultEfSearch == nil ? [nil] : efValues
@@ -217,7 +205,7 @@ func benchSearch(_ args: [String]) async throws {
         }
         catalog.drop(space: "bench", deleteFile: true)
     }
-    let peak = searchBenchMemory().hwm
+    let peak = BenchProcess.memory().hwm
 
     if let path = option("--write-vectors") {
         let url = URL(fileURLWithPath: path)

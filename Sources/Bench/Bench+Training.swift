@@ -2,15 +2,6 @@ import Foundation
 import Tensor
 import Training
 
-/// Peak resident memory of this process (VmHWM), in MiB.
-private func peakResidentMiB() -> Double {
-    guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return .nan }
-    for line in s.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-        let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? .nan
-        return kb / 1024
-    }
-    return .nan
-}
 
 /// `Bench training [--steps N] [--batch B] [--tokens T] [--layers N] [--queue K] [--mlp | --token-decoder [--target-tokens T']]
 /// [--torch PYTHON [--rounds R]]`:
@@ -131,7 +122,7 @@ func benchTraining(_ args: [String]) async throws {
         }
     }
     defer { torch?.close() }
-    let load = loadAverage()
+    let load = BenchProcess.loadAverage()
     let sgemmBefore = sgemmOnShapes()
     var times: [Double] = [], torchTimes: [Double] = []
     // Rounds alternate: `steps` of ours, then `steps` of PyTorch's, so both see the same load.
@@ -145,7 +136,7 @@ func benchTraining(_ args: [String]) async throws {
     }
     // The sgemm reference is measured before and after the steps; the higher (the peak) is kept.
     let sgemmRate = max(sgemmBefore, sgemmOnShapes())
-    let loadEnd = loadAverage()
+    let loadEnd = BenchProcess.loadAverage()
     let shape = mlp ? "mlp training step (D 384, hidden \(cfg.mlpHidden)"
         : tokenDecoder ? "token_decoder training step (D 384, d_model \(d), 8 heads, FFN \(ffn), \(layers) blocks + 1 decoder block over \(ttok) target tokens"
         : "sig_predictor training step (D 384, d_model \(d), 8 heads, FFN \(ffn), \(layers) blocks"
@@ -160,13 +151,9 @@ func benchTraining(_ args: [String]) async throws {
     report.row("parameters", "\(model.parameterCount)", torch.map { "\($0.parameters)" }, nil)
     report.row("load average at start / end (2 cores)", "\(load) / \(loadEnd)", torch == nil ? nil : "(same run)", nil)
     report.printTimes(rounds: torch == nil ? 1 : rounds, steps: steps)
-    report.row("peak memory (VmHWM)", String(format: "%.0f MiB", peakResidentMiB()), torch == nil ? nil : "–", nil)
+    report.row("peak memory (VmHWM)", String(format: "%.0f MiB", BenchProcess.memory().hwm), torch == nil ? nil : "–", nil)
 }
 
-/// The load average over the last minute, as /proc/loadavg shows it.
-private func loadAverage() -> String {
-    (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init) ?? "?"
-}
 
 /// The timing rows of `Bench training`: ours, and PyTorch's beside them with the ratio when it ran.
 struct TrainingReport {

@@ -236,15 +236,8 @@ struct SQLStatement {
     /// statement (bindings stay); returns how many rows there were.
     @discardableResult
     func forEachRow(_ row: (SQLRow) throws -> Void) throws -> Int {
-        defer { sqlite3_reset(stmt) }
         var n = 0
-        var rc = sqlite3_step(stmt)
-        while rc == SQLITE_ROW {
-            try row(SQLRow(stmt: stmt))
-            n += 1
-            rc = sqlite3_step(stmt)
-        }
-        if rc != SQLITE_DONE { throw db.lastError }
+        _ = try forEachRow(while: { try row($0); n += 1; return true })
         return n
     }
 
